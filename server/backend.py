@@ -1,0 +1,108 @@
+"""The seam between the connection shell and where the queue lives.
+
+The shell calls a `Backend` for every request of a client that said hello;
+the backend answers by calling `deliver(client_id, message)` for each message
+to send to a client connected to *this* process, and raises
+`ProtocolError` for a refused request (nothing changes then).
+
+`MemoryBackend` keeps the queue in this process with the pure `Matchmaker`.
+The Redis backend (`server/redis_backend.py`) shares one queue between many
+processes; both follow the rules in `server/rules.py`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import protocol as p
+from .matchmaking import Matchmaker, Outgoing
+
+Deliver = Callable[[str, p.ServerMessage], None]
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class BackendStats:
+    waiting: dict[str, int]  # by mode
+    sessions: int
+    matches_total: int
+    healthy: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Backend(Protocol):
+    name: str
+
+    def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None: ...
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def connect(self, client_id: str) -> None: ...
+    async def find(self, client_id: str, mode: str, topic: str | None) -> None: ...
+    async def cancel(self, client_id: str) -> None: ...
+    async def skip(self, client_id: str) -> None: ...
+    async def leave(self, client_id: str) -> None: ...
+    async def report(self, client_id: str, session: str, reason: str) -> None: ...
+    async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None: ...
+    async def disconnect(self, client_id: str) -> None: ...
+    def stats(self) -> BackendStats: ...
+
+
+class MemoryBackend:
+    """One process, nothing to install: the matchmaking core, called directly."""
+
+    name = "memory"
+
+    def __init__(self, *, rematch_cooldown: float, clock: Clock = time.monotonic) -> None:
+        self._rematch_cooldown = rematch_cooldown
+        self._clock = clock
+        self._deliver: Deliver = lambda client_id, message: None
+        self.core = Matchmaker(rematch_cooldown=rematch_cooldown)
+
+    def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None:
+        self._deliver = deliver
+        self.core = Matchmaker(rematch_cooldown=self._rematch_cooldown, observe_wait=observe_wait)
+
+    async def start(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+    def _send(self, out: Outgoing) -> None:
+        for client_id, message in out:
+            self._deliver(client_id, message)
+
+    # Each method is synchronous inside: decide, record and deliver with no await.
+    async def connect(self, client_id: str) -> None:
+        self.core.connect(client_id)
+
+    async def find(self, client_id: str, mode: str, topic: str | None) -> None:
+        self._send(self.core.find(client_id, mode, topic, self._clock()))
+
+    async def cancel(self, client_id: str) -> None:
+        self._send(self.core.cancel(client_id, self._clock()))
+
+    async def skip(self, client_id: str) -> None:
+        self._send(self.core.skip(client_id, self._clock()))
+
+    async def leave(self, client_id: str) -> None:
+        self._send(self.core.leave(client_id, self._clock()))
+
+    async def report(self, client_id: str, session: str, reason: str) -> None:
+        self._send(self.core.report(client_id, session, self._clock()))
+
+    async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
+        self._send(self.core.signal(client_id, session, data))
+
+    async def disconnect(self, client_id: str) -> None:
+        self._send(self.core.disconnect(client_id, self._clock()))
+
+    def stats(self) -> BackendStats:
+        return BackendStats(
+            waiting={mode: self.core.waiting_count(mode) for mode in p.MODES},
+            sessions=self.core.session_count(),
+            matches_total=self.core.matches_total,
+        )

@@ -1,0 +1,375 @@
+"""The StudyMatch wire contract, version 1: every message, encoded and validated.
+
+Dependency-free on purpose: the server, the desktop client, bots and the
+benchmarks all import this one module, so a message means the same thing
+everywhere. `docs/protocol.md` describes the same contract in prose.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypeAlias, Union
+
+PROTOCOL_VERSION: Final = 1
+MODES: Final = ("video", "audio")
+MAX_TOPIC_CHARS: Final = 32
+MAX_ID_CHARS: Final = 64
+MAX_CLIENT_CHARS: Final = 64
+MAX_TOKEN_CHARS: Final = 1024
+MAX_REASON_CHARS: Final = 200
+MAX_MESSAGE_CHARS: Final = 500
+LEFT_REASONS: Final = ("skipped", "left", "disconnected", "reported")
+
+Mode: TypeAlias = Literal["video", "audio"]
+
+
+class ErrorCode:
+    """Every `code` an `error` message can carry."""
+
+    BAD_JSON: Final = "bad_json"
+    BAD_MESSAGE: Final = "bad_message"
+    UNKNOWN_TYPE: Final = "unknown_type"
+    HELLO_REQUIRED: Final = "hello_required"
+    UNSUPPORTED_PROTOCOL: Final = "unsupported_protocol"
+    UNAUTHORIZED: Final = "unauthorized"
+    NOT_IN_SESSION: Final = "not_in_session"
+    IN_SESSION: Final = "in_session"
+    RATE_LIMITED: Final = "rate_limited"
+    # Additive codes (see docs/protocol.md): the server's own troubles.
+    BACKEND_UNAVAILABLE: Final = "backend_unavailable"
+    REFUSED: Final = "refused"
+
+
+ALL_ERROR_CODES: Final = tuple(
+    value for name, value in vars(ErrorCode).items() if name.isupper()
+)
+# Errors after which the server closes the connection (close code 1008).
+FATAL_ERROR_CODES: Final = frozenset(
+    {ErrorCode.HELLO_REQUIRED, ErrorCode.UNSUPPORTED_PROTOCOL, ErrorCode.UNAUTHORIZED}
+)
+
+
+class ProtocolError(Exception):
+    """A message that breaks the contract; `code` is its wire error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- client -> server -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    protocol: int = PROTOCOL_VERSION
+    client: str | None = None
+    token: str | None = None
+    type: Literal["hello"] = field(default="hello", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Find:
+    mode: Mode
+    topic: str | None = None
+    type: Literal["find"] = field(default="find", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    type: Literal["cancel"] = field(default="cancel", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Both directions: what a client sends and what its partner receives."""
+
+    session: str
+    data: dict[str, Any]
+    type: Literal["signal"] = field(default="signal", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    session: str | None = None
+    type: Literal["skip"] = field(default="skip", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    session: str | None = None
+    type: Literal["leave"] = field(default="leave", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    session: str
+    reason: str
+    type: Literal["report"] = field(default="report", init=False)
+
+
+# --- server -> client -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    id: str
+    ice_servers: list[dict[str, Any]]
+    limits: dict[str, Any]
+    protocol: int = PROTOCOL_VERSION
+    type: Literal["welcome"] = field(default="welcome", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    mode: Mode
+    topic: str | None
+    type: Literal["queued"] = field(default="queued", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    mode: Mode
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    session: str
+    initiator: bool
+    partner: Partner
+    type: Literal["matched"] = field(default="matched", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerLeft:
+    session: str
+    reason: str
+    type: Literal["partner_left"] = field(default="partner_left", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    type: Literal["idle"] = field(default="idle", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    session: str
+    type: Literal["reported"] = field(default="reported", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    code: str
+    message: str
+    type: Literal["error"] = field(default="error", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    retry_after: float
+    type: Literal["shutdown"] = field(default="shutdown", init=False)
+
+
+ClientMessage: TypeAlias = Union[Hello, Find, Cancel, Signal, Skip, Leave, Report]
+ServerMessage: TypeAlias = Union[
+    Welcome, Queued, Matched, Signal, PartnerLeft, Idle, Reported, Error, Shutdown
+]
+Message: TypeAlias = Union[ClientMessage, ServerMessage]
+
+
+# --- validation helpers -------------------------------------------------------
+
+
+def _bad(what: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.BAD_MESSAGE, what)
+
+
+def _str(obj: dict[str, Any], key: str, limit: int, *, optional: bool = False) -> Any:
+    value = obj.get(key)
+    if value is None:
+        if optional:
+            return None
+        raise _bad(f"'{key}' is required")
+    if not isinstance(value, str):
+        raise _bad(f"'{key}' must be a string")
+    if len(value) > limit:
+        raise _bad(f"'{key}' is longer than {limit} characters")
+    return value
+
+
+def _int(obj: dict[str, Any], key: str) -> int:
+    value = obj.get(key)
+    if value is None:
+        raise _bad(f"'{key}' is required")
+    # bool is an int in Python but not on the wire.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _bad(f"'{key}' must be an integer")
+    return value
+
+
+def _bool(obj: dict[str, Any], key: str) -> bool:
+    value = obj.get(key)
+    if not isinstance(value, bool):
+        raise _bad(f"'{key}' must be true or false")
+    return value
+
+
+def _number(obj: dict[str, Any], key: str) -> float:
+    value = obj.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise _bad(f"'{key}' must be a number")
+    return float(value)
+
+
+def _object(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if not isinstance(value, dict):
+        raise _bad(f"'{key}' must be an object")
+    return value
+
+
+def _mode(obj: dict[str, Any]) -> Mode:
+    value = obj.get("mode")
+    if value not in MODES:
+        raise _bad("'mode' must be \"video\" or \"audio\"")
+    return value  # type: ignore[no-any-return]
+
+
+def normalize_topic(topic: str | None) -> str | None:
+    """The canonical topic: trimmed, lower-cased; empty means any topic (None)."""
+    if topic is None:
+        return None
+    topic = topic.strip().lower()
+    if len(topic) > MAX_TOPIC_CHARS:
+        raise _bad(f"'topic' is longer than {MAX_TOPIC_CHARS} characters")
+    return topic or None
+
+
+def _topic(obj: dict[str, Any]) -> str | None:
+    value = obj.get("topic")
+    if value is not None and not isinstance(value, str):
+        raise _bad("'topic' must be a string or null")
+    # Generous before trimming so that " Maths " is not refused for its spaces.
+    if value is not None and len(value) > 4 * MAX_TOPIC_CHARS:
+        raise _bad(f"'topic' is longer than {MAX_TOPIC_CHARS} characters")
+    return normalize_topic(value)
+
+
+def _partner(obj: dict[str, Any]) -> Partner:
+    partner = _object(obj, "partner")
+    return Partner(mode=_mode(partner), topic=_topic(partner))
+
+
+def _ice_servers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    servers = obj.get("ice_servers")
+    if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
+        raise _bad("'ice_servers' must be a list of objects")
+    for server in servers:
+        urls = server.get("urls")
+        if not (isinstance(urls, str) or (isinstance(urls, list) and all(isinstance(u, str) for u in urls))):
+            raise _bad("each ICE server needs 'urls' (a string or a list of strings)")
+    return servers
+
+
+_CLIENT_DECODERS: Final = {
+    "hello": lambda o: Hello(
+        protocol=_int(o, "protocol"),
+        client=_str(o, "client", MAX_CLIENT_CHARS, optional=True),
+        token=_str(o, "token", MAX_TOKEN_CHARS, optional=True),
+    ),
+    "find": lambda o: Find(mode=_mode(o), topic=_topic(o)),
+    "cancel": lambda o: Cancel(),
+    "signal": lambda o: Signal(session=_str(o, "session", MAX_ID_CHARS), data=_object(o, "data")),
+    "skip": lambda o: Skip(session=_str(o, "session", MAX_ID_CHARS, optional=True)),
+    "leave": lambda o: Leave(session=_str(o, "session", MAX_ID_CHARS, optional=True)),
+    "report": lambda o: Report(
+        session=_str(o, "session", MAX_ID_CHARS),
+        reason=_str(o, "reason", MAX_REASON_CHARS),
+    ),
+}
+
+_SERVER_DECODERS: Final = {
+    "welcome": lambda o: Welcome(
+        protocol=_int(o, "protocol"),
+        id=_str(o, "id", MAX_ID_CHARS),
+        ice_servers=_ice_servers(o),
+        limits=_object(o, "limits"),
+    ),
+    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o)),
+    "matched": lambda o: Matched(
+        session=_str(o, "session", MAX_ID_CHARS),
+        initiator=_bool(o, "initiator"),
+        partner=_partner(o),
+    ),
+    "signal": _CLIENT_DECODERS["signal"],
+    "partner_left": lambda o: PartnerLeft(
+        session=_str(o, "session", MAX_ID_CHARS), reason=_str(o, "reason", MAX_REASON_CHARS)
+    ),
+    "idle": lambda o: Idle(),
+    "reported": lambda o: Reported(session=_str(o, "session", MAX_ID_CHARS)),
+    "error": lambda o: Error(
+        code=_str(o, "code", MAX_ID_CHARS), message=_str(o, "message", MAX_MESSAGE_CHARS)
+    ),
+    "shutdown": lambda o: Shutdown(retry_after=_number(o, "retry_after")),
+}
+
+CLIENT_TYPES: Final = frozenset(_CLIENT_DECODERS)
+SERVER_TYPES: Final = frozenset(_SERVER_DECODERS)
+
+
+def parse_object(frame: str | bytes) -> dict[str, Any]:
+    """The JSON object in a text frame; binary frames and non-objects are refused."""
+    if isinstance(frame, (bytes, bytearray, memoryview)):
+        raise _bad("binary frames are not accepted; send JSON text")
+    try:
+        obj = json.loads(frame)
+    except (ValueError, RecursionError):
+        raise ProtocolError(ErrorCode.BAD_JSON, "the frame is not valid JSON") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(ErrorCode.BAD_JSON, "the frame is not a JSON object")
+    return obj
+
+
+def _decode(frame: str | bytes, decoders: dict[str, Any]) -> Any:
+    obj = parse_object(frame)
+    kind = obj.get("type")
+    if not isinstance(kind, str):
+        raise _bad("'type' is required and must be a string")
+    decoder = decoders.get(kind)
+    if decoder is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
+    return decoder(obj)
+
+
+def decode_client(frame: str | bytes) -> ClientMessage:
+    """A client's frame as a message; raises `ProtocolError` with the wire code."""
+    return _decode(frame, _CLIENT_DECODERS)  # type: ignore[no-any-return]
+
+
+def decode_server(frame: str | bytes) -> ServerMessage:
+    """A server's frame as a message; raises `ProtocolError` with the wire code."""
+    return _decode(frame, _SERVER_DECODERS)  # type: ignore[no-any-return]
+
+
+def to_wire(message: Message) -> dict[str, Any]:
+    """The JSON object for a message; optional fields left unset are omitted."""
+    obj: dict[str, Any] = {"type": message.type}
+    for name in message.__dataclass_fields__:
+        if name == "type":
+            continue
+        value = getattr(message, name)
+        if isinstance(value, Partner):
+            value = {"mode": value.mode, "topic": value.topic}
+        elif value is None and name in ("client", "token", "session"):
+            continue
+        obj[name] = value
+    return obj
+
+
+def encode(message: Message) -> str:
+    """The text frame for a message."""
+    return json.dumps(to_wire(message), separators=(",", ":"), ensure_ascii=False)
