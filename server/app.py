@@ -1,0 +1,382 @@
+"""The server's I/O shell: WebSocket connections in, `Backend` calls out.
+
+Each connection has a reader (this module's handler: decode, check limits,
+call the backend) and a writer task that drains a small bounded outbox. The
+backend delivers through `deliver()`, which never awaits: a message for a
+client that stopped reading fills only that client's outbox, and a full
+outbox drops that client. So no client can stall another one's handler.
+
+Errors become wire `error` messages in one place, `_Connection.fail()`.
+The shell talks to the backend only through the `Backend` protocol and
+never assumes it is in this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.server import Server as WsServer
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import CloseCode
+
+from . import protocol as p
+from . import texts
+from .backend import Backend, MemoryBackend
+from .config import ServerConfig
+from .http import WS_PATH, make_process_request
+from .limits import TokenBucket, per_minute
+from .metrics import Metrics
+
+log = logging.getLogger("studymatch.server")
+_SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
+
+
+def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
+    """One log line per event, as key=value pairs (no SDP, ICE or addresses at info)."""
+    if log.isEnabledFor(level):
+        log.log(level, " ".join([f"event={name}", *(f"{k}={v}" for k, v in fields.items())]))
+
+
+def make_backend(config: ServerConfig) -> Backend:
+    if config.backend == "memory":
+        return MemoryBackend(rematch_cooldown=config.rematch_cooldown, **config.backend_options)
+    try:
+        from .redis_backend import RedisBackend  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("server.redis_backend", "redis"):
+            raise
+        raise RuntimeError(texts.REDIS_BACKEND_MISSING) from exc
+    backend: Backend = RedisBackend(
+        url=config.redis_url, rematch_cooldown=config.rematch_cooldown, **config.backend_options
+    )
+    return backend
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    code: int
+    reason: str
+
+
+class _Connection:
+    """One client: its limits, its bounded outbox and the task that writes it."""
+
+    def __init__(self, server: Server, ws: ServerConnection, now: float) -> None:
+        config = server.config
+        self.server = server
+        self.ws = ws
+        self.id = secrets.token_urlsafe(12)
+        self.attached = False  # known to the backend
+        self.closing = False  # no more messages are queued once a close is requested
+        self.bucket = TokenBucket(config.rate_messages, config.rate_burst, now)
+        self.strikes = per_minute(config.rate_abuse_strikes)
+        self.finds = per_minute(config.rate_finds_per_minute)
+        self._outbox: deque[str | _Close] = deque()
+        self._outbox_bytes = 0
+        self._wakeup = asyncio.Event()
+        self.peak_outbox_bytes = 0
+        self.writer = asyncio.create_task(self._write(), name=f"writer-{self.id}")
+
+    # --- outgoing ------------------------------------------------------------
+
+    def send(self, message: p.ServerMessage) -> None:
+        """Queue a message without waiting; a client that lags too far is dropped."""
+        if self.closing:
+            return
+        text = p.encode(message)
+        config = self.server.config
+        too_many = len(self._outbox) >= config.outbox_messages
+        if too_many or self._outbox_bytes + len(text) > config.outbox_bytes:
+            self.drop("slow")
+            return
+        self._outbox.append(text)
+        self._outbox_bytes += len(text)
+        self.peak_outbox_bytes = max(self.peak_outbox_bytes, self._outbox_bytes)
+        self._wakeup.set()
+
+    def fail(self, error: p.ProtocolError) -> None:
+        """The one place a refusal becomes a wire `error` (and, if fatal, a close)."""
+        self.server.metrics.errors[error.code] += 1
+        event("error", logging.DEBUG, id=self.id, code=error.code)
+        self.send(p.Error(error.code, error.message))
+        if error.code in p.FATAL_ERROR_CODES:
+            self.close(CloseCode.POLICY_VIOLATION, error.message)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close after what is already queued has been written."""
+        if not self.closing:
+            self.closing = True
+            self._outbox.append(_Close(code, reason[:120]))
+            self._wakeup.set()
+
+    def drop(self, reason: str) -> None:
+        """Let go of a client now: out of the backend at once, socket closed or aborted."""
+        if self.closing and reason == "slow":
+            return
+        self.server.metrics.dropped[reason] += 1
+        event("dropped", id=self.id, reason=reason, queued=len(self._outbox))
+        self.closing = True
+        self._outbox.clear()
+        self._outbox_bytes = 0
+        self.writer.cancel()
+        self.server.spawn(self._drop(reason))
+
+    async def _drop(self, reason: str) -> None:
+        await self.server.detach(self)
+        code = CloseCode.POLICY_VIOLATION if reason != "internal" else CloseCode.INTERNAL_ERROR
+        text = {"slow": texts.CLOSE_SLOW, "abuse": texts.CLOSE_ABUSE}.get(reason, texts.CLOSE_INTERNAL)
+        await self._close_or_abort(code, text)
+
+    async def _close_or_abort(self, code: int, reason: str) -> None:
+        # A client that does not read never lets the close frame drain: abort.
+        try:
+            async with asyncio.timeout(self.server.config.close_timeout):
+                await self.ws.close(code, reason)
+        except TimeoutError:
+            self.ws.transport.abort()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                while not self._outbox:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+                item = self._outbox.popleft()
+                if isinstance(item, _Close):
+                    await self._close_or_abort(item.code, item.reason)
+                    return
+                self._outbox_bytes -= len(item)
+                async with asyncio.timeout(self.server.config.send_timeout):
+                    await self.ws.send(item)
+        except TimeoutError:
+            self.drop("slow")
+        except ConnectionClosed:
+            pass
+
+    async def flush_and_wait(self) -> None:
+        """Wait (boundedly) until the writer has written everything and closed."""
+        config = self.server.config
+        # The reader is done: whatever is queued goes out, then the close.
+        self.close(CloseCode.NORMAL_CLOSURE, "")
+        await asyncio.wait({self.writer}, timeout=config.close_timeout + config.send_timeout)
+        if not self.writer.done():
+            self.writer.cancel()
+            self.ws.transport.abort()
+
+
+class Server:
+    """One listening server; `async with running_server(config) as srv` in tests."""
+
+    def __init__(self, config: ServerConfig, backend: Backend | None = None) -> None:
+        self.config = config
+        self.backend = backend if backend is not None else make_backend(config)
+        self.metrics = Metrics()
+        self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
+        self._connections: set[_Connection] = set()  # every open WebSocket
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ws_server: WsServer | None = None
+        self.closing = False
+        self.host = config.host
+        self.port = config.port
+
+    # --- lifecycle -------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ws://{host}:{self.port}{WS_PATH}"
+
+    @property
+    def http_url(self) -> str:
+        return self.url.replace("ws://", "http://", 1).removesuffix(WS_PATH)
+
+    async def start(self) -> None:
+        self.backend.attach(self.deliver, self.metrics.match_wait.observe)
+        await self.backend.start()
+        config = self.config
+        self._ws_server = await serve(
+            self._handle,
+            config.host,
+            config.port,
+            process_request=make_process_request(
+                self.backend.stats, lambda: len(self._connections), lambda: self.closing, self.metrics
+            ),
+            max_size=config.max_frame_bytes,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            close_timeout=config.close_timeout,
+            compression=None,  # per-message deflate costs ~64 KiB of zlib state per connection
+            logger=logging.getLogger("studymatch.server.websockets"),
+        )
+        sockname = next(iter(self._ws_server.sockets)).getsockname()
+        self.port = sockname[1]
+        event("listening", url=self.url, backend=self.backend.name)
+
+    async def stop(self) -> None:
+        """Tell every client `shutdown`, close them, then stop the backend."""
+        if self._ws_server is None or self.closing:
+            return
+        self.closing = True
+        event("shutdown", connections=len(self._connections))
+        self._ws_server.close(close_connections=False)  # no new connections from here on
+        for conn in list(self._connections):
+            conn.send(p.Shutdown(self.config.shutdown_retry_after))
+            conn.close(CloseCode.GOING_AWAY, texts.CLOSE_SHUTDOWN)
+        try:
+            async with asyncio.timeout(self.config.close_timeout + 1.0):
+                await self._ws_server.wait_closed()
+        except TimeoutError:
+            for conn in list(self._connections):
+                conn.ws.transport.abort()
+            await self._ws_server.wait_closed()
+        if self._tasks:
+            await asyncio.wait(self._tasks)
+        await self.backend.close()
+        event("stopped")
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the backend's side ------------------------------------------------------
+
+    def deliver(self, client_id: str, message: p.ServerMessage) -> None:
+        conn = self._clients.get(client_id)
+        if conn is None:
+            return  # gone already; the backend has been or is being told
+        if isinstance(message, p.Signal):
+            self.metrics.relayed += 1
+        conn.send(message)
+
+    async def detach(self, conn: _Connection) -> None:
+        """Take a client out of the backend exactly once, however it left."""
+        if not conn.attached:
+            return
+        conn.attached = False
+        self._clients.pop(conn.id, None)
+        try:
+            await self.backend.disconnect(conn.id)
+        except Exception:
+            log.exception("event=backend_disconnect_failed id=%s", conn.id)
+
+    # --- one connection ------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        loop = asyncio.get_running_loop()
+        conn = _Connection(self, ws, loop.time())
+        self._connections.add(conn)
+        self.metrics.connections = len(self._connections)
+        try:
+            if self.closing:
+                conn.send(p.Shutdown(self.config.shutdown_retry_after))
+                conn.close(CloseCode.GOING_AWAY, texts.CLOSE_SHUTDOWN)
+            elif await self._greet(conn):
+                await self._serve(conn)
+        except ConnectionClosed:
+            pass
+        except Exception:
+            # One handler's bug must not take the server (or anyone else) down.
+            log.exception("event=handler_failed id=%s", conn.id)
+            conn.drop("internal")
+        finally:
+            await self.detach(conn)
+            await conn.flush_and_wait()
+            self._connections.discard(conn)
+            self.metrics.connections = len(self._connections)
+            event("disconnected", id=conn.id, code=ws.close_code)
+
+    async def _greet(self, conn: _Connection) -> bool:
+        """The hello handshake; True when the client may go on."""
+        config = self.config
+        try:
+            async with asyncio.timeout(config.hello_timeout):
+                frame = await conn.ws.recv()
+        except TimeoutError:
+            self.metrics.dropped["hello_timeout"] += 1
+            conn.fail(p.ProtocolError(p.ErrorCode.HELLO_REQUIRED,
+                                      texts.HELLO_TIMEOUT.format(seconds=config.hello_timeout)))
+            return False
+        try:
+            hello = p.decode_client(frame)
+        except p.ProtocolError:
+            hello = None
+        if not isinstance(hello, p.Hello):
+            conn.fail(p.ProtocolError(p.ErrorCode.HELLO_REQUIRED, texts.HELLO_REQUIRED))
+            return False
+        if hello.protocol != p.PROTOCOL_VERSION:
+            conn.fail(p.ProtocolError(
+                p.ErrorCode.UNSUPPORTED_PROTOCOL,
+                texts.UNSUPPORTED_PROTOCOL.format(supported=p.PROTOCOL_VERSION, asked=hello.protocol),
+            ))
+            return False
+        if config.tokens and not any(secrets.compare_digest(hello.token or "", t) for t in config.tokens):
+            conn.fail(p.ProtocolError(p.ErrorCode.UNAUTHORIZED, texts.UNAUTHORIZED))
+            return False
+        self._clients[conn.id] = conn
+        conn.attached = True
+        await self.backend.connect(conn.id)
+        conn.send(p.Welcome(id=conn.id, ice_servers=config.ice_servers(), limits=config.limits()))
+        event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
+        return True
+
+    async def _serve(self, conn: _Connection) -> None:
+        loop = asyncio.get_running_loop()
+        async for frame in conn.ws:
+            if conn.closing:
+                break
+            now = loop.time()
+            if not conn.bucket.allow(now):
+                if not conn.strikes.allow(now):
+                    conn.drop("abuse")
+                    break
+                conn.fail(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))
+                continue
+            try:
+                await self._dispatch(conn, p.decode_client(frame), now)
+            except p.ProtocolError as error:
+                conn.fail(error)
+
+    async def _dispatch(self, conn: _Connection, msg: p.ClientMessage, now: float) -> None:
+        backend, cid = self.backend, conn.id
+        if isinstance(msg, p.Signal):
+            await backend.signal(cid, msg.session, msg.data)
+        elif isinstance(msg, (p.Find, p.Skip)):
+            if not conn.finds.allow(now):
+                raise p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED)
+            if isinstance(msg, p.Find):
+                event("find", logging.DEBUG, id=cid, mode=msg.mode)
+                await backend.find(cid, msg.mode, msg.topic)
+            else:
+                await backend.skip(cid)
+        elif isinstance(msg, p.Cancel):
+            await backend.cancel(cid)
+        elif isinstance(msg, p.Leave):
+            await backend.leave(cid)
+        elif isinstance(msg, p.Report):
+            event("report", id=cid, session=msg.session)
+            await backend.report(cid, msg.session, msg.reason)
+        elif isinstance(msg, p.Hello):
+            raise p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN)
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    config: ServerConfig | None = None, backend: Backend | None = None
+) -> AsyncIterator[Server]:
+    """A started server (port 0 by default), stopped on exit."""
+    server = Server(config if config is not None else ServerConfig(port=0), backend)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

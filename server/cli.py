@@ -1,0 +1,137 @@
+"""`studymatch-server`: options (or `STUDYMATCH_<OPTION>` variables) -> a running server.
+
+Prints exactly one line, `listening on ws://HOST:PORT/ws`, once connections
+are accepted (tests and scripts wait for it). SIGTERM or SIGINT: every
+client gets `shutdown`, then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .app import Server
+from .config import BACKENDS, LOG_LEVELS, ServerConfig
+
+ENV_PREFIX = "STUDYMATCH_"
+_DEFAULTS = ServerConfig()
+
+# (option, config field, type, help); repeatable options are tuples in the config.
+_OPTIONS: list[tuple[str, str, Any, str]] = [
+    ("--host", "host", str, "address to listen on"),
+    ("--port", "port", int, "port to listen on; 0 picks a free one"),
+    ("--backend", "backend", str, "where the queue lives: memory (one process) or redis (shared)"),
+    ("--redis-url", "redis_url", str, "Redis URL for --backend redis"),
+    ("--log-level", "log_level", str, "debug, info, warning or error"),
+    ("--stun", "stun", str, "a STUN URL handed to clients (repeatable; none by default)"),
+    ("--token", "tokens", str, "an accepted hello token (repeatable; none means no token needed)"),
+    ("--max-frame-bytes", "max_frame_bytes", int, "largest accepted frame; bigger closes with 1009"),
+    ("--rate-messages", "rate_messages", float, "sustained messages per second per connection"),
+    ("--rate-burst", "rate_burst", int, "messages a connection may send at once"),
+    ("--rate-abuse-strikes", "rate_abuse_strikes", int, "rate-limited messages per minute before closing"),
+    ("--rate-finds-per-minute", "rate_finds_per_minute", int, "find + skip per connection per minute"),
+    ("--outbox-messages", "outbox_messages", int, "messages queued for a slow client before it is dropped"),
+    ("--outbox-bytes", "outbox_bytes", int, "bytes queued for a slow client before it is dropped"),
+    ("--send-timeout", "send_timeout", float, "seconds one send may wait for a client to read"),
+    ("--ping-interval", "ping_interval", float, "seconds between pings"),
+    ("--ping-timeout", "ping_timeout", float, "seconds to wait for a pong"),
+    ("--hello-timeout", "hello_timeout", float, "seconds a new connection has to send hello"),
+    ("--close-timeout", "close_timeout", float, "seconds to wait for a closing handshake"),
+    ("--rematch-cooldown", "rematch_cooldown", float, "seconds before a skipped pair can meet again"),
+    ("--shutdown-retry-after", "shutdown_retry_after", float, "retry_after told to clients on shutdown"),
+]
+_REPEATABLE = {"stun", "tokens"}
+
+
+def env_name(option: str) -> str:
+    return ENV_PREFIX + option.removeprefix("--").replace("-", "_").upper()
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studymatch-server",
+        description="StudyMatch matchmaking and signaling server. "
+        "Every option can also be set as STUDYMATCH_<OPTION> in the environment "
+        "(repeatable ones comma-separated).",
+    )
+    for option, dest, kind, help_text in _OPTIONS:
+        default = getattr(_DEFAULTS, dest)
+        choices = {"backend": BACKENDS, "log_level": LOG_LEVELS}.get(dest)
+        raw = env.get(env_name(option))
+        if dest in _REPEATABLE:
+            from_env = [v.strip() for v in raw.split(",") if v.strip()] if raw else []
+            parser.add_argument(option, dest=dest, action="append", type=kind, default=None,
+                                help=f"{help_text} [{env_name(option)}]")
+            parser.set_defaults(**{f"_env_{dest}": from_env})
+        else:
+            parser.add_argument(option, dest=dest, type=kind, choices=choices,
+                                # argparse applies `type` to a string default: a bad value is a usage error.
+                                default=raw if raw is not None else default,
+                                help=f"{help_text} (default: {default}) [{env_name(option)}]")
+    return parser
+
+
+def parse_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerConfig:
+    env = os.environ if env is None else env
+    parser = build_parser(env)
+    args = parser.parse_args(argv)
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(ServerConfig):
+        if field.name in _REPEATABLE:
+            given = getattr(args, field.name)
+            values[field.name] = tuple(given if given is not None else getattr(args, f"_env_{field.name}"))
+        elif hasattr(args, field.name):
+            values[field.name] = getattr(args, field.name)
+    try:
+        return ServerConfig(**values)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    # websockets logs every handshake at INFO; keep that for debugging.
+    logging.getLogger("studymatch.server.websockets").setLevel(
+        logging.DEBUG if level == "debug" else logging.WARNING
+    )
+
+
+async def serve_until_signalled(config: ServerConfig) -> None:
+    server = Server(config)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"listening on {server.url}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await server.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_config(argv)
+    _setup_logging(config.log_level)
+    try:
+        asyncio.run(serve_until_signalled(config))
+    except RuntimeError as exc:  # e.g. the redis backend is not installed
+        print(f"studymatch-server: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the port is taken
+        print(f"studymatch-server: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,92 @@
+"""Every option of the server, with safe defaults, in one frozen dataclass.
+
+The command line (`server/cli.py`) derives its options and their
+`STUDYMATCH_<OPTION>` environment variables from these fields, so a default
+is written once, here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .rules import DEFAULT_REMATCH_COOLDOWN
+
+BACKENDS: Final = ("memory", "redis")
+LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8765  # 0 picks a free port
+    backend: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    log_level: str = "info"
+    # STUN URLs handed out in `welcome`; none by default: no public server is
+    # contacted unless the operator asks for it.
+    stun: tuple[str, ...] = ()
+    # Accepted `hello` tokens; empty means no token is required.
+    tokens: tuple[str, ...] = ()
+    # Largest frame accepted; a bigger one closes the connection with 1009.
+    max_frame_bytes: int = 64 * 1024
+    # Per-connection token bucket for every incoming message.
+    rate_messages: float = 20.0  # sustained messages per second
+    rate_burst: int = 40
+    # Over this many refused (rate-limited) messages in a minute: close 1008.
+    rate_abuse_strikes: int = 20
+    # find + skip per connection per minute (each one may start a match).
+    rate_finds_per_minute: int = 60
+    # Bounded outgoing queue per connection: a client that does not read is
+    # dropped instead of making the server hold its messages forever.
+    outbox_messages: int = 128
+    outbox_bytes: int = 1024 * 1024
+    # One send that waits longer than this for the client to read: dropped.
+    send_timeout: float = 20.0
+    ping_interval: float = 20.0
+    ping_timeout: float = 20.0
+    hello_timeout: float = 10.0
+    close_timeout: float = 2.0
+    rematch_cooldown: float = DEFAULT_REMATCH_COOLDOWN
+    shutdown_retry_after: float = 5.0
+    # Extra keyword arguments for the backend's constructor (tests, benchmarks).
+    backend_options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+        if not 0 <= self.port <= 65535:
+            raise ValueError("port must be between 0 and 65535")
+        for name in ("max_frame_bytes", "rate_burst", "rate_abuse_strikes", "rate_finds_per_minute",
+                     "outbox_messages", "outbox_bytes"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name.replace('_', '-')} must be at least 1")
+        for name in ("rate_messages", "send_timeout", "ping_interval", "ping_timeout", "hello_timeout",
+                     "close_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name.replace('_', '-')} must be positive")
+        if self.rematch_cooldown < 0 or self.shutdown_retry_after < 0:
+            raise ValueError("rematch-cooldown and shutdown-retry-after must not be negative")
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        return dataclasses.replace(self, **changes)
+
+    def limits(self) -> dict[str, Any]:
+        """The `limits` object of `welcome`: what a client may do before it is refused."""
+        return {
+            "max_frame_bytes": self.max_frame_bytes,
+            "messages_per_second": self.rate_messages,
+            "message_burst": self.rate_burst,
+            "finds_per_minute": self.rate_finds_per_minute,
+            "hello_timeout": self.hello_timeout,
+            "ping_interval": self.ping_interval,
+            "ping_timeout": self.ping_timeout,
+            "outbox_messages": self.outbox_messages,
+            "rematch_cooldown": self.rematch_cooldown,
+        }
+
+    def ice_servers(self) -> list[dict[str, Any]]:
+        return [{"urls": url} for url in self.stun]

@@ -1,0 +1,74 @@
+"""Plain HTTP on the WebSocket port: /healthz and /metrics, 404 elsewhere.
+
+websockets calls `process_request` before the opening handshake; returning a
+`Response` answers the request as HTTP, returning None lets the handshake
+go on (only for /ws).
+"""
+
+from __future__ import annotations
+
+import http
+import json
+from collections.abc import Callable
+from typing import Final
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from . import texts
+from .backend import BackendStats
+from .metrics import Metrics
+
+WS_PATH: Final = "/ws"
+PROMETHEUS_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _response(status: http.HTTPStatus, body: str, content_type: str) -> Response:
+    data = body.encode()
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-store"),
+            ("Connection", "close"),
+        ]
+    )
+    return Response(status.value, status.phrase, headers, data)
+
+
+def health(stats: BackendStats, connections: int, closing: bool) -> tuple[http.HTTPStatus, dict[str, object]]:
+    """The /healthz body; 503 when the backend is down or the server is leaving."""
+    status = "shutting_down" if closing else ("ok" if stats.healthy else "degraded")
+    body: dict[str, object] = {
+        "status": status,
+        "connections": connections,
+        "waiting": sum(stats.waiting.values()),
+        "waiting_by_mode": dict(stats.waiting),
+        "sessions": stats.sessions,
+        "matches_total": stats.matches_total,
+    }
+    if stats.details:
+        body["backend"] = stats.details
+    code = http.HTTPStatus.OK if status == "ok" else http.HTTPStatus.SERVICE_UNAVAILABLE
+    return code, body
+
+
+def make_process_request(
+    stats: Callable[[], BackendStats],
+    connections: Callable[[], int],
+    closing: Callable[[], bool],
+    metrics: Metrics,
+) -> Callable[[ServerConnection, Request], Response | None]:
+    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == WS_PATH:
+            return None
+        if path == "/healthz":
+            code, body = health(stats(), connections(), closing())
+            return _response(code, json.dumps(body) + "\n", "application/json")
+        if path == "/metrics":
+            return _response(http.HTTPStatus.OK, metrics.render(stats()), PROMETHEUS_TEXT)
+        return _response(http.HTTPStatus.NOT_FOUND, texts.HTTP_NOT_FOUND, "text/plain; charset=utf-8")
+
+    return process_request

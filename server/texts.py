@@ -1,0 +1,29 @@
+"""Every sentence the server's shell says to a person, in one place.
+
+(The schema and the matchmaking core word their own refusals; these are the
+shell's: limits, the hello handshake, closing reasons.)
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+HELLO_REQUIRED: Final = "the first message must be hello"
+HELLO_TIMEOUT: Final = "no hello arrived within {seconds:g} seconds"
+HELLO_AGAIN: Final = "hello was already received on this connection"
+UNSUPPORTED_PROTOCOL: Final = "this server speaks protocol {supported}, not {asked}"
+UNAUTHORIZED: Final = "this server needs a valid token in hello"
+RATE_LIMITED: Final = "too many messages; this one was dropped, slow down"
+FINDS_LIMITED: Final = "too many find or skip requests; wait a little and try again"
+
+CLOSE_ABUSE: Final = "too many messages"
+CLOSE_SLOW: Final = "too slow reading messages"
+CLOSE_INTERNAL: Final = "internal server error"
+CLOSE_SHUTDOWN: Final = "server shutting down"
+
+HTTP_NOT_FOUND: Final = "not found: the WebSocket endpoint is /ws, health is /healthz, metrics /metrics\n"
+
+REDIS_BACKEND_MISSING: Final = (
+    "the redis backend is not available in this installation (server.redis_backend is missing); "
+    "use --backend memory"
+)
