@@ -11,6 +11,7 @@ request never leaves half a state behind.
 
 from __future__ import annotations
 
+import heapq
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Matchmaker:
         self._sessions: dict[str, Session] = {}
         # client -> {other client -> time until which they may not be paired}
         self._cooldowns: dict[str, dict[str, float]] = {}
+        self._cooldown_ends: list[float] = []  # heap: when a waiting pair may become pairable
         self._seq = 0
         self.matches_total = 0
 
@@ -102,7 +104,7 @@ class Matchmaker:
             raise p.ProtocolError(p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first")
         wish = Wish(mode, p.normalize_topic(topic))
         if client.where is Where.QUEUED and client.wish == wish:
-            return [(client_id, p.Queued(wish.mode, wish.topic))]  # type: ignore[arg-type]
+            return [(client_id, p.Queued(wish.mode, wish.topic))]
         if client.where is Where.QUEUED:
             self._dequeue(client)
         client.wish = wish
@@ -125,7 +127,7 @@ class Matchmaker:
             out += self._end_session(client, "skipped", now)
         if client.where is Where.QUEUED:
             # Already searching (for instance the partner skipped first): keep the place.
-            return out + [(client_id, p.Queued(client.wish.mode, client.wish.topic))]  # type: ignore[arg-type]
+            return [*out, (client_id, p.Queued(client.wish.mode, client.wish.topic))]
         return out + self._enqueue(client, now)
 
     def leave(self, client_id: str, now: float) -> Outgoing:
@@ -135,12 +137,12 @@ class Matchmaker:
             out += self._end_session(client, "left", now)
         elif client.where is Where.QUEUED:
             self._dequeue(client)
-        return out + [(client_id, p.Idle())]
+        return [*out, (client_id, p.Idle())]
 
     def report(self, client_id: str, session_id: str, now: float) -> Outgoing:
         session = self._current_session(client_id, session_id)
         client = self._clients[client_id]
-        return self._end_session(client, "reported", now) + [(client_id, p.Reported(session.id))]
+        return [*self._end_session(client, "reported", now), (client_id, p.Reported(session.id))]
 
     def signal(self, client_id: str, session_id: str, data: dict[str, object]) -> Outgoing:
         session = self._current_session(client_id, session_id)
@@ -157,6 +159,30 @@ class Matchmaker:
             self._dequeue(client)
         for other in self._cooldowns.pop(client_id, {}):
             self._cooldowns.get(other, {}).pop(client_id, None)
+        return out
+
+    def tick(self, now: float) -> Outgoing:
+        """Pair waiters whose rematch cool-down has just ended (call about once a second).
+
+        Arrivals pair at once; only an ending cool-down can make two clients who
+        are already waiting pairable, so nothing is scanned unless one ended.
+        """
+        if not self._cooldown_ends or self._cooldown_ends[0] > now:
+            return []
+        while self._cooldown_ends and self._cooldown_ends[0] <= now:
+            heapq.heappop(self._cooldown_ends)
+        out: Outgoing = []
+        for mode in p.MODES:
+            for client_id in self.waiting_order(mode):
+                client = self._clients[client_id]
+                if client.where is not Where.QUEUED:
+                    continue  # paired earlier in this pass
+                assert client.wish is not None
+                partner = self._longest_compatible_waiter(client, client.wish, now, older_than=client.seq)
+                if partner is not None:
+                    self._dequeue(partner)
+                    self._dequeue(client)
+                    out += self._start_session(initiator=partner, responder=client, now=now)
         return out
 
     # --- queries -----------------------------------------------------------------
@@ -200,19 +226,22 @@ class Matchmaker:
     def _enqueue(self, client: _Client, now: float) -> Outgoing:
         wish = client.wish
         assert wish is not None
-        queued: Outgoing = [(client.id, p.Queued(wish.mode, wish.topic))]  # type: ignore[arg-type]
+        queued: Outgoing = [(client.id, p.Queued(wish.mode, wish.topic))]
+        client.queued_at = now
         partner = self._longest_compatible_waiter(client, wish, now)
         if partner is None:
             self._seq += 1
-            client.where, client.queued_at, client.seq = Where.QUEUED, now, self._seq
+            client.where, client.seq = Where.QUEUED, self._seq
             self._waiting[wish.mode].add(wish.topic, client.id, self._seq)
             return queued
         self._dequeue(partner)
         return queued + self._start_session(initiator=partner, responder=client, now=now)
 
-    def _longest_compatible_waiter(self, client: _Client, wish: Wish, now: float) -> _Client | None:
+    def _longest_compatible_waiter(
+        self, client: _Client, wish: Wish, now: float, older_than: int | None = None
+    ) -> _Client | None:
         waiting = self._waiting[wish.mode]
-        best: tuple[int, str] | None = None
+        best: tuple[int, str] | None = None if older_than is None else (older_than, client.id)
         for topic in candidate_topics(wish, set(waiting.buckets)):
             for other_id, seq in waiting.buckets[topic].items():
                 if best is not None and seq >= best[0]:
@@ -220,7 +249,9 @@ class Matchmaker:
                 if not self.in_cooldown(client.id, other_id, now):
                     best = (seq, other_id)
                     break
-        return None if best is None else self._clients[best[1]]
+        if best is None or best[1] == client.id:
+            return None
+        return self._clients[best[1]]
 
     def _dequeue(self, client: _Client) -> None:
         assert client.wish is not None and client.where is Where.QUEUED
@@ -234,11 +265,14 @@ class Matchmaker:
             client.where, client.session = Where.IN_SESSION, session.id
         self.matches_total += 1
         self._observe_wait(now - initiator.queued_at)
-        self._observe_wait(0.0)
+        self._observe_wait(now - responder.queued_at)
         assert initiator.wish is not None and responder.wish is not None
         return [
-            (initiator.id, p.Matched(session.id, True, p.Partner(responder.wish.mode, responder.wish.topic))),  # type: ignore[arg-type]
-            (responder.id, p.Matched(session.id, False, p.Partner(initiator.wish.mode, initiator.wish.topic))),  # type: ignore[arg-type]
+            (initiator.id, p.Matched(session.id, True, p.Partner(responder.wish.mode, responder.wish.topic))),
+            (
+                responder.id,
+                p.Matched(session.id, False, p.Partner(initiator.wish.mode, initiator.wish.topic)),
+            ),
         ]
 
     def _end_session(self, client: _Client, reason: str, now: float) -> Outgoing:
@@ -257,6 +291,7 @@ class Matchmaker:
                 for expired in [o for o, t in mine.items() if t <= now]:
                     del mine[expired]
                 mine[b] = until
+            heapq.heappush(self._cooldown_ends, until)
         return [(partner_id, p.PartnerLeft(session.id, reason))]
 
     def _current_session(self, client_id: str, session_id: str) -> Session:

@@ -1,0 +1,16 @@
+"""Settings shared by every test layer."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# Two shared cores: generation speed says nothing about the code under test.
+settings.register_profile(
+    "studymatch",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    max_examples=int(os.environ.get("STUDYMATCH_HYPOTHESIS_EXAMPLES", "100")),
+)
+settings.load_profile("studymatch")
