@@ -12,6 +12,8 @@ processes; both follow the rules in `server/rules.py`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,9 +57,13 @@ class MemoryBackend:
 
     name = "memory"
 
-    def __init__(self, *, rematch_cooldown: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, *, rematch_cooldown: float, clock: Clock = time.monotonic, tick_interval: float = 1.0
+    ) -> None:
         self._rematch_cooldown = rematch_cooldown
         self._clock = clock
+        self._tick_interval = tick_interval
+        self._ticker: asyncio.Task[None] | None = None
         self._deliver: Deliver = lambda client_id, message: None
         self.core = Matchmaker(rematch_cooldown=rematch_cooldown)
 
@@ -66,10 +72,20 @@ class MemoryBackend:
         self.core = Matchmaker(rematch_cooldown=self._rematch_cooldown, observe_wait=observe_wait)
 
     async def start(self) -> None:
-        pass
+        self._ticker = asyncio.create_task(self._tick_forever(), name="matchmaker-tick")
 
     async def close(self) -> None:
-        pass
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+
+    async def _tick_forever(self) -> None:
+        # Pairs waiters whose rematch cool-down has ended; cheap when none has.
+        while True:
+            await asyncio.sleep(self._tick_interval)
+            self._send(self.core.tick(self._clock()))
 
     def _send(self, out: Outgoing) -> None:
         for client_id, message in out:
