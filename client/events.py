@@ -1,0 +1,165 @@
+"""What the call engine tells its user (the window, the headless CLI, a bot).
+
+Plain frozen dataclasses: no Qt, no aiortc, so the window and the tests can
+match on them without importing the media stack. The contract is
+/work/briefs/engine_api.md; `client/eventformat.py` turns them into lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeAlias, Union
+
+if TYPE_CHECKING:
+    import av
+
+    VideoFrame: TypeAlias = av.VideoFrame
+else:
+    VideoFrame: TypeAlias = Any
+
+
+@dataclass(frozen=True)
+class Connected:
+    server: str
+
+
+@dataclass(frozen=True)
+class Disconnected:
+    """The server is unreachable or went away; the engine retries in `retry_in` seconds."""
+
+    server: str
+    retry_in: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Queued:
+    mode: str
+    topic: str | None
+
+
+@dataclass(frozen=True)
+class Matched:
+    session: str
+    initiator: bool
+    partner_mode: str
+    partner_topic: str | None
+
+
+@dataclass(frozen=True)
+class MediaConnected:
+    session: str
+    ms_since_matched: float
+
+
+@dataclass(frozen=True)
+class MediaFailed:
+    """Media did not connect in time (or the connection failed); the user may skip."""
+
+    session: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FirstRemoteFrame:
+    session: str
+    kind: str  # "video" | "audio"
+    ms_since_matched: float
+
+
+@dataclass(frozen=True)
+class RemoteVideoFrame:
+    """Every decoded remote frame, for the window to paint; not a JSON event."""
+
+    session: str
+    frame: VideoFrame
+
+
+@dataclass(frozen=True)
+class LocalVideoFrame:
+    """Self-preview frames, throttled; not a JSON event."""
+
+    frame: VideoFrame
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    session: str
+    text: str
+    mine: bool
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """About once a second in a call."""
+
+    session: str
+    rtt_ms: float | None
+    loss_percent: float | None
+    bitrate_kbps: float | None
+
+
+@dataclass(frozen=True)
+class DeviceErrorEvent:
+    device: str  # "camera" | "microphone"
+    code: str  # "busy" | "not_found" | "permission_denied" | "unknown"
+    message: str  # a sentence a person can act on
+
+
+@dataclass(frozen=True)
+class ModeChanged:
+    mode: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PartnerLeft:
+    session: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    session: str
+    seconds: float
+    video_frames: int
+    audio_frames: int
+    latency_ms_p50: float | None
+
+
+@dataclass(frozen=True)
+class Idle:
+    pass
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Shutdown:
+    retry_after: float
+
+
+EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better)
+    Connected,
+    Disconnected,
+    Queued,
+    Matched,
+    MediaConnected,
+    MediaFailed,
+    FirstRemoteFrame,
+    RemoteVideoFrame,
+    LocalVideoFrame,
+    ChatMessage,
+    CallStats,
+    DeviceErrorEvent,
+    ModeChanged,
+    PartnerLeft,
+    CallEnded,
+    Idle,
+    ErrorEvent,
+    Shutdown,
+]

@@ -1,0 +1,88 @@
+"""Engine events as JSON lines (the CLI contract of shared/DESIGN.md) and as text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from client import events as ev
+from client.eventformat import to_json_line, to_record, to_text
+
+T0 = 1_700_000_000.25
+
+# Every JSON event of the DESIGN.md table, with exactly its fields.
+CONTRACT = [
+    (ev.Connected("ws://h:1/ws"), {"event": "connected", "server": "ws://h:1/ws"}),
+    (ev.Queued("video", None), {"event": "queued", "mode": "video", "topic": None}),
+    (ev.Queued("audio", "maths"), {"event": "queued", "mode": "audio", "topic": "maths"}),
+    (ev.Matched("s1", True, "video", None), {"event": "matched", "session": "s1", "initiator": True}),
+    (ev.MediaConnected("s1", 312.5), {"event": "media_connected", "session": "s1", "ms_since_matched": 312.5}),
+    (
+        ev.FirstRemoteFrame("s1", "audio", 400.0),
+        {"event": "first_remote_frame", "session": "s1", "kind": "audio", "ms_since_matched": 400.0},
+    ),
+    (
+        ev.DeviceErrorEvent("camera", "busy", "Close it."),
+        {"event": "device_error", "device": "camera", "code": "busy", "message": "Close it."},
+    ),
+    (ev.PartnerLeft("s1", "skipped"), {"event": "partner_left", "session": "s1", "reason": "skipped"}),
+    (
+        ev.CallEnded("s1", 2.5, 70, 120, 41.26),
+        {"event": "call_ended", "session": "s1", "seconds": 2.5, "video_frames": 70,
+         "audio_frames": 120, "latency_ms_p50": 41.3},
+    ),
+    (
+        ev.CallEnded("s1", 2.5, 0, 120, None),
+        {"event": "call_ended", "session": "s1", "seconds": 2.5, "video_frames": 0, "audio_frames": 120},
+    ),
+    (ev.ErrorEvent("rate_limited", "slow down"), {"event": "error", "code": "rate_limited", "message": "slow down"}),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), CONTRACT)
+def test_json_lines_follow_the_contract(event: ev.EngineEvent, expected: dict[str, object]) -> None:
+    line = to_json_line(event, T0)
+    assert line is not None and "\n" not in line
+    assert json.loads(line) == {**expected, "t": T0}
+
+
+NOT_JSON = [
+    ev.Disconnected("ws://h/ws", 1.0, "gone"),
+    ev.MediaFailed("s1", "no"),
+    ev.RemoteVideoFrame("s1", object()),
+    ev.LocalVideoFrame(object()),
+    ev.ChatMessage("s1", "hi", True),
+    ev.CallStats("s1", 1.0, 0.0, 900.0),
+    ev.ModeChanged("audio", "audio only"),
+    ev.Idle(),
+    ev.Shutdown(5.0),
+]
+
+
+@pytest.mark.parametrize("event", NOT_JSON)
+def test_events_outside_the_table_have_no_json_line(event: ev.EngineEvent) -> None:
+    assert to_record(event, T0) is None
+
+
+def test_non_ascii_is_kept_readable() -> None:
+    line = to_json_line(ev.ErrorEvent("x", "déjà vu"), T0)
+    assert line is not None and "déjà vu" in line
+
+
+@pytest.mark.parametrize("event", [e for e, _ in CONTRACT] + NOT_JSON[:2] + NOT_JSON[4:5] + NOT_JSON[6:])
+def test_text_for_people(event: ev.EngineEvent) -> None:
+    text = to_text(event)
+    assert text and "\n" not in text
+
+
+def test_frames_and_stats_are_not_printed_for_people() -> None:
+    assert to_text(ev.RemoteVideoFrame("s", object())) is None
+    assert to_text(ev.CallStats("s", None, None, None)) is None
+
+
+def test_text_examples() -> None:
+    assert to_text(ev.Queued("video", None)) == "looking for a video partner (any topic)"
+    assert to_text(ev.CallEnded("s", 2.0, 60, 100, 40.0)) == (
+        "call ended after 2.0 s (60 video frames, 100 audio frames, latency p50 40 ms)"
+    )
