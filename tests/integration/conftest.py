@@ -1,0 +1,166 @@
+"""Fixtures for the integration suite: real servers on port 0, real clients.
+
+The suite runs over every backend in `BACKENDS`. A backend may need several
+server instances (the Redis backend runs two, sharing one queue); `Cluster`
+hands out clients round-robin over the instances, so a test written once
+checks the cross-instance paths too. To add a backend, add its name to
+`BACKENDS` and teach `_instance_configs` how to configure it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from server.app import Server, running_server
+from server.config import ServerConfig
+
+from .wsclient import SCALE, TIMEOUT, WsClient
+
+BACKENDS = ["memory"]
+
+__all__ = ["SCALE", "TIMEOUT", "Cluster", "WsClient"]
+
+
+def _instance_configs(
+    backend: str, config: ServerConfig, request: pytest.FixtureRequest
+) -> list[ServerConfig]:
+    if backend == "memory":
+        return [config]
+    raise AssertionError(f"unknown backend {backend}")
+
+
+async def http_get(url: str) -> tuple[int, str, str]:
+    """(status, content type, body) of a plain HTTP GET; errors are answers too."""
+
+    def get() -> tuple[int, str, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+                return response.status, response.headers["Content-Type"], response.read().decode()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.headers["Content-Type"], error.read().decode()
+
+    return await asyncio.to_thread(get)
+
+
+@dataclass
+class Cluster:
+    """The running instances of one backend, and the clients opened on them."""
+
+    servers: list[Server]
+    clients: list[WsClient] = field(default_factory=list)
+    _next: int = 0
+
+    @property
+    def urls(self) -> list[str]:
+        return [s.url for s in self.servers]
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.servers[0].config
+
+    def next_url(self) -> str:
+        url = self.urls[self._next % len(self.servers)]
+        self._next += 1
+        return url
+
+    async def connect(self, *, hello: bool = True, url: str | None = None, **options: Any) -> WsClient:
+        """A client on the next instance (round-robin), by default past hello."""
+        client = await WsClient.open(url or self.next_url(), hello=hello, **options)
+        self.clients.append(client)
+        return client
+
+    async def pair(self, mode: str = "video", topic: str | None = None) -> tuple[WsClient, WsClient, str]:
+        """Two matched clients (initiator first) and their session."""
+        a, b = await self.connect(), await self.connect()
+        await a.find(mode, topic)
+        await b.find(mode, topic)
+        ma, mb = await a.expect("matched"), await b.expect("matched")
+        assert ma["session"] == mb["session"] and ma["initiator"] and not mb["initiator"]
+        return a, b, ma["session"]
+
+    async def health(self, index: int = 0) -> dict[str, Any]:
+        status, _, body = await http_get(self.servers[index].http_url + "/healthz")
+        data: dict[str, Any] = json.loads(body)
+        data["http_status"] = status
+        return data
+
+    async def metrics(self, index: int = 0) -> str:
+        status, _, body = await http_get(self.servers[index].http_url + "/metrics")
+        assert status == 200
+        return body
+
+    async def wait_until(
+        self, predicate: Callable[[dict[str, Any]], bool], within: float = TIMEOUT
+    ) -> dict[str, Any]:
+        """Poll /healthz until `predicate` holds (state settles after disconnects).
+
+        Polling on purpose: the state is observed over HTTP as an operator
+        would, and with several instances there is no one event to await.
+        """
+        health: dict[str, Any] = {}
+        async with asyncio.timeout(within):
+            while True:
+                health = await self.health()
+                if predicate(health):
+                    return health
+                await asyncio.sleep(0.02)
+
+    async def wait_settled(self, within: float = TIMEOUT) -> dict[str, Any]:
+        """Wait until every instance has no connection, nobody waits, no session runs."""
+        health = await self.wait_until(lambda h: h["waiting"] == 0 and h["sessions"] == 0, within)
+        for index in range(len(self.servers)):
+            async with asyncio.timeout(within):
+                while (await self.health(index))["connections"]:  # noqa: ASYNC110 (see wait_until)
+                    await asyncio.sleep(0.02)
+        return health
+
+    async def close_clients(self) -> None:
+        await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)
+        self.clients.clear()
+
+
+ServerFactory = Callable[..., Awaitable[Cluster]]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def server_factory(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[ServerFactory]:
+    """`await server_factory(**config_overrides)` -> a started `Cluster` for this backend."""
+    async with contextlib.AsyncExitStack() as stack:
+        clusters: list[Cluster] = []
+
+        async def make(**overrides: Any) -> Cluster:
+            config = ServerConfig(port=0, **overrides)
+            servers = [
+                await stack.enter_async_context(running_server(c))
+                for c in _instance_configs(backend, config, request)
+            ]
+            cluster = Cluster(servers)
+            clusters.append(cluster)
+            return cluster
+
+        try:
+            yield make
+        finally:
+            for cluster in clusters:
+                await cluster.close_clients()
+
+
+@pytest.fixture
+async def cluster(server_factory: ServerFactory) -> Cluster:
+    """The backend's instances with default limits."""
+    return await server_factory()

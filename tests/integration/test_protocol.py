@@ -1,0 +1,499 @@
+"""The wire contract end to end: a real server, real WebSocket clients.
+
+One test (or a few) per row of the tables in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from server import protocol as p
+
+from .conftest import Cluster, ServerFactory
+from .wsclient import TIMEOUT
+
+# --- hello / welcome ------------------------------------------------------------
+
+
+async def test_welcome_carries_id_ice_servers_and_limits(cluster: Cluster) -> None:
+    a, b = await cluster.connect(), await cluster.connect()
+    assert a.welcome is not None and b.welcome is not None
+    assert a.welcome["protocol"] == 1
+    assert isinstance(a.id, str) and a.id and a.id != b.id
+    assert a.welcome["ice_servers"] == []  # no public STUN server unless configured
+    limits = a.welcome["limits"]
+    assert limits["max_frame_bytes"] == 64 * 1024
+    assert {"messages_per_second", "message_burst", "finds_per_minute", "hello_timeout",
+            "ping_interval", "rematch_cooldown"} <= set(limits)
+    p.decode_server(json.dumps(a.welcome))  # the schema accepts it
+
+
+async def test_welcome_lists_configured_stun_servers(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(stun=("stun:stun.example.org:3478", "stun:10.0.0.1"))
+    client = await cluster.connect()
+    assert client.welcome is not None
+    assert client.welcome["ice_servers"] == [
+        {"urls": "stun:stun.example.org:3478"}, {"urls": "stun:10.0.0.1"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"type": "find", "mode": "video"},
+        {"type": "cancel"},
+        "not json at all",
+        b"\x00binary",
+        {"type": "hello"},  # no protocol: not a valid hello
+    ],
+    ids=["find", "cancel", "garbage", "binary", "hello-without-protocol"],
+)
+async def test_anything_but_hello_first_is_refused_and_closed(
+    cluster: Cluster, first: dict[str, object] | str | bytes
+) -> None:
+    client = await cluster.connect(hello=False)
+    await client.send(first)
+    await client.expect_error("hello_required")
+    await client.expect_closed(1008)
+
+
+async def test_unsupported_protocol_is_refused_and_closed(cluster: Cluster) -> None:
+    client = await cluster.connect(hello=False)
+    await client.send({"type": "hello", "protocol": 2})
+    await client.expect_error("unsupported_protocol")
+    await client.expect_closed(1008)
+
+
+async def test_token_is_checked_when_the_server_requires_one(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(tokens=("s3cret", "other"))
+    for hello in ({"type": "hello", "protocol": 1}, {"type": "hello", "protocol": 1, "token": "wrong"}):
+        client = await cluster.connect(hello=False)
+        await client.send(hello)
+        await client.expect_error("unauthorized")
+        await client.expect_closed(1008)
+    good = await cluster.connect(hello=False)
+    await good.hello(token="other")
+    await good.find()
+
+
+async def test_a_second_hello_is_a_bad_message_and_the_connection_stays(cluster: Cluster) -> None:
+    client = await cluster.connect()
+    await client.send({"type": "hello", "protocol": 1})
+    await client.expect_error("bad_message")
+    await client.find()
+
+
+# --- find / queued / matched --------------------------------------------------
+
+
+async def test_two_finders_are_matched_with_one_initiator(cluster: Cluster) -> None:
+    a, b = await cluster.connect(), await cluster.connect()
+    assert await a.find("audio", " Maths ") == {"type": "queued", "mode": "audio", "topic": "maths"}
+    await b.find("audio", None)
+    ma, mb = await a.expect("matched"), await b.expect("matched")
+    assert ma["session"] == mb["session"]
+    assert [ma["initiator"], mb["initiator"]] == [True, False]  # the one who waited offers
+    assert ma["partner"] == {"mode": "audio", "topic": None}
+    assert mb["partner"] == {"mode": "audio", "topic": "maths"}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "compatible"),
+    [
+        (("video", "maths"), ("video", "MATHS "), True),
+        (("video", "maths"), ("video", None), True),
+        (("video", None), ("video", None), True),
+        (("video", "maths"), ("video", "physics"), False),
+        (("video", None), ("audio", None), False),
+    ],
+)
+async def test_mode_and_topic_compatibility(
+    cluster: Cluster, first: tuple[str, str | None], second: tuple[str, str | None], compatible: bool
+) -> None:
+    a, b = await cluster.connect(), await cluster.connect()
+    await a.find(*first)
+    await b.find(*second)
+    if compatible:
+        await a.expect("matched")
+        await b.expect("matched")
+    else:
+        await a.assert_silent()
+        await b.assert_silent()
+        assert (await cluster.health())["waiting"] == 2
+
+
+async def test_the_longest_compatible_waiter_is_chosen(cluster: Cluster) -> None:
+    video, history, art = await cluster.connect(), await cluster.connect(), await cluster.connect()
+    await video.find("video", None)  # waited longest, but another mode
+    await history.find("audio", "history")
+    await art.find("audio", "art")
+    same_topic = await cluster.connect()
+    await same_topic.find("audio", "art")  # only `art` is compatible, though younger
+    assert (await art.expect("matched"))["session"] == (await same_topic.expect("matched"))["session"]
+    anyone = await cluster.connect()
+    await anyone.find("audio", None)
+    assert (await history.expect("matched"))["session"] == (await anyone.expect("matched"))["session"]
+    await video.assert_silent()
+
+
+async def test_among_several_compatible_waiters_the_oldest_wins(cluster: Cluster) -> None:
+    first, second = await cluster.connect(), await cluster.connect()
+    await first.find("audio", "history")
+    await second.find("audio", "art")
+    newcomer = await cluster.connect()
+    await newcomer.find("audio", None)
+    matched = await newcomer.expect("matched")
+    assert (await first.expect("matched"))["session"] == matched["session"]
+    await second.assert_silent()
+
+
+async def test_find_again_while_queued_keeps_one_place_or_moves(cluster: Cluster) -> None:
+    a = await cluster.connect()
+    await a.find("video", "maths")
+    await a.find("video", "maths")
+    assert (await cluster.health())["waiting"] == 1
+    await a.find("audio", None)  # a new wish moves the client, not copies it
+    health = await cluster.health()
+    assert health["waiting"] == 1 and health["waiting_by_mode"] == {"video": 0, "audio": 1}
+
+
+async def test_find_in_a_session_is_refused_and_the_session_goes_on(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.send({"type": "find", "mode": "video"})
+    await a.expect_error("in_session")
+    await a.send({"type": "signal", "session": session, "data": {"still": "here"}})
+    await b.expect("signal", session=session, data={"still": "here"})
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "find", "mode": "hologram"},
+        {"type": "find"},
+        {"type": "find", "mode": "video", "topic": "x" * 33},
+        {"type": "find", "mode": "video", "topic": 7},
+    ],
+)
+async def test_malformed_find_is_a_bad_message(cluster: Cluster, message: dict[str, object]) -> None:
+    client = await cluster.connect()
+    await client.send(message)
+    await client.expect_error("bad_message")
+    assert (await cluster.health())["waiting"] == 0
+
+
+# --- cancel -------------------------------------------------------------------------
+
+
+async def test_cancel_leaves_the_queue_and_answers_idle(cluster: Cluster) -> None:
+    a = await cluster.connect()
+    await a.request({"type": "cancel"}, "idle")  # also when idle
+    await a.find()
+    await a.request({"type": "cancel"}, "idle")
+    b = await cluster.connect()
+    await b.find()
+    await b.assert_silent()
+    await a.assert_silent()
+
+
+async def test_cancel_in_a_session_is_refused(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.send({"type": "cancel"})
+    await a.expect_error("in_session")
+    await b.send({"type": "signal", "session": session, "data": {}})
+    await a.expect("signal", session=session)
+
+
+# --- skip ---------------------------------------------------------------------------
+
+
+async def test_skip_ends_the_session_and_queues_again_without_instant_rematch(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair("video", "maths")
+    await a.request({"type": "skip", "session": session}, "queued", mode="video", topic="maths")
+    await b.expect("partner_left", session=session, reason="skipped")
+    await b.find("video", "maths")  # the partner searches again: not the skipper
+    await a.assert_silent()
+    await b.assert_silent()
+    c = await cluster.connect()
+    await c.find("video", None)
+    # The skipper has waited longest, so the newcomer gets it.
+    mc = await c.expect("matched")
+    assert (await a.expect("matched"))["session"] == mc["session"] != session
+    await b.assert_silent()
+
+
+async def test_the_partner_that_was_skipped_is_idle_not_queued(cluster: Cluster) -> None:
+    a, b, _ = await cluster.pair()
+    await a.request({"type": "skip"}, "queued")
+    await b.expect("partner_left", reason="skipped")
+    assert (await cluster.health())["waiting"] == 1  # only the skipper
+
+
+async def test_skip_after_the_cooldown_may_pair_the_same_two_again(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(rematch_cooldown=0.0)
+    a, b, session = await cluster.pair()
+    await a.request({"type": "skip"}, "queued")
+    await b.expect("partner_left", reason="skipped")
+    await b.find()
+    assert (await a.expect("matched"))["session"] == (await b.expect("matched"))["session"] != session
+
+
+async def test_skip_while_queued_keeps_the_place(cluster: Cluster) -> None:
+    first, second = await cluster.connect(), await cluster.connect()
+    await first.find("video", "maths")
+    await second.find("video", "art")
+    await first.request({"type": "skip"}, "queued", mode="video", topic="maths")
+    newcomer = await cluster.connect()
+    await newcomer.find("video", None)
+    assert (await first.expect("matched"))["session"] == (await newcomer.expect("matched"))["session"]
+
+
+async def test_skip_without_an_earlier_find_is_not_in_session(cluster: Cluster) -> None:
+    a = await cluster.connect()
+    await a.send({"type": "skip"})
+    await a.expect_error("not_in_session")
+
+
+async def test_skip_with_a_stale_session_acts_on_the_present(cluster: Cluster) -> None:
+    a, b, old = await cluster.pair()
+    await a.request({"type": "skip", "session": old}, "queued")
+    await b.expect("partner_left", session=old)
+    await a.request({"type": "skip", "session": old}, "queued")  # still searching, no error
+    await a.assert_silent()
+
+
+async def test_crossing_skips_both_find_new_partners(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await asyncio.gather(a.send({"type": "skip", "session": session}),
+                         b.send({"type": "skip", "session": session}))
+    health = await cluster.wait_until(lambda h: h["waiting"] == 2)
+    assert health["sessions"] == 0
+    c, d = await cluster.connect(), await cluster.connect()
+    await c.find()
+    await d.find()
+    sessions = {(await x.expect("matched"))["session"] for x in (c, d)}
+    assert len(sessions) == 2  # c and d each got one of the skippers, not each other
+
+
+# --- leave --------------------------------------------------------------------------
+
+
+async def test_leave_ends_the_session_without_requeueing(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.request({"type": "leave", "session": session}, "idle")
+    await b.expect("partner_left", session=session, reason="left")
+    health = await cluster.health()
+    assert health["waiting"] == 0 and health["sessions"] == 0
+
+
+async def test_leave_while_queued_or_idle_answers_idle(cluster: Cluster) -> None:
+    a = await cluster.connect()
+    await a.request({"type": "leave"}, "idle")
+    await a.find()
+    await a.request({"type": "leave", "session": "stale-one"}, "idle")
+    assert (await cluster.health())["waiting"] == 0
+
+
+# --- report -------------------------------------------------------------------------
+
+
+async def test_report_ends_the_session_and_blocks_the_rematch(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.request({"type": "report", "session": session, "reason": "rude"}, "reported", session=session)
+    await b.expect("partner_left", session=session, reason="reported")
+    await a.find()
+    await b.find()
+    await a.assert_silent()
+    await b.assert_silent()
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ({"type": "report", "session": "not-mine", "reason": "rude"}, "not_in_session"),
+        ({"type": "report", "session": "not-mine"}, "bad_message"),
+        ({"type": "report", "reason": "rude"}, "bad_message"),
+    ],
+)
+async def test_report_refusals(cluster: Cluster, message: dict[str, object], code: str) -> None:
+    a, b, _ = await cluster.pair()
+    await a.send(message)
+    await a.expect_error(code)
+    await b.assert_silent()
+    assert (await cluster.health())["sessions"] == 1
+
+
+# --- signal -------------------------------------------------------------------------
+
+
+async def test_signal_is_relayed_unchanged_to_the_partner_only(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    c, d, _ = await cluster.pair()
+    data = {"sdp": "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n", "kind": "offer",
+            "nested": [1, {"x": None}], "é": "ü"}
+    await a.send({"type": "signal", "session": session, "data": data})
+    assert await b.recv() == {"type": "signal", "session": session, "data": data}
+    await b.send({"type": "signal", "session": session, "data": {"kind": "answer"}})
+    await a.expect("signal", data={"kind": "answer"})
+    for bystander in (a, b, c, d):
+        await bystander.assert_silent()
+
+
+async def test_signal_for_a_session_that_is_not_yours_relays_nothing(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    c, d, other = await cluster.pair()
+    await a.send({"type": "signal", "session": other, "data": {"evil": True}})
+    await a.expect_error("not_in_session")
+    idle = await cluster.connect()
+    await idle.send({"type": "signal", "session": session, "data": {}})
+    await idle.expect_error("not_in_session")
+    for x in (b, c, d):
+        await x.assert_silent()
+
+
+async def test_signal_for_a_stale_session_is_refused_after_skip(cluster: Cluster) -> None:
+    a, b, old = await cluster.pair()
+    await b.request({"type": "skip"}, "queued")
+    await a.expect("partner_left", session=old)
+    await a.send({"type": "signal", "session": old, "data": {"late": 1}})
+    await a.expect_error("not_in_session")
+    c = await cluster.connect()
+    await c.find()
+    new = (await c.expect("matched"))["session"]
+    assert (await b.expect("matched"))["session"] == new
+    await a.send({"type": "signal", "session": old, "data": {"late": 2}})
+    await a.expect_error("not_in_session")
+    await b.assert_silent()
+    await c.assert_silent()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "signal", "data": {}},
+        {"type": "signal", "session": "s", "data": "not an object"},
+        {"type": "signal", "session": 5, "data": {}},
+    ],
+)
+async def test_malformed_signal_is_a_bad_message(cluster: Cluster, message: dict[str, object]) -> None:
+    a, b, _ = await cluster.pair()
+    await a.send(message)
+    await a.expect_error("bad_message")
+    await b.assert_silent()
+
+
+# --- disconnects ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["close", "abort"])
+async def test_a_partner_that_disconnects_is_reported_at_once(cluster: Cluster, how: str) -> None:
+    a, b, session = await cluster.pair()
+    if how == "close":
+        await a.close()
+    else:
+        a.ws.transport.abort()
+    await b.expect("partner_left", session=session, reason="disconnected")
+    await cluster.wait_until(lambda h: h["sessions"] == 0 and h["connections"] == 1)
+
+
+async def test_a_queued_client_that_disconnects_leaves_the_queue(cluster: Cluster) -> None:
+    ghost = await cluster.connect()
+    await ghost.find()
+    await ghost.close()
+    await cluster.wait_until(lambda h: h["waiting"] == 0)
+    b = await cluster.connect()
+    await b.find()
+    await b.assert_silent()
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "bad_json"),
+        ("[1, 2, 3]", "bad_json"),
+        ('"a string"', "bad_json"),
+        ("{}", "bad_message"),
+        ('{"type": 3}', "bad_message"),
+        (b'{"type": "cancel"}', "bad_message"),  # binary frames are refused
+        ('{"type": "teleport"}', "unknown_type"),
+        ('{"type": "welcome"}', "unknown_type"),  # a server message is not a request
+    ],
+)
+async def test_errors_keep_the_connection_open(cluster: Cluster, frame: str | bytes, code: str) -> None:
+    client = await cluster.connect()
+    await client.send(frame)
+    await client.expect_error(code)
+    await client.request({"type": "cancel", "unknown_field": "ignored"}, "idle")
+
+
+async def test_every_error_code_is_known_to_the_schema(cluster: Cluster) -> None:
+    client = await cluster.connect()
+    await client.send("nope")
+    error = await client.recv()
+    decoded = p.decode_server(json.dumps(error))
+    assert isinstance(decoded, p.Error) and decoded.code in p.ALL_ERROR_CODES
+
+
+# --- shutdown -----------------------------------------------------------------------
+
+
+async def test_stopping_the_server_sends_shutdown_then_closes(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(shutdown_retry_after=3.0)
+    a, b, _ = await cluster.pair()
+    queued = await cluster.connect()
+    await queued.find("audio")
+    fresh = await cluster.connect(hello=False)
+    await asyncio.wait_for(asyncio.gather(*(s.stop() for s in cluster.servers)), TIMEOUT)
+    for client in (a, b, queued, fresh):
+        shutdown = await client.recv()
+        # A partner may learn of the other's going first; shutdown comes all the same.
+        while shutdown["type"] == "partner_left":
+            shutdown = await client.recv()
+        assert shutdown == {"type": "shutdown", "retry_after": 3.0}
+        await client.expect_closed(1001)
+
+
+# --- isolation ----------------------------------------------------------------------
+
+
+async def test_a_misbehaving_connection_does_not_disturb_another_pair(server_factory: ServerFactory) -> None:
+    # Room for the honest pair's 40 messages each; the rogue's 300 are far over.
+    cluster = await server_factory(rate_messages=100.0, rate_burst=100, max_frame_bytes=4096)
+    a, b, session = await cluster.pair()
+    rogue = await cluster.connect()
+    other = await cluster.connect(hello=False)
+
+    async def misbehave() -> None:
+        await other.send("x" * 10_000)  # over the frame limit: closed with 1009
+        with contextlib.suppress(ConnectionClosed):  # closed for abuse on the way
+            for i in range(300):
+                await rogue.send([b"\xff\x00", "{{{", '{"type":"x"}', '{"type":"find","mode":1}'][i % 4])
+
+    async def converse() -> None:
+        for i in range(40):
+            await a.send({"type": "signal", "session": session, "data": {"i": i}})
+            assert (await b.expect("signal"))["data"] == {"i": i}
+            await b.send({"type": "signal", "session": session, "data": {"j": i}})
+            assert (await a.expect("signal"))["data"] == {"j": i}
+
+    await asyncio.gather(misbehave(), converse())
+    await other.expect_closed(1009)
+    await rogue.expect_closed(1008)
+    await a.assert_silent()
+    await b.assert_silent()
+    assert (await cluster.health())["sessions"] == 1
+
+
+async def test_clients_on_every_instance_meet(cluster: Cluster) -> None:
+    clients = [await cluster.connect() for _ in range(2 * len(cluster.servers))]
+    for client in clients:
+        await client.find("video", None)
+    sessions = [(await c.expect("matched"))["session"] for c in clients]
+    assert len(set(sessions)) == len(clients) // 2
