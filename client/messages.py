@@ -16,7 +16,9 @@ _PRIVACY_HINT = {
     "camera": {
         "darwin": "System Settings > Privacy & Security > Camera",
         "win32": "Settings > Privacy > Camera",
-        "linux": "the video group (sudo usermod -aG video $USER, then log in again) or the device permissions",
+        "linux": (
+            "the video group (sudo usermod -aG video $USER, then log in again) or the device permissions"
+        ),
     },
     "microphone": {
         "darwin": "System Settings > Privacy & Security > Microphone",

@@ -103,7 +103,7 @@ def classify_camera_error(exc: BaseException, log_lines: list[str], platform: st
     if err in _ERRNO_CODES:
         code = _ERRNO_CODES[err]
     log_code = _match_log(log_lines, _CAMERA_LOG_RULES)
-    if log_code is not None and (code is None or code == NOT_FOUND and log_code != NOT_FOUND):
+    if log_code is not None and (code is None or (code == NOT_FOUND and log_code != NOT_FOUND)):
         # The log is more specific than the errno (e.g. avfoundation: ENOENT-ish errno, log says busy).
         code = log_code
     if code is None:

@@ -223,7 +223,7 @@ class PatternGenerator:
         u[(cy - 2) // 2 : (cy + ch + 3) // 2, (cx - 4) // 2 : (cx + cw + 5) // 2] = 128
         v[(cy - 2) // 2 : (cy + ch + 3) // 2, (cx - 4) // 2 : (cx + cw + 5) // 2] = 128
 
-        bits = encode_bits(int(round(capture_time * 1000)), seq)
+        bits = encode_bits(round(capture_time * 1000), seq)
         cells = np.where(bits, _WHITE, _BLACK).astype(np.uint8).reshape(BAND_ROWS, BAND_COLS)
         y[sh:] = cells[self._row_idx[:, None], self._col_idx[None, :]]
         u[sh // 2 :] = 128
@@ -315,7 +315,7 @@ def audio_samples(frame: av.AudioFrame) -> np.ndarray:
     raw = frame.to_ndarray()
     data = raw.astype(np.float64)
     if np.issubdtype(raw.dtype, np.integer):
-        data /= float(np.iinfo(raw.dtype).max) + 1.0
+        data /= 2.0 ** (8 * raw.dtype.itemsize - 1)
     channels = frame.layout.nb_channels
     if frame.format.is_planar:
         return data.reshape(channels, -1).mean(axis=0)

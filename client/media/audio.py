@@ -1,0 +1,283 @@
+"""Microphone and speaker through QtMultimedia, with WebRTC's echo canceller between them.
+
+Threading choice (documented in docs and the report): every Qt audio object
+lives in ONE dedicated `QThread` running its own Qt event loop. That works the
+same under qasync in the window and under a plain asyncio loop headless, and
+keeps 10 ms audio callbacks off the asyncio loop. Qt needs a
+`QCoreApplication` to exist; headless, we create one in the calling (main)
+thread if there is none and never run its loop: the audio thread's own loop
+delivers `readyRead` and the speaker's timer.
+
+- Microphone: `QAudioSource` 48 kHz mono Int16 -> 10 ms chunks ->
+  `AudioProcessingModule.process_stream` (echo cancellation, noise
+  suppression) -> 20 ms `av.AudioFrame`s for aiortc.
+- Speaker: `QAudioSink` in push mode; remote frames wait in a bounded buffer
+  (oldest dropped on overflow, it never grows); each 10 ms chunk written to
+  the device is first given to `process_reverse_stream`, so the canceller
+  sees exactly what the speaker plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import fractions
+import logging
+import sys
+import threading
+from typing import Any
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from client.media.devices import MICROPHONE, DeviceError, classify_microphone_error
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 48000
+CHUNK_SAMPLES = SAMPLE_RATE // 100  # 10 ms, what the APM takes
+CHUNK_BYTES = CHUNK_SAMPLES * 2  # s16 mono
+FRAME_SAMPLES = SAMPLE_RATE // 50  # 20 ms, what aiortc sends
+SPEAKER_BUFFER_MS = 200  # beyond this, the oldest remote audio is dropped
+START_TIMEOUT = 5.0
+
+
+class EchoCanceller:
+    """WebRTC APM (via livekit) on 10 ms s16 mono chunks; one per call path, one thread."""
+
+    def __init__(self, *, noise_suppression: bool = True) -> None:
+        from livekit import rtc
+
+        self._rtc = rtc
+        self._apm = rtc.AudioProcessingModule(
+            echo_cancellation=True, noise_suppression=noise_suppression, high_pass_filter=True,
+            auto_gain_control=False,
+        )
+
+    def far_end(self, chunk: bytes) -> None:
+        """The 10 ms that just went to the speaker."""
+        frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
+        self._apm.process_reverse_stream(frame)
+
+    def near_end(self, chunk: bytes, delay_ms: int | None = None) -> bytes:
+        """10 ms from the microphone, returned with the echo removed."""
+        if delay_ms is not None:
+            self._apm.set_stream_delay_ms(max(0, delay_ms))
+        frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
+        self._apm.process_stream(frame)
+        return bytes(frame.data.cast("B"))
+
+
+class BoundedPcm:
+    """A byte FIFO with a hard cap: pushing past it drops the oldest audio. Thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self.dropped_bytes = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self._size
+
+    def push(self, data: bytes) -> None:
+        with self._lock:
+            if len(data) > self.max_bytes:
+                self.dropped_bytes += len(data) - self.max_bytes
+                data = data[-self.max_bytes :]
+            self._chunks.append(data)
+            self._size += len(data)
+            while self._size > self.max_bytes:
+                head = self._chunks[0]
+                excess = self._size - self.max_bytes
+                if len(head) <= excess:
+                    self._chunks.popleft()
+                    self._size -= len(head)
+                    self.dropped_bytes += len(head)
+                else:
+                    self._chunks[0] = head[excess:]
+                    self._size -= excess
+                    self.dropped_bytes += excess
+
+    def pop(self, n: int) -> bytes:
+        """Up to n bytes from the front."""
+        with self._lock:
+            out = bytearray()
+            while self._chunks and len(out) < n:
+                head = self._chunks.popleft()
+                take = n - len(out)
+                out += head[:take]
+                if len(head) > take:
+                    self._chunks.appendleft(head[take:])
+            self._size -= len(out)
+            return bytes(out)
+
+
+def to_mono_s16(frame: av.AudioFrame, resampler: av.AudioResampler | None) -> tuple[bytes, av.AudioResampler]:
+    """Remote audio (aiortc's Opus decoder gives s16 stereo 48 kHz) as s16 mono 48 kHz bytes."""
+    if resampler is None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    out = b"".join(bytes(f.planes[0])[: f.samples * 2] for f in resampler.resample(frame))
+    return out, resampler
+
+
+class NullSpeaker:
+    """Plays nothing, counts frames: fake media, or no output device."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.samples = 0
+
+    def play(self, frame: av.AudioFrame) -> None:
+        self.frames += 1
+        self.samples += frame.samples
+
+    def close(self) -> None:
+        pass
+
+
+class MicrophoneTrack(MediaStreamTrack):
+    """20 ms s16 mono frames from the Qt audio thread (echo already removed)."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=25)  # 0.5 s
+        self._pts = 0
+
+    def push(self, pcm: bytes | None) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()  # a stalled consumer gets recent audio, not a backlog
+        self._queue.put_nowait(pcm)
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        pcm = await self._queue.get()
+        if pcm is None:
+            self.stop()
+            raise MediaStreamError
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(pcm)
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
+        self._pts += FRAME_SAMPLES
+        return frame
+
+
+def ensure_qt_app() -> Any:
+    """The running Qt application, or a QCoreApplication made now (headless)."""
+    from PySide6.QtCore import QCoreApplication
+
+    app = QCoreApplication.instance()
+    if app is None:
+        app = QCoreApplication([sys.argv[0] if sys.argv else "studymatch"])
+    return app
+
+
+def audio_format() -> Any:
+    from PySide6.QtMultimedia import QAudioFormat
+
+    fmt = QAudioFormat()
+    fmt.setSampleRate(SAMPLE_RATE)
+    fmt.setChannelCount(1)
+    fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+    return fmt
+
+
+def find_input(name: str | None, platform: str = sys.platform) -> Any:
+    """The QAudioDevice to record from, or raise DeviceError(not_found / permission_denied)."""
+    from PySide6.QtCore import QMicrophonePermission, Qt
+    from PySide6.QtMultimedia import QMediaDevices
+
+    app = ensure_qt_app()
+    if app.checkPermission(QMicrophonePermission()) == Qt.PermissionStatus.Denied:
+        raise classify_microphone_error(PermissionError("microphone permission denied"), [], platform)
+    inputs = QMediaDevices.audioInputs()
+    if not inputs:
+        raise classify_microphone_error(None, [], platform, have_inputs=False)
+    if name is None:
+        default = QMediaDevices.defaultAudioInput()
+        return default if not default.isNull() else inputs[0]
+    for dev in inputs:
+        if name in (dev.description(), bytes(dev.id().data()).decode(errors="replace")):
+            return dev
+    raise classify_microphone_error(None, [f"no audio input named {name!r}"], platform, have_inputs=False)
+
+
+class QtAudio:
+    """The audio thread: one microphone and one speaker sharing one echo canceller."""
+
+    def __init__(self, platform: str = sys.platform) -> None:
+        self._platform = platform
+        self._thread: Any = None
+        self._worker: Any = None
+        self._ready = threading.Event()
+        self.canceller = EchoCanceller()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        ensure_qt_app()
+        from client.media._qtaudio_worker import AudioThread
+
+        self._thread = AudioThread(self.canceller)
+        self._thread.start()
+        if not self._thread.ready.wait(START_TIMEOUT):
+            raise DeviceError(MICROPHONE, "unknown", detail="Qt audio thread did not start")
+
+    async def open_microphone(self, name: str | None) -> MicrophoneTrack:
+        device = find_input(name, self._platform)
+        self._ensure_thread()
+        loop = asyncio.get_running_loop()
+        track = MicrophoneTrack()
+        result: asyncio.Future[str | None] = loop.create_future()
+
+        def deliver(pcm: bytes | None) -> None:
+            try:
+                loop.call_soon_threadsafe(track.push, pcm)
+            except RuntimeError:  # loop closed at exit
+                pass
+
+        def started(error: str | None) -> None:
+            def settle() -> None:
+                if not result.done():
+                    result.set_result(error)
+
+            try:
+                loop.call_soon_threadsafe(settle)
+            except RuntimeError:
+                pass
+
+        self._thread.call(lambda w: w.start_microphone(device, deliver, started))
+        error = await asyncio.wait_for(result, START_TIMEOUT)
+        if error is not None:
+            raise classify_microphone_error(None, [], self._platform, qt_error=error)
+        return track
+
+    def open_speaker(self, name: str | None = None) -> Any:
+        """A sink with `play(frame)`; a NullSpeaker when there is no output device."""
+        from PySide6.QtMultimedia import QMediaDevices
+
+        ensure_qt_app()
+        outputs = QMediaDevices.audioOutputs()
+        if not outputs:
+            log.warning("no audio output device: remote audio is counted, not played")
+            return NullSpeaker()
+        device = QMediaDevices.defaultAudioOutput()
+        if name is not None:
+            device = next((d for d in outputs if d.description() == name), device)
+        self._ensure_thread()
+        from client.media._qtaudio_worker import QtSpeaker
+
+        speaker = QtSpeaker(self._thread, SPEAKER_BUFFER_MS)
+        self._thread.call(lambda w: w.start_speaker(device, speaker.buffer))
+        return speaker
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown()
+            self._thread = None

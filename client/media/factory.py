@@ -1,0 +1,108 @@
+"""MediaFactory: the ONLY place that decides which device to open.
+
+- camera: None = system default, "fake" = synthetic pattern, else a device path/name.
+- microphone: None = default input, "fake" = synthetic tone, else an input's name.
+- fake_media=True: both synthetic, no device touched, speaker is a counting null sink.
+
+The camera is opened once and shared across partners: each `open_camera()`
+is a new `MediaRelay` subscriber; `release_camera()` closes the device.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import av
+from aiortc.mediastreams import MediaStreamTrack
+
+from client.media.audio import NullSpeaker
+from client.media.camera import DEFAULT_OPEN_TIMEOUT, CameraSource, PyAVCamera, SharedCamera, SyntheticCamera
+from client.media.devices import DeviceError
+from client.media.synthetic import ToneAudioTrack
+
+if TYPE_CHECKING:
+    from client.media.audio import QtAudio
+
+FAKE = "fake"
+
+
+class AudioSink(Protocol):
+    def play(self, frame: av.AudioFrame) -> None: ...
+
+
+class MediaFactory:
+    def __init__(self, *, camera: str | None = None, microphone: str | None = None, fake_media: bool = False,
+                 width: int = 640, height: int = 480, fps: int = 30,
+                 camera_open_timeout: float = DEFAULT_OPEN_TIMEOUT,
+                 on_device_error: Callable[[DeviceError], None] | None = None,
+                 camera_source: Callable[[], CameraSource] | None = None,
+                 platform: str = sys.platform) -> None:
+        """on_device_error: a device failing mid-call (camera unplugged), called on the loop.
+        camera_source: tests' seam to put a stand-in device behind the real sharing code."""
+        self.fake_camera = fake_media or camera == FAKE
+        self.fake_microphone = fake_media or microphone == FAKE
+        self.fake_speaker = fake_media
+        self._camera_name = None if self.fake_camera else camera
+        self._microphone_name = None if self.fake_microphone else microphone
+        self.width, self.height, self.fps = width, height, fps
+        self._platform = platform
+        if camera_source is None:
+            if self.fake_camera:
+                def camera_source() -> CameraSource:
+                    return SyntheticCamera(width, height, fps)
+            else:
+                def camera_source() -> CameraSource:
+                    return PyAVCamera(self._camera_name, width, height, fps, platform)
+        self._camera = SharedCamera(camera_source, open_timeout=camera_open_timeout,
+                                    on_error=self._camera_failed, platform=platform)
+        self._on_device_error = on_device_error
+        self._audio: QtAudio | None = None  # made on first real use: only then is Qt loaded
+
+    def _camera_failed(self, err: DeviceError) -> None:
+        if self._on_device_error is not None:
+            self._on_device_error(err)
+
+    @property
+    def camera_opens(self) -> int:
+        """How many times the camera device was opened (stays 1 across partners)."""
+        return self._camera.opens
+
+    @property
+    def camera_is_open(self) -> bool:
+        return self._camera.is_open
+
+    async def open_camera(self) -> MediaStreamTrack:
+        """A NEW per-call subscriber of the one shared camera. Raises DeviceError."""
+        return await self._camera.subscribe()
+
+    async def release_camera(self) -> None:
+        await self._camera.release()
+
+    async def open_microphone(self) -> MediaStreamTrack:
+        """A per-call microphone track (20 ms s16 mono 48 kHz). Raises DeviceError."""
+        if self.fake_microphone:
+            return ToneAudioTrack()
+        return await self._qt_audio().open_microphone(self._microphone_name)
+
+    def open_speaker(self) -> AudioSink:
+        """Plays remote audio; with fake media (or no output device) a counting null sink."""
+        if self.fake_speaker:
+            sink: AudioSink = NullSpeaker()
+        else:
+            sink = self._qt_audio().open_speaker()
+        return sink
+
+    def _qt_audio(self) -> QtAudio:
+        from client.media.audio import QtAudio
+
+        if self._audio is None:
+            self._audio = QtAudio(self._platform)
+        return self._audio
+
+    async def close(self) -> None:
+        await self._camera.release()
+        if self._audio is not None:
+            self._audio.close()
+            self._audio = None
