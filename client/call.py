@@ -1,0 +1,362 @@
+"""One call with one partner: an aiortc peer connection and everything hung on it.
+
+A `Call` is created for each `matched` and thrown away when the session ends;
+peer connections are never reused across partners. The initiator sends the
+offer. aiortc has no trickle ICE: `setLocalDescription` returns after
+gathering, so the offer/answer carry every candidate and the signal payload
+is just `{"type": "offer"|"answer", "sdp": ...}` (the browser's
+RTCSessionDescription JSON, so a web client could join).
+
+Loopback note: aioice leaves 127.0.0.1 out of its host candidates, so two
+clients on one machine connect over the machine's other interfaces (any
+non-loopback IPv4/IPv6 address works, as it does on this build machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import statistics
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import av
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from . import events as ev
+from . import messages
+from .media.synthetic import read_pattern
+from .tracks import GatedAudioTrack
+
+log = logging.getLogger("studymatch.client.call")
+
+MAX_CHAT_CHARS = 2000
+# Stop looking for the test pattern after this many frames without one (a real camera).
+PATTERN_GIVE_UP = 90
+LATENCY_SAMPLES = 18_000  # ten minutes at 30 fps
+CLOSE_TIMEOUT = 5.0
+
+
+class AudioSink(Protocol):
+    def play(self, frame: av.AudioFrame) -> None: ...
+
+
+@dataclass
+class CallMedia:
+    """What the engine opened for this call (it owns the devices, the call owns the tracks)."""
+
+    audio: GatedAudioTrack
+    video: MediaStreamTrack | None  # outgoing video; None = send none
+    receive_video: bool  # a video-mode call: take the partner's video even if we send none
+    speaker: AudioSink
+
+
+def ice_configuration(ice_servers: list[dict[str, Any]], relay_only: bool = False) -> RTCConfiguration:
+    """Always explicit: given no list, aiortc would fall back to a public STUN server."""
+    servers = [
+        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+        for s in ice_servers
+    ]
+    if relay_only:
+        return RTCConfiguration(iceServers=servers, iceTransportPolicy="relay")  # type: ignore[arg-type]
+    return RTCConfiguration(iceServers=servers)
+
+
+@dataclass
+class _StatsSnapshot:
+    at: float
+    bytes_received: int
+    packets_received: int
+    packets_lost: int
+
+
+def summarize_stats(
+    stats: list[Any], previous: _StatsSnapshot | None, now: float
+) -> tuple[_StatsSnapshot, float | None, float | None, float | None]:
+    """(snapshot, rtt ms, loss %, receive kbps) from one getStats() report, rates since `previous`."""
+    rtts = [s.roundTripTime for s in stats if s.type == "remote-inbound-rtp" and s.roundTripTime]
+    inbound = [s for s in stats if s.type == "inbound-rtp"]
+    transports = {s.id: s for s in stats if s.type == "transport"}
+    snap = _StatsSnapshot(
+        at=now,
+        bytes_received=sum(t.bytesReceived for t in transports.values()),
+        packets_received=sum(s.packetsReceived for s in inbound),
+        packets_lost=sum(max(0, s.packetsLost) for s in inbound),
+    )
+    rtt_ms = 1000.0 * max(rtts) if rtts else None
+    loss = kbps = None
+    if previous is not None and now > previous.at:
+        got = snap.packets_received - previous.packets_received
+        lost = snap.packets_lost - previous.packets_lost
+        if got + lost > 0:
+            loss = 100.0 * max(0, lost) / (got + lost)
+        kbps = 8.0 * (snap.bytes_received - previous.bytes_received) / (now - previous.at) / 1000.0
+    return snap, rtt_ms, loss, kbps
+
+
+class Call:
+    def __init__(
+        self,
+        *,
+        session: str,
+        initiator: bool,
+        ice_servers: list[dict[str, Any]],
+        send_signal: Callable[[dict[str, Any]], Awaitable[None]],
+        emit: Callable[[ev.EngineEvent], None],
+        on_media_up: Callable[[Call], None],
+        matched_at: float,
+        media_timeout: float,
+        relay_only: bool = False,
+        stats_interval: float = 1.0,
+    ) -> None:
+        self.session = session
+        self.initiator = initiator
+        self.media: CallMedia | None = None
+        self._send_signal = send_signal
+        self._emit = emit
+        self._on_media_up = on_media_up
+        self.matched_at = matched_at
+        self._media_timeout = media_timeout
+        self._stats_interval = stats_interval
+        self.pc = RTCPeerConnection(ice_configuration(ice_servers, relay_only))
+        self._signals: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._channel: RTCDataChannel | None = None
+        self._video_sender: Any = None
+        self.connected_at: float | None = None
+        self.ended_at: float | None = None
+        self.media_failed = False
+        self.closed = False
+        self.video_frames = 0
+        self.audio_frames = 0
+        self._pattern_misses = 0
+        self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.closing: asyncio.Task[None] | None = None
+
+    # --- setting up ------------------------------------------------------------------
+
+    def start(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
+        """Open the media and negotiate in the background; signals wait in a queue meanwhile."""
+        pc = self.pc
+        pc.on("connectionstatechange", self._connection_state_changed)
+        pc.on("track", self._remote_track)
+        pc.on("datachannel", self._datachannel)
+        self._timer = asyncio.get_running_loop().call_later(self._media_timeout, self._timed_out)
+        self._spawn(self._negotiate(open_media), "negotiate")
+
+    async def _negotiate(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
+        try:
+            self.media = await open_media()
+            if self.closed:  # ended while the devices were opening
+                self._stop_media()
+                return
+            if self.initiator:
+                self._add_local_tracks()
+                self._datachannel(self.pc.createDataChannel("chat"))
+                await self.pc.setLocalDescription(await self.pc.createOffer())
+                await self._send_local_description()
+            while not self.closed:
+                await self._handle_signal(await self._signals.get())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A broken offer/answer from the partner, or aiortc refusing it.
+            log.exception("call %s: negotiation failed", self.session)
+            self._fail(messages.MEDIA_CONNECTION_FAILED)
+
+    def _add_local_tracks(self) -> None:
+        assert self.media is not None
+        self.pc.addTrack(self.media.audio)
+        if self.media.video is not None:
+            self._video_sender = self.pc.addTrack(self.media.video)
+        elif self.media.receive_video:
+            self._video_sender = self.pc.addTransceiver("video", direction="recvonly").sender
+
+    async def _send_local_description(self) -> None:
+        desc = self.pc.localDescription
+        await self._send_signal({"type": desc.type, "sdp": desc.sdp})
+
+    def handle_signal(self, data: dict[str, Any]) -> None:
+        """A partner's signal for this session; handled in order, after setup."""
+        if not self.closed:
+            self._signals.put_nowait(data)
+
+    async def _handle_signal(self, data: dict[str, Any]) -> None:
+        kind, sdp = data.get("type"), data.get("sdp")
+        if not isinstance(sdp, str):
+            log.info("call %s: ignoring signal without sdp", self.session)
+            return
+        if kind == "offer" and not self.initiator and self.pc.remoteDescription is None:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            self._add_local_tracks()  # after the offer, so addTrack reuses its transceivers
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            await self._send_local_description()
+        elif kind == "answer" and self.initiator and self.pc.remoteDescription is None:
+            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        else:
+            log.info("call %s: ignoring unexpected %r signal", self.session, kind)
+
+    # --- what the peer connection reports ------------------------------------------------
+
+    def _connection_state_changed(self) -> None:
+        state = self.pc.connectionState
+        if self.closed:
+            return
+        if state == "connected" and self.connected_at is None:
+            self.connected_at = time.monotonic()
+            if self._timer is not None:
+                self._timer.cancel()
+            self._emit(ev.MediaConnected(self.session, self._ms_since_matched()))
+            self._on_media_up(self)
+            self._spawn(self._stats_loop(), "stats")
+        elif state == "failed":
+            self._fail(messages.MEDIA_CONNECTION_FAILED)
+
+    def _timed_out(self) -> None:
+        if self.connected_at is None and not self.closed:
+            self._fail(messages.MEDIA_TIMEOUT.format(seconds=self._media_timeout))
+
+    def _fail(self, message: str) -> None:
+        if not self.media_failed and not self.closed:
+            self.media_failed = True
+            self._emit(ev.MediaFailed(self.session, message))
+
+    def _remote_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self._spawn(self._consume_video(track), "video")
+        elif track.kind == "audio":
+            self._spawn(self._consume_audio(track), "audio")
+
+    async def _consume_video(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.video_frames += 1
+            if self.video_frames == 1:
+                self._emit(ev.FirstRemoteFrame(self.session, "video", self._ms_since_matched()))
+            if self._pattern_misses < PATTERN_GIVE_UP:
+                info = read_pattern(frame)  # type: ignore[arg-type]
+                if info is None:
+                    self._pattern_misses += 1
+                else:
+                    self._pattern_misses = 0
+                    self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
+            self._emit(ev.RemoteVideoFrame(self.session, frame))  # type: ignore[arg-type]
+
+    async def _consume_audio(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.audio_frames += 1
+            if self.audio_frames == 1:
+                self._emit(ev.FirstRemoteFrame(self.session, "audio", self._ms_since_matched()))
+            if self.media is not None:
+                self.media.speaker.play(frame)  # type: ignore[arg-type]
+
+    def _datachannel(self, channel: RTCDataChannel) -> None:
+        if channel.label != "chat":
+            return
+        self._channel = channel
+
+        def on_message(message: str | bytes) -> None:
+            if isinstance(message, str) and not self.closed:
+                self._emit(ev.ChatMessage(self.session, message[:MAX_CHAT_CHARS], mine=False))
+
+        channel.on("message", on_message)
+
+    async def _stats_loop(self) -> None:
+        previous: _StatsSnapshot | None = None
+        while not self.closed:
+            report = await self.pc.getStats()
+            previous, rtt, loss, kbps = summarize_stats(list(report.values()), previous, time.monotonic())
+            if not self.closed:
+                self._emit(ev.CallStats(self.session, rtt, loss, kbps))
+            await asyncio.sleep(self._stats_interval)
+
+    # --- intents -----------------------------------------------------------------------
+
+    def send_chat(self, text: str) -> bool:
+        channel = self._channel
+        if self.closed or channel is None or channel.readyState != "open":
+            return False
+        text = text[:MAX_CHAT_CHARS]
+        channel.send(text)
+        self._emit(ev.ChatMessage(self.session, text, mine=True))
+        return True
+
+    def set_video_track(self, track: MediaStreamTrack | None) -> None:
+        """Swap what we send (camera on/off) without renegotiating."""
+        sender = self._video_sender
+        if sender is None or self.closed:
+            if track is not None:
+                track.stop()
+            return
+        old = sender.track
+        sender.replaceTrack(track)
+        if old is not None and old is not track:
+            old.stop()
+
+    # --- the end -----------------------------------------------------------------------
+
+    def close(self) -> ev.CallEnded:
+        """End the call now; the peer connection is closed in the background (`closing`)."""
+        if self.closed:
+            return self.summary()
+        self.ended_at = time.monotonic()
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        self.closing = asyncio.create_task(self._close_pc(), name=f"close-call-{self.session}")
+        return self.summary()
+
+    async def _close_pc(self) -> None:
+        tasks = list(self._tasks)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT)
+        except Exception:
+            log.exception("call %s: closing the peer connection failed", self.session)
+        self._stop_media()
+
+    def _stop_media(self) -> None:
+        # pc.close() stops the tracks it sends; these may never have been added.
+        if self.media is not None:
+            self.media.audio.stop()
+            if self.media.video is not None:
+                self.media.video.stop()
+
+    def summary(self) -> ev.CallEnded:
+        end = self.ended_at if self.ended_at is not None else time.monotonic()
+        seconds = 0.0 if self.connected_at is None else end - self.connected_at
+        latency = statistics.median(self.latencies_ms) if self.latencies_ms else None
+        return ev.CallEnded(self.session, round(seconds, 3), self.video_frames, self.audio_frames, latency)
+
+    def _ms_since_matched(self) -> float:
+        return round(1000.0 * (time.monotonic() - self.matched_at), 1)
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=f"call-{self.session}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call %s: task %s failed", self.session, task.get_name(), exc_info=task.exception())

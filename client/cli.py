@@ -1,0 +1,132 @@
+"""`studymatch`: the window, or with `--headless` the same call logic without one.
+
+Every option can also be given as `STUDYMATCH_<OPTION>` in the environment
+(`--call-seconds` -> `STUDYMATCH_CALL_SECONDS`; flags take 1/true/yes). The
+window (client/app.py) is imported only when it is asked for, so the headless
+client runs where Qt cannot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from . import messages
+from .engine import EngineConfig
+from .headless import HeadlessOptions, run_headless
+
+ENV_PREFIX = "STUDYMATCH_"
+_DEFAULTS = EngineConfig()
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_name(option: str) -> str:
+    return ENV_PREFIX + option.removeprefix("--").replace("-", "_").upper()
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+# (option, type or "flag", default, help)
+_OPTIONS: list[tuple[str, Any, Any, str]] = [
+    ("--headless", "flag", False, "run without a window"),
+    ("--server", str, _DEFAULTS.server, "the StudyMatch server's websocket URL"),
+    ("--mode", str, _DEFAULTS.mode, "video or audio"),
+    ("--topic", str, None, "only partners studying this topic (default: any topic)"),
+    ("--fake-media", "flag", False, "synthetic camera and microphone; no device is touched"),
+    ("--camera", str, None, "camera device (a path, index or name); 'fake' = synthetic pattern"),
+    ("--microphone", str, None, "microphone device; 'fake' = synthetic tone"),
+    ("--calls", _positive(int), None, "exit 0 after this many finished calls (headless)"),
+    ("--call-seconds", _positive(float), None, "skip to the next partner after this long in a call (headless)"),
+    ("--events", str, "text", "event output: json (one object per line) or text (headless)"),
+    ("--connect-timeout", _positive(float), 10.0, "give up when the server is unreachable this long (headless)"),
+    ("--media-timeout", _positive(float), _DEFAULTS.media_timeout, "seconds for media to connect"),
+    ("--relay-only", "flag", False, "send media only through TURN relays"),
+    ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
+]
+_CHOICES = {
+    "mode": ("video", "audio"),
+    "events": ("json", "text"),
+    "log_level": ("debug", "info", "warning", "error"),
+}
+
+
+def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="studymatch",
+        description="StudyMatch: find a study partner right now. "
+        "Every option can also be set as STUDYMATCH_<OPTION> in the environment.",
+    )
+    for option, kind, default, help_text in _OPTIONS:
+        dest = option.removeprefix("--").replace("-", "_")
+        raw = env.get(env_name(option))
+        if kind == "flag":
+            from_env = raw is not None and raw.strip().lower() in _TRUE
+            parser.add_argument(option, action="store_true", default=from_env or default,
+                                help=f"{help_text} [{env_name(option)}]")
+        else:
+            # argparse applies `type` to a string default, so a bad env value is a usage error too.
+            parser.add_argument(option, type=kind, choices=_CHOICES.get(dest),
+                                default=raw if raw is not None else default,
+                                help=f"{help_text} (default: {default}) [{env_name(option)}]")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> argparse.Namespace:
+    return build_parser(os.environ if env is None else env).parse_args(argv)
+
+
+def engine_config(args: argparse.Namespace) -> EngineConfig:
+    """The engine's settings from parsed options (the window uses this too)."""
+    return EngineConfig(
+        server=args.server,
+        mode=args.mode,
+        topic=args.topic or None,
+        camera=args.camera,
+        microphone=args.microphone,
+        fake_media=args.fake_media,
+        media_timeout=args.media_timeout,
+        relay_only=args.relay_only,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    if not args.headless:
+        try:
+            from client.app import run  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:
+            print(messages.WINDOW_MISSING.format(detail=exc), file=sys.stderr)
+            return 1
+        return int(run(list(sys.argv[1:] if argv is None else argv)))
+    options = HeadlessOptions(
+        calls=args.calls,
+        call_seconds=args.call_seconds,
+        events=args.events,
+        connect_timeout=args.connect_timeout,
+    )
+    try:
+        return run_headless(engine_config(args), options)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

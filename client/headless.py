@@ -1,0 +1,159 @@
+"""`studymatch --headless`: the call engine without a window, for tests, benchmarks and bots.
+
+It searches, stays in each call for `--call-seconds` (then skips), queues
+again after every call whoever ended it, and exits 0 after `--calls`
+finished calls. It gives up (exit 1, with a sentence on stderr) when the
+server stays unreachable for `--connect-timeout` seconds or refuses us.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from . import events as ev
+from . import messages
+from .engine import FATAL_CODES, Engine, EngineConfig
+from .eventformat import to_json_line, to_text
+from .session import CallState
+
+
+@dataclass(frozen=True)
+class HeadlessOptions:
+    calls: int | None = None  # None: run until interrupted
+    call_seconds: float | None = None  # None: stay until the partner ends the call
+    events: str = "text"  # "json" | "text"
+    connect_timeout: float = 10.0
+
+
+class HeadlessRunner:
+    def __init__(self, config: EngineConfig, options: HeadlessOptions, out: TextIO, err: TextIO) -> None:
+        self.config = config
+        self.options = options
+        self.out = out
+        self.err = err
+        self.engine = Engine(config, self.on_event)
+        self.finished_calls = 0
+        self.exit_code: int | None = None
+        self._done = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._deadline: asyncio.TimerHandle | None = None
+        self._skip_timer: asyncio.TimerHandle | None = None
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows has no signal handlers
+                loop.add_signal_handler(sig, self._finish, 0)
+        self._arm_deadline()
+        try:
+            await self.engine.start()
+            await self.engine.find()
+            await self._done.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+            self._cancel_timers()
+            await self.engine.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        return self.exit_code or 0
+
+    # --- events -------------------------------------------------------------------------------
+
+    def on_event(self, event: ev.EngineEvent) -> None:
+        self._print(event)
+        match event:
+            case ev.Connected():
+                if self._deadline is not None:
+                    self._deadline.cancel()
+                    self._deadline = None
+            case ev.Disconnected():
+                self._arm_deadline()
+            case ev.ErrorEvent(code=code, message=message) if code in FATAL_CODES:
+                self.err.write(message + "\n")
+                self._finish(1)
+            case ev.MediaConnected(session=session) if self.options.call_seconds is not None:
+                self._skip_later(session, self.options.call_seconds)
+            case ev.MediaFailed(session=session):
+                self._skip_later(session, 0.0)  # nothing to wait for: next partner
+            case ev.CallEnded():
+                self._call_ended()
+
+    def _call_ended(self) -> None:
+        if self._skip_timer is not None:
+            self._skip_timer.cancel()
+            self._skip_timer = None
+        self.finished_calls += 1
+        if self.options.calls is not None and self.finished_calls >= self.options.calls:
+            self._finish(0)
+        elif self.engine.state is not CallState.SKIPPED:
+            # Our own skip re-queues us on the server; any other ending leaves us idle.
+            self._spawn(self.engine.find())
+
+    def _print(self, event: ev.EngineEvent) -> None:
+        if self.options.events == "json":
+            line = to_json_line(event, time.time())
+        else:
+            line = to_text(event)
+        if line is not None:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    # --- timers -------------------------------------------------------------------------------
+
+    def _arm_deadline(self) -> None:
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().call_later(
+                self.options.connect_timeout, self._give_up
+            )
+
+    def _give_up(self) -> None:
+        self.err.write(
+            messages.CONNECT_GAVE_UP.format(server=self.config.server, seconds=self.options.connect_timeout)
+            + "\n"
+        )
+        self._finish(1)
+
+    def _skip_later(self, session: str, seconds: float) -> None:
+        def skip() -> None:
+            self._skip_timer = None
+            if self.engine.machine.is_current(session):
+                self._spawn(self.engine.skip())
+
+        if self._skip_timer is not None:
+            self._skip_timer.cancel()
+        self._skip_timer = asyncio.get_running_loop().call_later(seconds, skip)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._deadline, self._skip_timer):
+            if timer is not None:
+                timer.cancel()
+
+    def _finish(self, code: int) -> None:
+        if self.exit_code is None:
+            self.exit_code = code
+        self._done.set()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def run_headless(
+    config: EngineConfig, options: HeadlessOptions, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    async def main() -> int:
+        runner = HeadlessRunner(config, options, out or sys.stdout, err or sys.stderr)
+        return await runner.run()
+
+    return asyncio.run(main())

@@ -1,0 +1,103 @@
+"""Small track wrappers the call needs between a media source and the peer connection.
+
+- `GatedAudioTrack`: mute without renegotiating (silence replaces the samples,
+  the source keeps being read so its pacing and the echo canceller go on),
+  and silence when there is no usable microphone at all.
+- `PreviewTap`: hands the outgoing camera frames to the window for the
+  self-preview, throttled, without a second camera subscriber.
+- `BlankVideoTrack`: what the partner sees while the camera is off (black,
+  rather than the last frame frozen).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import av
+import numpy as np
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+
+
+def silent_like(frame: av.AudioFrame) -> av.AudioFrame:
+    """A frame of zeros with the same format, layout, length and timing."""
+    silent = av.AudioFrame(format=frame.format.name, layout=frame.layout.name, samples=frame.samples)
+    for plane in silent.planes:
+        plane.update(bytes(plane.buffer_size))
+    silent.pts = frame.pts
+    silent.sample_rate = frame.sample_rate
+    silent.time_base = frame.time_base
+    return silent
+
+
+class GatedAudioTrack(MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, source: MediaStreamTrack | None, *, muted: bool = False) -> None:
+        super().__init__()
+        self._source = source
+        # aiortc's base audio track is a paced silence generator.
+        self._silence = AudioStreamTrack() if source is None else None
+        self.muted = muted
+
+    @property
+    def has_source(self) -> bool:
+        return self._source is not None
+
+    async def recv(self) -> av.AudioFrame:
+        if self._source is None:
+            assert self._silence is not None
+            return await self._silence.recv()  # type: ignore[return-value]
+        frame = await self._source.recv()
+        return silent_like(frame) if self.muted else frame  # type: ignore[arg-type,return-value]
+
+    def stop(self) -> None:
+        super().stop()
+        for track in (self._source, self._silence):
+            if track is not None:
+                track.stop()
+
+
+class PreviewTap(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(
+        self, source: MediaStreamTrack, on_frame: Callable[[av.VideoFrame], None], max_fps: float = 15.0
+    ) -> None:
+        super().__init__()
+        self._source = source
+        self._on_frame = on_frame
+        self._interval = 1.0 / max_fps
+        self._last = 0.0
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self._source.recv()
+        now = time.monotonic()
+        if now - self._last >= self._interval:
+            self._last = now
+            self._on_frame(frame)  # type: ignore[arg-type]
+        return frame  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        super().stop()
+        self._source.stop()
+
+
+class BlankVideoTrack(VideoStreamTrack):
+    """Black frames at a low rate: cheap to encode, and clearly "camera off"."""
+
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 5) -> None:
+        super().__init__()
+        self._frames_per_tick = max(1, 30 // fps)
+        yuv = np.full((height * 3 // 2, width), 128, dtype=np.uint8)
+        yuv[:height] = 16  # video-range black luma, neutral chroma
+        self._yuv = yuv
+
+    async def recv(self) -> av.VideoFrame:
+        # next_timestamp paces at 30 fps; skip ticks to send fewer frames.
+        for _ in range(self._frames_per_tick):
+            pts, time_base = await self.next_timestamp()
+        # A new frame each time: the encoder may still hold the previous one.
+        frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
