@@ -1,0 +1,127 @@
+"""QApplication + qasync loop + the window: `run(argv)` is what `studymatch` calls."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from client.ui import strings
+from client.ui.controller import Controller
+from client.ui.local_server import ensure_local_server
+from client.ui.practice import start_practice_partner
+from client.ui.settings import ORGANIZATION, Settings
+from client.ui.widgets.notices import Notice
+from client.ui.window import MainWindow, app_icon
+from client.ui.wiring import Runtime
+
+log = logging.getLogger("studymatch.ui")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="studymatch", description="Find a study partner right now.")
+    parser.add_argument("--server", default=os.environ.get("STUDYMATCH_SERVER"),
+                        help="server address (ws://host:port/ws); remembered in the settings")
+    parser.add_argument("--fake-media", action="store_true",
+                        default=os.environ.get("STUDYMATCH_FAKE_MEDIA", "") not in ("", "0"),
+                        help="synthetic camera and microphone (demos, screenshots)")
+    parser.add_argument("--settings", default=None, help="an INI file to keep settings in (tests, demos)")
+    args, _qt_args = parser.parse_known_args(argv)
+    return args
+
+
+class App:
+    """One window, its controller, the shared media and (maybe) an embedded server."""
+
+    def __init__(self, settings: Settings, *, fake_media: bool = False,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.runtime = Runtime()
+        self.controller = Controller(
+            settings,
+            self.runtime.make_engine,
+            fake_media=fake_media,
+            practice_factory=start_practice_partner,
+            preview=self.runtime,
+            loop=loop,
+        )
+        self.runtime.on_device_error = self._device_failed
+        self.window = MainWindow(self.controller)
+        self.local_server: Any = None
+        self.closed = asyncio.Event()
+        self.window.close_requested.connect(self._close_requested)
+        geometry = settings.geometry
+        if geometry is not None:
+            self.window.restoreGeometry(geometry)
+
+    def _device_failed(self, exc: Any) -> None:
+        from client import events as ev
+
+        self.controller.on_event(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
+
+    async def start(self) -> None:
+        server = self.controller.settings.server
+        self.local_server = await ensure_local_server(server)
+        if self.local_server is not None:
+            self.controller.notice.emit(
+                Notice("local", strings.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
+            )
+        await self.controller.start()
+
+    def _close_requested(self) -> None:
+        asyncio.get_event_loop_policy().get_event_loop().create_task(self.close())
+
+    async def close(self) -> None:
+        if self.closed.is_set():
+            return
+        await self.controller.shutdown()
+        await self.runtime.close()
+        if self.local_server is not None:
+            await self.local_server.stop()
+            self.local_server = None
+        self.closed.set()
+
+
+def make_qapp(argv: list[str]) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(strings.APP_NAME)
+    app.setApplicationDisplayName(strings.APP_NAME)
+    app.setDesktopFileName("studymatch")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run(argv: list[str] | None = None) -> int:
+    import qasync
+
+    args = parse_args(argv)
+    if args.settings:
+        os.environ["STUDYMATCH_SETTINGS"] = args.settings
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    qapp = make_qapp([sys.argv[0]])
+    qapp.setQuitOnLastWindowClosed(False)  # we quit after the engine has left cleanly
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    settings = Settings()
+    if args.server:
+        settings.server = args.server
+
+    async def main() -> None:
+        app = App(settings, fake_media=args.fake_media, loop=loop)
+        app.window.show()
+        await app.start()
+        await app.closed.wait()
+
+    with loop:
+        loop.run_until_complete(main())
+    return 0

@@ -1,0 +1,485 @@
+"""The ONE QObject between the call engine and the window.
+
+The engine reports plain events (client/events.py); the controller turns them
+into Qt signals the views render, and turns the views' intents into engine
+calls. It owns no widget and no widget knows it: MainWindow._connect_signals()
+wires both sides. Everything runs on the Qt thread (qasync), so events can be
+re-emitted directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Signal
+
+from client import events as ev
+from client.ui import strings
+from client.ui.settings import Settings
+from client.ui.widgets.notices import Notice
+
+log = logging.getLogger("studymatch.ui")
+
+
+class EngineLike(Protocol):
+    """The part of client.engine.Engine the window uses (engine_api.md)."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+    async def find(self, mode: str | None = None, topic: str | None = None) -> None: ...
+    async def cancel(self) -> None: ...
+    async def skip(self) -> None: ...
+    async def leave(self) -> None: ...
+    async def report(self, reason: str) -> None: ...
+    async def send_chat(self, text: str) -> None: ...
+    def set_microphone_muted(self, muted: bool) -> None: ...
+    async def set_camera_enabled(self, enabled: bool) -> None: ...
+    async def use_audio_only(self) -> None: ...
+    async def retry_devices(self) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineOptions:
+    """What the controller asks of an engine; `client.ui.wiring` maps it to EngineConfig."""
+
+    server: str
+    mode: str
+    topic: str | None
+    camera: str | None
+    microphone: str | None
+    speaker: str | None
+    fake_media: bool
+
+
+# (options, on_event) -> engine. Production: client.ui.wiring.make_engine.
+EngineFactory = Callable[[EngineOptions, Callable[[Any], None]], EngineLike]
+# Starts a practice partner and returns (its server URL, an async closer).
+PracticeFactory = Callable[[str, EngineOptions], Awaitable[tuple[str, Callable[[], Awaitable[None]]]]]
+
+
+
+class PreviewHooks(Protocol):
+    """The lobby's live self-preview (client.ui.wiring.Runtime); absent in controller unit tests."""
+
+    async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
+                            on_event: Callable[[Any], None]) -> None: ...
+    async def stop_preview(self) -> None: ...
+    def previewing(self) -> bool: ...
+
+
+PAGES = ("lobby", "searching", "call")
+
+
+class Controller(QObject):
+    page_changed = Signal(str)  # one of PAGES
+    searching = Signal(str)  # topic ("" = any)
+    partner_found = Signal(str, str, bool)  # partner mode, partner topic, practice
+    media_connected = Signal(str)  # partner mode
+    remote_frame = Signal(object)  # av.VideoFrame
+    local_frame = Signal(object)  # av.VideoFrame
+    chat_received = Signal(str, bool)  # text, mine
+    stats_changed = Signal(object, object, object)  # rtt ms, loss %, kbit/s (each may be None)
+    notice = Signal(object)  # widgets.notices.Notice
+    notice_cleared = Signal(str)  # key
+    connection_changed = Signal(bool, str)  # connected, server
+    mode_changed = Signal(str)
+    muted_changed = Signal(bool)
+    camera_changed = Signal(bool)
+    partner_left = Signal(str)  # reason
+    call_ended = Signal(float)  # seconds
+    device_action = Signal(str)  # "choose_camera" | "choose_microphone": the window focuses a picker
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine_factory: EngineFactory,
+        *,
+        fake_media: bool = False,
+        practice_factory: PracticeFactory | None = None,
+        preview: PreviewHooks | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._engine_factory = engine_factory
+        self._practice_factory = practice_factory
+        self._preview = preview
+        self._preview_busy = False
+        self._fake_media = fake_media
+        self._loop = loop or asyncio.get_event_loop_policy().get_event_loop()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.engine: EngineLike | None = None
+        self._practice_engine: EngineLike | None = None
+        self._practice_close: Callable[[], Awaitable[None]] | None = None
+        self.page = "lobby"
+        self.mode = settings.mode
+        self.topic = settings.topic
+        self.session: str | None = None
+        self.partner_mode = "video"
+        self.muted = False
+        self.camera_on = True
+        self.connected = False
+        self._last_intent = ""
+        self.errors: list[BaseException] = []  # failed intents, for tests and logs
+
+    # --- plumbing ------------------------------------------------------------
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = self._loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            self.errors.append(exc)
+            log.error("engine call failed", exc_info=exc)
+
+    async def settle(self) -> None:
+        """Wait until every intent handed to the engine has run (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def options(self, server: str | None = None) -> EngineOptions:
+        s = self.settings
+        return EngineOptions(
+            server=server or s.server,
+            mode=self.mode,
+            topic=self.topic or None,
+            camera=s.camera or None,
+            microphone=s.microphone or None,
+            speaker=s.speaker or None,
+            fake_media=self._fake_media,
+        )
+
+    def _active(self) -> EngineLike | None:
+        return self._practice_engine or self.engine
+
+    def _set_page(self, page: str) -> None:
+        if page != self.page:
+            self.page = page
+            self.page_changed.emit(page)
+            self.update_preview()
+
+    def update_preview(self) -> None:
+        """The lobby shows the camera live; in a call the engine's own frames do (LocalVideoFrame)."""
+        if self._preview is None or self._preview_busy:
+            return
+        want = self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
+        if want != self._preview.previewing():
+            self._preview_busy = True
+            self._spawn(self._apply_preview(want))
+
+    async def _apply_preview(self, want: bool) -> None:
+        assert self._preview is not None
+        try:
+            if want:
+                await self._preview.start_preview(self.options(), self.local_frame.emit, self.on_event)
+            else:
+                await self._preview.stop_preview()
+        finally:
+            self._preview_busy = False
+        still = self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
+        if still != want and (want or self._preview.previewing()):
+            self.update_preview()
+
+    def _notify(self, key: str, text: str, level: str = "info", actions: tuple[tuple[str, str], ...] = (),
+                timeout: float | None = None) -> None:
+        self.notice.emit(Notice(key, text, level, actions, timeout))
+
+    # --- lifecycle -------------------------------------------------------------
+    async def start(self, server: str | None = None) -> None:
+        """Create the engine and connect; the engine keeps retrying on its own."""
+        self.engine = self._engine_factory(self.options(server), self.on_event)
+        await self.engine.start()
+        self.update_preview()
+
+    async def restart(self, server: str | None = None) -> None:
+        """New server address or devices: a fresh engine (only between calls)."""
+        old, self.engine = self.engine, None
+        if self._preview is not None:
+            await self._preview.stop_preview()
+        if old is not None:
+            await old.close()
+        await self.start(server)
+
+    async def shutdown(self) -> None:
+        await self.settle()
+        await self._stop_practice()
+        if self._preview is not None:
+            await self._preview.stop_preview()
+        if self.engine is not None:
+            await self.engine.close()
+            self.engine = None
+
+    # --- intents (slots the views' signals connect to) ------------------------
+    def find(self, mode: str, topic: str) -> None:
+        if self.page != "lobby" or self.engine is None:
+            return
+        self._last_intent = "find"
+        self.mode, self.topic = mode, topic.strip()
+        self.settings.mode, self.settings.topic = self.mode, self.topic
+        self.notice_cleared.emit("partner")
+        self._enter_searching()
+        self._spawn(self.engine.find(self.mode, self.topic or None))
+
+    def _enter_searching(self) -> None:
+        self._set_page("searching")
+        self.searching.emit(self.topic)
+
+    def cancel(self) -> None:
+        if self.page != "searching":
+            return
+        self._last_intent = "cancel"
+        self._set_page("lobby")
+        if self.engine is not None:
+            self._spawn(self.engine.cancel())
+
+    def skip(self) -> None:
+        if self.page != "call" or self._practice_engine is not None or self.engine is None:
+            return
+        self._last_intent = "skip"
+        self._end_call_view()
+        self._enter_searching()
+        self._spawn(self.engine.skip())
+
+    def end(self) -> None:
+        if self.page == "searching":
+            self.cancel()
+            return
+        if self.page != "call":
+            return
+        self._last_intent = "end"
+        self._end_call_view()
+        self._set_page("lobby")
+        if self._practice_engine is not None:
+            self._spawn(self._stop_practice())
+        elif self.engine is not None:
+            self._spawn(self.engine.leave())
+
+    def report(self, reason: str) -> None:
+        if self.page != "call" or self.engine is None or self._practice_engine is not None:
+            return
+        self._spawn(self.engine.report(reason))
+        self._notify("report", strings.NOTICE_REPORTED, timeout=8)
+
+    def send_chat(self, text: str) -> None:
+        engine = self._active()
+        if self.page == "call" and engine is not None and text.strip():
+            self._spawn(engine.send_chat(text.strip()))
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        for engine in (self.engine, self._practice_engine):
+            if engine is not None:
+                engine.set_microphone_muted(muted)
+        self.muted_changed.emit(muted)
+
+    def toggle_mute(self) -> None:
+        self.set_muted(not self.muted)
+
+    def set_camera(self, on: bool) -> None:
+        if self.mode != "video":
+            return
+        self.camera_on = on
+        engine = self._active()
+        if engine is not None:
+            self._spawn(engine.set_camera_enabled(on))
+        self.camera_changed.emit(on)
+
+    def toggle_camera(self) -> None:
+        self.set_camera(not self.camera_on)
+
+    def set_mode(self, mode: str) -> None:
+        if mode in ("video", "audio") and self.page == "lobby":
+            self.mode = mode
+            self.settings.mode = mode
+            self.update_preview()
+
+    def select_device(self, kind: str, device_id: str) -> None:
+        """A picker changed: remembered, and the engine rebuilt with it between calls."""
+        setattr(self.settings, kind, device_id)
+        if self.page == "lobby" and self.engine is not None:
+            self._spawn(self.restart())
+
+    def apply_server(self, server: str) -> None:
+        if server != self.settings.server or self.engine is None:
+            self.settings.server = server
+            if self.page == "lobby":
+                self._spawn(self.restart())
+
+    def notice_action(self, key: str, action: str) -> None:
+        self.notice_cleared.emit(key)
+        engine = self._active()
+        if action == "audio_only":
+            self.mode = "audio"
+            self.settings.mode = "audio"
+            self.mode_changed.emit("audio")
+            self.update_preview()
+            if engine is not None:
+                self._spawn(engine.use_audio_only())
+            if self.page == "lobby" and self.engine is not None:
+                # Chosen before a call: go straight on to find a partner by voice.
+                self.find("audio", self.topic)
+        elif action == "try_again":
+            if engine is not None:
+                self._spawn(engine.retry_devices())
+            self.update_preview()
+        elif action in ("choose_camera", "choose_microphone"):
+            if self.page == "call":
+                self.end()
+            self.device_action.emit(action)
+        elif action == "next":
+            if self.page == "call":
+                self.skip()
+            elif self.page == "lobby":
+                self.find(self.mode, self.topic)
+
+    def start_test_call(self, mode: str) -> None:
+        if self.page != "lobby" or self._practice_factory is None:
+            return
+        self.mode = mode
+        self._last_intent = "test"
+        self._spawn(self._start_practice())
+
+    async def _start_practice(self) -> None:
+        assert self._practice_factory is not None
+        self.notice_cleared.emit("practice")
+        try:
+            url, closer = await self._practice_factory(self.mode, self.options())
+        except Exception as exc:  # any failure becomes a notice; the lobby stays usable
+            self._notify("practice", strings.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
+            return
+        self._practice_close = closer
+        engine = self._engine_factory(self.options(url), self._on_practice_event)
+        self._practice_engine = engine
+        self._set_page("searching")
+        self.searching.emit("")
+        await engine.start()
+        engine.set_microphone_muted(self.muted)
+        await engine.find(self.mode, None)
+
+    async def _stop_practice(self) -> None:
+        engine, self._practice_engine = self._practice_engine, None
+        closer, self._practice_close = self._practice_close, None
+        if engine is not None:
+            await engine.close()
+        if closer is not None:
+            await closer()
+
+    # --- events ----------------------------------------------------------------
+    def _on_practice_event(self, event: Any) -> None:
+        if isinstance(event, (ev.Connected, ev.Disconnected, ev.Shutdown, ev.Idle)):
+            return  # the private server's connection is not the user's concern
+        self._handle(event, practice=True)
+
+    def on_event(self, event: Any) -> None:
+        """The engine's callback (runs on the Qt thread under qasync)."""
+        if self._practice_engine is not None and isinstance(
+            event, (ev.RemoteVideoFrame, ev.LocalVideoFrame, ev.ChatMessage, ev.CallStats)
+        ):
+            return  # a practice call is on screen
+        self._handle(event, practice=False)
+
+    def _handle(self, event: Any, *, practice: bool) -> None:
+        if isinstance(event, ev.RemoteVideoFrame):
+            if event.session == self.session:
+                self.remote_frame.emit(event.frame)
+        elif isinstance(event, ev.LocalVideoFrame):
+            self.local_frame.emit(event.frame)
+        elif isinstance(event, ev.CallStats):
+            if event.session == self.session:
+                self.stats_changed.emit(event.rtt_ms, event.loss_percent, event.bitrate_kbps)
+        elif isinstance(event, ev.ChatMessage):
+            if event.session == self.session:
+                self.chat_received.emit(event.text, event.mine)
+        elif isinstance(event, ev.Connected):
+            was = self.connected
+            self.connected = True
+            self.notice_cleared.emit("server")
+            self.connection_changed.emit(True, event.server)
+            if not was and self._last_intent:
+                self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
+        elif isinstance(event, ev.Disconnected):
+            self.connected = False
+            self.connection_changed.emit(False, event.server)
+            text = strings.NOTICE_SERVER_UNREACHABLE.format(server=event.server, seconds=max(1.0, event.retry_in))
+            self._notify("server", text, "warning")
+        elif isinstance(event, ev.Shutdown):
+            self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
+        elif isinstance(event, ev.Queued):
+            if self.page == "lobby" and self._last_intent in ("find", "skip", "auto", "test"):
+                self._enter_searching()
+        elif isinstance(event, ev.Matched):
+            self.session = event.session
+            self.partner_mode = event.partner_mode
+            self.notice_cleared.emit("partner")
+            self.notice_cleared.emit("media")
+            self._set_page("call")
+            self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
+        elif isinstance(event, ev.MediaConnected):
+            if event.session == self.session:
+                self.media_connected.emit(self.partner_mode)
+        elif isinstance(event, ev.MediaFailed):
+            if event.session == self.session:
+                actions = () if practice else (("next", strings.ACTION_SKIP),)
+                self._notify("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
+        elif isinstance(event, ev.DeviceErrorEvent):
+            self._device_error(event)
+        elif isinstance(event, ev.ModeChanged):
+            self.mode = event.mode
+            self.mode_changed.emit(event.mode)
+            self.update_preview()
+            if event.message:
+                self._notify("mode", event.message, timeout=10)
+        elif isinstance(event, ev.PartnerLeft):
+            self._partner_left(event, practice)
+        elif isinstance(event, ev.CallEnded):
+            if event.session == self.session:
+                self.session = None
+                self.call_ended.emit(event.seconds)
+        elif isinstance(event, ev.ErrorEvent):
+            self._notify(f"error:{event.code}", event.message, "warning", timeout=10)
+        elif isinstance(event, ev.Idle):
+            if self.page == "searching" and self._last_intent == "cancel":
+                self._set_page("lobby")
+
+    def _device_error(self, event: ev.DeviceErrorEvent) -> None:
+        if event.device == "camera":
+            actions: tuple[tuple[str, str], ...] = (
+                ("audio_only", strings.ACTION_AUDIO_ONLY),
+                ("try_again", strings.ACTION_TRY_AGAIN),
+                ("choose_camera", strings.ACTION_CHOOSE_CAMERA),
+            )
+        else:
+            actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
+        self._notify(f"device:{event.device}", event.message, "error", actions)
+
+    def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
+        if event.session != self.session or self.page != "call":
+            return
+        self._end_call_view()
+        self.partner_left.emit(event.reason)
+        if practice:
+            self._spawn(self._stop_practice())
+            self._set_page("lobby")
+            return
+        if self.settings.auto_search and self.engine is not None:
+            self._notify("partner", strings.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
+            self._last_intent = "auto"
+            self._enter_searching()
+            self._spawn(self.engine.find(self.mode, self.topic or None))
+        else:
+            text = strings.NOTICE_PARTNER_REPORTED if event.reason == "reported" else strings.NOTICE_PARTNER_LEFT
+            self._notify("partner", text, actions=(("next", strings.ACTION_SKIP),))
+            self._set_page("lobby")
+
+    def _end_call_view(self) -> None:
+        """Leaving the call screen: the old session's frames must not paint any more."""
+        self.session = None

@@ -1,0 +1,128 @@
+"""The person's choices, kept between runs with QSettings.
+
+Tests and tools pass their own QSettings (an INI file in a temporary folder)
+so they never touch the real user's settings; `STUDYMATCH_SETTINGS=path.ini`
+does the same for a whole run.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings
+
+DEFAULT_SERVER = "ws://127.0.0.1:8765/ws"
+ORGANIZATION = "StudyMatch"
+APPLICATION = "StudyMatch"
+
+
+def open_qsettings() -> QSettings:
+    path = os.environ.get("STUDYMATCH_SETTINGS")
+    if path:
+        return QSettings(path, QSettings.Format.IniFormat)
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+class Settings:
+    """Typed access to the few values the window remembers."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self._store = store if store is not None else open_qsettings()
+
+    def _str(self, key: str, default: str) -> str:
+        value: Any = self._store.value(key, default)
+        return default if value is None else str(value)
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value: Any = self._store.value(key, default)
+        if isinstance(value, str):  # INI files hand booleans back as text
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+
+    def _set(self, key: str, value: object) -> None:
+        self._store.setValue(key, value)
+        self._store.sync()
+
+    @property
+    def server(self) -> str:
+        return self._str("server", DEFAULT_SERVER).strip() or DEFAULT_SERVER
+
+    @server.setter
+    def server(self, value: str) -> None:
+        self._set("server", value.strip())
+
+    @property
+    def mode(self) -> str:
+        mode = self._str("mode", "video")
+        return mode if mode in ("video", "audio") else "video"
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self._set("mode", value)
+
+    @property
+    def topic(self) -> str:
+        return self._str("topic", "")
+
+    @topic.setter
+    def topic(self, value: str) -> None:
+        self._set("topic", value)
+
+    @property
+    def camera(self) -> str:
+        """Device id as QMediaDevices reports it; empty means the system default."""
+        return self._str("devices/camera", "")
+
+    @camera.setter
+    def camera(self, value: str) -> None:
+        self._set("devices/camera", value)
+
+    @property
+    def microphone(self) -> str:
+        return self._str("devices/microphone", "")
+
+    @microphone.setter
+    def microphone(self, value: str) -> None:
+        self._set("devices/microphone", value)
+
+    @property
+    def speaker(self) -> str:
+        return self._str("devices/speaker", "")
+
+    @speaker.setter
+    def speaker(self, value: str) -> None:
+        self._set("devices/speaker", value)
+
+    @property
+    def auto_search(self) -> bool:
+        return self._bool("auto_search", False)
+
+    @auto_search.setter
+    def auto_search(self, value: bool) -> None:
+        self._set("auto_search", value)
+
+    @property
+    def sounds(self) -> bool:
+        return self._bool("sounds", True)
+
+    @sounds.setter
+    def sounds(self, value: bool) -> None:
+        self._set("sounds", value)
+
+    @property
+    def notifications(self) -> bool:
+        return self._bool("notifications", True)
+
+    @notifications.setter
+    def notifications(self, value: bool) -> None:
+        self._set("notifications", value)
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        value: Any = self._store.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self._set("window/geometry", value)

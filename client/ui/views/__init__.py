@@ -1,0 +1,1 @@
+"""The window's three screens (lobby, searching, call) and the settings dialog."""

@@ -1,0 +1,261 @@
+"""The call: partner's video large, self-view small, controls, chat, quality."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.ui import strings
+from client.ui.widgets.indicators import QualityBars
+from client.ui.widgets.video import VideoWidget
+
+
+class CallView(QWidget):
+    mute_toggled = Signal(bool)  # True = muted
+    camera_toggled = Signal(bool)  # True = camera on
+    skip_requested = Signal()
+    end_requested = Signal()
+    report_requested = Signal(str)  # reason
+    chat_submitted = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.remote = VideoWidget(strings.CONNECTING)
+        self.remote.setAccessibleName(strings.REMOTE_VIEW)
+        # The self-view floats over the partner's video, like every video call app.
+        self.self_view = VideoWidget(strings.NO_VIDEO_SELF, mirrored=True, parent=self.remote)
+        self.self_view.setAccessibleName(strings.SELF_VIEW)
+        self.self_view.setMinimumSize(120, 90)
+        self.self_view.setStyleSheet("border: 1px solid palette(mid);")
+        self.remote.installEventFilter(self)
+
+        self.partner = QLabel(strings.PARTNER_VIDEO)
+        self.partner.setAccessibleName("Partner")
+        bold = self.partner.font()
+        bold.setBold(True)
+        self.partner.setFont(bold)
+        self.elapsed = QLabel(strings.duration(0))
+        self.elapsed.setAccessibleName("Call time")
+        self.quality = QualityBars()
+        self.quality_label = QLabel(strings.QUALITY_UNKNOWN)
+        self.quality_label.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.partner)
+        top.addStretch(1)
+        top.addWidget(self.quality)
+        top.addWidget(self.quality_label)
+        top.addSpacing(12)
+        top.addWidget(self.elapsed)
+
+        self.mute_button = self._button(strings.MUTE, "M", checkable=True)
+        self.camera_button = self._button(strings.CAMERA_OFF, "V", checkable=True)
+        self.skip_button = self._button(strings.SKIP, "N", tip=strings.SKIP_TIP)
+        self.end_button = self._button(strings.END, "Esc", tip=strings.END_TIP)
+        self.end_button.setStyleSheet(
+            "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
+            " border: none; border-radius: 6px; padding: 6px 18px; }"
+        )
+        self.report_button = QToolButton()
+        self.report_button.setText(strings.REPORT)
+        self.report_button.setToolTip(strings.REPORT_TIP)
+        self.report_button.setAccessibleName(strings.REPORT)
+        self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.report_button.setMinimumHeight(36)
+        self.report_menu = QMenu(self.report_button)
+        for reason in strings.REPORT_REASONS:
+            action = QAction(reason, self.report_menu)
+            action.triggered.connect(lambda _=False, r=reason: self.report_requested.emit(r))
+            self.report_menu.addAction(action)
+        self.report_button.setMenu(self.report_menu)
+        controls = QHBoxLayout()
+        controls.addWidget(self.mute_button)
+        controls.addWidget(self.camera_button)
+        controls.addStretch(1)
+        controls.addWidget(self.report_button)
+        controls.addWidget(self.skip_button)
+        controls.addWidget(self.end_button)
+
+        main = QVBoxLayout()
+        main.addLayout(top)
+        main.addWidget(self.remote, 1)
+        main.addLayout(controls)
+
+        self.chat_list = QListWidget()
+        self.chat_list.setAccessibleName("Chat messages")
+        self.chat_list.setWordWrap(True)
+        self.chat_list.setAlternatingRowColors(True)
+        self.chat_input = QLineEdit()
+        self.chat_input.setPlaceholderText(strings.CHAT_PLACEHOLDER)
+        self.chat_input.setAccessibleName("Chat message")
+        self.chat_input.setMaxLength(1000)
+        self.send_button = QPushButton(strings.CHAT_SEND)
+        self.send_button.setAccessibleName(strings.CHAT_SEND)
+        entry = QHBoxLayout()
+        entry.addWidget(self.chat_input, 1)
+        entry.addWidget(self.send_button)
+        chat_panel = QFrame()
+        chat_panel.setObjectName("chatPanel")
+        chat_panel.setStyleSheet("QFrame#chatPanel { background: palette(base); border-radius: 10px; }")
+        chat = QVBoxLayout(chat_panel)
+        chat.setContentsMargins(10, 10, 10, 10)
+        self.chat_hint = QLabel(strings.CHAT_EMPTY)
+        self.chat_hint.setWordWrap(True)
+        self.chat_hint.setEnabled(False)
+        chat.addWidget(self.chat_hint)
+        chat.addWidget(self.chat_list, 1)
+        chat.addLayout(entry)
+        chat_panel.setMinimumWidth(240)
+        chat_panel.setMaximumWidth(340)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 16)
+        layout.setSpacing(14)
+        layout.addLayout(main, 1)
+        layout.addWidget(chat_panel)
+
+        self._clock = QElapsedTimer()
+        self._tick = QTimer(self)
+        self._tick.setInterval(250)
+        self._tick.timeout.connect(self._update_elapsed)
+
+        self.mute_button.toggled.connect(self._mute_toggled)
+        self.camera_button.toggled.connect(self._camera_toggled)
+        self.skip_button.clicked.connect(self.skip_requested)
+        self.end_button.clicked.connect(self.end_requested)
+        self.send_button.clicked.connect(self.submit_chat)
+        self.chat_input.returnPressed.connect(self.submit_chat)
+
+    def _button(self, text: str, key: str, *, checkable: bool = False, tip: str = "") -> QPushButton:
+        button = QPushButton(text)
+        button.setCheckable(checkable)
+        button.setAccessibleName(text)
+        button.setToolTip(f"{tip or text} ({key})" if not tip else tip)
+        button.setMinimumHeight(36)
+        button.setMinimumWidth(96)
+        return button
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.remote and event.type() == QEvent.Type.Resize:
+            self._place_self_view()
+        return False
+
+    def _place_self_view(self) -> None:
+        w = max(120, min(240, self.remote.width() // 4))
+        h = w * 3 // 4
+        self.self_view.setGeometry(self.remote.width() - w - 12, self.remote.height() - h - 12, w, h)
+        self.self_view.raise_()
+
+    # --- intents -----------------------------------------------------------
+    def _mute_toggled(self, muted: bool) -> None:
+        self._sync_buttons()
+        self.mute_toggled.emit(muted)
+
+    def _camera_toggled(self, off: bool) -> None:
+        self._sync_buttons()
+        if off:
+            self.self_view.clear()
+        self.camera_toggled.emit(not off)
+
+    def submit_chat(self) -> None:
+        text = self.chat_input.text().strip()
+        if text:
+            self.chat_input.clear()
+            self.chat_submitted.emit(text)
+
+    def toggle_mute(self) -> None:
+        self.mute_button.toggle()
+
+    def toggle_camera(self) -> None:
+        if self.camera_button.isEnabled():
+            self.camera_button.toggle()
+
+    # --- state -------------------------------------------------------------
+    def start(self, partner_mode: str, partner_topic: str, *, practice: bool, own_mode: str) -> None:
+        self.remote.clear()
+        self.self_view.clear()
+        self.chat_list.clear()
+        self.chat_hint.show()
+        self.quality.reset()
+        self.quality_label.setText(strings.QUALITY_UNKNOWN)
+        if practice:
+            label = strings.PRACTICE_PARTNER
+        else:
+            label = strings.PARTNER_VIDEO if partner_mode == "video" else strings.PARTNER_AUDIO
+            if partner_topic:
+                label += strings.PARTNER_SUBJECT.format(topic=partner_topic)
+        self.partner.setText(label)
+        self.remote.set_placeholder(strings.CONNECTING)
+        self.skip_button.setEnabled(not practice)
+        self.report_button.setEnabled(not practice)
+        self.set_own_mode(own_mode)
+        self._clock.start()
+        self._tick.start()
+        self._update_elapsed()
+        QTimer.singleShot(0, self._place_self_view)
+
+    def stop(self) -> None:
+        self._tick.stop()
+
+    def set_own_mode(self, mode: str) -> None:
+        video = mode == "video"
+        self.camera_button.setEnabled(video)
+        self.self_view.setVisible(video)
+        self._sync_buttons()
+
+    def media_connected(self, partner_mode: str) -> None:
+        self.remote.set_placeholder(strings.NO_VIDEO_PARTNER if partner_mode != "video" else strings.CONNECTING)
+
+    def set_muted(self, muted: bool) -> None:
+        self.mute_button.blockSignals(True)
+        self.mute_button.setChecked(muted)
+        self.mute_button.blockSignals(False)
+        self._sync_buttons()
+
+    def set_camera_on(self, on: bool) -> None:
+        self.camera_button.blockSignals(True)
+        self.camera_button.setChecked(not on)
+        self.camera_button.blockSignals(False)
+        self._sync_buttons()
+
+    def _sync_buttons(self) -> None:
+        muted = self.mute_button.isChecked()
+        self.mute_button.setText(strings.UNMUTE if muted else strings.MUTE)
+        self.mute_button.setAccessibleName(self.mute_button.text())
+        off = self.camera_button.isChecked()
+        self.camera_button.setText(strings.CAMERA_ON if off else strings.CAMERA_OFF)
+        self.camera_button.setAccessibleName(self.camera_button.text())
+
+    def set_stats(self, rtt: float | None, loss: float | None, bitrate: float | None) -> None:
+        self.quality.set_stats(rtt, loss, bitrate)
+        self.quality_label.setText(self.quality.quality.text)
+        self.quality_label.setToolTip(self.quality.quality.detail)
+
+    def add_chat(self, text: str, mine: bool) -> None:
+        self.chat_hint.hide()
+        who = strings.CHAT_ME if mine else strings.CHAT_PARTNER
+        item = QListWidgetItem(f"{who}: {text}")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft)
+        self.chat_list.addItem(item)
+        self.chat_list.scrollToBottom()
+
+    def chat_texts(self) -> list[str]:
+        return [self.chat_list.item(i).text() for i in range(self.chat_list.count())]
+
+    def seconds(self) -> float:
+        return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
+
+    def _update_elapsed(self) -> None:
+        self.elapsed.setText(strings.duration(self.seconds()))

@@ -1,0 +1,207 @@
+"""The first screen: how to meet, which subject, which devices, a live preview."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.ui import strings
+from client.ui.widgets.video import VideoWidget
+
+Devices = list[tuple[str, str]]  # (id, human-readable name)
+
+
+class LobbyView(QWidget):
+    find_requested = Signal(str, str)  # mode, topic
+    test_call_requested = Signal(str)  # mode
+    mode_changed = Signal(str)
+    camera_selected = Signal(str)  # device id, "" = system default
+    microphone_selected = Signal(str)
+    speaker_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.preview = VideoWidget(strings.PREVIEW_OFF, mirrored=True)
+        self.preview.setAccessibleName(strings.SELF_VIEW)
+        self.preview.setMinimumSize(320, 240)
+
+        heading = QLabel(strings.LOBBY_HEADING)
+        font = heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        heading.setFont(font)
+        heading.setWordWrap(True)
+        sub = QLabel(strings.LOBBY_SUBHEADING)
+        sub.setWordWrap(True)
+        sub.setForegroundRole(sub.foregroundRole())
+
+        self.video_button = QPushButton(strings.MODE_VIDEO)
+        self.audio_button = QPushButton(strings.MODE_AUDIO)
+        self.mode_group = QButtonGroup(self)
+        for button, mode in ((self.video_button, "video"), (self.audio_button, "audio")):
+            button.setCheckable(True)
+            button.setAccessibleName(f"{strings.MODE_LABEL} {button.text()}")
+            button.setProperty("mode", mode)
+            button.setMinimumHeight(36)
+            self.mode_group.addButton(button)
+        self.video_button.setChecked(True)
+        modes = QHBoxLayout()
+        modes.setSpacing(8)
+        modes.addWidget(self.video_button)
+        modes.addWidget(self.audio_button)
+
+        self.subject = QLineEdit()
+        self.subject.setPlaceholderText(strings.SUBJECT_PLACEHOLDER)
+        self.subject.setMaxLength(32)  # the server compares at most 32 characters
+        self.subject.setClearButtonEnabled(True)
+        self.subject.setAccessibleName(strings.SUBJECT_LABEL)
+
+        self.camera = self._combo(strings.CAMERA_LABEL)
+        self.microphone = self._combo(strings.MICROPHONE_LABEL)
+        self.speaker = self._combo(strings.SPEAKER_LABEL)
+
+        self.find_button = QPushButton(strings.FIND_PARTNER)
+        self.find_button.setDefault(True)
+        self.find_button.setMinimumHeight(48)
+        self.find_button.setAccessibleName(strings.FIND_PARTNER)
+        self.find_button.setToolTip(f"{strings.FIND_PARTNER} (Enter)")
+        bigger = self.find_button.font()
+        bigger.setPointSizeF(bigger.pointSizeF() * 1.25)
+        bigger.setBold(True)
+        self.find_button.setFont(bigger)
+        self.find_button.setStyleSheet(
+            "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
+            " border: none; border-radius: 8px; padding: 8px 16px; }"
+            "QPushButton:hover { background: palette(dark); }"
+            "QPushButton:focus { border: 2px solid palette(text); }"
+        )
+        self.test_button = QPushButton(strings.TEST_CALL)
+        self.test_button.setToolTip(strings.TEST_CALL_TIP)
+        self.test_button.setAccessibleName(strings.TEST_CALL)
+        self.test_button.setAccessibleDescription(strings.TEST_CALL_TIP)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(10)
+        form.addRow(strings.SUBJECT_LABEL, self.subject)
+        form.addRow(strings.CAMERA_LABEL, self.camera)
+        form.addRow(strings.MICROPHONE_LABEL, self.microphone)
+        form.addRow(strings.SPEAKER_LABEL, self.speaker)
+
+        card = QFrame()
+        card.setObjectName("lobbyCard")
+        card.setStyleSheet("QFrame#lobbyCard { background: palette(base); border-radius: 12px; }")
+        card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        side = QVBoxLayout(card)
+        side.setContentsMargins(24, 24, 24, 24)
+        side.setSpacing(12)
+        side.addWidget(heading)
+        side.addWidget(sub)
+        side.addSpacing(6)
+        side.addWidget(QLabel(strings.MODE_LABEL))
+        side.addLayout(modes)
+        side.addLayout(form)
+        side.addStretch(1)
+        side.addWidget(self.find_button)
+        side.addWidget(self.test_button)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.setSpacing(16)
+        layout.addWidget(self.preview, 3)
+        card.setMinimumWidth(340)
+        card.setMaximumWidth(460)
+        layout.addWidget(card, 2)
+
+        self.mode_group.buttonToggled.connect(self._mode_toggled)
+        self.find_button.clicked.connect(self.request_find)
+        self.subject.returnPressed.connect(self.request_find)
+        self.test_button.clicked.connect(lambda: self.test_call_requested.emit(self.mode()))
+        self.camera.activated.connect(lambda _i: self.camera_selected.emit(self.camera.currentData() or ""))
+        self.microphone.activated.connect(
+            lambda _i: self.microphone_selected.emit(self.microphone.currentData() or "")
+        )
+        self.speaker.activated.connect(lambda _i: self.speaker_selected.emit(self.speaker.currentData() or ""))
+        self._sync_mode()
+
+    def _combo(self, name: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(16)
+        return combo
+
+    # --- intents -----------------------------------------------------------
+    def request_find(self) -> None:
+        if self.find_button.isEnabled():
+            self.find_requested.emit(self.mode(), self.topic())
+
+    def _mode_toggled(self, button: QPushButton, checked: bool) -> None:
+        if checked:
+            self._sync_mode()
+            self.mode_changed.emit(self.mode())
+
+    # --- state -------------------------------------------------------------
+    def mode(self) -> str:
+        return "audio" if self.audio_button.isChecked() else "video"
+
+    def topic(self) -> str:
+        return self.subject.text().strip()
+
+    def set_mode(self, mode: str) -> None:
+        (self.audio_button if mode == "audio" else self.video_button).setChecked(True)
+        self._sync_mode()
+
+    def set_topic(self, topic: str) -> None:
+        self.subject.setText(topic)
+
+    def _sync_mode(self) -> None:
+        video = self.mode() == "video"
+        self.camera.setEnabled(video and self.camera.count() > 0)
+        if not video:
+            self.preview.clear()
+        self.preview.set_placeholder(strings.PREVIEW_OFF if video else strings.PREVIEW_AUDIO)
+
+    def _fill(self, combo: QComboBox, devices: Devices, selected: str) -> None:
+        combo.clear()
+        combo.addItem(strings.SYSTEM_DEFAULT, "")
+        for device_id, name in devices:
+            combo.addItem(name, device_id)
+        index = combo.findData(selected)
+        combo.setCurrentIndex(max(0, index))
+        if not devices:
+            combo.setItemText(0, f"{strings.SYSTEM_DEFAULT} ({strings.NO_DEVICES.lower()})")
+
+    def set_cameras(self, devices: Devices, selected: str) -> None:
+        self._fill(self.camera, devices, selected)
+        self._sync_mode()
+
+    def set_microphones(self, devices: Devices, selected: str) -> None:
+        self._fill(self.microphone, devices, selected)
+
+    def set_speakers(self, devices: Devices, selected: str) -> None:
+        self._fill(self.speaker, devices, selected)
+
+    def focus_camera_picker(self) -> None:
+        self.camera.setFocus()
+        self.camera.showPopup()
+
+    def focus_microphone_picker(self) -> None:
+        self.microphone.setFocus()
+        self.microphone.showPopup()
+
+    def set_find_enabled(self, enabled: bool) -> None:
+        self.find_button.setEnabled(enabled)
+        self.test_button.setEnabled(enabled)

@@ -1,0 +1,1 @@
+"""Small reusable widgets: video surface, notices, help overlay, quality indicator."""

@@ -1,0 +1,104 @@
+"""A surface that paints decoded video frames.
+
+Each frame is scaled by swscale straight to the size it will be painted at
+(`to_ndarray(width=, height=)`) and drawn as a QImage: measured cheaper than
+QVideoWidget under software rendering. A frame is converted at most once;
+repaints without a new frame (expose, overlay) reuse the cached image.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def fit_rect(frame_w: int, frame_h: int, area_w: int, area_h: int) -> tuple[int, int, int, int]:
+    """The largest rectangle with the frame's aspect ratio centred in the area (x, y, w, h)."""
+    if frame_w <= 0 or frame_h <= 0 or area_w <= 0 or area_h <= 0:
+        return (0, 0, 0, 0)
+    scale = min(area_w / frame_w, area_h / frame_h)
+    # Even sizes: swscale's chroma handling and most encoders prefer them.
+    w = max(2, int(frame_w * scale) // 2 * 2)
+    h = max(2, int(frame_h * scale) // 2 * 2)
+    return ((area_w - w) // 2, (area_h - h) // 2, w, h)
+
+
+class VideoWidget(QWidget):
+    def __init__(self, placeholder: str = "", *, mirrored: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._frame: Any = None  # av.VideoFrame
+        self._image: QImage | None = None
+        self._image_key: tuple[int, int, int] | None = None
+        self._buffer: np.ndarray | None = None  # keeps the QImage's memory alive
+        self._placeholder = placeholder
+        self._mirrored = mirrored
+        self.frames_received = 0
+        self.frames_painted = 0
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setMinimumSize(160, 120)
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 480)
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        self.update()
+
+    def set_frame(self, frame: Any) -> None:
+        self._frame = frame
+        self.frames_received += 1
+        self.update()
+
+    def clear(self) -> None:
+        self._frame = None
+        self._image = None
+        self._image_key = None
+        self._buffer = None
+        self.update()
+
+    def has_frame(self) -> bool:
+        return self._frame is not None
+
+    def current_image(self) -> QImage | None:
+        """The last image painted (for tests and screenshots)."""
+        return self._image
+
+    def _convert(self, width: int, height: int) -> QImage | None:
+        frame = self._frame
+        if frame is None or width <= 0 or height <= 0:
+            return None
+        key = (id(frame), width, height)
+        if self._image is not None and self._image_key == key:
+            return self._image
+        array = frame.to_ndarray(format="rgb24", width=width, height=height)
+        if self._mirrored:
+            array = np.ascontiguousarray(array[:, ::-1])
+        self._buffer = array
+        self._image = QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        self._image_key = key
+        self.frames_painted += 1
+        return self._image
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        # Video sits on black in every theme (letterboxing); only text follows the palette.
+        painter.fillRect(self.rect(), Qt.GlobalColor.black)
+        frame = self._frame
+        if frame is not None:
+            ratio = self.devicePixelRatioF()
+            x, y, w, h = fit_rect(frame.width, frame.height, self.width(), self.height())
+            image = self._convert(int(w * ratio) // 2 * 2, int(h * ratio) // 2 * 2)
+            if image is not None:
+                painter.drawImage(QRect(x, y, w, h), image)
+        elif self._placeholder:
+            font = QFont(self.font())
+            font.setPointSizeF(max(10.0, min(self.height() / 18, 18.0)))
+            painter.setFont(font)
+            painter.setPen(Qt.GlobalColor.white)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+        painter.end()

@@ -1,0 +1,275 @@
+"""The main window: a header, notices, three pages, the help overlay, shortcuts.
+
+`_connect_signals()` is the one place where the views' intents meet the
+controller's slots and the controller's signals meet the views' renderers.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtMultimedia import QAudioDevice
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.ui import strings
+from client.ui.controller import Controller
+from client.ui.devices import DeviceWatcher
+from client.ui.resources import asset_path
+from client.ui.sounds import SoundPlayer
+from client.ui.views.call import CallView
+from client.ui.views.lobby import LobbyView
+from client.ui.views.searching import SearchingView
+from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
+from client.ui.widgets.help_overlay import HelpOverlay
+from client.ui.widgets.notices import NoticeArea
+
+
+def app_icon() -> QIcon:
+    path = asset_path("studymatch.svg") or asset_path("studymatch.png")
+    return QIcon(str(path)) if path is not None else QIcon()
+
+
+class MainWindow(QMainWindow):
+    close_requested = Signal()  # the app shuts the engine down, then quits
+
+    def __init__(self, controller: Controller, *, devices: DeviceWatcher | None = None) -> None:
+        super().__init__()
+        self.controller = controller
+        self.devices = devices or DeviceWatcher(self)
+        self.sounds = SoundPlayer(self)
+        self.setWindowTitle(strings.WINDOW_TITLE)
+        self.setWindowIcon(app_icon())
+        self.setMinimumSize(QSize(820, 560))
+        self.resize(1100, 720)
+
+        self.title = QLabel(strings.APP_NAME)
+        font = self.title.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.title.setFont(font)
+        logo = QLabel()
+        logo.setPixmap(app_icon().pixmap(28, 28))
+        self.status = QLabel("")
+        self.status.setAccessibleName("Server connection")
+        self.status.setEnabled(False)
+        self.help_button = self._tool("?", strings.HELP + " (F1)")
+        self.settings_button = self._tool("⚙", strings.SETTINGS)
+        header = QHBoxLayout()
+        header.setContentsMargins(16, 10, 12, 0)
+        header.addWidget(logo)
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.status)
+        header.addWidget(self.help_button)
+        header.addWidget(self.settings_button)
+
+        self.notices = NoticeArea()
+        self.lobby = LobbyView()
+        self.searching = SearchingView()
+        self.call = CallView()
+        self.pages = QStackedWidget()
+        for page in (self.lobby, self.searching, self.call):
+            self.pages.addWidget(page)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(header)
+        layout.addWidget(self.notices)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self.help = HelpOverlay(central)
+        self.settings_dialog: SettingsDialog | None = None
+
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray.setToolTip(strings.APP_NAME)
+            self.tray.show()
+        self.notifications_shown: list[str] = []
+
+        self.shortcuts: dict[str, QShortcut] = {}
+        self._connect_signals()
+        self._refresh_devices()
+        self.lobby.set_mode(controller.mode)
+        self.lobby.set_topic(controller.topic)
+        self.sounds.enabled = controller.settings.sounds
+
+    def _tool(self, text: str, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(name)
+        button.setAccessibleName(name)
+        button.setAutoRaise(True)
+        button.setMinimumSize(32, 32)
+        return button
+
+    def _shortcut(self, name: str, keys: list[str], slot: object) -> None:
+        for i, key in enumerate(keys):
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            self.shortcuts[f"{name}{i or ''}"] = shortcut
+
+    # --- wiring ------------------------------------------------------------------
+    def _connect_signals(self) -> None:
+        c = self.controller
+        # views -> controller (intents)
+        self.lobby.find_requested.connect(c.find)
+        self.lobby.test_call_requested.connect(c.start_test_call)
+        self.lobby.mode_changed.connect(c.set_mode)
+        self.lobby.camera_selected.connect(lambda d: c.select_device("camera", d))
+        self.lobby.microphone_selected.connect(lambda d: c.select_device("microphone", d))
+        self.lobby.speaker_selected.connect(self._speaker_selected)
+        self.searching.cancel_requested.connect(c.cancel)
+        self.call.skip_requested.connect(c.skip)
+        self.call.end_requested.connect(c.end)
+        self.call.report_requested.connect(c.report)
+        self.call.mute_toggled.connect(c.set_muted)
+        self.call.camera_toggled.connect(c.set_camera)
+        self.call.chat_submitted.connect(c.send_chat)
+        self.notices.action_triggered.connect(c.notice_action)
+        self.settings_button.clicked.connect(self.open_settings)
+        self.help_button.clicked.connect(self.help.toggle)
+        # controller -> views (state)
+        c.page_changed.connect(self._show_page)
+        c.searching.connect(self.searching.start)
+        c.partner_found.connect(self._partner_found)
+        c.media_connected.connect(self.call.media_connected)
+        c.remote_frame.connect(self.call.remote.set_frame)
+        c.local_frame.connect(self._local_frame)
+        c.chat_received.connect(self.call.add_chat)
+        c.stats_changed.connect(self.call.set_stats)
+        c.notice.connect(self.notices.show_notice)
+        c.notice_cleared.connect(self.notices.dismiss)
+        c.connection_changed.connect(self._connection_changed)
+        c.mode_changed.connect(self._mode_changed)
+        c.muted_changed.connect(self.call.set_muted)
+        c.camera_changed.connect(self.call.set_camera_on)
+        c.partner_left.connect(lambda _reason: self.sounds.play("partner_left"))
+        c.device_action.connect(self._device_action)
+        # devices -> lobby
+        self.devices.changed.connect(self._refresh_devices)
+        # keyboard
+        self._shortcut("find", ["Return", "Enter"], self._enter_pressed)
+        self._shortcut("mute", ["M"], self._mute_pressed)
+        self._shortcut("camera", ["V"], self._camera_pressed)
+        self._shortcut("skip", ["N"], c.skip)
+        self._shortcut("end", ["Escape"], self._escape_pressed)
+        self._shortcut("help", ["F1", "?"], self.help.toggle)
+
+    # --- reactions -----------------------------------------------------------------
+    def _show_page(self, page: str) -> None:
+        widget = {"lobby": self.lobby, "searching": self.searching, "call": self.call}[page]
+        if page != "searching":
+            self.searching.stop()
+        if page != "call":
+            self.call.stop()
+        self.pages.setCurrentWidget(widget)
+        self.settings_button.setEnabled(page == "lobby")
+        if page == "lobby":
+            self.lobby.find_button.setFocus()
+
+    def _partner_found(self, mode: str, topic: str, practice: bool) -> None:
+        self.call.start(mode, topic, practice=practice, own_mode=self.controller.mode)
+        self.call.set_muted(self.controller.muted)
+        self.call.set_camera_on(self.controller.camera_on)
+        self.sounds.play("partner_found")
+        if not self.isActiveWindow() and self.controller.settings.notifications and not practice:
+            self.notifications_shown.append(strings.NOTIFY_MATCHED_TITLE)
+            if self.tray is not None and QSystemTrayIcon.supportsMessages():
+                self.tray.showMessage(strings.NOTIFY_MATCHED_TITLE, strings.NOTIFY_MATCHED_BODY, app_icon(), 5000)
+            else:
+                QApplicationAlert.alert(self)
+
+    def _local_frame(self, frame: object) -> None:
+        if self.pages.currentWidget() is self.call:
+            if self.controller.camera_on:
+                self.call.self_view.set_frame(frame)
+        elif self.lobby.mode() == "video":
+            self.lobby.preview.set_frame(frame)
+
+    def _connection_changed(self, connected: bool, server: str) -> None:
+        self.status.setText(("● " if connected else "○ ") + server)
+        self.status.setToolTip(server)
+
+    def _mode_changed(self, mode: str) -> None:
+        self.lobby.set_mode(mode)
+        self.call.set_own_mode(mode)
+
+    def _speaker_selected(self, device_id: str) -> None:
+        self.controller.select_device("speaker", device_id)
+        self.sounds.set_device(self.devices.speaker(device_id))
+
+    def _device_action(self, action: str) -> None:
+        if action == "choose_camera":
+            self.lobby.focus_camera_picker()
+        else:
+            self.lobby.focus_microphone_picker()
+
+    def _refresh_devices(self) -> None:
+        s = self.controller.settings
+        self.lobby.set_cameras(self.devices.cameras(), s.camera)
+        self.lobby.set_microphones(self.devices.microphones(), s.microphone)
+        self.lobby.set_speakers(self.devices.speakers(), s.speaker)
+        speaker: QAudioDevice | None = self.devices.speaker(s.speaker)
+        self.sounds.set_device(speaker)
+
+    def open_settings(self) -> None:
+        s = self.controller.settings
+        dialog = SettingsDialog(SettingsValues(s.server, s.auto_search, s.sounds, s.notifications), self)
+        dialog.saved.connect(self._settings_saved)
+        self.settings_dialog = dialog
+        dialog.open()  # not exec(): the event loop (and the engine) keep running
+
+    def _settings_saved(self, values: SettingsValues) -> None:
+        s = self.controller.settings
+        s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
+        self.sounds.enabled = values.sounds
+        self.controller.apply_server(values.server)
+
+    # --- keys -------------------------------------------------------------------------
+    def _enter_pressed(self) -> None:
+        if self.pages.currentWidget() is self.lobby:
+            self.lobby.request_find()
+
+    def _mute_pressed(self) -> None:
+        if self.pages.currentWidget() is self.call:
+            self.call.toggle_mute()
+
+    def _camera_pressed(self) -> None:
+        if self.pages.currentWidget() is self.call:
+            self.call.toggle_camera()
+
+    def _escape_pressed(self) -> None:
+        if self.help.isVisible():
+            self.help.close_overlay()
+        else:
+            self.controller.end()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.controller.settings.geometry = self.saveGeometry()
+        if self.tray is not None:
+            self.tray.hide()
+        self.close_requested.emit()
+        event.accept()
+
+
+class QApplicationAlert:
+    """Fallback when there is no tray: flash the task bar entry."""
+
+    @staticmethod
+    def alert(widget: QWidget) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.alert(widget, 5000)

@@ -1,0 +1,136 @@
+"""Builds the real engines for the window and the one shared MediaFactory.
+
+The camera is opened once per run (DESIGN.md): the lobby preview, the calls
+and the practice call all take subscribers from the same MediaFactory. Each
+engine gets a `SharedMedia` view of it whose close() does nothing, because an
+engine closes its media when it closes and the next engine still needs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from client import events as ev
+from client.engine import Engine, EngineConfig
+from client.media.devices import DeviceError
+from client.ui.controller import EngineOptions
+
+
+def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
+    from client.media.factory import MediaFactory
+
+    kwargs: dict[str, Any] = {
+        "camera": options.camera,
+        "microphone": options.microphone,
+        "fake_media": options.fake_media,
+        "on_device_error": on_device_error,  # a camera unplugged mid-call
+    }
+    # The speaker is not in engine_api.md's MediaFactory yet; pass it when the factory takes it.
+    import inspect
+
+    if "speaker" in inspect.signature(MediaFactory).parameters:
+        kwargs["speaker"] = options.speaker
+    return MediaFactory(**kwargs)
+
+
+class SharedMedia:
+    """A MediaFactory seen by one engine: everything passes through except close()."""
+
+    def __init__(self, media: Any) -> None:
+        self._media = media
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._media, name)
+
+    async def close(self) -> None:
+        """The runtime closes the real factory, once, when devices change or the app quits."""
+
+
+class Runtime:
+    """Owns the shared MediaFactory and the lobby preview; hands out engines."""
+
+    def __init__(self) -> None:
+        self.on_device_error: Callable[[DeviceError], None] | None = None
+        self.media: Any = None
+        self._key: tuple[Any, ...] | None = None
+        self._preview: asyncio.Task[None] | None = None
+        self._preview_track: Any = None
+
+    def media_for(self, options: EngineOptions) -> Any:
+        key = (options.camera, options.microphone, options.speaker, options.fake_media)
+        if self.media is None or key != self._key:
+            old = self.media
+            self.media, self._key = _media_factory(options, self._device_failed), key
+            if old is not None:
+                with contextlib.suppress(RuntimeError):
+                    asyncio.get_running_loop().create_task(old.close())
+        return self.media
+
+    def _device_failed(self, exc: DeviceError) -> None:
+        if self.on_device_error is not None:
+            self.on_device_error(exc)
+
+    def make_engine(self, options: EngineOptions, on_event: Callable[[Any], None]) -> Engine:
+        config = EngineConfig(
+            server=options.server,
+            mode=options.mode,
+            topic=options.topic,
+            camera=options.camera,
+            microphone=options.microphone,
+            fake_media=options.fake_media,
+        )
+        return Engine(config, on_event, media=SharedMedia(self.media_for(options)))
+
+    # --- lobby preview -----------------------------------------------------------
+    async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
+                            on_event: Callable[[Any], None], max_fps: float = 15.0) -> None:
+        await self.stop_preview()
+        media = self.media_for(options)
+        try:
+            track = await media.open_camera()
+        except DeviceError as exc:
+            on_event(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
+            return
+        self._preview_track = track
+        self._preview = asyncio.get_running_loop().create_task(self._pump(track, on_frame, 1.0 / max_fps))
+
+    @staticmethod
+    async def _pump(track: Any, on_frame: Callable[[Any], None], interval: float) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        loop = asyncio.get_running_loop()
+        last = 0.0
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()  # read every frame so the relay never queues up
+                now = loop.time()
+                if now - last >= interval:
+                    last = now
+                    on_frame(frame)
+
+    async def stop_preview(self) -> None:
+        task, self._preview = self._preview, None
+        track, self._preview_track = self._preview_track, None
+        if track is not None:
+            track.stop()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def previewing(self) -> bool:
+        return self._preview is not None and not self._preview.done()
+
+    async def close(self) -> None:
+        await self.stop_preview()
+        if self.media is not None:
+            await self.media.close()
+            self.media = None
+
+
+def with_server(options: EngineOptions, server: str) -> EngineOptions:
+    return dataclasses.replace(options, server=server)

@@ -1,0 +1,88 @@
+"""pytest-qt offscreen, plus a qasync loop on pytest-qt's QApplication.
+
+GUI tests are plain (sync) test functions that run their scenario with
+`aloop.run(coro)`: qasync's loop runs Qt's event loop and asyncio together,
+so real servers, engines and widgets all make progress while the scenario
+awaits conditions (`until`) or signals (`signal`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QSettings, SignalInstance
+
+from client.ui.settings import Settings
+
+SCALE = float(os.environ.get("STUDYMATCH_TEST_TIMEOUT_SCALE", "1"))
+TIMEOUT = 10.0 * SCALE  # one wait for one thing to happen
+SCENARIO_TIMEOUT = 90.0 * SCALE  # a whole scenario (below pytest-timeout's 120 s)
+
+
+async def until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> None:
+    """Wait for a condition the widgets show (polled at 50 Hz while the loop runs)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+        await asyncio.sleep(0.02)
+
+
+async def signal(sig: SignalInstance, timeout: float = TIMEOUT) -> tuple[Any, ...]:
+    """Wait for the next emission of a Qt signal; returns its arguments."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def fire(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    sig.connect(fire)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        sig.disconnect(fire)
+
+
+class AsyncRunner:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.errors: list[dict[str, Any]] = []
+        loop.set_exception_handler(lambda _loop, context: self.errors.append(context))
+
+    def run(self, coro: Coroutine[Any, Any, Any], timeout: float = SCENARIO_TIMEOUT) -> Any:
+        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+@pytest.fixture
+def aloop(qapp: Any) -> Iterator[AsyncRunner]:
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    runner = AsyncRunner(loop)
+    try:
+        yield runner
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+    # An exception swallowed by the loop is a failure, not a log line.
+    assert not runner.errors, runner.errors
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings in a temporary INI file: tests never touch the user's own."""
+    return Settings(QSettings(str(tmp_path / "studymatch.ini"), QSettings.Format.IniFormat))
