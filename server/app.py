@@ -83,7 +83,6 @@ class _Connection:
         self._outbox: deque[str | _Close] = deque()
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
-        self.peak_outbox_bytes = 0
         self.writer = asyncio.create_task(self._write(), name=f"writer-{self.id}")
 
     # --- outgoing ------------------------------------------------------------
@@ -96,11 +95,12 @@ class _Connection:
         config = self.server.config
         too_many = len(self._outbox) >= config.outbox_messages
         if too_many or self._outbox_bytes + len(text) > config.outbox_bytes:
-            self.drop("slow")
+            self.drop("outbox_full")
             return
         self._outbox.append(text)
         self._outbox_bytes += len(text)
-        self.peak_outbox_bytes = max(self.peak_outbox_bytes, self._outbox_bytes)
+        metrics = self.server.metrics
+        metrics.outbox_peak_bytes = max(metrics.outbox_peak_bytes, self._outbox_bytes)
         self._wakeup.set()
 
     def fail(self, error: p.ProtocolError) -> None:
@@ -120,8 +120,8 @@ class _Connection:
 
     def drop(self, reason: str) -> None:
         """Let go of a client now: out of the backend at once, socket closed or aborted."""
-        if self.closing and reason == "slow":
-            return
+        if self.closing and reason != "internal":
+            return  # already on its way out
         self.server.metrics.dropped[reason] += 1
         event("dropped", id=self.id, reason=reason, queued=len(self._outbox))
         self.closing = True
@@ -133,7 +133,7 @@ class _Connection:
     async def _drop(self, reason: str) -> None:
         await self.server.detach(self)
         code = CloseCode.POLICY_VIOLATION if reason != "internal" else CloseCode.INTERNAL_ERROR
-        text = {"slow": texts.CLOSE_SLOW, "abuse": texts.CLOSE_ABUSE}.get(reason, texts.CLOSE_INTERNAL)
+        text = texts.CLOSE_INTERNAL if reason == "internal" else texts.CLOSE_SLOW
         await self._close_or_abort(code, text)
 
     async def _close_or_abort(self, code: int, reason: str) -> None:
@@ -158,7 +158,7 @@ class _Connection:
                 async with asyncio.timeout(self.server.config.send_timeout):
                     await self.ws.send(item)
         except TimeoutError:
-            self.drop("slow")
+            self.drop("send_timeout")
         except ConnectionClosed:
             pass
 
@@ -337,7 +337,10 @@ class Server:
             now = loop.time()
             if not conn.bucket.allow(now):
                 if not conn.strikes.allow(now):
-                    conn.drop("abuse")
+                    # Out of the backend at once (finally:), the errors so far still delivered.
+                    self.metrics.dropped["abuse"] += 1
+                    event("dropped", id=conn.id, reason="abuse")
+                    conn.close(CloseCode.POLICY_VIOLATION, texts.CLOSE_ABUSE)
                     break
                 conn.fail(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))
                 continue

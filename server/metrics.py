@@ -16,7 +16,7 @@ from . import protocol as p
 from .backend import BackendStats
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
-DROP_REASONS: Final = ("slow", "abuse", "hello_timeout", "internal")
+DROP_REASONS: Final = ("outbox_full", "send_timeout", "abuse", "hello_timeout", "internal")
 
 
 class Histogram:
@@ -48,6 +48,7 @@ class Metrics:
         self.errors: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
         self.match_wait = Histogram(WAIT_BUCKETS)
+        self.outbox_peak_bytes = 0  # the most any one connection ever had queued
 
     def render(self, stats: BackendStats) -> str:
         lines: list[str] = []
@@ -78,6 +79,9 @@ class Metrics:
         family("studymatch_dropped_connections_total", "counter",
                "Connections the server closed because of the client, by reason.",
                [(_labels(reason=r), self.dropped[r]) for r in sorted({*DROP_REASONS, *self.dropped})])
+        family("studymatch_outbox_peak_bytes", "gauge",
+               "The most bytes ever queued for one connection (bounded by the outbox limit).",
+               [("", self.outbox_peak_bytes)])
         return "\n".join(lines) + "\n"
 
 
