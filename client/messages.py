@@ -49,6 +49,11 @@ CAMERA_TIMEOUT = (
     "Your camera did not answer in time. "
     "Check that no other application is using it and try again, or continue with audio only."
 )
+# avfoundation waits for a first frame forever while macOS has not granted the camera.
+CAMERA_TIMEOUT_MACOS = (
+    "Your camera did not start. If macOS asked about camera access, allow it in "
+    "System Settings > Privacy & Security > Camera, then try again, or continue with audio only."
+)
 
 MICROPHONE_BUSY = (
     "Your microphone is being used by another application. "
@@ -73,6 +78,10 @@ def _platform_key(platform: str) -> str:
     if platform.startswith(("win", "cygwin")):
         return "win32"
     return "linux"
+
+
+def camera_timeout(platform: str) -> str:
+    return CAMERA_TIMEOUT_MACOS if _platform_key(platform) == "darwin" else CAMERA_TIMEOUT
 
 
 def device_message(device: str, code: str, platform: str) -> str:

@@ -39,30 +39,31 @@ class DeviceError(Exception):
         return f"DeviceError({self.device!r}, {self.code!r}, detail={self.detail!r})"
 
 
-# Substrings of FFmpeg log lines (lower-cased) that name the reason, most specific first.
-# v4l2: libavdevice/v4l2.c logs "Cannot open video device %s: %s" and "ioctl(VIDIOC_...): %s"
-#   with strerror() text; dshow: libavdevice/dshow.c; avfoundation: libavdevice/avfoundation.m.
+# Substrings of FFmpeg's log lines (lower-cased) that name the reason, most specific first.
+# Sources: FFmpeg libavdevice/{v4l2.c,dshow.c,avfoundation.m}; the tests quote the lines.
 _CAMERA_LOG_RULES: tuple[tuple[str, str], ...] = (
-    # dshow.c, dshow_read_header: the graph would not run; its own hint says why.
+    # dshow.c, dshow_read_header, after IMediaControl_Run fails (then EIO):
+    #   "Could not run graph (sometimes caused by a device already in use by other application)"
     ("already in use by other application", BUSY),
-    # dshow.c, dshow_cycle_devices: no device with that friendly name.
-    ("could not find video device with name", NOT_FOUND),
-    ("could not find audio only device with name", NOT_FOUND),
-    # avfoundation.m: the index or name matched no capture device.
+    # dshow.c, dshow_cycle_devices (then EIO):
+    #   "Could not find %s device with name [%s] among source devices of type %s."
+    ("device with name [", NOT_FOUND),
+    # avfoundation.m, avf_read_header (then EIO): "Video device not found", "Invalid device index"
     ("video device not found", NOT_FOUND),
     ("invalid device index", NOT_FOUND),
-    # macOS TCC (privacy) refusals as avfoundation reports them.
-    ("not authorized", PERMISSION_DENIED),
-    ("access denied", PERMISSION_DENIED),
-    ("failed to get access", PERMISSION_DENIED),
-    # strerror() texts inside v4l2.c's log lines.
+    # avfoundation.m, add_video_device (then EIO):
+    #   "Failed to create AV capture input device: %s" with NSError's localizedDescription,
+    #   e.g. "Cannot use FaceTime HD Camera (Built-in)". macOS lets several apps share a
+    #   camera, so in practice this is the privacy (TCC) refusal: Terminal or the app was
+    #   never allowed the camera.
+    ("failed to create av capture input device", PERMISSION_DENIED),
+    # strerror() texts inside v4l2.c's "Cannot open video device %s: %s" and
+    # "ioctl(VIDIOC_...): %s" lines (the errno is usually on the exception too).
     ("device or resource busy", BUSY),
     ("permission denied", PERMISSION_DENIED),
+    ("operation not permitted", PERMISSION_DENIED),
     ("no such file or directory", NOT_FOUND),
     ("no such device", NOT_FOUND),
-    # avfoundation.m: AVCaptureDeviceInput failed; macOS says "Cannot use <camera>",
-    # which in practice is another app holding the camera.
-    ("failed to create av capture input device", BUSY),
 )
 
 _ERRNO_CODES = {
@@ -96,18 +97,14 @@ def classify_camera_error(exc: BaseException, log_lines: list[str], platform: st
     detail = _detail(exc, log_lines)
     if isinstance(exc, TimeoutError) and getattr(exc, "errno", None) is None:
         # Our own open timeout (avfoundation can block forever), not an FFmpeg ETIMEDOUT.
-        return DeviceError(CAMERA, UNKNOWN, messages.CAMERA_TIMEOUT, detail, platform)
-    code = None
-    err = getattr(exc, "errno", None)
-    # EIO (dshow, v4l2) and generic errors carry no reason: the log has it.
-    if err in _ERRNO_CODES:
-        code = _ERRNO_CODES[err]
-    log_code = _match_log(log_lines, _CAMERA_LOG_RULES)
-    if log_code is not None and (code is None or (code == NOT_FOUND and log_code != NOT_FOUND)):
-        # The log is more specific than the errno (e.g. avfoundation: ENOENT-ish errno, log says busy).
-        code = log_code
+        return DeviceError(CAMERA, UNKNOWN, messages.camera_timeout(platform), detail, platform)
+    # errno names the reason on Linux (v4l2 returns AVERROR(errno)); dshow and avfoundation
+    # return a bare EIO and say why only in the log.
+    code = _ERRNO_CODES.get(getattr(exc, "errno", None) or 0)
     if code is None:
-        code = _match_log([str(exc)], _CAMERA_LOG_RULES) or UNKNOWN
+        last = getattr(exc, "log", None)  # PyAV keeps FFmpeg's last error line on the exception
+        lines = [*log_lines, str(last[2]) if isinstance(last, tuple) and len(last) > 2 else "", str(exc)]
+        code = _match_log(lines, _CAMERA_LOG_RULES) or UNKNOWN
     return DeviceError(CAMERA, code, None, detail, platform)
 
 
@@ -119,11 +116,11 @@ def classify_microphone_error(
     qt_error: str | None = None,
     have_inputs: bool = True,
 ) -> DeviceError:
-    """Microphone failure from Qt: no inputs at all, or QAudioSource's QtAudio.Error name.
+    """Microphone failure from Qt: no inputs at all, a denied permission, or QAudioSource's error.
 
-    qt_error is the enum's name ("OpenError", "IOError", "UnderrunError", "FatalError").
-    Qt gives no reason beyond that; an OpenError on macOS / Windows is nearly always
-    the privacy switch, on Linux a busy or vanished device.
+    qt_error is the QtAudio.Error name ("OpenError", "IOError", "UnderrunError", "FatalError").
+    Qt says no more than that, so audio.py asks QMicrophonePermission first (Denied ->
+    a PermissionError here) and an OpenError after a granted permission stays "unknown".
     """
     if isinstance(exc, DeviceError):
         return exc
@@ -133,15 +130,11 @@ def classify_microphone_error(
     parts.extend(log_lines)
     detail = "\n".join(parts)
     if not have_inputs:
-        return DeviceError(MICROPHONE, NOT_FOUND, None, detail or "QMediaDevices.audioInputs() is empty",
-                           platform)
+        detail = detail or "QMediaDevices.audioInputs() is empty"
+        return DeviceError(MICROPHONE, NOT_FOUND, None, detail, platform)
+    if isinstance(exc, PermissionError):
+        return DeviceError(MICROPHONE, PERMISSION_DENIED, None, detail, platform)
     err = getattr(exc, "errno", None)
     if err in _ERRNO_CODES:
         return DeviceError(MICROPHONE, _ERRNO_CODES[err], None, detail, platform)
-    log_code = _match_log([*log_lines, str(exc or "")], _CAMERA_LOG_RULES)
-    if log_code is not None:
-        return DeviceError(MICROPHONE, log_code, None, detail, platform)
-    if qt_error == "OpenError":
-        code = PERMISSION_DENIED if platform.startswith(("darwin", "win")) else BUSY
-        return DeviceError(MICROPHONE, code, None, detail, platform)
     return DeviceError(MICROPHONE, UNKNOWN, None, detail, platform)
