@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,19 @@ class Cluster:
 
 
 ServerFactory = Callable[..., Awaitable[Cluster]]
+
+
+@pytest.fixture(autouse=True)
+def _no_swallowed_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail a test when the server or the event loop logged an error it swallowed."""
+    yield
+    errors = [
+        r for r in caplog.get_records("call") + caplog.get_records("teardown")
+        if r.levelno >= logging.ERROR and r.name.split(".")[0] in ("studymatch", "asyncio", "websockets")
+    ]
+    assert not errors, "errors were logged:\n" + "\n".join(
+        f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in errors
+    )
 
 
 @pytest.fixture(params=BACKENDS)
