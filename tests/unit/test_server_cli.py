@@ -1,0 +1,85 @@
+"""Server options: flags, STUDYMATCH_* variables, defaults, and their checks."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from server import app
+from server.backend import BackendStats
+from server.cli import _OPTIONS, env_name, parse_config
+from server.config import ServerConfig
+from server.metrics import Metrics
+
+
+def test_defaults_are_safe() -> None:
+    config = parse_config([], env={})
+    assert config == ServerConfig()
+    assert (config.host, config.port, config.backend) == ("127.0.0.1", 8765, "memory")
+    assert config.stun == () and config.tokens == ()
+    assert config.max_frame_bytes == 65536 and config.ping_interval == 20.0
+
+
+def test_every_option_has_an_environment_variable() -> None:
+    assert env_name("--rate-finds-per-minute") == "STUDYMATCH_RATE_FINDS_PER_MINUTE"
+    fields = {f for _, f, _, _ in _OPTIONS}
+    assert fields == set(ServerConfig.__dataclass_fields__) - {"backend_options"}
+
+
+def test_environment_then_flags() -> None:
+    env = {"STUDYMATCH_PORT": "9000", "STUDYMATCH_HOST": "0.0.0.0", "STUDYMATCH_STUN": "stun:a, stun:b",
+           "STUDYMATCH_RATE_MESSAGES": "2.5", "STUDYMATCH_TOKEN": "t1"}
+    config = parse_config([], env=env)
+    assert (config.port, config.host, config.rate_messages) == (9000, "0.0.0.0", 2.5)
+    assert config.stun == ("stun:a", "stun:b") and config.tokens == ("t1",)
+    config = parse_config(["--port", "0", "--stun", "stun:c", "--token", "x", "--token", "y"], env=env)
+    assert config.port == 0 and config.stun == ("stun:c",) and config.tokens == ("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["--port", "70000"], {}),
+        (["--rate-burst", "0"], {}),
+        (["--backend", "mongo"], {}),
+        ([], {"STUDYMATCH_PORT": "eighty"}),
+        ([], {"STUDYMATCH_BACKEND": "mongo"}),
+        ([], {"STUDYMATCH_PING_INTERVAL": "-1"}),
+    ],
+)
+def test_bad_values_are_usage_errors(argv: list[str], env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parse_config(argv, env=env)
+    assert exited.value.code == 2
+    assert "studymatch-server" in capsys.readouterr().err
+
+
+def test_redis_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "server.redis_backend", None)
+    with pytest.raises(RuntimeError, match="--backend memory"):
+        app.make_backend(ServerConfig(backend="redis"))
+
+
+def test_limits_and_ice_servers_for_welcome() -> None:
+    config = ServerConfig(stun=("stun:x:3478",), rate_burst=9)
+    assert config.ice_servers() == [{"urls": "stun:x:3478"}]
+    assert config.limits()["message_burst"] == 9 and config.limits()["max_frame_bytes"] == 65536
+
+
+def test_metrics_text_format() -> None:
+    metrics = Metrics()
+    metrics.match_wait.observe(0.05)
+    metrics.match_wait.observe(3.0)
+    metrics.errors["bad_json"] += 2
+    text = metrics.render(BackendStats(waiting={"video": 1, "audio": 0}, sessions=2, matches_total=5))
+    lines = text.splitlines()
+    assert 'studymatch_waiting{mode="video"} 1' in lines
+    assert 'studymatch_errors_total{code="bad_json"} 2' in lines
+    assert 'studymatch_match_wait_seconds_bucket{le="0.1"} 1' in lines
+    assert 'studymatch_match_wait_seconds_bucket{le="5"} 2' in lines
+    assert 'studymatch_match_wait_seconds_bucket{le="+Inf"} 2' in lines
+    assert "studymatch_match_wait_seconds_sum 3.05" in lines
+    assert text.endswith("\n")
+    for line in lines:
+        assert line.startswith("# ") or line.split(" ")[-1].replace(".", "").replace("-", "").isdigit()
