@@ -142,8 +142,7 @@ class AudioThread(QThread):
 class QtSpeaker:
     """`play(frame)` from the asyncio side; the audio thread drains the bounded buffer."""
 
-    def __init__(self, thread: AudioThread, buffer_ms: int) -> None:
-        self._thread = thread
+    def __init__(self, buffer_ms: int) -> None:
         self.buffer = BoundedPcm(SAMPLE_RATE * 2 * buffer_ms // 1000)
         self._resampler: Any = None
         self.frames = 0

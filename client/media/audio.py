@@ -56,16 +56,25 @@ class EchoCanceller:
 
     def far_end(self, chunk: bytes) -> None:
         """The 10 ms that just went to the speaker."""
+        _check_chunk(chunk)
         frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
         self._apm.process_reverse_stream(frame)
 
     def near_end(self, chunk: bytes, delay_ms: int | None = None) -> bytes:
         """10 ms from the microphone, returned with the echo removed."""
+        _check_chunk(chunk)
         if delay_ms is not None:
             self._apm.set_stream_delay_ms(max(0, delay_ms))
         frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
         self._apm.process_stream(frame)
         return bytes(frame.data.cast("B"))
+
+
+def _check_chunk(chunk: bytes) -> None:
+    # livekit's APM aborts the whole process (a Rust panic, "slice must have a multiple
+    # of 10ms worth of samples") on any other length: refuse it here as a Python error.
+    if len(chunk) != CHUNK_BYTES:
+        raise ValueError(f"the echo canceller takes 10 ms chunks of {CHUNK_BYTES} bytes, got {len(chunk)}")
 
 
 class BoundedPcm:
@@ -209,14 +218,19 @@ def find_input(name: str | None, platform: str = sys.platform) -> Any:
 
 
 class QtAudio:
-    """The audio thread: one microphone and one speaker sharing one echo canceller."""
+    """The audio thread: one microphone and one speaker sharing one echo canceller.
+
+    The microphone is opened once and fanned out to per-call tracks (a call's
+    track ends with the call; the device stays open for the next partner).
+    """
 
     def __init__(self, platform: str = sys.platform) -> None:
         self._platform = platform
         self._thread: Any = None
-        self._worker: Any = None
-        self._ready = threading.Event()
         self.canceller = EchoCanceller()
+        self._mic_tracks: list[MicrophoneTrack] = []
+        self._mic_running = False
+        self._speaker: Any = None
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -224,25 +238,41 @@ class QtAudio:
         ensure_qt_app()
         from client.media._qtaudio_worker import AudioThread
 
-        self._thread = AudioThread(self.canceller)
-        self._thread.start()
-        if not self._thread.ready.wait(START_TIMEOUT):
+        thread = AudioThread(self.canceller)
+        thread.start()
+        if not thread.ready.wait(START_TIMEOUT):
             raise DeviceError(MICROPHONE, "unknown", detail="Qt audio thread did not start")
+        self._thread = thread
+
+    def _fan_out(self, pcm: bytes | None) -> None:
+        """On the asyncio loop: one 20 ms chunk to every live call track."""
+        self._mic_tracks = [t for t in self._mic_tracks if t.readyState == "live"]
+        for track in self._mic_tracks:
+            track.push(pcm)
+        if pcm is None:  # the device went away: the next call opens it again
+            self._mic_running = False
+            self._mic_tracks.clear()
 
     async def open_microphone(self, name: str | None) -> MicrophoneTrack:
         device = find_input(name, self._platform)
         self._ensure_thread()
-        loop = asyncio.get_running_loop()
+        if not self._mic_running:
+            await self._start_microphone(device)
         track = MicrophoneTrack()
+        self._mic_tracks.append(track)
+        return track
+
+    async def _start_microphone(self, device: Any) -> None:
+        loop = asyncio.get_running_loop()
         result: asyncio.Future[str | None] = loop.create_future()
 
-        def deliver(pcm: bytes | None) -> None:
+        def deliver(pcm: bytes | None) -> None:  # audio thread
             try:
-                loop.call_soon_threadsafe(track.push, pcm)
+                loop.call_soon_threadsafe(self._fan_out, pcm)
             except RuntimeError:  # loop closed at exit
                 pass
 
-        def started(error: str | None) -> None:
+        def started(error: str | None) -> None:  # audio thread
             def settle() -> None:
                 if not result.done():
                     result.set_result(error)
@@ -256,28 +286,37 @@ class QtAudio:
         error = await asyncio.wait_for(result, START_TIMEOUT)
         if error is not None:
             raise classify_microphone_error(None, [], self._platform, qt_error=error)
-        return track
+        self._mic_running = True
 
     def open_speaker(self, name: str | None = None) -> Any:
         """A sink with `play(frame)`; a NullSpeaker when there is no output device."""
         from PySide6.QtMultimedia import QMediaDevices
 
+        if self._speaker is not None:
+            return self._speaker
         ensure_qt_app()
         outputs = QMediaDevices.audioOutputs()
         if not outputs:
             log.warning("no audio output device: remote audio is counted, not played")
-            return NullSpeaker()
+            self._speaker = NullSpeaker()
+            return self._speaker
         device = QMediaDevices.defaultAudioOutput()
         if name is not None:
             device = next((d for d in outputs if d.description() == name), device)
         self._ensure_thread()
         from client.media._qtaudio_worker import QtSpeaker
 
-        speaker = QtSpeaker(self._thread, SPEAKER_BUFFER_MS)
+        speaker = QtSpeaker(SPEAKER_BUFFER_MS)
         self._thread.call(lambda w: w.start_speaker(device, speaker.buffer))
+        self._speaker = speaker
         return speaker
 
     def close(self) -> None:
+        for track in self._mic_tracks:
+            track.push(None)
+        self._mic_tracks.clear()
+        self._mic_running = False
+        self._speaker = None
         if self._thread is not None:
-            self._thread.shutdown()
+            self._thread.shutdown()  # stops the source and the sink in their own thread
             self._thread = None
