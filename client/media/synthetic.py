@@ -103,20 +103,32 @@ def _cell_bounds(length: int, cells: int) -> list[tuple[int, int]]:
     return out
 
 
+def _luma(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane without a conversion when the frame is already planar YUV (decoded VP8 is)."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        return rows[:, : frame.width]
+    return frame.to_ndarray(format="gray")
+
+
+def _inner_edges(length: int, cells: int) -> np.ndarray:
+    return np.array([edge for bounds in _cell_bounds(length, cells) for edge in bounds])
+
+
 def read_pattern(frame: av.VideoFrame) -> PatternInfo | None:
     """Capture time and sequence from a (possibly decoded) pattern frame, or None."""
     if frame.width < BAND_COLS * 2 or frame.height < BAND_ROWS * 4:
         return None
-    gray = frame.to_ndarray(format="gray")
+    gray = _luma(frame)
     height, width = gray.shape
-    band = gray[height - _band_height(height) :].astype(np.float32)
+    band = gray[height - _band_height(height) :]
     rows = _cell_bounds(band.shape[0], BAND_ROWS)
-    cols = _cell_bounds(width, BAND_COLS)
-    means = np.empty(BAND_CELLS, dtype=np.float32)
-    for r, (y0, y1) in enumerate(rows):
-        strip = band[y0:y1].mean(axis=0)
-        for c, (x0, x1) in enumerate(cols):
-            means[r * BAND_COLS + c] = strip[x0:x1].mean()
+    # Mean of each row's inner strip, then per-cell sums in one reduceat over [start, end) pairs.
+    strips = np.stack([band[y0:y1].mean(axis=0, dtype=np.float32) for y0, y1 in rows])
+    edges = _inner_edges(width, BAND_COLS)
+    sums = np.add.reduceat(strips, edges[:-1] if edges[-1] >= width else edges, axis=1)[:, ::2]
+    means = (sums / np.diff(edges)[::2]).reshape(-1)
     marker = means[_MARKER_INDEX]
     white = marker[_MARKER_BITS].mean()
     black = marker[~_MARKER_BITS].mean()
