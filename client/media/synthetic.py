@@ -107,7 +107,7 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
     """The Y plane without a conversion when the frame is already planar YUV (decoded VP8 is)."""
     if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
         plane = frame.planes[0]
-        rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)
         return rows[:, : frame.width]
     return frame.to_ndarray(format="gray")
 
