@@ -240,8 +240,11 @@ class MainWindow(QMainWindow):
 
     # --- keys -------------------------------------------------------------------------
     def _enter_pressed(self) -> None:
+        # A window-wide Return shortcut takes the key before line edits see it.
         if self.pages.currentWidget() is self.lobby:
             self.lobby.request_find()
+        elif self.pages.currentWidget() is self.call and self.call.chat_input.hasFocus():
+            self.call.submit_chat()
 
     def _mute_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:

@@ -77,7 +77,9 @@ class VideoWidget(QWidget):
             return self._image
         array = frame.to_ndarray(format="rgb24", width=width, height=height)
         if self._mirrored:
-            array = np.ascontiguousarray(array[:, ::-1])
+            array = array[:, ::-1]
+        # swscale pads rows for SIMD, so the array can be a strided view; QImage wants packed rows.
+        array = np.ascontiguousarray(array)
         self._buffer = array
         self._image = QImage(array.data, width, height, 3 * width, QImage.Format.Format_RGB888)
         self._image_key = key
@@ -86,6 +88,12 @@ class VideoWidget(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
+        try:
+            self._paint(painter)
+        finally:
+            painter.end()  # an active painter left behind crashes the backing store
+
+    def _paint(self, painter: QPainter) -> None:
         # Video sits on black in every theme (letterboxing); only text follows the palette.
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
         frame = self._frame
@@ -101,4 +109,3 @@ class VideoWidget(QWidget):
             painter.setFont(font)
             painter.setPen(Qt.GlobalColor.white)
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
-        painter.end()

@@ -1,0 +1,291 @@
+"""The controller drives the window through its states from engine events.
+
+Only here is the engine a recording fake (the end-to-end tests use the real
+one): it records the intents it gets and lets the test play engine events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from client import events as ev
+from client.ui import strings
+from client.ui.controller import Controller, EngineOptions
+from client.ui.window import MainWindow
+
+from .conftest import until
+
+
+class RecordingEngine:
+    def __init__(self, options: EngineOptions, on_event: Any) -> None:
+        self.options = options
+        self.emit = on_event
+        self.calls: list[tuple[Any, ...]] = []
+
+    async def start(self) -> None:
+        self.calls.append(("start",))
+
+    async def close(self) -> None:
+        self.calls.append(("close",))
+
+    async def find(self, mode: str | None = None, topic: str | None = None) -> None:
+        self.calls.append(("find", mode, topic))
+
+    async def cancel(self) -> None:
+        self.calls.append(("cancel",))
+
+    async def skip(self) -> None:
+        self.calls.append(("skip",))
+
+    async def leave(self) -> None:
+        self.calls.append(("leave",))
+
+    async def report(self, reason: str) -> None:
+        self.calls.append(("report", reason))
+
+    async def send_chat(self, text: str) -> None:
+        self.calls.append(("chat", text))
+
+    def set_microphone_muted(self, muted: bool) -> None:
+        self.calls.append(("muted", muted))
+
+    async def set_camera_enabled(self, enabled: bool) -> None:
+        self.calls.append(("camera", enabled))
+
+    async def use_audio_only(self) -> None:
+        self.calls.append(("audio_only",))
+
+    async def retry_devices(self) -> None:
+        self.calls.append(("retry",))
+
+
+class Harness:
+    def __init__(self, settings: Any, loop: Any, practice: Any = None) -> None:
+        self.engines: list[RecordingEngine] = []
+
+        def factory(options: EngineOptions, on_event: Any) -> RecordingEngine:
+            engine = RecordingEngine(options, on_event)
+            self.engines.append(engine)
+            return engine
+
+        self.controller = Controller(settings, factory, practice_factory=practice, loop=loop)
+        self.window = MainWindow(self.controller)
+
+    @property
+    def engine(self) -> RecordingEngine:
+        return self.engines[0]
+
+    @property
+    def page(self) -> Any:
+        return self.window.pages.currentWidget()
+
+    async def settle(self) -> None:
+        await self.controller.settle()
+
+
+@pytest.fixture
+def harness(qtbot, aloop, settings):
+    h = Harness(settings, aloop.loop)
+    qtbot.addWidget(h.window)
+    h.window.show()
+    aloop.run(h.controller.start())
+    yield h
+    aloop.run(h.controller.shutdown())
+
+
+def test_find_search_match_call_end(harness, aloop, qtbot):
+    h, w = harness, harness.window
+
+    async def scenario() -> None:
+        w.lobby.set_topic("algebra")
+        qtbot.mouseClick(w.lobby.find_button, Qt.MouseButton.LeftButton)
+        assert h.page is w.searching and "algebra" in w.searching.subject.text()
+        await h.settle()
+        assert h.engine.calls[-1] == ("find", "video", "algebra")
+        h.engine.emit(ev.Queued("video", "algebra"))
+        h.engine.emit(ev.Matched("s1", True, "video", "algebra"))
+        assert h.page is w.call and "algebra" in w.call.partner.text()
+        assert w.sounds.played == ["partner_found"]
+        frame = av.VideoFrame.from_ndarray(np.full((480, 640, 3), 90, np.uint8), format="rgb24")
+        h.engine.emit(ev.RemoteVideoFrame("s1", frame))
+        h.engine.emit(ev.RemoteVideoFrame("old-session", frame))  # a stale session never paints
+        assert w.call.remote.frames_received == 1
+        h.engine.emit(ev.ChatMessage("s1", "hi!", False))
+        assert w.call.chat_texts() == [f"{strings.CHAT_PARTNER}: hi!"]
+        h.engine.emit(ev.CallStats("s1", 320.0, 0.0, 700.0))
+        assert w.call.quality.quality.level == "poor"
+        qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)
+        assert h.page is w.lobby
+        await h.settle()
+        assert h.engine.calls[-1] == ("leave",)
+        assert h.controller.settings.topic == "algebra"  # remembered for next time
+
+    aloop.run(scenario())
+
+
+def test_cancel_skip_and_shortcuts(harness, aloop, qtbot):
+    h, w = harness, harness.window
+
+    async def scenario() -> None:
+        qtbot.keyClick(w, Qt.Key.Key_Return)  # Enter finds
+        assert h.page is w.searching
+        qtbot.keyClick(w, Qt.Key.Key_Escape)  # Esc stops searching
+        assert h.page is w.lobby
+        await h.settle()
+        assert [c[0] for c in h.engine.calls[-2:]] == ["find", "cancel"]
+        w.lobby.find_button.click()
+        h.engine.emit(ev.Matched("s2", False, "video", None))
+        qtbot.keyClick(w, Qt.Key.Key_M)
+        qtbot.keyClick(w, Qt.Key.Key_V)
+        assert w.call.mute_button.isChecked() and w.call.camera_button.isChecked()
+        qtbot.keyClick(w, Qt.Key.Key_N)
+        assert h.page is w.searching
+        await h.settle()
+        assert ("muted", True) in h.engine.calls and ("camera", False) in h.engine.calls
+        assert h.engine.calls[-1] == ("skip",)
+        qtbot.keyClick(w, Qt.Key.Key_F1)
+        assert w.help.isVisible()
+        qtbot.keyClick(w.help, Qt.Key.Key_Escape)
+        assert not w.help.isVisible() and h.page is w.searching  # Esc closed help only
+
+    aloop.run(scenario())
+
+
+def test_typing_m_in_chat_does_not_mute(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s3", True, "video", None))
+    w.activateWindow()
+    w.call.chat_input.setFocus()
+    qtbot.keyClicks(w.call.chat_input, "mvn")
+    assert w.call.chat_input.text() == "mvn"
+    assert not w.call.mute_button.isChecked() and h.page is w.call
+    qtbot.keyClick(w.call.chat_input, Qt.Key.Key_Return)
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("chat", "mvn")
+
+
+def test_partner_left_notice_then_auto_search(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s4", True, "video", None))
+    h.engine.emit(ev.PartnerLeft("s4", "skipped"))
+    assert h.page is w.lobby and strings.NOTICE_PARTNER_LEFT in w.notices.texts()
+    assert w.sounds.played[-1] == "partner_left"
+    # "Next partner" on the notice searches again.
+    qtbot.mouseClick(w.notices.item("partner").buttons["next"], Qt.MouseButton.LeftButton)
+    assert h.page is w.searching
+    h.controller.settings.auto_search = True
+    h.engine.emit(ev.Matched("s5", True, "video", None))
+    h.engine.emit(ev.PartnerLeft("s5", "left"))
+    assert h.page is w.searching and strings.NOTICE_PARTNER_LEFT_AGAIN in w.notices.texts()
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("find", "video", None)
+
+
+def test_server_unreachable_notice_shows_address_and_clears(harness, aloop):
+    h, w = harness, harness.window
+    h.engine.emit(ev.Disconnected("ws://example.invalid:1/ws", 2.0, "refused"))
+    (text,) = w.notices.texts()
+    assert "ws://example.invalid:1/ws" in text and "2 s" in text
+    h.engine.emit(ev.Disconnected("ws://example.invalid:1/ws", 4.0, "refused"))
+    assert len(w.notices.texts()) == 1 and "4 s" in w.notices.texts()[0]  # updated in place
+    h.engine.emit(ev.Connected("ws://example.invalid:1/ws"))
+    assert "server" not in w.notices.keys() or "Connected" in w.notices.texts()[0]
+    assert w.status.text().startswith("●")
+
+
+def test_media_failed_offers_next_partner(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s6", True, "video", None))
+    h.engine.emit(ev.MediaFailed("s6", "No media after 15 s."))
+    item = w.notices.item("media")
+    assert item is not None and item.notice.level == "error"
+    qtbot.mouseClick(item.buttons["next"], Qt.MouseButton.LeftButton)
+    assert h.page is w.searching
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("skip",)
+
+
+def test_device_error_actions(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    h.engine.emit(ev.DeviceErrorEvent("camera", "busy", "Your camera is busy."))
+    item = w.notices.item("device:camera")
+    assert item is not None
+    assert [b.text() for b in item.buttons.values()] == [
+        strings.ACTION_AUDIO_ONLY, strings.ACTION_TRY_AGAIN, strings.ACTION_CHOOSE_CAMERA]
+    qtbot.mouseClick(item.buttons["try_again"], Qt.MouseButton.LeftButton)
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("retry",)
+    h.engine.emit(ev.DeviceErrorEvent("camera", "busy", "Your camera is busy."))
+    qtbot.mouseClick(w.notices.item("device:camera").buttons["audio_only"], Qt.MouseButton.LeftButton)
+    assert w.lobby.mode() == "audio" and h.page is w.searching
+    aloop.run(h.settle())
+    assert ("audio_only",) in h.engine.calls and h.engine.calls[-1] == ("find", "audio", None)
+    h.engine.emit(ev.DeviceErrorEvent("microphone", "not_found", "No microphone."))
+    assert set(w.notices.item("device:microphone").buttons) == {"try_again", "choose_microphone"}
+
+
+def test_report_and_mode_changed(harness, aloop):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s7", True, "video", None))
+    w.call.report_menu.actions()[0].trigger()
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("report", strings.REPORT_REASONS[0])
+    assert strings.NOTICE_REPORTED in w.notices.texts()
+    h.engine.emit(ev.ModeChanged("audio", "Continuing with audio only."))
+    assert not w.call.camera_button.isEnabled() and w.lobby.mode() == "audio"
+
+
+def test_server_change_in_settings_restarts_engine(harness, aloop):
+    h, w = harness, harness.window
+    w.open_settings()
+    dialog = w.settings_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.server.setText("ws://127.0.0.1:9/ws")
+    dialog.sounds.setChecked(False)
+    dialog._save()
+    aloop.run(h.settle())
+    assert len(h.engines) == 2 and h.engines[1].options.server == "ws://127.0.0.1:9/ws"
+    assert h.engines[0].calls[-1] == ("close",)
+    assert h.controller.settings.server == "ws://127.0.0.1:9/ws" and not w.sounds.enabled
+
+
+def test_matched_in_background_notifies(harness, aloop, qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    h, w = harness, harness.window
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s8", True, "video", None))
+    assert w.notifications_shown == []  # the person is looking at the window already
+    w.call.end_button.click()
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    other.activateWindow()
+    qtbot.waitUntil(lambda: not w.isActiveWindow())
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s9", True, "video", None))
+    assert w.notifications_shown == [strings.NOTIFY_MATCHED_TITLE]
+
+
+def test_every_control_has_an_accessible_name(harness):
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QWidget
+
+    controls: list[QWidget] = []
+    for kind in (QAbstractButton, QComboBox, QLineEdit):
+        controls += harness.window.findChildren(kind)
+    # Qt's own sub-widgets (a line edit's clear button, a combo's popup) are named by Qt.
+    ours = [c for c in controls if not isinstance(c.parent(), QLineEdit)]
+    missing = [f"{type(c).__name__} {c.objectName()} {getattr(c, 'text', str)()}" for c in ours if not c.accessibleName()]
+    assert len(ours) >= 15
+    assert missing == []
