@@ -50,7 +50,7 @@ def make_backend(config: ServerConfig) -> Backend:
     if config.backend == "memory":
         return MemoryBackend(rematch_cooldown=config.rematch_cooldown, **config.backend_options)
     try:
-        from .redis_backend import RedisBackend  # type: ignore[import-not-found,unused-ignore]
+        from .redis_backend import RedisBackend
     except ModuleNotFoundError as exc:
         if exc.name not in ("server.redis_backend", "redis"):
             raise

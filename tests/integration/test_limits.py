@@ -178,7 +178,7 @@ class SilentPeer:
         self.protocol.receive_data(data)
         for item in self.protocol.events_received():
             if isinstance(item, Frame) and item.opcode is Opcode.TEXT:
-                self.messages.append(json.loads(item.data))
+                self.messages.append(json.loads(bytes(item.data)))
             assert not isinstance(item, Response) or item.status_code == 101
         return True
 

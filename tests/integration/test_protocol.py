@@ -473,8 +473,9 @@ async def test_a_misbehaving_connection_does_not_disturb_another_pair(server_fac
     async def misbehave() -> None:
         await other.send("x" * 10_000)  # over the frame limit: closed with 1009
         with contextlib.suppress(ConnectionClosed):  # closed for abuse on the way
+            junk: list[str | bytes] = [b"\xff\x00", "{{{", '{"type":"x"}', '{"type":"find","mode":1}']
             for i in range(300):
-                await rogue.send([b"\xff\x00", "{{{", '{"type":"x"}', '{"type":"find","mode":1}'][i % 4])
+                await rogue.send(junk[i % 4])
 
     async def converse() -> None:
         for i in range(40):

@@ -41,7 +41,7 @@ class Tracker:
     def on(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         self.counts[kind] += 1
-        session = message.get("session")
+        session = str(message.get("session"))
         if kind == "matched":
             if self.current is not None:
                 self.violations.append(f"{self.name}: matched {session} while in {self.current}")

@@ -96,7 +96,7 @@ class WsClient:
             message = await asyncio.wait_for(self.ws.recv(), QUIET)
         except TimeoutError:
             return
-        raise AssertionError(f"unexpected message {message}")
+        raise AssertionError(f"unexpected message {message!r}")
 
     async def close(self) -> None:
         await self.ws.close()
