@@ -13,6 +13,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from server import protocol as p
+from server.app import running_server
+from server.backend import MemoryBackend
+from server.config import ServerConfig
 
 from .conftest import Cluster, ServerFactory
 from .wsclient import TIMEOUT
@@ -498,3 +501,35 @@ async def test_clients_on_every_instance_meet(cluster: Cluster) -> None:
         await client.find("video", None)
     sessions = [(await c.expect("matched"))["session"] for c in clients]
     assert len(set(sessions)) == len(clients) // 2
+
+
+class _FaultyBackend(MemoryBackend):
+    """The real memory backend with one injected bug: a find for topic "boom" raises."""
+
+    async def find(self, client_id: str, mode: str, topic: str | None) -> None:
+        if topic == "boom":
+            raise RuntimeError("injected fault")
+        await super().find(client_id, mode, topic)
+
+
+async def test_an_exception_in_one_handler_closes_only_that_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = ServerConfig(port=0)
+    async with running_server(config, _FaultyBackend(rematch_cooldown=config.rematch_cooldown)) as server:
+        cluster = Cluster([server])
+        try:
+            a, b, session = await cluster.pair()
+            victim = await cluster.connect()
+            await victim.send({"type": "find", "mode": "video", "topic": "boom"})
+            await victim.expect_closed(1011)
+            await a.send({"type": "signal", "session": session, "data": {"ok": True}})
+            await b.expect("signal", data={"ok": True})
+            newcomer = await cluster.connect()  # the server still accepts and serves
+            await newcomer.find("audio")
+            await cluster.wait_until(lambda h: h["connections"] == 3)
+        finally:
+            await cluster.close_clients()
+    failures = [r for r in caplog.records if "handler_failed" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    caplog.clear()  # the one expected error log; anything else still fails the test
