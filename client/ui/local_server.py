@@ -10,12 +10,12 @@ from urllib.parse import urlsplit
 from client.ui.settings import DEFAULT_SERVER
 
 
-async def reachable(url: str, timeout: float = 0.5) -> bool:
+async def reachable(url: str, wait: float = 0.5) -> bool:
     parts = urlsplit(url)
     host = parts.hostname or "127.0.0.1"
     port = parts.port or (443 if parts.scheme == "wss" else 80)
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), wait)
     except (OSError, TimeoutError):
         return False
     writer.close()

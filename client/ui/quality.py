@@ -36,9 +36,9 @@ def classify(rtt_ms: float | None, loss_percent: float | None, bitrate_kbps: flo
             level = "poor"
     bars = {"good": 3, "fair": 2, "poor": 1, "unknown": 0}[level]
     detail = strings.QUALITY_DETAIL.format(
-        rtt="–" if rtt_ms is None else f"{rtt_ms:.0f} ms",
-        loss="–" if loss_percent is None else f"{loss_percent:.1f} %",
-        bitrate="–" if bitrate_kbps is None else f"{bitrate_kbps:.0f} kbit/s",
+        rtt=strings.NOT_MEASURED if rtt_ms is None else f"{rtt_ms:.0f} ms",
+        loss=strings.NOT_MEASURED if loss_percent is None else f"{loss_percent:.1f} %",
+        bitrate=strings.NOT_MEASURED if bitrate_kbps is None else f"{bitrate_kbps:.0f} kbit/s",
     )
     text = strings.QUALITY_TEXT.format(label=strings.QUALITY_LABELS[level])
     return Quality(level, bars, text, detail)

@@ -62,6 +62,7 @@ NO_VIDEO_PARTNER = "Audio only"
 NO_VIDEO_SELF = "Camera off"
 
 # Quality
+NOT_MEASURED = "–"  # noqa: RUF001 (an en dash reads as "no value" in a table)
 QUALITY_UNKNOWN = "Connection: measuring…"
 QUALITY_TEXT = "Connection: {label}"
 QUALITY_DETAIL = "Round trip {rtt} · loss {loss} · {bitrate}"

@@ -83,7 +83,8 @@ class Runtime:
             microphone=options.microphone,
             fake_media=options.fake_media,
         )
-        return Engine(config, on_event, media=SharedMedia(self.media_for(options)))
+        media: Any = SharedMedia(self.media_for(options))  # duck-typed MediaFactory
+        return Engine(config, on_event, media=media)
 
     # --- lobby preview -----------------------------------------------------------
     async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],

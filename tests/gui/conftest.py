@@ -26,17 +26,17 @@ TIMEOUT = 10.0 * SCALE  # one wait for one thing to happen
 SCENARIO_TIMEOUT = 90.0 * SCALE  # a whole scenario (below pytest-timeout's 120 s)
 
 
-async def until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "") -> None:
+async def until(predicate: Callable[[], Any], within: float = TIMEOUT, what: str = "") -> None:
     """Wait for a condition the widgets show (polled at 50 Hz while the loop runs)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+            raise AssertionError(f"timed out after {within:.0f} s waiting for {what or predicate}")
         await asyncio.sleep(0.02)
 
 
-async def signal(sig: SignalInstance, timeout: float = TIMEOUT) -> tuple[Any, ...]:
+async def signal(sig: SignalInstance, within: float = TIMEOUT) -> tuple[Any, ...]:
     """Wait for the next emission of a Qt signal; returns its arguments."""
     future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
 
@@ -46,7 +46,7 @@ async def signal(sig: SignalInstance, timeout: float = TIMEOUT) -> tuple[Any, ..
 
     sig.connect(fire)
     try:
-        return await asyncio.wait_for(future, timeout)
+        return await asyncio.wait_for(future, within)
     finally:
         sig.disconnect(fire)
 

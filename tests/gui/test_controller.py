@@ -18,8 +18,6 @@ from client.ui import strings
 from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
 
-from .conftest import until
-
 
 class RecordingEngine:
     def __init__(self, options: EngineOptions, on_event: Any) -> None:

@@ -53,17 +53,22 @@ class HelpOverlay(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+            self._cover_parent()
         return False
 
     def toggle(self) -> None:
         if self.isVisible():
             self.close_overlay()
         else:
-            self.setGeometry(self.parentWidget().rect())
+            self._cover_parent()
             self.show()
             self.raise_()
             self.setFocus()
+
+    def _cover_parent(self) -> None:
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
 
     def close_overlay(self) -> None:
         if self.isVisible():
