@@ -167,9 +167,11 @@ class PyAVCamera:
             except Exception as exc:
                 err = classify_camera_error(exc, _format_log(captured), self.platform)
                 raise DeviceError(CAMERA, err.code, messages.CAMERA_LOST, err.detail, self.platform) from exc
-        if frame.format.name != "yuv420p" or frame.width != self.width or frame.height != self.height:
-            # Here, not on the event loop: swscale work stays in the reader thread.
-            frame = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+        if frame.format.name != "yuv420p" or frame.width != self.width:
+            # Here, not on the event loop: swscale work stays in the reader thread. A camera
+            # that only gives another size is scaled to our width, keeping its aspect ratio.
+            height = max(2, round(self.width * frame.height / frame.width / 2) * 2)
+            frame = frame.reformat(width=self.width, height=height, format="yuv420p")
         return frame
 
     def close(self) -> None:
@@ -182,8 +184,6 @@ class PyAVCamera:
 class SyntheticCamera:
     """A fake capture device for machines without one: the pattern, paced in the reader thread."""
 
-    opened_total = 0  # how many times any synthetic camera was opened (tests check sharing)
-
     def __init__(self, width: int = 640, height: int = 480, fps: int = 30,
                  fail_after: int | None = None) -> None:
         self._gen = PatternGenerator(width, height, fps)
@@ -193,7 +193,6 @@ class SyntheticCamera:
         self.is_open = False
 
     def open(self) -> None:
-        SyntheticCamera.opened_total += 1
         self.is_open = True
         self._next = time.monotonic()
 

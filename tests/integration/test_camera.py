@@ -235,3 +235,53 @@ async def test_factory_fake_camera_uses_the_shared_path() -> None:
         assert not media.camera_is_open
     finally:
         await media.close()
+
+
+def _write_clip(path: str, frames: int, width: int, height: int) -> None:
+    from client.media.synthetic import PatternGenerator
+
+    gen = PatternGenerator(width, height)
+    with av.open(path, "w") as out:
+        stream = out.add_stream("mjpeg", rate=30)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuvj420p"
+        for i in range(frames):
+            frame = gen.next_frame(1_760_000_000.0 + i / 30).reformat(format="yuvj420p")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+async def test_pyav_camera_frames_then_an_unplug_through_the_shared_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+) -> None:
+    # A 16:9 MJPEG "camera" (what many webcams send) played from a file through the real
+    # PyAVCamera: frames are converted to 640-wide yuv420p keeping the aspect ratio, and the
+    # end of the stream is reported as the camera going away, not raised into the loop.
+    clip = str(tmp_path / "camera.mkv")
+    _write_clip(clip, 12, 1280, 720)
+    real_open = av.open
+    monkeypatch.setattr(camera_module.av, "open", lambda file, format=None, options=None: real_open(clip))
+    errors: list[DeviceError] = []
+    ended = asyncio.Event()
+
+    def on_error(err: DeviceError) -> None:
+        errors.append(err)
+        ended.set()
+
+    shared = SharedCamera(lambda: PyAVCamera("/dev/video0", 640, 480, 30, "linux"),
+                          open_timeout=TIMEOUT, on_error=on_error)
+    track = await shared.subscribe()
+    sequences = []
+    with pytest.raises(MediaStreamError):
+        while True:
+            frame = await asyncio.wait_for(track.recv(), TIMEOUT)
+            assert (frame.width, frame.height, frame.format.name) == (640, 360, "yuv420p")
+            info = read_pattern(frame)
+            assert info is not None
+            sequences.append(info.sequence)
+    await asyncio.wait_for(ended.wait(), TIMEOUT)
+    assert sequences and sequences == sorted(sequences)
+    assert [(e.code, e.message) for e in errors] == [("not_found", messages.CAMERA_LOST)]
+    await shared.release()
