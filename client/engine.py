@@ -142,6 +142,8 @@ class Engine:
             self.topic = topic or None
         if self.mode == "video" and not self._camera_failed and self._camera_enabled:
             await self._probe_camera()
+            if self._closed or self.machine.in_session:
+                return  # matched (an earlier find) while the camera was opening
         self._searching = True
         await self._send(p.Find(self.mode, self.topic))
 

@@ -124,10 +124,15 @@ class HeadlessRunner:
         self._finish(1)
 
     def _skip_later(self, session: str, seconds: float) -> None:
+        async def skip_if_still_there() -> None:
+            # Checked when the task runs: the partner may have left since the timer fired,
+            # and a skip outside a call would mean "find", which _call_ended already does.
+            if self.engine.machine.is_current(session):
+                await self.engine.skip()
+
         def skip() -> None:
             self._skip_timer = None
-            if self.engine.machine.is_current(session):
-                self._spawn(self.engine.skip())
+            self._spawn(skip_if_still_there())
 
         if self._skip_timer is not None:
             self._skip_timer.cancel()

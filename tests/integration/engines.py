@@ -1,0 +1,119 @@
+"""Real call engines for tests: an `Engine` plus a recorder of its events to await on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from client import events as ev
+from client.backoff import Backoff
+from client.engine import Engine, EngineConfig
+from client.media.factory import MediaFactory
+from client.signaling import WebSocketSignaling
+
+from .wsclient import TIMEOUT
+
+E = TypeVar("E")
+
+# Reconnect quickly in tests; the schedule itself is unit-tested.
+FAST_BACKOFF = Backoff(base=0.05, factor=2.0, cap=0.5, jitter=0.5)
+# Media needs longer than a websocket round trip on two shared cores.
+MEDIA_TIMEOUT = 3 * TIMEOUT
+
+
+class Recorder:
+    """Every event of one engine, in order; frames kept apart (there are many)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.events: list[ev.EngineEvent] = []
+        self.remote_frames: deque[ev.RemoteVideoFrame] = deque(maxlen=300)
+        self.remote_frame_count = 0
+        self.local_frame_count = 0
+        self._changed = asyncio.Event()
+        self._frame = asyncio.Event()
+        self._taken: set[int] = set()  # indexes already returned by next()
+
+    def __call__(self, event: ev.EngineEvent) -> None:
+        if isinstance(event, ev.RemoteVideoFrame):
+            self.remote_frames.append(event)
+            self.remote_frame_count += 1
+            self._frame.set()
+            return
+        if isinstance(event, ev.LocalVideoFrame):
+            self.local_frame_count += 1
+            return
+        self.events.append(event)
+        self._changed.set()
+
+    def of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def next(
+        self, kind: type[E], where: Callable[[E], bool] = lambda e: True, within: float = TIMEOUT
+    ) -> E:
+        """The earliest event of `kind` satisfying `where` that no earlier call returned."""
+        try:
+            async with asyncio.timeout(within):
+                while True:
+                    for i, event in enumerate(self.events):
+                        if i not in self._taken and isinstance(event, kind) and where(event):
+                            self._taken.add(i)
+                            return event
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            seen = [e for e in self.events if not isinstance(e, ev.CallStats)]
+            raise AssertionError(f"{self.name}: no {kind.__name__} within {within} s; seen: {seen}") from None
+
+    async def wait_frames(self, count: int, within: float = TIMEOUT) -> None:
+        async with asyncio.timeout(within):
+            while self.remote_frame_count < count:
+                self._frame.clear()
+                await self._frame.wait()
+
+
+class Peer:
+    def __init__(self, engine: Engine, events: Recorder) -> None:
+        self.engine = engine
+        self.events = events
+
+    @property
+    def state(self) -> Any:
+        return self.engine.state
+
+
+def fast_signaling(engine: Engine) -> WebSocketSignaling:
+    return WebSocketSignaling(
+        engine.config.server,
+        on_welcome=engine.on_welcome,
+        on_message=engine.on_message,
+        on_disconnected=engine.on_disconnected,
+        on_fatal=engine.on_fatal,
+        backoff=FAST_BACKOFF,
+    )
+
+
+@contextlib.asynccontextmanager
+async def engines() -> AsyncIterator[Callable[..., Any]]:
+    """`await make(name, url, **config)` -> a started `Peer`; every one closed on exit."""
+    made: list[Peer] = []
+
+    async def make(name: str, url: str, *, media: MediaFactory | None = None, **config: Any) -> Peer:
+        config.setdefault("fake_media", media is None)
+        config.setdefault("media_timeout", MEDIA_TIMEOUT)
+        recorder = Recorder(name)
+        engine = Engine(EngineConfig(server=url, **config), recorder, media, signaling=fast_signaling)
+        peer = Peer(engine, recorder)
+        made.append(peer)
+        await engine.start()
+        await recorder.next(ev.Connected)
+        return peer
+
+    try:
+        yield make
+    finally:
+        await asyncio.gather(*(p.engine.close() for p in made))
