@@ -9,6 +9,7 @@ awaits conditions (`until`) or signals (`signal`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -78,6 +79,8 @@ def aloop(qapp: Any) -> Iterator[AsyncRunner]:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+        # Collect now, so a leaked socket or transport fails the test that leaked it.
+        gc.collect()
     # An exception swallowed by the loop is a failure, not a log line.
     assert not runner.errors, runner.errors
 
