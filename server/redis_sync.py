@@ -1,0 +1,90 @@
+"""What one instance believes each of its clients was told, and how to catch up.
+
+Pure: no Redis, no asyncio. The Redis backend keeps a `ClientView` per local
+connection, updated by every message it passes on. Redis is the truth; the
+view is what the client knows. Two things keep them equal:
+
+- `admit` drops a message that would contradict what the client was already
+  told (a `matched` it already has, a `partner_left` or `signal` for a
+  session that is not its current one), which can only happen around a
+  catch-up.
+- `reconcile` turns the truth read by the script's `sync` op (which arrives
+  in the same ordered stream as every other message) into the messages that
+  bring the client from its view to the truth: used after a lost
+  subscription (pub/sub drops what is published while we reconnect), a
+  restarted Redis, or an instance that was wrongly reaped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from . import protocol as p
+from .redis_script import Truth
+
+# Enough to recognise the stale messages of the last few sessions.
+_ENDED_REMEMBERED = 8
+
+
+@dataclass(slots=True)
+class ClientView:
+    wish: tuple[str, str | None] | None = None  # the last find's, as the client was told in `queued`
+    where: str = "i"  # i | q | s, as in the script
+    session: str | None = None
+    told_unavailable: bool = False  # got `backend_unavailable` while queued
+    ended: deque[str] = field(default_factory=lambda: deque(maxlen=_ENDED_REMEMBERED))
+
+    def _end(self) -> None:
+        if self.session is not None:
+            self.ended.append(self.session)
+        self.where, self.session = "i", None
+
+
+def admit(view: ClientView, msg: p.ServerMessage) -> bool:
+    """Whether to pass `msg` on to the client; updates the view if so."""
+    if isinstance(msg, p.Matched):
+        if msg.session == view.session or msg.session in view.ended:
+            return False
+        view._end()
+        view.where, view.session, view.told_unavailable = "s", msg.session, False
+    elif isinstance(msg, p.PartnerLeft):
+        if msg.session != view.session:
+            return False
+        view._end()
+    elif isinstance(msg, p.Signal):
+        return msg.session == view.session
+    elif isinstance(msg, p.Queued):
+        view._end()  # a skip ends the session without a partner_left to the skipper
+        view.where, view.wish, view.told_unavailable = "q", (msg.mode, msg.topic), False
+    elif isinstance(msg, (p.Idle, p.Reported)):
+        view._end()
+    return True
+
+
+def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
+    """The messages that take the client from what it knows to the truth (view updated)."""
+    out: list[p.ServerMessage] = []
+    told_session_over = False
+    if view.session is not None and truth.session != view.session:
+        if truth.last_session == view.session and truth.last_reason:
+            out.append(p.PartnerLeft(view.session, truth.last_reason))
+            told_session_over = True
+        elif truth.last_session != view.session:  # forgotten: for all we know the partner is gone
+            out.append(p.PartnerLeft(view.session, "disconnected"))
+            told_session_over = True
+        # else the client ended it itself; where it is now is said below
+    if truth.where == "s" and truth.session != view.session:
+        assert truth.session is not None and truth.partner is not None
+        out.append(p.Matched(truth.session, truth.initiator, truth.partner))
+    elif truth.where == "q" and truth.wish is not None and (
+        view.where != "q" or view.told_unavailable or view.wish != truth.wish
+    ):
+        out.append(p.Queued(truth.wish[0], truth.wish[1]))
+    elif truth.where == "i" and (view.where == "q" or (view.where == "s" and not told_session_over)):
+        out.append(p.Idle())
+    passed = [m for m in out if admit(view, m)]
+    if truth.wish is not None:
+        view.wish = truth.wish
+    view.told_unavailable = False
+    return passed

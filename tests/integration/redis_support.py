@@ -1,0 +1,123 @@
+"""A real `redis-server` for the tests: started on a free port, stoppable, restartable.
+
+Nothing is persisted (`--save '' --appendonly no`), so a restart is a Redis
+that forgot everything, the worst case the backend must survive. Readiness
+is awaited on the server's own "Ready to accept connections" line, not on
+a sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .wsclient import TIMEOUT
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+_prefixes = itertools.count()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self._dir = tempfile.TemporaryDirectory(prefix="studymatch-redis-")
+        self.proc: subprocess.Popen[str] | None = None
+        self._drain: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert self.proc is None, "already running"
+        self.proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self._dir.name, "--loglevel", "notice"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        stdout = self.proc.stdout
+        assert stdout is not None
+        seen: list[str] = []
+        # redis-server logs its readiness, or exits (end of file) when it cannot start.
+        for line in stdout:
+            seen.append(line)
+            if "Ready to accept connections" in line:
+                break
+        else:
+            self.stop()
+            raise RuntimeError("redis-server did not start:\n" + "".join(seen[-20:]))
+        # Keep draining its log so that a full pipe never blocks it.
+        self._drain = threading.Thread(target=stdout.read, daemon=True)
+        self._drain.start()
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if self._drain is not None:
+            self._drain.join(TIMEOUT)  # end of file once the process is gone
+            self._drain = None
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        self._dir.cleanup()
+
+    @property
+    def workdir(self) -> Path:
+        return Path(self._dir.name)
+
+
+@contextlib.contextmanager
+def running_redis(port: int | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def unique_prefix() -> str:
+    """A key prefix (one hash tag) no other test in this run uses."""
+    return f"{{studymatch-test-{next(_prefixes)}}}"
+
+
+@pytest.fixture(scope="session")
+def shared_redis() -> Iterator[RedisServer]:
+    """One redis-server for the tests that do not stop it; tests keep apart by key prefix."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test alone, which it may stop and start again."""
+    with running_redis() as server:
+        yield server
