@@ -91,6 +91,7 @@ class Controller(QObject):
     camera_changed = Signal(bool)
     partner_left = Signal(str)  # reason
     call_ended = Signal(float)  # seconds
+    device_failed = Signal(str)  # "camera" | "microphone"
     device_action = Signal(str)  # "choose_camera" | "choose_microphone": the window focuses a picker
 
     def __init__(
@@ -460,6 +461,7 @@ class Controller(QObject):
         else:
             actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
         self._notify(f"device:{event.device}", event.message, "error", actions)
+        self.device_failed.emit(event.device)
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
         if event.session != self.session or self.page != "call":

@@ -13,7 +13,7 @@ MODE_LABEL = "How do you want to meet?"
 MODE_VIDEO = "Video"
 MODE_AUDIO = "Audio only"
 SUBJECT_LABEL = "Subject (optional)"
-SUBJECT_PLACEHOLDER = "e.g. calculus, French, biology: leave empty for anyone"
+SUBJECT_PLACEHOLDER = "e.g. calculus (empty: any subject)"
 CAMERA_LABEL = "Camera"
 MICROPHONE_LABEL = "Microphone"
 SPEAKER_LABEL = "Speaker"
@@ -25,6 +25,7 @@ TEST_CALL_TIP = "Practise with yourself: your video and voice come back a second
 SETTINGS = "Settings"
 HELP = "Keyboard shortcuts"
 PREVIEW_OFF = "Camera preview"
+PREVIEW_NO_CAMERA = "No camera picture: see the message above"
 PREVIEW_AUDIO = "Audio only: your camera stays off"
 
 # Searching

@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         c.camera_changed.connect(self.call.set_camera_on)
         c.partner_left.connect(lambda _reason: self.sounds.play("partner_left"))
         c.device_action.connect(self._device_action)
+        c.device_failed.connect(lambda device: device == "camera" and self.lobby.set_camera_failed())
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard

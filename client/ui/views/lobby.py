@@ -91,6 +91,7 @@ class LobbyView(QWidget):
         self.test_button.setToolTip(strings.TEST_CALL_TIP)
         self.test_button.setAccessibleName(strings.TEST_CALL)
         self.test_button.setAccessibleDescription(strings.TEST_CALL_TIP)
+        self.test_button.setMinimumHeight(36)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -173,6 +174,10 @@ class LobbyView(QWidget):
         if not video:
             self.preview.clear()
         self.preview.set_placeholder(strings.PREVIEW_OFF if video else strings.PREVIEW_AUDIO)
+
+    def set_camera_failed(self) -> None:
+        self.preview.clear()
+        self.preview.set_placeholder(strings.PREVIEW_NO_CAMERA)
 
     def _fill(self, combo: QComboBox, devices: Devices, selected: str) -> None:
         combo.clear()

@@ -1,0 +1,112 @@
+"""Screenshots of the real window for the README: lobby, a call, a device-error notice.
+
+    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [out_dir]
+
+A local server on a free port, windows with synthetic media (the moving test
+pattern and a tone), and one window whose camera path really fails.
+Settings go to a temporary folder, never the user's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import qasync
+from PySide6.QtCore import QSettings
+
+from client.ui.app import App, make_qapp
+from client.ui.settings import Settings
+from server.app import running_server
+from server.config import ServerConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (1180, 740)
+
+
+async def until(predicate: Callable[[], object], within: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not predicate():
+        if loop.time() > deadline:
+            raise TimeoutError(str(predicate))
+        await asyncio.sleep(0.05)
+
+
+def settings(folder: Path, name: str, server: str, **values: object) -> Settings:
+    s = Settings(QSettings(str(folder / f"{name}.ini"), QSettings.Format.IniFormat))
+    s.server = server
+    for key, value in values.items():
+        setattr(s, key, value)
+    return s
+
+
+async def open_app(s: Settings, *, fake_media: bool = True) -> App:
+    app = App(s, fake_media=fake_media)
+    app.window.resize(*SIZE)
+    app.window.show()
+    await app.start()
+    await until(lambda: app.controller.connected)
+    return app
+
+
+async def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+            a = await open_app(settings(folder, "a", srv.url, topic="Linear algebra"))
+            b = await open_app(settings(folder, "b", srv.url, topic="Linear algebra"))
+            wa, wb = a.window, b.window
+            await until(lambda: wa.lobby.preview.has_frame())
+            await asyncio.sleep(0.3)
+            wa.grab().save(str(out / "lobby.png"))
+
+            wa.lobby.find_button.click()
+            await until(lambda: wa.pages.currentWidget() is wa.searching)
+            await asyncio.sleep(1.2)
+            wa.grab().save(str(out / "searching.png"))
+
+            wb.lobby.find_button.click()
+            await until(lambda: wa.pages.currentWidget() is wa.call and wa.call.remote.has_frame(), 60)
+            await until(lambda: wa.call.self_view.has_frame(), 30)
+            b.controller.send_chat("Hi! Shall we start with eigenvalues?")
+            await until(lambda: len(wa.call.chat_texts()) == 1)
+            a.controller.send_chat("Sure, I'm on exercise 4.2")
+            await until(lambda: wa.call.quality.quality.level != "unknown", 30)
+            await asyncio.sleep(1.5)
+            wa.grab().save(str(out / "call.png"))
+            wa.call.end_button.click()
+            await a.close()
+            await b.close()
+
+            broken = await open_app(settings(folder, "c", srv.url, camera="/dev/video9", microphone="fake"),
+                                    fake_media=False)
+            wc = broken.window
+            await until(lambda: wc.notices.item("device:camera") is not None)
+            await asyncio.sleep(0.3)
+            wc.grab().save(str(out / "device-error.png"))
+            wc.help.toggle()
+            await asyncio.sleep(0.2)
+            wc.grab().save(str(out / "help.png"))
+            await broken.close()
+    for png in sorted(out.glob("*.png")):
+        print(png)
+
+
+def run() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "assets" / "screenshots"
+    qapp = make_qapp([sys.argv[0]])
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    with loop:
+        loop.run_until_complete(main(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run())
