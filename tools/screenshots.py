@@ -54,7 +54,6 @@ async def open_app(s: Settings, *, fake_media: bool = True) -> App:
 
 
 async def main(out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
@@ -93,18 +92,19 @@ async def main(out: Path) -> None:
             await asyncio.sleep(0.2)
             wc.grab().save(str(out / "help.png"))
             await broken.close()
-    for png in sorted(out.glob("*.png")):
-        print(png)
 
 
 def run() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "assets" / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
     qapp = make_qapp([sys.argv[0]])
     qapp.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
         loop.run_until_complete(main(out))
+    for png in sorted(out.glob("*.png")):
+        print(png)
     return 0
 
 
