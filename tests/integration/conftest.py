@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -24,9 +25,10 @@ import pytest
 from server.app import Server, running_server
 from server.config import ServerConfig
 
+from .redis_support import shared_redis  # noqa: F401 (a fixture) [redis backend]
 from .wsclient import SCALE, TIMEOUT, WsClient
 
-BACKENDS = ["memory"]
+BACKENDS = ["memory", "redis"]
 
 __all__ = ["SCALE", "TIMEOUT", "Cluster", "WsClient"]
 
@@ -36,6 +38,12 @@ def _instance_configs(
 ) -> list[ServerConfig]:
     if backend == "memory":
         return [config]
+    if backend == "redis":  # [redis backend] two instances sharing one queue (tests/integration/redis_support.py)
+        from .redis_support import unique_prefix
+
+        redis_url = request.getfixturevalue("shared_redis").url
+        options = {"prefix": unique_prefix(), **config.backend_options}
+        return [config.replace(backend="redis", redis_url=redis_url, backend_options=options) for _ in range(2)]
     raise AssertionError(f"unknown backend {backend}")
 
 
@@ -90,40 +98,58 @@ class Cluster:
         return a, b, ma["session"]
 
     async def health(self, index: int = 0) -> dict[str, Any]:
+        # [redis backend] /healthz reports a cache of the shared counts renewed every heartbeat;
+        # renew it now so that a check right after a step sees that step.
+        refresh = getattr(self.servers[index].backend, "refresh_stats", None)
+        if refresh is not None:
+            await refresh()
         status, _, body = await http_get(self.servers[index].http_url + "/healthz")
         data: dict[str, Any] = json.loads(body)
         data["http_status"] = status
         return data
+
+    async def state(self) -> dict[str, Any]:
+        """/healthz of the first instance, with `connections` summed over all instances."""
+        health = [await self.health(i) for i in range(len(self.servers))]
+        return {**health[0], "connections": sum(h["connections"] for h in health)}
 
     async def metrics(self, index: int = 0) -> str:
         status, _, body = await http_get(self.servers[index].http_url + "/metrics")
         assert status == 200
         return body
 
+    async def metric(self, sample: str) -> list[float]:
+        """One sample (name and labels, as written) from every instance's /metrics."""
+        values = []
+        for index in range(len(self.servers)):
+            match = re.search(rf"^{re.escape(sample)} (\S+)$", await self.metrics(index), re.MULTILINE)
+            assert match, f"{sample} not in /metrics"
+            values.append(float(match.group(1)))
+        return values
+
     async def wait_until(
         self, predicate: Callable[[dict[str, Any]], bool], within: float = TIMEOUT
     ) -> dict[str, Any]:
-        """Poll /healthz until `predicate` holds (state settles after disconnects).
+        """Poll `state()` until `predicate` holds; return that state.
 
         Polling on purpose: the state is observed over HTTP as an operator
-        would, and with several instances there is no one event to await.
+        would; with several instances there is no one event to await, and a
+        shared backend's figures may be refreshed periodically. Every check of
+        the counts goes through here, so the suite runs on any backend.
         """
         health: dict[str, Any] = {}
         async with asyncio.timeout(within):
             while True:
-                health = await self.health()
+                health = await self.state()
                 if predicate(health):
                     return health
                 await asyncio.sleep(0.02)
 
     async def wait_settled(self, within: float = TIMEOUT) -> dict[str, Any]:
-        """Wait until every instance has no connection, nobody waits, no session runs."""
-        health = await self.wait_until(lambda h: h["waiting"] == 0 and h["sessions"] == 0, within)
-        for index in range(len(self.servers)):
-            async with asyncio.timeout(within):
-                while (await self.health(index))["connections"]:  # noqa: ASYNC110 (see wait_until)
-                    await asyncio.sleep(0.02)
-        return health
+        """Wait until no instance has a connection, nobody waits, no session runs."""
+        return await self.wait_until(
+            lambda h: h["waiting"] == 0 and h["sessions"] == 0 and h["connections"] == 0, within
+        )
 
     async def close_clients(self) -> None:
         await asyncio.gather(*(c.close() for c in self.clients), return_exceptions=True)

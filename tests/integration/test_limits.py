@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,22 +18,17 @@ from .conftest import Cluster, ServerFactory
 from .wsclient import TIMEOUT
 
 
-def metric(text: str, name: str) -> float:
-    match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
-    assert match, f"{name} not in metrics"
-    return float(match.group(1))
-
-
 async def test_messages_over_the_rate_are_dropped_with_rate_limited(server_factory: ServerFactory) -> None:
     cluster = await server_factory(rate_messages=0.01, rate_burst=5, rate_abuse_strikes=100)
     client = await cluster.connect()  # hello is not counted
     for _ in range(7):
         await client.send({"type": "cancel"})
     replies = [await client.recv() for _ in range(7)]
-    assert [r["type"] for r in replies] == ["idle"] * 5 + ["error"] * 2
-    assert {r.get("code") for r in replies[5:]} == {"rate_limited"}
+    # A shared backend may answer `idle` after the shell already refused a later message.
+    assert sorted(r["type"] for r in replies) == ["error"] * 2 + ["idle"] * 5
+    assert {r.get("code") for r in replies if r["type"] == "error"} == {"rate_limited"}
     await client.assert_silent()  # the dropped ones are not answered later
-    assert metric(await cluster.metrics(), 'studymatch_errors_total{code="rate_limited"}') == 2
+    assert sum(await cluster.metric('studymatch_errors_total{code="rate_limited"}')) == 2
 
 
 async def test_repeated_abuse_closes_the_connection(server_factory: ServerFactory) -> None:
@@ -47,8 +41,7 @@ async def test_repeated_abuse_closes_the_connection(server_factory: ServerFactor
         await a.expect_error("rate_limited")
     await a.expect_closed(1008)
     await b.expect("partner_left", session=session, reason="disconnected")
-    text = await cluster.metrics()
-    assert metric(text, 'studymatch_dropped_connections_total{reason="abuse"}') == 1
+    assert sum(await cluster.metric('studymatch_dropped_connections_total{reason="abuse"}')) == 1
 
 
 async def test_find_and_skip_are_capped_per_minute(server_factory: ServerFactory) -> None:
@@ -62,8 +55,7 @@ async def test_find_and_skip_are_capped_per_minute(server_factory: ServerFactory
     await client.expect_error("rate_limited")
     await client.send({"type": "skip"})
     await client.expect_error("rate_limited")
-    health = await cluster.health()
-    assert health["waiting_by_mode"] == {"video": 1, "audio": 0}  # nothing changed
+    await cluster.wait_until(lambda h: h["waiting_by_mode"] == {"video": 1, "audio": 0})  # nothing changed
     await client.request({"type": "cancel"}, "idle")  # other requests still work
 
 
@@ -84,8 +76,7 @@ async def test_no_hello_before_the_deadline_closes(server_factory: ServerFactory
     client = await cluster.connect(hello=False)
     await client.expect_error("hello_required")
     await client.expect_closed(1008)
-    text = await cluster.metrics()
-    assert metric(text, 'studymatch_dropped_connections_total{reason="hello_timeout"}') == 1
+    assert sum(await cluster.metric('studymatch_dropped_connections_total{reason="hello_timeout"}')) == 1
 
 
 @pytest.mark.parametrize(
@@ -127,9 +118,8 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
                 await asyncio.sleep(pause)  # pacing, not waiting for anything
             assert sent < 500_000_000, "the slow reader was never dropped"
     await watcher
-    text = await cluster.metrics()
-    assert metric(text, f'studymatch_dropped_connections_total{{reason="{reason}"}}') == 1
-    assert metric(text, "studymatch_outbox_peak_bytes") <= limits["outbox_bytes"]
+    assert sum(await cluster.metric(f'studymatch_dropped_connections_total{{reason="{reason}"}}')) == 1
+    assert max(await cluster.metric("studymatch_outbox_peak_bytes")) <= limits["outbox_bytes"]
     with pytest.raises(ConnectionClosed):  # its socket was closed (or aborted) too
         async with asyncio.timeout(TIMEOUT):
             while True:

@@ -127,7 +127,7 @@ async def test_mode_and_topic_compatibility(
     else:
         await a.assert_silent()
         await b.assert_silent()
-        assert (await cluster.health())["waiting"] == 2
+        await cluster.wait_until(lambda h: h["waiting"] == 2 and h["sessions"] == 0)
 
 
 async def test_the_longest_compatible_waiter_is_chosen(cluster: Cluster) -> None:
@@ -159,10 +159,9 @@ async def test_find_again_while_queued_keeps_one_place_or_moves(cluster: Cluster
     a = await cluster.connect()
     await a.find("video", "maths")
     await a.find("video", "maths")
-    assert (await cluster.health())["waiting"] == 1
+    await cluster.wait_until(lambda h: h["waiting_by_mode"] == {"video": 1, "audio": 0})
     await a.find("audio", None)  # a new wish moves the client, not copies it
-    health = await cluster.health()
-    assert health["waiting"] == 1 and health["waiting_by_mode"] == {"video": 0, "audio": 1}
+    await cluster.wait_until(lambda h: h["waiting_by_mode"] == {"video": 0, "audio": 1})
 
 
 async def test_find_in_a_session_is_refused_and_the_session_goes_on(cluster: Cluster) -> None:
@@ -186,7 +185,8 @@ async def test_malformed_find_is_a_bad_message(cluster: Cluster, message: dict[s
     client = await cluster.connect()
     await client.send(message)
     await client.expect_error("bad_message")
-    assert (await cluster.health())["waiting"] == 0
+    await client.find("audio")  # proves the refused find left nothing behind in the queue
+    await cluster.wait_until(lambda h: h["waiting_by_mode"] == {"video": 0, "audio": 1})
 
 
 # --- cancel -------------------------------------------------------------------------
@@ -233,7 +233,7 @@ async def test_the_partner_that_was_skipped_is_idle_not_queued(cluster: Cluster)
     a, b, _ = await cluster.pair()
     await a.request({"type": "skip"}, "queued")
     await b.expect("partner_left", reason="skipped")
-    assert (await cluster.health())["waiting"] == 1  # only the skipper
+    await cluster.wait_until(lambda h: h["waiting"] == 1 and h["sessions"] == 0)  # only the skipper
 
 
 async def test_skip_after_the_cooldown_may_pair_the_same_two_again(server_factory: ServerFactory) -> None:
@@ -289,16 +289,16 @@ async def test_leave_ends_the_session_without_requeueing(cluster: Cluster) -> No
     a, b, session = await cluster.pair()
     await a.request({"type": "leave", "session": session}, "idle")
     await b.expect("partner_left", session=session, reason="left")
-    health = await cluster.health()
-    assert health["waiting"] == 0 and health["sessions"] == 0
+    await cluster.wait_until(lambda h: h["waiting"] == 0 and h["sessions"] == 0)
 
 
 async def test_leave_while_queued_or_idle_answers_idle(cluster: Cluster) -> None:
     a = await cluster.connect()
     await a.request({"type": "leave"}, "idle")
     await a.find()
+    await cluster.wait_until(lambda h: h["waiting"] == 1)
     await a.request({"type": "leave", "session": "stale-one"}, "idle")
-    assert (await cluster.health())["waiting"] == 0
+    await cluster.wait_until(lambda h: h["waiting"] == 0)
 
 
 # --- report -------------------------------------------------------------------------
@@ -327,7 +327,7 @@ async def test_report_refusals(cluster: Cluster, message: dict[str, object], cod
     await a.send(message)
     await a.expect_error(code)
     await b.assert_silent()
-    assert (await cluster.health())["sessions"] == 1
+    await cluster.wait_until(lambda h: h["sessions"] == 1)
 
 
 # --- signal -------------------------------------------------------------------------
@@ -492,7 +492,7 @@ async def test_a_misbehaving_connection_does_not_disturb_another_pair(server_fac
     await rogue.expect_closed(1008)
     await a.assert_silent()
     await b.assert_silent()
-    assert (await cluster.health())["sessions"] == 1
+    await cluster.wait_until(lambda h: h["sessions"] == 1)
 
 
 async def test_clients_on_every_instance_meet(cluster: Cluster) -> None:
