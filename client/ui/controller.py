@@ -10,65 +10,21 @@ re-emitted directly.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
 from client.ui import strings
+from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
 from client.ui.widgets.notices import Notice
 
+__all__ = ["PAGES", "Controller", "EngineFactory", "EngineLike", "EngineOptions", "PracticeFactory", "PreviewHooks"]
+
 log = logging.getLogger("studymatch.ui")
-
-
-class EngineLike(Protocol):
-    """The part of client.engine.Engine the window uses (engine_api.md)."""
-
-    async def start(self) -> None: ...
-    async def close(self) -> None: ...
-    async def find(self, mode: str | None = None, topic: str | None = None) -> None: ...
-    async def cancel(self) -> None: ...
-    async def skip(self) -> None: ...
-    async def leave(self) -> None: ...
-    async def report(self, reason: str) -> None: ...
-    async def send_chat(self, text: str) -> None: ...
-    def set_microphone_muted(self, muted: bool) -> None: ...
-    async def set_camera_enabled(self, enabled: bool) -> None: ...
-    async def use_audio_only(self) -> None: ...
-    async def retry_devices(self) -> None: ...
-
-
-@dataclasses.dataclass(frozen=True)
-class EngineOptions:
-    """What the controller asks of an engine; `client.ui.wiring` maps it to EngineConfig."""
-
-    server: str
-    mode: str
-    topic: str | None
-    camera: str | None
-    microphone: str | None
-    speaker: str | None
-    fake_media: bool
-
-
-# (options, on_event) -> engine. Production: client.ui.wiring.make_engine.
-EngineFactory = Callable[[EngineOptions, Callable[[Any], None]], EngineLike]
-# Starts a practice partner and returns (its server URL, an async closer).
-PracticeFactory = Callable[[str, EngineOptions], Awaitable[tuple[str, Callable[[], Awaitable[None]]]]]
-
-
-
-class PreviewHooks(Protocol):
-    """The lobby's live self-preview (client.ui.wiring.Runtime); absent in controller unit tests."""
-
-    async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
-                            on_event: Callable[[Any], None]) -> None: ...
-    async def stop_preview(self) -> None: ...
-    def previewing(self) -> bool: ...
 
 
 PAGES = ("lobby", "searching", "call")

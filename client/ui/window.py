@@ -158,7 +158,7 @@ class MainWindow(QMainWindow):
         c.camera_changed.connect(self.call.set_camera_on)
         c.partner_left.connect(lambda _reason: self.sounds.play("partner_left"))
         c.device_action.connect(self._device_action)
-        c.device_failed.connect(lambda device: device == "camera" and self.lobby.set_camera_failed())
+        c.device_failed.connect(self._device_failed)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard
@@ -211,6 +211,10 @@ class MainWindow(QMainWindow):
     def _speaker_selected(self, device_id: str) -> None:
         self.controller.select_device("speaker", device_id)
         self.sounds.set_device(self.devices.speaker(device_id))
+
+    def _device_failed(self, device: str) -> None:
+        if device == "camera":
+            self.lobby.set_camera_failed()
 
     def _device_action(self, action: str) -> None:
         if action == "choose_camera":

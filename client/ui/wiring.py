@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -132,6 +131,3 @@ class Runtime:
             await self.media.close()
             self.media = None
 
-
-def with_server(options: EngineOptions, server: str) -> EngineOptions:
-    return dataclasses.replace(options, server=server)
