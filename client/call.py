@@ -28,6 +28,7 @@ from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
+    RTCIceTransportPolicy,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -36,7 +37,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from . import events as ev
 from . import messages
 from .media.synthetic import read_pattern
-from .tracks import GatedAudioTrack
+from .tracks import GatedAudioTrack, SwitchableVideoTrack
 
 log = logging.getLogger("studymatch.client.call")
 
@@ -68,7 +69,7 @@ def ice_configuration(ice_servers: list[dict[str, Any]], relay_only: bool = Fals
         for s in ice_servers
     ]
     if relay_only:
-        return RTCConfiguration(iceServers=servers, iceTransportPolicy="relay")  # type: ignore[arg-type]
+        return RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
     return RTCConfiguration(iceServers=servers)
 
 
@@ -133,7 +134,7 @@ class Call:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._channel: RTCDataChannel | None = None
-        self._video_sender: Any = None
+        self._video: SwitchableVideoTrack | None = None
         self.connected_at: float | None = None
         self.ended_at: float | None = None
         self.media_failed = False
@@ -179,9 +180,10 @@ class Call:
         assert self.media is not None
         self.pc.addTrack(self.media.audio)
         if self.media.video is not None:
-            self._video_sender = self.pc.addTrack(self.media.video)
+            self._video = SwitchableVideoTrack(self.media.video)
+            self.pc.addTrack(self._video)
         elif self.media.receive_video:
-            self._video_sender = self.pc.addTransceiver("video", direction="recvonly").sender
+            self.pc.addTransceiver("video", direction="recvonly")
 
     async def _send_local_description(self) -> None:
         desc = self.pc.localDescription
@@ -299,17 +301,12 @@ class Call:
         self._emit(ev.ChatMessage(self.session, text, mine=True))
         return True
 
-    def set_video_track(self, track: MediaStreamTrack | None) -> None:
+    def set_video_track(self, track: MediaStreamTrack) -> None:
         """Swap what we send (camera on/off) without renegotiating."""
-        sender = self._video_sender
-        if sender is None or self.closed:
-            if track is not None:
-                track.stop()
+        if self._video is None or self.closed:
+            track.stop()  # a call that sends no video (or is over) keeps sending none
             return
-        old = sender.track
-        sender.replaceTrack(track)
-        if old is not None and old is not track:
-            old.stop()
+        self._video.switch(track)
 
     # --- the end -----------------------------------------------------------------------
 
@@ -339,7 +336,9 @@ class Call:
         # pc.close() stops the tracks it sends; these may never have been added.
         if self.media is not None:
             self.media.audio.stop()
-            if self.media.video is not None:
+            if self._video is not None:
+                self._video.stop()
+            elif self.media.video is not None:
                 self.media.video.stop()
 
     def summary(self) -> ev.CallEnded:

@@ -7,16 +7,26 @@
   self-preview, throttled, without a second camera subscriber.
 - `BlankVideoTrack`: what the partner sees while the camera is off (black,
   rather than the last frame frozen).
+- `SwitchableVideoTrack`: the one track the video sender ever holds, so the
+  camera can be swapped for black and back. aiortc's `replaceTrack` is not
+  enough: the sender stays blocked in the old track's `recv()` (a relay
+  subscriber that is stopped never wakes its reader), and a source that ends
+  ends the sender's loop for good.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fractions
 import time
 from collections.abc import Callable
 
 import av
 import numpy as np
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack, VideoStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
+
+VIDEO_CLOCK_RATE = 90000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
 
 
 def silent_like(frame: av.AudioFrame) -> av.AudioFrame:
@@ -101,3 +111,57 @@ class BlankVideoTrack(VideoStreamTrack):
         frame = av.VideoFrame.from_ndarray(self._yuv, format="yuv420p")
         frame.pts, frame.time_base = pts, time_base
         return frame
+
+
+class SwitchableVideoTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self._source = source
+        self._switched = asyncio.Event()
+        self._start = time.monotonic()
+
+    @property
+    def source(self) -> MediaStreamTrack:
+        return self._source
+
+    def switch(self, source: MediaStreamTrack) -> None:
+        old, self._source = self._source, source
+        self._switched.set()
+        if old is not source:
+            old.stop()
+
+    async def recv(self) -> av.VideoFrame:
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            source = self._source
+            self._switched.clear()
+            read = asyncio.ensure_future(source.recv())
+            switched = asyncio.ensure_future(self._switched.wait())
+            read_done = False
+            try:
+                await asyncio.wait({read, switched}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                # Also when our reader is cancelled (the call closing): leave no read pending.
+                switched.cancel()
+                read_done = read.done()
+                if not read_done:
+                    read.cancel()  # after a switch: the old source's pending read is dropped
+            if not read_done:
+                continue
+            try:
+                frame = read.result()
+            except MediaStreamError:
+                if source is self._source:
+                    raise  # the current source really ended
+                continue
+            # One clock for every source, so the RTP timestamps never go backwards on a switch.
+            frame.pts = int((time.monotonic() - self._start) * VIDEO_CLOCK_RATE)
+            frame.time_base = VIDEO_TIME_BASE
+            return frame  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        super().stop()
+        self._source.stop()

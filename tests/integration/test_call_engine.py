@@ -7,13 +7,14 @@ the machine's interfaces, VP8/Opus encode and decode, the data channel.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from client import events as ev
 from client.engine import Engine, EngineConfig
 from client.media.factory import MediaFactory
-from client.media.synthetic import read_pattern
+from client.media.synthetic import dominant_frequency, read_pattern
 from client.session import CallState
 from server.app import Server, running_server
 from server.config import ServerConfig
@@ -217,3 +218,68 @@ async def test_unreachable_server_is_reported_and_retried() -> None:
         assert not events.of(ev.Connected)
     finally:
         await engine.close()
+
+
+class RecordingSpeaker:
+    """Stands in for the sound card this machine lacks; keeps the frames it is asked to play."""
+
+    def __init__(self) -> None:
+        self.frames: list[Any] = []
+        self.changed = asyncio.Event()
+
+    def play(self, frame: Any) -> None:
+        self.frames.append(frame)
+        self.changed.set()
+
+    async def wait(self, predicate: Any, within: float = TIMEOUT) -> None:
+        """Until `predicate(last 10 frames)` holds."""
+        async with asyncio.timeout(within):
+            while len(self.frames) < 10 or not predicate(self.frames[-10:]):
+                self.changed.clear()
+                await self.changed.wait()
+
+
+async def test_mute_and_camera_off_and_on_during_a_call(cluster: Cluster) -> None:
+    media_a = MediaFactory(fake_media=True)
+    media_b = MediaFactory(fake_media=True)
+    speaker_b = RecordingSpeaker()
+    media_b.open_speaker = lambda: speaker_b  # type: ignore[method-assign]
+    async with engines() as make:
+        a = await make("a", cluster.next_url(), media=media_a)
+        b = await make("b", cluster.next_url(), media=media_b)
+        await in_call(a, b)
+        await b.events.wait_frames(10, MEDIA_TIMEOUT)
+        # b hears a's 440 Hz tone; muted, silence; unmuted, the tone again.
+        await speaker_b.wait(lambda fs: all(abs(dominant_frequency(f) - 440) < 20 for f in fs[-3:]))
+        a.engine.set_microphone_muted(True)
+        await speaker_b.wait(lambda fs: all(dominant_frequency(f) == 0.0 for f in fs))
+        a.engine.set_microphone_muted(False)
+        await speaker_b.wait(lambda fs: all(abs(dominant_frequency(f) - 440) < 20 for f in fs[-3:]))
+
+        # Camera off: the device is released and b sees black, not a frozen pattern.
+        assert media_a.camera_is_open
+        await a.engine.set_camera_enabled(False)
+        assert not media_a.camera_is_open
+        seen = b.events.remote_frame_count
+        await b.events.wait_frames(seen + 15, MEDIA_TIMEOUT)
+        last = [f.frame for f in list(b.events.remote_frames)[-3:]]
+        assert all(read_pattern(f) is None for f in last)
+        assert all(f.to_ndarray(format="gray").mean() < 40 for f in last)
+        # On again: the pattern is back, from a camera opened once more.
+        await a.engine.set_camera_enabled(True)
+        assert media_a.camera_is_open
+        async with asyncio.timeout(MEDIA_TIMEOUT):
+            while read_pattern(b.events.remote_frames[-1].frame) is None:
+                await b.events.wait_frames(b.events.remote_frame_count + 1)
+
+
+async def test_report_ends_the_call_for_both(cluster: Cluster) -> None:
+    async with engines() as make:
+        a = await make("a", cluster.next_url())
+        b = await make("b", cluster.next_url())
+        session = await in_call(a, b)
+        await a.engine.report("rude")
+        assert (await a.events.next(ev.CallEnded)).session == session
+        assert (await b.events.next(ev.PartnerLeft)) == ev.PartnerLeft(session, "reported")
+        await a.events.next(ev.Idle)
+        assert a.state is CallState.IDLE and b.state is CallState.PARTNER_LEFT

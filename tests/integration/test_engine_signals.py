@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from client import events as ev
+from client.call import ice_configuration
 from client.engine import Engine, EngineConfig
 from client.session import CallState
 from server import protocol as p
@@ -95,6 +96,9 @@ async def test_the_initiator_offers_with_every_candidate(engine: Any) -> None:
     # No trickle ICE in aiortc: the offer itself carries the candidates.
     assert "a=candidate:" in offer.data["sdp"] and "m=video" in offer.data["sdp"]
     assert "m=application" in offer.data["sdp"]  # the chat data channel
+    # welcome's empty ice_servers means none: no public STUN server was asked (no srflx candidate).
+    assert "typ srflx" not in offer.data["sdp"]
+    assert ice_configuration([]).iceServers == []  # an empty list, not None (None means "use Google's")
 
 
 async def test_stale_session_messages_are_ignored(engine: Any) -> None:
