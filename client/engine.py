@@ -75,7 +75,7 @@ class Engine:
                 camera=config.camera,
                 microphone=config.microphone,
                 fake_media=config.fake_media,
-                on_device_error=self._device_failed,
+                on_device_error=self.on_device_error,
             )
         self.config = config
         self._on_event = on_event
@@ -274,7 +274,7 @@ class Engine:
             speaker=self._speaker,
         )
 
-    def _device_failed(self, exc: DeviceError) -> None:
+    def on_device_error(self, exc: DeviceError) -> None:
         """A device that failed mid-call (a camera unplugged): say so, and go on with audio."""
         self._emit(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
         if exc.device == "camera":

@@ -17,6 +17,7 @@ import pytest
 from client import events as ev
 from client.call import ice_configuration
 from client.engine import Engine, EngineConfig
+from client.media.devices import DeviceError
 from client.session import CallState
 from server import protocol as p
 
@@ -186,3 +187,17 @@ async def test_losing_the_server_mid_call_ends_the_call_and_resumes_nothing(engi
     await connect(eng, fake)
     # The user was in a call, not searching: nothing is re-sent on reconnect.
     assert len(fake.sent) == sent_before
+
+
+async def test_a_camera_lost_while_searching_switches_the_search_to_audio(engine: Any) -> None:
+    eng, fake, events = engine
+    await connect(eng, fake)
+    await eng.find("video")
+    await eng.on_message(p.Queued("video", None))
+    # What the media code reports when the camera is unplugged (client/media/camera.py).
+    eng.on_device_error(DeviceError("camera", "unknown", detail="EIO"))
+    assert (await events.next(ev.DeviceErrorEvent)).device == "camera"
+    assert (await events.next(ev.ModeChanged)).mode == "audio"
+    await fake.wait_sent(p.Find, 2)
+    assert [m for m in fake.sent if isinstance(m, p.Find)][-1] == p.Find("audio", None)
+    assert eng.mode == "audio"
