@@ -293,6 +293,8 @@ class RedisBackend:
     async def _connect_once(self) -> None:
         assert self._redis is not None
         self._trouble.clear()
+        # Sockets from before an outage would each fail once more, each a new outage.
+        await self._redis.connection_pool.disconnect()
         pubsub = self._redis.pubsub()
         self._pubsub = pubsub
         await pubsub.subscribe(self.keys.channel(self.instance))
@@ -353,8 +355,9 @@ class RedisBackend:
             for waiter in self._sync_waiters.pop(client_id, []):
                 if not waiter.done():
                     waiter.set_result(None)
-        elif admit(view, msg):
-            self._deliver(client_id, msg)
+        else:
+            for passed in admit(view, msg):
+                self._deliver(client_id, passed)
 
     def _mark_down(self) -> None:
         if not self._healthy:

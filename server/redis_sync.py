@@ -6,8 +6,9 @@ view is what the client knows. Two things keep them equal:
 
 - `admit` drops a message that would contradict what the client was already
   told (a `matched` it already has, a `partner_left` or `signal` for a
-  session that is not its current one), which can only happen around a
-  catch-up.
+  session that is not its current one), and tells a client whose session
+  ended unheard that it did before telling it of a new one; both can only
+  happen around a catch-up.
 - `reconcile` turns the truth read by the script's `sync` op (which arrives
   in the same ordered stream as every other message) into the messages that
   bring the client from its view to the truth: used after a lost
@@ -41,25 +42,30 @@ class ClientView:
         self.where, self.session = "i", None
 
 
-def admit(view: ClientView, msg: p.ServerMessage) -> bool:
-    """Whether to pass `msg` on to the client; updates the view if so."""
+def admit(view: ClientView, msg: p.ServerMessage) -> list[p.ServerMessage]:
+    """What to pass on to the client for `msg` (often just it, or nothing); updates the view."""
     if isinstance(msg, p.Matched):
         if msg.session == view.session or msg.session in view.ended:
-            return False
+            return []
+        out: list[p.ServerMessage] = []
+        if view.session is not None:
+            # Redis ended that session and we missed how: the client still hears it ended.
+            out.append(p.PartnerLeft(view.session, "disconnected"))
         view._end()
         view.where, view.session, view.told_unavailable = "s", msg.session, False
-    elif isinstance(msg, p.PartnerLeft):
+        return [*out, msg]
+    if isinstance(msg, p.PartnerLeft):
         if msg.session != view.session:
-            return False
+            return []
         view._end()
     elif isinstance(msg, p.Signal):
-        return msg.session == view.session
+        return [msg] if msg.session == view.session else []
     elif isinstance(msg, p.Queued):
         view._end()  # a skip ends the session without a partner_left to the skipper
         view.where, view.wish, view.told_unavailable = "q", (msg.mode, msg.topic), False
     elif isinstance(msg, (p.Idle, p.Reported)):
         view._end()
-    return True
+    return [msg]
 
 
 def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
@@ -76,6 +82,9 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
         # else the client ended it itself; where it is now is said below
     if truth.where == "s" and truth.session != view.session:
         assert truth.session is not None and truth.partner is not None
+        if view.session is not None and not told_session_over and truth.wish is not None:
+            # It skipped and was paired again before it heard `queued`: replay both.
+            out.append(p.Queued(truth.wish[0], truth.wish[1]))
         out.append(p.Matched(truth.session, truth.initiator, truth.partner))
     elif truth.where == "q" and truth.wish is not None and (
         view.where != "q" or view.told_unavailable or view.wish != truth.wish
@@ -83,7 +92,7 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
         out.append(p.Queued(truth.wish[0], truth.wish[1]))
     elif truth.where == "i" and (view.where == "q" or (view.where == "s" and not told_session_over)):
         out.append(p.Idle())
-    passed = [m for m in out if admit(view, m)]
+    passed = [passed for m in out for passed in admit(view, m)]
     if truth.wish is not None:
         view.wish = truth.wish
     view.told_unavailable = False

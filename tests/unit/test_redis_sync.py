@@ -1,0 +1,69 @@
+"""Catching a client up with Redis' truth after lost messages (pure, no Redis)."""
+
+from __future__ import annotations
+
+from server import protocol as p
+from server.redis_script import Truth
+from server.redis_sync import ClientView, admit, reconcile
+
+PARTNER = p.Partner("video", None)
+
+
+def truth(where: str = "i", session: str | None = None, *, lost: bool = False, last: str | None = None,
+          reason: str = "", wish: tuple[str, str | None] | None = ("video", None)) -> Truth:
+    return Truth(lost=lost, where=where, session=session, initiator=True,
+                 partner=PARTNER if session else None, wish=wish, last_session=last, last_reason=reason)
+
+
+def in_session(session: str) -> ClientView:
+    view = ClientView()
+    assert admit(view, p.Matched(session, False, PARTNER)) == [p.Matched(session, False, PARTNER)]
+    return view
+
+
+def test_a_session_redis_forgot_ends_with_partner_left_disconnected() -> None:
+    view = in_session("S")
+    assert reconcile(view, truth(lost=True)) == [p.PartnerLeft("S", "disconnected")]
+    assert view.where == "i" and view.session is None
+
+
+def test_a_partner_left_that_was_lost_is_told_with_its_reason_then_the_new_match() -> None:
+    view = in_session("S")
+    out = reconcile(view, truth("s", "T", last="S", reason="skipped"))
+    assert out == [p.PartnerLeft("S", "skipped"), p.Matched("T", True, PARTNER)]
+    assert view.session == "T"
+
+
+def test_a_skip_whose_queued_was_lost_is_replayed_before_the_new_match() -> None:
+    view = in_session("S")
+    out = reconcile(view, truth("s", "T", last="S", reason=""))
+    assert out == [p.Queued("video", None), p.Matched("T", True, PARTNER)]
+
+
+def test_a_queued_client_told_unavailable_hears_queued_again() -> None:
+    view = ClientView()
+    admit(view, p.Queued("audio", "maths"))
+    view.told_unavailable = True
+    assert reconcile(view, truth("q", wish=("audio", "maths"))) == [p.Queued("audio", "maths")]
+    assert reconcile(view, truth("q", wish=("audio", "maths"))) == []  # nothing new: nothing said
+
+
+def test_nothing_is_said_when_the_view_already_matches() -> None:
+    view = in_session("S")
+    assert reconcile(view, truth("s", "S")) == []
+
+
+def test_stale_and_duplicate_messages_are_dropped() -> None:
+    view = in_session("S")
+    assert admit(view, p.Matched("S", False, PARTNER)) == []  # caught up already
+    assert admit(view, p.Signal("old", {})) == []
+    assert admit(view, p.PartnerLeft("old", "left")) == []
+    assert admit(view, p.PartnerLeft("S", "left")) == [p.PartnerLeft("S", "left")]
+    assert admit(view, p.Matched("S", False, PARTNER)) == []  # an ended session never comes back
+
+
+def test_a_new_match_over_an_unheard_ending_tells_the_ending_first() -> None:
+    view = in_session("S")
+    assert admit(view, p.Matched("T", True, PARTNER)) == [
+        p.PartnerLeft("S", "disconnected"), p.Matched("T", True, PARTNER)
+    ]
