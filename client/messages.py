@@ -111,10 +111,10 @@ def device_message(device: str, code: str, platform: str) -> str:
 
 SERVER_UNREACHABLE = (
     "Cannot reach the StudyMatch server at {server}. "
-    "Trying again in {seconds:.0f} s; check your internet connection."
+    "Trying again in {seconds:.1f} s; check your internet connection."
 )
-SERVER_WENT_AWAY = "Lost the connection to the StudyMatch server. Reconnecting in {seconds:.0f} s."
-SERVER_RESTARTING = "The StudyMatch server is restarting. Reconnecting in {seconds:.0f} s."
+SERVER_WENT_AWAY = "Lost the connection to the StudyMatch server. Reconnecting in {seconds:.1f} s."
+SERVER_RESTARTING = "The StudyMatch server is restarting. Reconnecting in {seconds:.1f} s."
 SERVER_REFUSED = "The StudyMatch server refused this app: {detail} Update StudyMatch or check its settings."
 CONNECT_GAVE_UP = (
     "Could not reach the StudyMatch server at {server} within {seconds:.0f} s. "
