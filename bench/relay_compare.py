@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import ServerProcess, percentile, raise_fd_limit, start_server
+from bench.common import CLOCK_TICKS, ServerProcess, percentile, raise_fd_limit, start_server
 from bench.peers.peerjs_server import VERSION as PEERJS_VERSION
 from bench.peers.peerjs_server import PeerJsProcess, start_peerjs
 
@@ -207,10 +207,19 @@ def _worker(
 # --- the parent: start a server, run the workers, read /proc between barriers ---------------
 
 
+def cpu_times(server: ServerProcess) -> tuple[float, float]:
+    """User and system CPU seconds of the server process (all its threads) so far."""
+    with open(f"/proc/{server.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
 @dataclass
 class Figures:
     flood_us: float = 0.0
+    flood_sys_us: float = 0.0  # the part spent in the kernel (socket reads and writes)
     paced_us: float = 0.0
+    paced_sys_us: float = 0.0
     connect_us: float = 0.0  # server CPU per client to connect and pair
     p50_ms: float = 0.0
     p99_ms: float = 0.0
@@ -230,7 +239,7 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
     try:
         barrier = mp.Barrier(args.workers + 1)
         out: Any = mp.Queue()
-        rss_start, cpu = server.rss_bytes(), [server.cpu_seconds()]
+        rss_start, cpu = server.rss_bytes(), [cpu_times(server)]
         processes = [
             mp.Process(target=_worker, args=(kind, server, w, args, barrier, out))
             for w in range(args.workers)
@@ -240,7 +249,7 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
         rss = [rss_start]
         for _ in range(3):  # connected and paired, flood done, paced done
             barrier.wait(timeout=600)
-            cpu.append(server.cpu_seconds())
+            cpu.append(cpu_times(server))
             rss.append(server.rss_bytes())
             barrier.wait(timeout=600)
         results = [out.get(timeout=600) for _ in processes]
@@ -251,10 +260,16 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
     flood_sent, flood_got = (sum(r["flood"][i] for r in results) for i in (0, 1))
     paced_sent, paced_got = (sum(r["paced"][i] for r in results) for i in (0, 1))
     latencies = [x for r in results for x in r["latencies"]]
+
+    def us(phase: int, count: int, part: slice = slice(0, 2)) -> float:
+        return (sum(cpu[phase][part]) - sum(cpu[phase - 1][part])) * 1e6 / max(1, count)
+
     return Figures(
-        flood_us=(cpu[2] - cpu[1]) * 1e6 / max(1, flood_got),
-        paced_us=(cpu[3] - cpu[2]) * 1e6 / max(1, paced_got),
-        connect_us=(cpu[1] - cpu[0]) * 1e6 / clients,
+        flood_us=us(2, flood_got),
+        flood_sys_us=us(2, flood_got, slice(1, 2)),
+        paced_us=us(3, paced_got),
+        paced_sys_us=us(3, paced_got, slice(1, 2)),
+        connect_us=us(1, clients),
         p50_ms=percentile(latencies, 50) if latencies else float("nan"),
         p99_ms=percentile(latencies, 99) if latencies else float("nan"),
         kib_per_connection=(rss[1] - rss_start) / clients / 1024,
@@ -266,7 +281,9 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
 
 ROWS: list[tuple[str, str, str]] = [
     ("relay CPU, flood (us/message)", "flood_us", "{:.1f}"),
+    ("  of which kernel", "flood_sys_us", "{:.1f}"),
     ("relay CPU, paced (us/message)", "paced_us", "{:.1f}"),
+    ("  of which kernel", "paced_sys_us", "{:.1f}"),
     ("relay latency p50, paced (ms)", "p50_ms", "{:.2f}"),
     ("relay latency p99, paced (ms)", "p99_ms", "{:.2f}"),
     ("memory per connection (KiB)", "kib_per_connection", "{:.1f}"),
