@@ -1,0 +1,212 @@
+"""One 640x480 30 fps call on loopback, StudyMatch beside a bare aiortc loopback, in one run.
+
+    python bench/call.py [--runs 3] [--seconds 10] [--warmup 2] [--json]
+
+Layout (the same on both sides, so the comparison is fair): each call is two
+peer processes started by this driver (`bench/call_peers.py`); each peer
+measures itself the same way and its CPU is its own process's (every
+thread), read from /proc/self/stat over the same window.
+- StudyMatch: two headless clients (the CLI's runner, `--fake-media`: the
+  synthetic pattern camera and the tone) against `python -m server --port 0`
+  in a third process, signaling through it. The server's CPU is not counted
+  (it is idle during a call: media never passes through it).
+- bare aiortc: two processes with one RTCPeerConnection each, PatternVideoTrack
+  + ToneAudioTrack, offer/answer over a socketpair; "matched" is a `go` line
+  written to both at once.
+Runs alternate (StudyMatch, bare, StudyMatch, bare, ...) so the machine's
+noise hits both; each figure is the median over runs of the two peers' mean,
+latency percentiles are over both directions' frames pooled per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import ServerProcess, percentile, start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+PEER = [sys.executable, "-m", "bench.call_peers"]
+# Per-peer figures averaged over the two peers of a run; the latency ones are pooled.
+FIGURES = [
+    ("connected", "matched -> media connected (ms)"),
+    ("first_video", "matched -> first remote video frame (ms)"),
+    ("first_audio", "matched -> first remote audio frame (ms)"),
+    ("latency_p50", "capture -> decode latency p50 (ms)"),
+    ("latency_p95", "capture -> decode latency p95 (ms)"),
+    ("video_fps", "received video (frames/s)"),
+    ("audio_fps", "received audio (frames/s, 50 = all)"),
+    ("cpu_percent", "CPU per client (% of one core)"),
+]
+TARGET_FIRST_FRAME_MS = 150.0
+TARGET_RATIO = 1.2
+
+
+def _result(out: str) -> dict[str, Any]:
+    for line in out.splitlines():
+        if line.startswith('{"bench"'):
+            result: dict[str, Any] = json.loads(line)["bench"]
+            return result
+    raise RuntimeError(f"a peer printed no result:\n{out[-2000:]}")
+
+
+def _summarize(peers: list[dict[str, Any]]) -> dict[str, float]:
+    latencies = [x for p in peers for x in p["latencies_ms"]]
+    if not latencies:
+        raise RuntimeError("no pattern frame was read in the window: no latency to report")
+    run = {
+        key: statistics.fmean(p[key] for p in peers) for key, _ in FIGURES if not key.startswith("latency")
+    }
+    run["latency_p50"] = percentile(latencies, 50)
+    run["latency_p95"] = percentile(latencies, 95)
+    return run
+
+
+def studymatch_run(server: ServerProcess, warmup: float, seconds: float) -> dict[str, float]:
+    args = [*PEER, "sm", "--server", server.url, "--warmup", str(warmup), "--seconds", str(seconds)]
+    peers = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=seconds + warmup + 90)[0] for p in peers]
+    for p, out in zip(peers, outs, strict=True):
+        if p.returncode != 0:
+            raise RuntimeError(f"a StudyMatch peer exited {p.returncode}:\n{out[-2000:]}")
+    return _summarize([_result(out) for out in outs])
+
+
+def bare_run(warmup: float, seconds: float) -> dict[str, float]:
+    a, b = socket.socketpair()
+    peers = []
+    for role, sock in (("offer", a), ("answer", b)):
+        fd = sock.fileno()
+        args = [
+            *PEER,
+            "bare",
+            "--role",
+            role,
+            "--fd",
+            str(fd),
+            "--warmup",
+            str(warmup),
+            "--seconds",
+            str(seconds),
+        ]
+        peers.append(
+            subprocess.Popen(
+                args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, pass_fds=(fd,)
+            )
+        )
+    a.close()
+    b.close()
+    try:
+        for p in peers:  # both imported aiortc and hold their socket: "matched"
+            assert p.stdout is not None
+            if '"ready"' not in p.stdout.readline():
+                raise RuntimeError("a bare peer did not start")
+        for p in peers:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = []
+        for p in peers:
+            assert p.stdout is not None
+            results.append(_result(p.stdout.readline()))
+        for p in peers:
+            assert p.stdin is not None
+            p.stdin.write("stop\n")
+            p.stdin.close()
+        for p in peers:
+            if p.wait(30) != 0:
+                raise RuntimeError(f"a bare peer exited {p.returncode}")
+    finally:
+        for p in peers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    return _summarize(results)
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo") as f:
+        model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
+    load = os.getloadavg()[0]
+    return f"{model}, {os.cpu_count()} cores, load avg {load:.1f}, Python {platform.python_version()}"
+
+
+def report(sm: list[dict[str, float]], bare: list[dict[str, float]]) -> dict[str, Any]:
+    med = {
+        side: {key: round(statistics.median(r[key] for r in runs), 1) for key, _ in FIGURES}
+        for side, runs in (("studymatch", sm), ("bare_aiortc", bare))
+    }
+    ratio = {
+        key: round(med["studymatch"][key] / med["bare_aiortc"][key], 2)
+        for key, _ in FIGURES
+        if med["bare_aiortc"][key]
+    }
+    targets = {
+        "first_video_within_150ms": med["studymatch"]["first_video"] <= TARGET_FIRST_FRAME_MS,
+        "latency_within_1.2x": max(ratio["latency_p50"], ratio["latency_p95"]) <= TARGET_RATIO,
+        "cpu_within_1.2x": ratio["cpu_percent"] <= TARGET_RATIO,
+    }
+    return {"median": med, "ratio_sm_over_bare": ratio, "targets_met": targets}
+
+
+def print_table(runs: dict[str, list[dict[str, float]]], summary: dict[str, Any]) -> None:
+    med, ratio = summary["median"], summary["ratio_sm_over_bare"]
+    print(f"{'figure':45} {'StudyMatch':>11} {'bare':>8} {'ratio':>6}   runs (SM | bare)")
+    for key, label in FIGURES:
+        per_run = (
+            " ".join(f"{r[key]:.0f}" for r in runs["sm"])
+            + " | "
+            + " ".join(f"{r[key]:.0f}" for r in runs["bare"])
+        )
+        print(
+            f"{label:45} {med['studymatch'][key]:11.1f} {med['bare_aiortc'][key]:8.1f} "
+            f"{ratio.get(key, float('nan')):6.2f}   {per_run}"
+        )
+    for name, ok in summary["targets_met"].items():
+        print(f"target {name}: {'met' if ok else 'MISSED'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measurement window per call")
+    parser.add_argument("--warmup", type=float, default=2.0, help="after the first frame, before the window")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    runs: dict[str, list[dict[str, float]]] = {"sm": [], "bare": []}
+    started = time.time()
+    server = start_server()
+    try:
+        for i in range(args.runs):
+            runs["sm"].append(studymatch_run(server, args.warmup, args.seconds))
+            runs["bare"].append(bare_run(args.warmup, args.seconds))
+            print(f"run {i + 1}/{args.runs} done ({time.time() - started:.0f} s)", file=sys.stderr)
+    finally:
+        server.stop()
+    summary = report(runs["sm"], runs["bare"])
+    summary["machine"] = machine()
+    summary["runs"] = {
+        side: [{k: round(v, 1) for k, v in r.items()} for r in rs] for side, rs in runs.items()
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"machine: {summary['machine']}")
+        print(f"{args.runs} runs of each, {args.seconds:g} s windows after {args.warmup:g} s warm-up")
+        print_table(runs, summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
