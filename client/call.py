@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import av
 from aiortc import (
@@ -46,6 +46,8 @@ MAX_CHAT_CHARS = 2000
 PATTERN_GIVE_UP = 90
 LATENCY_SAMPLES = 18_000  # ten minutes at 30 fps
 CLOSE_TIMEOUT = 5.0
+
+T = TypeVar("T")
 
 
 class AudioSink(Protocol):
@@ -144,6 +146,7 @@ class Call:
         self._pattern_misses = 0
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
         self.closing: asyncio.Task[None] | None = None
+        self._pc_step: asyncio.Future[Any] | None = None  # the aiortc call in progress, if any
 
     # --- setting up ------------------------------------------------------------------
 
@@ -165,7 +168,7 @@ class Call:
             if self.initiator:
                 self._add_local_tracks()
                 self._datachannel(self.pc.createDataChannel("chat"))
-                await self.pc.setLocalDescription(await self.pc.createOffer())
+                await self._step(self._describe(self.pc.createOffer))
                 await self._send_local_description()
             while not self.closed:
                 await self._handle_signal(await self._signals.get())
@@ -185,6 +188,23 @@ class Call:
         elif self.media.receive_video:
             self.pc.addTransceiver("video", direction="recvonly")
 
+    async def _describe(self, create: Callable[[], Awaitable[RTCSessionDescription]]) -> None:
+        """Create the offer or answer and set it locally, which gathers the ICE candidates."""
+        await self.pc.setLocalDescription(await create())
+
+    async def _step(self, step: Awaitable[T]) -> T:
+        """Run one aiortc call to its end even if the call ends meanwhile.
+
+        aiortc's calls are not safe to cancel: while gathering, aioice binds one UDP
+        socket per host address and records them only once all are bound, so a call
+        ended in between (End pressed just after matching) would lose those sockets,
+        open for good. The step runs in its own task; close() waits for it before it
+        closes the peer connection.
+        """
+        task = asyncio.ensure_future(step)
+        self._pc_step = task
+        return await asyncio.shield(task)
+
     async def _send_local_description(self) -> None:
         desc = self.pc.localDescription
         await self._send_signal({"type": desc.type, "sdp": desc.sdp})
@@ -200,12 +220,12 @@ class Call:
             log.info("call %s: ignoring signal without sdp", self.session)
             return
         if kind == "offer" and not self.initiator and self.pc.remoteDescription is None:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            await self._step(self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer")))
             self._add_local_tracks()  # after the offer, so addTrack reuses its transceivers
-            await self.pc.setLocalDescription(await self.pc.createAnswer())
+            await self._step(self._describe(self.pc.createAnswer))
             await self._send_local_description()
         elif kind == "answer" and self.initiator and self.pc.remoteDescription is None:
-            await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+            await self._step(self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer")))
         else:
             log.info("call %s: ignoring unexpected %r signal", self.session, kind)
 
@@ -326,11 +346,25 @@ class Call:
     async def _close_pc(self) -> None:
         tasks = list(self._tasks)
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._finish_step()
         try:
             await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT)
         except Exception:
             log.exception("call %s: closing the peer connection failed", self.session)
         self._stop_media()
+
+    async def _finish_step(self) -> None:
+        """Let an aiortc step the negotiation was cancelled in finish (see `_step`)."""
+        step, self._pc_step = self._pc_step, None
+        if step is None:
+            return
+        done, _ = await asyncio.wait([step], timeout=CLOSE_TIMEOUT)
+        if not done:  # gathering is bounded by aioice's own timeouts; this is a last resort
+            log.warning("call %s: an aiortc step did not finish in %s s", self.session, CLOSE_TIMEOUT)
+            step.cancel()
+        elif not step.cancelled() and step.exception() is not None:
+            log.info("call %s: the last aiortc step failed after the call ended: %r", self.session,
+                     step.exception())
 
     def _stop_media(self) -> None:
         # pc.close() stops the tracks it sends; these may never have been added.
