@@ -43,31 +43,55 @@ START_TIMEOUT = 5.0
 
 
 class EchoCanceller:
-    """WebRTC APM (via livekit) on 10 ms s16 mono chunks; one per call path, one thread."""
+    """WebRTC APM (via livekit) on 10 ms s16 mono chunks; one per call path, one thread.
+
+    Making one starts livekit's native runtime (a tokio thread pool, an audio
+    runtime, a watchdog thread; they call back into Python to log), which lives
+    until the process exits. So only `QtAudio` makes one, and only once a real
+    audio device is about to run; `close()` releases the native APM at a known
+    moment rather than whenever the garbage collector gets to it.
+    """
 
     def __init__(self, *, noise_suppression: bool = True) -> None:
         from livekit import rtc
 
         self._rtc = rtc
-        self._apm = rtc.AudioProcessingModule(
+        self._apm: Any = rtc.AudioProcessingModule(
             echo_cancellation=True, noise_suppression=noise_suppression, high_pass_filter=True,
             auto_gain_control=False,
         )
 
+    @property
+    def closed(self) -> bool:
+        return self._apm is None
+
     def far_end(self, chunk: bytes) -> None:
         """The 10 ms that just went to the speaker."""
-        _check_chunk(chunk)
+        apm = self._open_apm(chunk)
         frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
-        self._apm.process_reverse_stream(frame)
+        apm.process_reverse_stream(frame)
 
     def near_end(self, chunk: bytes, delay_ms: int | None = None) -> bytes:
         """10 ms from the microphone, returned with the echo removed."""
-        _check_chunk(chunk)
+        apm = self._open_apm(chunk)
         if delay_ms is not None:
-            self._apm.set_stream_delay_ms(max(0, delay_ms))
+            apm.set_stream_delay_ms(max(0, delay_ms))
         frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
-        self._apm.process_stream(frame)
+        apm.process_stream(frame)
         return bytes(frame.data.cast("B"))
+
+    def close(self) -> None:
+        """Release the native APM now (idempotent); later chunks are a Python error."""
+        apm, self._apm = self._apm, None
+        if apm is not None:
+            apm._ffi_handle.dispose()  # what its __del__ does, but now, on this thread
+
+    def _open_apm(self, chunk: bytes) -> Any:
+        _check_chunk(chunk)
+        apm = self._apm
+        if apm is None:
+            raise RuntimeError("the echo canceller is closed")
+        return apm
 
 
 def _check_chunk(chunk: bytes) -> None:
@@ -227,7 +251,9 @@ class QtAudio:
     def __init__(self, platform: str = sys.platform) -> None:
         self._platform = platform
         self._thread: Any = None
-        self.canceller = EchoCanceller()
+        # Made with the audio thread, i.e. only once a real device was found: a machine
+        # without sound devices (or --fake-media) never starts livekit's native runtime.
+        self.canceller: EchoCanceller | None = None
         self._mic_tracks: list[MicrophoneTrack] = []
         self._mic_running = False
         self._speaker: Any = None
@@ -238,6 +264,8 @@ class QtAudio:
         ensure_qt_app()
         from client.media._qtaudio_worker import AudioThread
 
+        if self.canceller is None:
+            self.canceller = EchoCanceller()
         thread = AudioThread(self.canceller)
         thread.start()
         if not thread.ready.wait(START_TIMEOUT):
@@ -317,6 +345,11 @@ class QtAudio:
         self._mic_tracks.clear()
         self._mic_running = False
         self._speaker = None
+        stopped = True
         if self._thread is not None:
             self._thread.shutdown()  # stops the source and the sink in their own thread
+            stopped = self._thread.isFinished()
             self._thread = None
+        if self.canceller is not None and stopped:  # after the thread: nothing feeds it any more
+            self.canceller.close()
+        self.canceller = None
