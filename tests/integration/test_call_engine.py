@@ -163,8 +163,10 @@ async def test_a_missing_camera_falls_back_to_audio_only(cluster: Cluster) -> No
         assert a.engine.mode == "audio"
 
 
-async def test_no_microphone_joins_muted_and_says_so(cluster: Cluster) -> None:
+async def test_no_microphone_joins_muted_and_says_so(cluster: Cluster, qapp: Any) -> None:
     # The real Qt audio path: this machine has no audio input, so the microphone is not found.
+    # qapp: pytest-qt's QApplication, or the audio code would make a QCoreApplication that
+    # later Qt tests in this process cannot use.
     media = MediaFactory(camera="fake")
     media.fake_speaker = True
     async with engines() as make:
