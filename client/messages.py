@@ -70,6 +70,14 @@ MICROPHONE_PERMISSION = (
 MICROPHONE_UNKNOWN = (
     "Your microphone could not be started. Try again; until then you can listen and use the chat."
 )
+SPEAKER_NOT_FOUND = (
+    "The speaker you chose ({name}) was not found; sound plays through {used} instead. "
+    "Choose another speaker in the lobby."
+)
+NO_SPEAKER = (
+    "No speaker or headphones were found, so you will not hear your partner. "
+    "Plug some in; the chat still works."
+)
 
 
 def _platform_key(platform: str) -> str:

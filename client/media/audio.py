@@ -30,6 +30,7 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from client import messages
 from client.media.devices import MICROPHONE, DeviceError, classify_microphone_error
 
 log = logging.getLogger(__name__)
@@ -221,6 +222,24 @@ def audio_format() -> Any:
     return fmt
 
 
+def choose_output(outputs: list[Any], default: Any, name: str | None) -> tuple[Any, str | None]:
+    """(the QAudioDevice to play to, a sentence when it is not the one asked for).
+
+    `name` is what the lobby stores (the name the OS shows) or the device id; None is
+    the system default. An unplugged or renamed speaker falls back to the default output
+    (or the first one) rather than silence, and says so. Pure: tests hand in stand-ins.
+    """
+    if not outputs:
+        return None, messages.NO_SPEAKER
+    fallback = default if default is not None and not default.isNull() else outputs[0]
+    if name is None:
+        return fallback, None
+    for dev in outputs:
+        if name in (dev.description(), bytes(dev.id().data()).decode(errors="replace")):
+            return dev, None
+    return fallback, messages.SPEAKER_NOT_FOUND.format(name=name, used=fallback.description())
+
+
 def find_input(name: str | None, platform: str = sys.platform) -> Any:
     """The QAudioDevice to record from, or raise DeviceError(not_found / permission_denied)."""
     from PySide6.QtCore import QMicrophonePermission, Qt
@@ -257,6 +276,7 @@ class QtAudio:
         self._mic_tracks: list[MicrophoneTrack] = []
         self._mic_running = False
         self._speaker: Any = None
+        self.speaker_notice: str | None = None  # why the speaker is not the one chosen, if so
 
     def _ensure_thread(self) -> None:
         if self._thread is not None:
@@ -317,20 +337,21 @@ class QtAudio:
         self._mic_running = True
 
     def open_speaker(self, name: str | None = None) -> Any:
-        """A sink with `play(frame)`; a NullSpeaker when there is no output device."""
+        """A sink with `play(frame)` on the output named `name` (None: the default);
+        a NullSpeaker when there is no output device. `speaker_notice` says why
+        the sink is not the one asked for."""
         from PySide6.QtMultimedia import QMediaDevices
 
         if self._speaker is not None:
             return self._speaker
         ensure_qt_app()
-        outputs = QMediaDevices.audioOutputs()
-        if not outputs:
-            log.warning("no audio output device: remote audio is counted, not played")
+        device, self.speaker_notice = choose_output(
+            QMediaDevices.audioOutputs(), QMediaDevices.defaultAudioOutput(), name)
+        if self.speaker_notice is not None:
+            log.warning("speaker %r: %s", name, self.speaker_notice)
+        if device is None:  # remote audio is counted, not played
             self._speaker = NullSpeaker()
             return self._speaker
-        device = QMediaDevices.defaultAudioOutput()
-        if name is not None:
-            device = next((d for d in outputs if d.description() == name), device)
         self._ensure_thread()
         from client.media._qtaudio_worker import QtSpeaker
 

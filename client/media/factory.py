@@ -2,6 +2,8 @@
 
 - camera: None = system default, "fake" = synthetic pattern, else a device path/name.
 - microphone: None = default input, "fake" = synthetic tone, else an input's name.
+- speaker: None = default output, else an output's name (an unknown one falls back to
+  the default output; `speaker_notice` says so).
 - fake_media=True: both synthetic, no device touched, speaker is a counting null sink.
 
 The camera is opened once and shared across partners: each `open_camera()`
@@ -33,7 +35,8 @@ class AudioSink(Protocol):
 
 
 class MediaFactory:
-    def __init__(self, *, camera: str | None = None, microphone: str | None = None, fake_media: bool = False,
+    def __init__(self, *, camera: str | None = None, microphone: str | None = None,
+                 speaker: str | None = None, fake_media: bool = False,
                  width: int = 640, height: int = 480, fps: int = 30,
                  camera_open_timeout: float = DEFAULT_OPEN_TIMEOUT,
                  on_device_error: Callable[[DeviceError], None] | None = None,
@@ -46,6 +49,7 @@ class MediaFactory:
         self.fake_speaker = fake_media
         self._camera_name = None if self.fake_camera else camera
         self._microphone_name = None if self.fake_microphone else microphone
+        self._speaker_name = speaker
         self.width, self.height, self.fps = width, height, fps
         self._platform = platform
         if camera_source is None:
@@ -91,8 +95,13 @@ class MediaFactory:
         if self.fake_speaker:
             sink: AudioSink = NullSpeaker()
         else:
-            sink = self._qt_audio().open_speaker()
+            sink = self._qt_audio().open_speaker(self._speaker_name)
         return sink
+
+    @property
+    def speaker_notice(self) -> str | None:
+        """A sentence for the person when the speaker is not the one chosen (or there is none)."""
+        return None if self._audio is None else self._audio.speaker_notice
 
     def _qt_audio(self) -> QtAudio:
         from client.media.audio import QtAudio
