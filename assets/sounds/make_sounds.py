@@ -2,6 +2,9 @@
 
     python assets/sounds/make_sounds.py
 
+They are written into the package (client/assets/sounds/), where the window
+finds them and a wheel carries them; this script stays with the repository.
+
 Sine partials with a soft attack and an exponential decay sound like a small
 bell rather than a beep; 48 kHz 16-bit mono keeps the files tiny and plays on
 every platform's QSoundEffect.
@@ -15,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 RATE = 48_000
-HERE = Path(__file__).resolve().parent
+OUT = Path(__file__).resolve().parents[2] / "client" / "assets" / "sounds"
 
 
 def _note(freq: float, seconds: float, start: float, total: float) -> np.ndarray:
@@ -47,8 +50,8 @@ def _write(path: Path, samples: np.ndarray) -> None:
 
 def main() -> None:
     # Rising major third + fifth: "someone is here". Falling pair: "they left".
-    _write(HERE / "partner_found.wav", _chime([659.25, 830.61, 987.77], 0.09, 0.6))
-    _write(HERE / "partner_left.wav", _chime([783.99, 587.33], 0.14, 0.5))
+    _write(OUT / "partner_found.wav", _chime([659.25, 830.61, 987.77], 0.09, 0.6))
+    _write(OUT / "partner_left.wav", _chime([783.99, 587.33], 0.14, 0.5))
 
 
 if __name__ == "__main__":
