@@ -8,8 +8,9 @@ is just `{"type": "offer"|"answer", "sdp": ...}` (the browser's
 RTCSessionDescription JSON, so a web client could join).
 
 Loopback note: aioice leaves 127.0.0.1 out of its host candidates, so two
-clients on one machine connect over the machine's other interfaces (any
-non-loopback IPv4/IPv6 address works, as it does on this build machine).
+clients on one machine connect over the machine's other interfaces; when the
+server is on this machine (`loopback=True`), 127.0.0.1 is offered as well, so
+same-machine calls connect with no network at all (client/loopback.py).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import events as ev
 from . import messages
+from .loopback import offer_loopback_candidates
 from .media.synthetic import read_pattern
 from .tracks import GatedAudioTrack, SwitchableVideoTrack
 
@@ -120,6 +122,7 @@ class Call:
         matched_at: float,
         media_timeout: float,
         relay_only: bool = False,
+        loopback: bool = False,
         stats_interval: float = 1.0,
     ) -> None:
         self.session = session
@@ -131,6 +134,7 @@ class Call:
         self.matched_at = matched_at
         self._media_timeout = media_timeout
         self._stats_interval = stats_interval
+        self._loopback = loopback and not relay_only  # relay-only offers no host candidate
         self.pc = RTCPeerConnection(ice_configuration(ice_servers, relay_only))
         self._signals: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -190,7 +194,10 @@ class Call:
 
     async def _describe(self, create: Callable[[], Awaitable[RTCSessionDescription]]) -> None:
         """Create the offer or answer and set it locally, which gathers the ICE candidates."""
-        await self.pc.setLocalDescription(await create())
+        description = await create()
+        if self._loopback:
+            offer_loopback_candidates(self.pc)
+        await self.pc.setLocalDescription(description)
 
     async def _step(self, step: Awaitable[T]) -> T:
         """Run one aiortc call to its end even if the call ends meanwhile.

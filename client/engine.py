@@ -27,6 +27,7 @@ from server import protocol as p
 from . import events as ev
 from . import messages
 from .call import Call, CallMedia
+from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .session import CallMachine, CallState, InvalidStateError, Trigger
 from .signaling import SignalingChannel, WebSocketSignaling
@@ -357,6 +358,7 @@ class Engine:
             matched_at=self.machine.matched_at or time.monotonic(),
             media_timeout=self.config.media_timeout,
             relay_only=self.config.relay_only,
+            loopback=is_loopback_url(self.config.server),
         )
         self._call = call
         self.machine.fire(Trigger.CONNECT)
