@@ -27,6 +27,7 @@ from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
+from websockets.http11 import Request, Response
 
 from . import protocol as p
 from . import texts
@@ -35,6 +36,7 @@ from .config import ServerConfig
 from .http import WS_PATH, make_process_request
 from .limits import TokenBucket, per_minute
 from .metrics import Metrics
+from .security import Security, tls_context
 
 log = logging.getLogger("studymatch.server")
 _SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
@@ -75,6 +77,8 @@ class _Connection:
         self.server = server
         self.ws = ws
         self.id = secrets.token_urlsafe(12)
+        self.address = "-"  # counted per address by the gate; never logged
+        self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
         self.attached = False  # known to the backend
         self.closing = False  # no more messages are queued once a close is requested
         self.bucket = TokenBucket(config.rate_messages, config.rate_burst, now)
@@ -180,6 +184,7 @@ class Server:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self.metrics = Metrics()
+        self.security = Security(config, self.metrics)
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
@@ -193,23 +198,34 @@ class Server:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}{WS_PATH}"
+        scheme = "wss" if self.config.tls_cert else "ws"
+        return f"{scheme}://{host}:{self.port}{WS_PATH}"
 
     @property
     def http_url(self) -> str:
-        return self.url.replace("ws://", "http://", 1).removesuffix(WS_PATH)
+        return self.url.replace("ws", "http", 1).removesuffix(WS_PATH)
+
+    def reload_access(self) -> None:
+        self.security.reload_access()
 
     async def start(self) -> None:
         self.backend.attach(self.deliver, self.metrics.match_wait.observe)
         await self.backend.start()
         config = self.config
+        http_answers = make_process_request(
+            self.backend.stats, lambda: len(self._connections), lambda: self.closing, self.metrics
+        )
+
+        def process_request(connection: ServerConnection, request: Request) -> Response | None:
+            refusal = self.security.process_request(connection, request)
+            return refusal if refusal is not None else http_answers(connection, request)
+
         self._ws_server = await serve(
             self._handle,
             config.host,
             config.port,
-            process_request=make_process_request(
-                self.backend.stats, lambda: len(self._connections), lambda: self.closing, self.metrics
-            ),
+            ssl=tls_context(config),
+            process_request=process_request,
             max_size=config.max_frame_bytes,
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
@@ -276,8 +292,14 @@ class Server:
         conn = _Connection(self, ws, loop.time())
         self._connections.add(conn)
         self.metrics.connections = len(self._connections)
+        gate = self.security.gate
+        conn.address = gate.address(ws, ws.request.headers) if ws.request else "-"
         try:
-            if self.closing:
+            if not gate.opened(conn.address):
+                # Handshakes that raced past the 429 check: one too many, closed at once.
+                self.metrics.auth_failures["ip_limit"] += 1
+                conn.close(CloseCode.POLICY_VIOLATION, texts.CLOSE_TOO_MANY_CONNECTIONS)
+            elif self.closing:
                 conn.send(p.Shutdown(self.config.shutdown_retry_after))
                 conn.close(CloseCode.GOING_AWAY, texts.CLOSE_SHUTDOWN)
             elif await self._greet(conn):
@@ -289,6 +311,7 @@ class Server:
             log.exception("event=handler_failed id=%s", conn.id)
             conn.drop("internal")
         finally:
+            gate.closed(conn.address)
             await self.detach(conn)
             await conn.flush_and_wait()
             self._connections.discard(conn)
@@ -319,13 +342,18 @@ class Server:
                 texts.UNSUPPORTED_PROTOCOL.format(supported=p.PROTOCOL_VERSION, asked=hello.protocol),
             ))
             return False
-        if config.tokens and not any(secrets.compare_digest(hello.token or "", t) for t in config.tokens):
-            conn.fail(p.ProtocolError(p.ErrorCode.UNAUTHORIZED, texts.UNAUTHORIZED))
+        try:
+            admitted = self.security.admit(hello)
+        except p.ProtocolError as error:
+            conn.fail(error)
             return False
+        if admitted.subject is not None:
+            conn.abuse_key = "sub:" + admitted.subject
         self._clients[conn.id] = conn
         conn.attached = True
         await self.backend.connect(conn.id)
-        conn.send(p.Welcome(id=conn.id, ice_servers=config.ice_servers(), limits=config.limits()))
+        ice_servers = self.security.ice_servers(conn.id)
+        conn.send(p.Welcome(id=conn.id, ice_servers=ice_servers, limits=config.limits()))
         event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
         return True
 
@@ -356,6 +384,7 @@ class Server:
         elif isinstance(msg, (p.Find, p.Skip)):
             if not conn.finds.allow(now):
                 raise p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED)
+            await self.security.check_may_match(conn.abuse_key)
             if isinstance(msg, p.Find):
                 event("find", logging.DEBUG, id=cid, mode=msg.mode)
                 await backend.find(cid, msg.mode, msg.topic)
@@ -367,9 +396,22 @@ class Server:
             await backend.leave(cid)
         elif isinstance(msg, p.Report):
             event("report", id=cid, session=msg.session)
-            await backend.report(cid, msg.session, msg.reason)
+            await self._report(conn, msg)
         elif isinstance(msg, p.Hello):
             raise p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN)
+
+
+    async def _report(self, conn: _Connection, msg: p.Report) -> None:
+        # The backend ends the session; the ledger needs who was on the other side.
+        partner_of = getattr(self.backend, "partner_of", None)
+        partner = await partner_of(conn.id, msg.session) if partner_of is not None else None
+        await self.backend.report(conn.id, msg.session, msg.reason)
+        if partner is not None:
+            other = self._clients.get(partner)
+            await self.security.record_report(
+                conn.abuse_key, other.abuse_key if other is not None else partner, msg.reason,
+                reporter_id=conn.id, reported_id=partner,
+            )
 
 
 @contextlib.asynccontextmanager

@@ -113,6 +113,13 @@ class MemoryBackend:
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         self._send(self.core.signal(client_id, session, data))
 
+    async def partner_of(self, client_id: str, session: str) -> str | None:
+        """The other side of `session` if it is the client's present one (abuse reports need it)."""
+        if not self.core.is_connected(client_id):
+            return None
+        current = self.core.session_of(client_id)
+        return current.partner_of(client_id) if current is not None and current.id == session else None
+
     async def disconnect(self, client_id: str) -> None:
         self._send(self.core.disconnect(client_id, self._clock()))
 

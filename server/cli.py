@@ -32,6 +32,20 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--log-level", "log_level", str, "debug, info, warning or error"),
     ("--stun", "stun", str, "a STUN URL handed to clients (repeatable; none by default)"),
     ("--token", "tokens", str, "an accepted hello token (repeatable; none means no token needed)"),
+    ("--tokens-file", "tokens_file", str, "a file of accepted tokens, one a line; re-read on SIGHUP"),
+    ("--token-secret", "token_secret", str, "shared secret for signed expiring tokens (prefer the env var)"),
+    ("--allowed-origin", "allowed_origins", str, "a browser origin that may connect (repeatable)"),
+    ("--require-origin", "require_origin", bool, "refuse handshakes without an Origin header"),
+    ("--max-connections-per-ip", "max_connections_per_ip", int, "open WebSockets per address; more get 429"),
+    ("--real-ip-header", "real_ip_header", str, "take the client address from this proxy header"),
+    ("--tls-cert", "tls_cert", str, "PEM certificate chain: serve wss:// directly"),
+    ("--tls-key", "tls_key", str, "PEM private key for --tls-cert"),
+    ("--turn", "turn", str, "a TURN URL handed to clients (repeatable; needs --turn-secret)"),
+    ("--turn-secret", "turn_secret", str, "the TURN server's static-auth-secret (prefer the env var)"),
+    ("--turn-ttl", "turn_ttl", float, "seconds the TURN credentials of a connection stay valid"),
+    ("--report-threshold", "report_threshold", int, "distinct reporters that start a penalty"),
+    ("--report-window", "report_window", float, "seconds within which reports are counted"),
+    ("--report-penalty", "report_penalty", float, "seconds a reported client is refused new matches"),
     ("--max-frame-bytes", "max_frame_bytes", int, "largest accepted frame; bigger closes with 1009"),
     ("--rate-messages", "rate_messages", float, "sustained messages per second per connection"),
     ("--rate-burst", "rate_burst", int, "messages a connection may send at once"),
@@ -47,7 +61,7 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--rematch-cooldown", "rematch_cooldown", float, "seconds before a skipped pair can meet again"),
     ("--shutdown-retry-after", "shutdown_retry_after", float, "retry_after told to clients on shutdown"),
 ]
-_REPEATABLE = {"stun", "tokens"}
+_REPEATABLE = {"stun", "tokens", "allowed_origins", "turn"}
 
 
 def env_name(option: str) -> str:
@@ -65,7 +79,11 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default = getattr(_DEFAULTS, dest)
         choices = {"backend": BACKENDS, "log_level": LOG_LEVELS}.get(dest)
         raw = env.get(env_name(option))
-        if dest in _REPEATABLE:
+        if kind is bool:
+            parser.add_argument(option, dest=dest, action="store_true",
+                                default=raw.strip().lower() in ("1", "true", "yes", "on") if raw else default,
+                                help=f"{help_text} [{env_name(option)}=1]")
+        elif dest in _REPEATABLE:
             from_env = [v.strip() for v in raw.split(",") if v.strip()] if raw else []
             parser.add_argument(option, dest=dest, action="append", type=kind, default=None,
                                 help=f"{help_text} [{env_name(option)}]")
@@ -114,11 +132,13 @@ async def serve_until_signalled(config: ServerConfig) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    # SIGHUP re-reads --tokens-file: revoke or add tokens without dropping anyone.
+    loop.add_signal_handler(signal.SIGHUP, server.reload_access)
     print(f"listening on {server.url}", flush=True)
     try:
         await stop.wait()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         await server.stop()
 

@@ -8,9 +8,11 @@ is written once, here.
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from . import auth
 from .rules import DEFAULT_REMATCH_COOLDOWN
 
 BACKENDS: Final = ("memory", "redis")
@@ -27,8 +29,34 @@ class ServerConfig:
     # STUN URLs handed out in `welcome`; none by default: no public server is
     # contacted unless the operator asks for it.
     stun: tuple[str, ...] = ()
-    # Accepted `hello` tokens; empty means no token is required.
+    # Accepted `hello` tokens; with none of tokens, tokens_file and
+    # token_secret, no token is required.
     tokens: tuple[str, ...] = ()
+    tokens_file: str | None = None  # one token per line; re-read on SIGHUP
+    # Shared secret for signed expiring tokens (server/auth.py has the format).
+    token_secret: str | None = None
+    # Browser pages from these origins may connect (e.g. https://study.example.org).
+    allowed_origins: tuple[str, ...] = ()
+    # Refuse handshakes without an Origin header (then desktop clients cannot connect).
+    require_origin: bool = False
+    # Open WebSockets per client address; one more gets HTTP 429.
+    max_connections_per_ip: int = 20
+    # Behind a reverse proxy every peer is the proxy: take the address from
+    # this header instead (e.g. X-Real-IP). Only set it when a proxy sets it.
+    real_ip_header: str | None = None
+    # Serve wss:// directly with this certificate chain and key (PEM files).
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    # TURN URLs handed out in `welcome` with credentials derived from the
+    # secret coturn shares (`use-auth-secret`), valid for turn_ttl seconds.
+    turn: tuple[str, ...] = ()
+    turn_secret: str | None = None
+    turn_ttl: float = 6 * 3600.0
+    # Reported by this many distinct partners within report_window seconds:
+    # refused new matches for report_penalty seconds.
+    report_threshold: int = 3
+    report_window: float = 600.0
+    report_penalty: float = 900.0
     # Largest frame accepted; a bigger one closes the connection with 1009.
     max_frame_bytes: int = 64 * 1024
     # Per-connection token bucket for every incoming message.
@@ -60,16 +88,27 @@ class ServerConfig:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= self.port <= 65535:
             raise ValueError("port must be between 0 and 65535")
-        for name in ("max_frame_bytes", "rate_burst", "rate_abuse_strikes", "rate_finds_per_minute",
+        for name in ("max_frame_bytes", "rate_burst", "max_connections_per_ip", "report_threshold", "rate_abuse_strikes", "rate_finds_per_minute",
                      "outbox_messages", "outbox_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name.replace('_', '-')} must be at least 1")
         for name in ("rate_messages", "send_timeout", "ping_interval", "ping_timeout", "hello_timeout",
-                     "close_timeout"):
+                     "close_timeout", "turn_ttl", "report_window"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name.replace('_', '-')} must be positive")
         if self.rematch_cooldown < 0 or self.shutdown_retry_after < 0:
             raise ValueError("rematch-cooldown and shutdown-retry-after must not be negative")
+        if self.report_penalty < 0:
+            raise ValueError("report-penalty must not be negative")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls-cert and tls-key go together: give both or neither")
+        if self.turn and not self.turn_secret:
+            raise ValueError("turn needs turn-secret (the static-auth-secret of your TURN server)")
+        if self.token_secret is not None and len(self.token_secret) < 16:
+            raise ValueError("token-secret must be at least 16 characters")
+        for url in self.turn:
+            if not url.startswith(("turn:", "turns:")):
+                raise ValueError(f"a TURN URL starts with turn: or turns:, not {url!r}")
 
     def replace(self, **changes: Any) -> ServerConfig:
         return dataclasses.replace(self, **changes)
@@ -88,5 +127,7 @@ class ServerConfig:
             "rematch_cooldown": self.rematch_cooldown,
         }
 
-    def ice_servers(self) -> list[dict[str, Any]]:
-        return [{"urls": url} for url in self.stun]
+    def ice_servers(self, connection_id: str = "", now: float | None = None) -> list[dict[str, Any]]:
+        """One connection's ICE servers: STUN as given, TURN with credentials made for it."""
+        return auth.ice_servers(self.stun, self.turn, self.turn_secret, self.turn_ttl, connection_id,
+                                time.time() if now is None else now)

@@ -37,6 +37,10 @@ def _response(status: http.HTTPStatus, body: str, content_type: str) -> Response
     return Response(status.value, status.phrase, headers, data)
 
 
+def plain_response(status: http.HTTPStatus, body: str) -> Response:
+    return _response(status, body, "text/plain; charset=utf-8")
+
+
 def health(stats: BackendStats, connections: int, closing: bool) -> tuple[http.HTTPStatus, dict[str, object]]:
     """The /healthz body; 503 when the backend is down or the server is leaving."""
     status = "shutting_down" if closing else ("ok" if stats.healthy else "degraded")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from . import protocol as p
+from .auth import AUTH_FAILURE_REASONS
 from .backend import BackendStats
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -49,6 +50,10 @@ class Metrics:
         self.dropped: Counter[str] = Counter()
         self.match_wait = Histogram(WAIT_BUCKETS)
         self.outbox_peak_bytes = 0  # the most any one connection ever had queued
+        # Refused credentials and handshakes: missing/invalid/expired token, origin, ip_limit.
+        self.auth_failures: Counter[str] = Counter()
+        self.reports = 0
+        self.penalties = 0
 
     def render(self, stats: BackendStats) -> str:
         lines: list[str] = []
@@ -82,6 +87,14 @@ class Metrics:
         family("studymatch_outbox_peak_bytes", "gauge",
                "The most bytes ever queued for one connection (bounded by the outbox limit).",
                [("", self.outbox_peak_bytes)])
+        family("studymatch_auth_failures_total", "counter",
+               "Refused hellos and handshakes, by reason.",
+               [(_labels(reason=r), self.auth_failures[r])
+                for r in sorted({*AUTH_FAILURE_REASONS, *self.auth_failures})])
+        family("studymatch_reports_total", "counter", "Reports taken by this instance.",
+               [("", self.reports)])
+        family("studymatch_report_penalties_total", "counter",
+               "Clients refused new matches after reports by several partners.", [("", self.penalties)])
         return "\n".join(lines) + "\n"
 
 

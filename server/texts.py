@@ -13,6 +13,11 @@ HELLO_TIMEOUT: Final = "no hello arrived within {seconds:g} seconds"
 HELLO_AGAIN: Final = "hello was already received on this connection"
 UNSUPPORTED_PROTOCOL: Final = "this server speaks protocol {supported}, not {asked}"
 UNAUTHORIZED: Final = "this server needs a valid token in hello"
+UNAUTHORIZED_EXPIRED: Final = "your access token has expired; get a new one from your school"
+REFUSED_REPORTED: Final = (
+    "several partners reported you recently, so you cannot be matched for {minutes} more minutes"
+)
+CLOSE_TOO_MANY_CONNECTIONS: Final = "too many connections from your address"
 RATE_LIMITED: Final = "too many messages; this one was dropped, slow down"
 FINDS_LIMITED: Final = "too many find or skip requests; wait a little and try again"
 
@@ -21,6 +26,8 @@ CLOSE_SLOW: Final = "too slow reading messages"
 CLOSE_INTERNAL: Final = "internal server error"
 CLOSE_SHUTDOWN: Final = "server shutting down"
 
+HTTP_ORIGIN_FORBIDDEN: Final = "forbidden: pages from this origin may not use this StudyMatch server\n"
+HTTP_TOO_MANY_CONNECTIONS: Final = "too many connections from your address; close some and try again\n"
 HTTP_NOT_FOUND: Final = "not found: the WebSocket endpoint is /ws, health is /healthz, metrics /metrics\n"
 
 REDIS_BACKEND_MISSING: Final = (
