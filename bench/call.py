@@ -49,6 +49,7 @@ FIGURES = [
     ("audio_fps", "received audio (frames/s, 50 = all)"),
     ("cpu_percent", "CPU per client (% of one core)"),
 ]
+SIDES = ("studymatch", "bare_aiortc")
 TARGET_FIRST_FRAME_MS = 150.0
 TARGET_RATIO = 1.2
 
@@ -61,10 +62,12 @@ def _result(out: str) -> dict[str, Any]:
     raise RuntimeError(f"a peer printed no result:\n{out[-2000:]}")
 
 
-def _summarize(peers: list[dict[str, Any]]) -> dict[str, float]:
+def _summarize(peers: list[dict[str, Any]], pooled: list[float]) -> dict[str, float]:
+    """One run's figures: the two peers' mean; latency over both directions' frames."""
     latencies = [x for p in peers for x in p["latencies_ms"]]
     if not latencies:
         raise RuntimeError("no pattern frame was read in the window: no latency to report")
+    pooled.extend(latencies)
     run = {
         key: statistics.fmean(p[key] for p in peers) for key, _ in FIGURES if not key.startswith("latency")
     }
@@ -73,17 +76,22 @@ def _summarize(peers: list[dict[str, Any]]) -> dict[str, float]:
     return run
 
 
-def studymatch_run(server: ServerProcess, warmup: float, seconds: float) -> dict[str, float]:
+def studymatch_run(
+    server: ServerProcess, warmup: float, seconds: float, pooled: list[float]
+) -> dict[str, float]:
+    cpu0 = server.cpu_seconds()
     args = [*PEER, "sm", "--server", server.url, "--warmup", str(warmup), "--seconds", str(seconds)]
     peers = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=seconds + warmup + 90)[0] for p in peers]
     for p, out in zip(peers, outs, strict=True):
         if p.returncode != 0:
             raise RuntimeError(f"a StudyMatch peer exited {p.returncode}:\n{out[-2000:]}")
-    return _summarize([_result(out) for out in outs])
+    run = _summarize([_result(out) for out in outs], pooled)
+    run["server_cpu_ms"] = 1000.0 * (server.cpu_seconds() - cpu0)  # the whole call, not counted above
+    return run
 
 
-def bare_run(warmup: float, seconds: float) -> dict[str, float]:
+def bare_run(warmup: float, seconds: float, pooled: list[float]) -> dict[str, float]:
     a, b = socket.socketpair()
     peers = []
     for role, sock in (("offer", a), ("answer", b)):
@@ -132,7 +140,7 @@ def bare_run(warmup: float, seconds: float) -> dict[str, float]:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    return _summarize(results)
+    return _summarize(results, pooled)
 
 
 def machine() -> str:
@@ -142,37 +150,52 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, load avg {load:.1f}, Python {platform.python_version()}"
 
 
-def report(sm: list[dict[str, float]], bare: list[dict[str, float]]) -> dict[str, Any]:
+def report(runs: dict[str, list[dict[str, float]]], pooled: dict[str, list[float]]) -> dict[str, Any]:
     med = {
-        side: {key: round(statistics.median(r[key] for r in runs), 1) for key, _ in FIGURES}
-        for side, runs in (("studymatch", sm), ("bare_aiortc", bare))
+        side: {key: round(statistics.median(r[key] for r in runs[side]), 1) for key, _ in FIGURES}
+        for side in SIDES
     }
     ratio = {
         key: round(med["studymatch"][key] / med["bare_aiortc"][key], 2)
         for key, _ in FIGURES
         if med["bare_aiortc"][key]
     }
+    # Every run's frames together: steadier tails than a median of per-run p95s on a busy machine.
+    all_runs = {
+        side: {f"latency_p{q}": round(percentile(pooled[side], q), 1) for q in (50, 95, 99)} for side in SIDES
+    }
     targets = {
         "first_video_within_150ms": med["studymatch"]["first_video"] <= TARGET_FIRST_FRAME_MS,
         "latency_within_1.2x": max(ratio["latency_p50"], ratio["latency_p95"]) <= TARGET_RATIO,
         "cpu_within_1.2x": ratio["cpu_percent"] <= TARGET_RATIO,
     }
-    return {"median": med, "ratio_sm_over_bare": ratio, "targets_met": targets}
+    return {
+        "median": med,
+        "ratio_sm_over_bare": ratio,
+        "latency_all_runs_pooled": all_runs,
+        "targets_met": targets,
+    }
 
 
 def print_table(runs: dict[str, list[dict[str, float]]], summary: dict[str, Any]) -> None:
     med, ratio = summary["median"], summary["ratio_sm_over_bare"]
     print(f"{'figure':45} {'StudyMatch':>11} {'bare':>8} {'ratio':>6}   runs (SM | bare)")
-    for key, label in FIGURES:
-        per_run = (
-            " ".join(f"{r[key]:.0f}" for r in runs["sm"])
-            + " | "
-            + " ".join(f"{r[key]:.0f}" for r in runs["bare"])
-        )
-        print(
-            f"{label:45} {med['studymatch'][key]:11.1f} {med['bare_aiortc'][key]:8.1f} "
-            f"{ratio.get(key, float('nan')):6.2f}   {per_run}"
-        )
+    for key, label in [*FIGURES, ("load", "load average at the run's start")]:
+        digits = 1 if key == "load" else 0
+        per_run = " | ".join(" ".join(f"{r[key]:.{digits}f}" for r in runs[side]) for side in SIDES)
+        if key in med["studymatch"]:
+            figures = (
+                f"{med['studymatch'][key]:11.1f} {med['bare_aiortc'][key]:8.1f} {ratio.get(key, 0.0):6.2f}"
+            )
+        else:
+            figures = " " * 27
+        print(f"{label:45} {figures}   {per_run}")
+    pooled = summary["latency_all_runs_pooled"]
+    for q in ("p50", "p95", "p99"):
+        sm, bare = pooled["studymatch"][f"latency_{q}"], pooled["bare_aiortc"][f"latency_{q}"]
+        print(f"{'latency ' + q + ', every run pooled (ms)':45} {sm:11.1f} {bare:8.1f} {sm / bare:6.2f}")
+    server_ms = statistics.median(r["server_cpu_ms"] for r in runs["studymatch"])
+    print(f"server CPU per StudyMatch call (not counted above): {server_ms:.0f} ms")
     for name, ok in summary["targets_met"].items():
         print(f"target {name}: {'met' if ok else 'MISSED'}")
 
@@ -184,17 +207,23 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="after the first frame, before the window")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    runs: dict[str, list[dict[str, float]]] = {"sm": [], "bare": []}
+    runs: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
+    pooled: dict[str, list[float]] = {side: [] for side in SIDES}
     started = time.time()
     server = start_server()
     try:
         for i in range(args.runs):
-            runs["sm"].append(studymatch_run(server, args.warmup, args.seconds))
-            runs["bare"].append(bare_run(args.warmup, args.seconds))
+            for side in SIDES:  # interleaved: the machine's noise falls on both
+                load = os.getloadavg()[0]
+                if side == "studymatch":
+                    run = studymatch_run(server, args.warmup, args.seconds, pooled[side])
+                else:
+                    run = bare_run(args.warmup, args.seconds, pooled[side])
+                runs[side].append({**run, "load": load})
             print(f"run {i + 1}/{args.runs} done ({time.time() - started:.0f} s)", file=sys.stderr)
     finally:
         server.stop()
-    summary = report(runs["sm"], runs["bare"])
+    summary = report(runs, pooled)
     summary["machine"] = machine()
     summary["runs"] = {
         side: [{k: round(v, 1) for k, v in r.items()} for r in rs] for side, rs in runs.items()

@@ -38,6 +38,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from client import events as ev
+from client.cli import freeze_startup_heap
 from client.engine import EngineConfig
 from client.headless import HeadlessOptions, HeadlessRunner
 from client.media.synthetic import PatternVideoTrack, ToneAudioTrack, read_pattern
@@ -231,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
     if args.kind == "sm":
+        freeze_startup_heap()  # as `studymatch` does before it starts the engine
         result = asyncio.run(run_sm(args.server, args.warmup, args.seconds))
         print(json.dumps({"bench": result}), flush=True)
     else:
