@@ -69,10 +69,10 @@ class Security:
         try:
             access = load_access(self.config)
         except OSError as exc:
-            log.error("event=tokens_reload_failed error=%s", type(exc).__name__)
+            log.warning("event=tokens_reload_failed error=%s", type(exc).__name__)
             return
         if self.config.tokens_file and not access.tokens:
-            log.error("event=tokens_reload_failed error=empty_file")
+            log.warning("event=tokens_reload_failed error=empty_file")
             return
         self.access = access
         log.info("event=tokens_reloaded tokens=%d", len(access.tokens))

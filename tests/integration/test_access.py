@@ -1,0 +1,223 @@
+"""Who may connect, over real connections: tokens, signed tokens, origins, per-address caps,
+TURN credentials in welcome, and the penalty after reports by several partners."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from server.app import Server, running_server
+from server.auth import sign_token
+from server.config import ServerConfig
+
+from .conftest import http_get
+from .wsclient import WsClient
+
+SECRET = "portal-secret-0123456789"
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Any]:
+    """`await serve(**options)` -> a memory-backend server on port 0, stopped after the test."""
+    async with contextlib.AsyncExitStack() as stack:
+        async def start(**options: Any) -> Server:
+            return await stack.enter_async_context(running_server(ServerConfig(port=0, **options)))
+        yield start
+
+
+async def metric(server: Server, sample: str) -> float:
+    _, _, body = await http_get(server.http_url + "/metrics")
+    for line in body.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{sample} not in /metrics")
+
+
+async def refused(url: str, **fields: Any) -> dict[str, Any]:
+    client = await WsClient.open(url, hello=False)
+    await client.send({"type": "hello", "protocol": 1, **fields})
+    error = await client.expect_error("unauthorized")
+    await client.expect_closed(1008)
+    return error
+
+
+async def test_plain_tokens(serve: Any) -> None:
+    server = await serve(tokens=("alpha", "beta"))
+    client = await WsClient.open(server.url, hello=False)
+    await client.hello(token="beta")
+    await refused(server.url, token="gamma")
+    await refused(server.url)
+    assert await metric(server, 'studymatch_auth_failures_total{reason="invalid"}') == 1
+    assert await metric(server, 'studymatch_auth_failures_total{reason="missing"}') == 1
+
+
+async def test_signed_tokens_are_checked_for_signature_and_expiry(serve: Any) -> None:
+    server = await serve(token_secret=SECRET)
+    good = sign_token(SECRET, "student-7", int(time.time()) + 300)
+    client = await WsClient.open(server.url, hello=False)
+    await client.hello(token=good)
+    await client.find("video")  # and it works like any client
+    expired = await refused(server.url, token=sign_token(SECRET, "student-7", int(time.time()) - 1))
+    assert "expired" in expired["message"]
+    await refused(server.url, token=sign_token("not-the-portal-secret", "student-7", int(time.time()) + 300))
+    await refused(server.url, token=good.replace("student-7", "student-8"))
+    assert await metric(server, 'studymatch_auth_failures_total{reason="expired"}') == 1
+    assert await metric(server, 'studymatch_auth_failures_total{reason="invalid"}') == 2
+
+
+async def test_tokens_file_is_re_read_on_reload(serve: Any, tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text("# class 5b\nfirst\n", encoding="utf-8")
+    server = await serve(tokens_file=str(path))
+    await (await WsClient.open(server.url, hello=False)).hello(token="first")
+    path.write_text("second\n", encoding="utf-8")
+    server.reload_access()
+    await refused(server.url, token="first")
+    await (await WsClient.open(server.url, hello=False)).hello(token="second")
+    path.unlink()  # a broken file keeps the tokens that were in force
+    server.reload_access()
+    await (await WsClient.open(server.url, hello=False)).hello(token="second")
+
+
+async def test_origin_allowlist(serve: Any) -> None:
+    server = await serve(allowed_origins=("https://study.example.org",))
+    await WsClient.open(server.url)  # the desktop app sends no Origin
+    await WsClient.open(server.url, origin="https://study.example.org")
+    with pytest.raises(InvalidStatus) as refused_page:
+        await WsClient.open(server.url, origin="https://evil.example.com")
+    assert refused_page.value.response.status_code == 403
+    assert await metric(server, 'studymatch_auth_failures_total{reason="origin"}') == 1
+    status, _, _ = await http_get(server.http_url + "/healthz")  # plain HTTP is not gated
+    assert status == 200
+
+
+async def test_require_origin_refuses_clients_without_one(serve: Any) -> None:
+    server = await serve(allowed_origins=("https://study.example.org",), require_origin=True)
+    with pytest.raises(InvalidStatus) as no_origin:
+        await WsClient.open(server.url)
+    assert no_origin.value.response.status_code == 403
+    await WsClient.open(server.url, origin="https://study.example.org")
+
+
+async def test_connections_per_address_are_capped_with_429(serve: Any) -> None:
+    server = await serve(max_connections_per_ip=2)
+    first, _second = await WsClient.open(server.url), await WsClient.open(server.url, hello=False)
+    with pytest.raises(InvalidStatus) as too_many:
+        await WsClient.open(server.url)
+    assert too_many.value.response.status_code == 429
+    assert await metric(server, 'studymatch_auth_failures_total{reason="ip_limit"}') == 1
+    await first.ws.close()
+    await first.ws.wait_closed()
+    async with asyncio.timeout(5):  # the server counts the close once its handler has finished
+        while True:
+            try:
+                await WsClient.open(server.url)
+                break
+            except InvalidStatus:
+                await asyncio.sleep(0.02)
+
+
+async def test_a_burst_of_handshakes_never_exceeds_the_cap(serve: Any) -> None:
+    server = await serve(max_connections_per_ip=3)
+    results = await asyncio.gather(*(WsClient.open(server.url, hello=False) for _ in range(12)),
+                                   return_exceptions=True)
+    opened = [r for r in results if isinstance(r, WsClient)]
+    for client in opened:  # the ones that raced past the 429 check are closed with 1008 instead
+        await client.send({"type": "hello", "protocol": 1})
+    alive = 0
+    for client in opened:
+        message = await client.recv() if client.ws.close_code is None else None
+        if message is not None and message["type"] == "welcome":
+            alive += 1
+    assert alive == 3
+    assert all(isinstance(r, (WsClient, InvalidStatus)) for r in results)
+
+
+async def test_addresses_from_a_trusted_proxy_header_are_counted_apart(serve: Any) -> None:
+    server = await serve(max_connections_per_ip=1, real_ip_header="X-Real-IP")
+    await WsClient.open(server.url, additional_headers={"X-Real-IP": "203.0.113.5"})
+    await WsClient.open(server.url, additional_headers={"X-Real-IP": "203.0.113.6"})
+    with pytest.raises(InvalidStatus):
+        await WsClient.open(server.url, additional_headers={"X-Real-IP": "203.0.113.5"})
+
+
+async def test_welcome_hands_out_turn_with_credentials_made_for_this_connection(serve: Any) -> None:
+    server = await serve(stun=("stun:stun.example.org:3478",), turn=("turn:turn.example.org:3478",),
+                         turn_secret="coturn-static-secret", turn_ttl=600.0)
+    before = time.time()
+    client = await WsClient.open(server.url)
+    welcome = client.welcome
+    assert welcome is not None
+    stun, turn = welcome["ice_servers"]
+    assert stun == {"urls": "stun:stun.example.org:3478"}
+    assert turn["urls"] == ["turn:turn.example.org:3478"]
+    expiry, connection = turn["username"].split(":")
+    assert connection == client.id
+    assert before + 600 <= int(expiry) + 1 and int(expiry) <= time.time() + 600
+    mac = hmac.new(b"coturn-static-secret", turn["username"].encode(), hashlib.sha1).digest()
+    assert turn["credential"] == base64.b64encode(mac).decode()
+    other = (await WsClient.open(server.url)).welcome
+    assert other is not None and other["ice_servers"][1]["credential"] != turn["credential"]
+
+
+async def report_from(server: Server, target: WsClient, reporter: WsClient) -> None:
+    await reporter.find("video")
+    await target.send({"type": "find", "mode": "video"})
+    await target.expect("queued")
+    matched = await reporter.expect("matched")
+    await target.expect("matched", session=matched["session"])
+    await reporter.request({"type": "report", "session": matched["session"], "reason": "rude"}, "reported")
+    await target.expect("partner_left", reason="reported")
+
+
+async def test_a_client_reported_by_several_partners_is_refused_matches_for_a_while(serve: Any) -> None:
+    server = await serve(report_threshold=2, report_window=60.0, report_penalty=120.0, rematch_cooldown=0.0)
+    target = await WsClient.open(server.url)
+    bystander = await WsClient.open(server.url)
+    await report_from(server, target, await WsClient.open(server.url))
+    await report_from(server, target, await WsClient.open(server.url))
+    error = await target.request({"type": "find", "mode": "video"}, "error", code="refused")
+    assert "2 more minutes" in error["message"]
+    await target.request({"type": "skip"}, "error", code="refused")
+    await target.request({"type": "leave"}, "idle")  # everything else still works
+    await target.assert_silent()
+    # Other people are not touched: the bystander still finds a partner.
+    await bystander.find("video")
+    partner = await WsClient.open(server.url)
+    await partner.find("video")
+    await bystander.expect("matched")
+    assert await metric(server, "studymatch_reports_total") == 2
+    assert await metric(server, "studymatch_report_penalties_total") == 1
+    assert await metric(server, 'studymatch_errors_total{code="refused"}') == 2
+
+
+async def test_one_partner_reporting_twice_counts_once(serve: Any) -> None:
+    server = await serve(report_threshold=2, rematch_cooldown=0.0)
+    target, grudge = await WsClient.open(server.url), await WsClient.open(server.url)
+    await report_from(server, target, grudge)
+    await report_from(server, target, grudge)
+    await target.find("video")  # not refused
+
+
+async def test_a_signed_subject_carries_its_penalty_to_a_new_connection(serve: Any) -> None:
+    server = await serve(token_secret=SECRET, report_threshold=1, report_penalty=120.0)
+    token = sign_token(SECRET, "student-9", int(time.time()) + 300)
+    target = await WsClient.open(server.url, hello=False)
+    await target.hello(token=token)
+    other = await WsClient.open(server.url, hello=False)
+    await other.hello(token=sign_token(SECRET, "student-1", int(time.time()) + 300))
+    await report_from(server, target, other)
+    await target.ws.close()
+    again = await WsClient.open(server.url, hello=False)  # reconnecting does not wipe the slate
+    await again.hello(token=token)
+    await again.request({"type": "find", "mode": "video"}, "error", code="refused")
