@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("studymatch.client.engine")
 
 # Codes after which the signaling channel stops retrying.
-FATAL_CODES = frozenset({p.ErrorCode.UNSUPPORTED_PROTOCOL, p.ErrorCode.UNAUTHORIZED, "bad_url"})
+FATAL_CODES = frozenset({p.ErrorCode.UNSUPPORTED_PROTOCOL, p.ErrorCode.UNAUTHORIZED, "bad_url", "bad_ca_file"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ class EngineConfig:
     fake_media: bool = False  # both synthetic, no device touched
     media_timeout: float = 15.0  # seconds from matched to media connected before MediaFailed
     relay_only: bool = False  # TURN only (iceTransportPolicy "relay")
+    token: str | None = None  # sent in hello, for servers that need one
+    ca_file: str | None = None  # extra trusted CA for wss:// (a school's private CA)
 
 
 SignalingFactory = Callable[["Engine"], SignalingChannel]
@@ -414,4 +416,6 @@ def _websocket_signaling(engine: Engine) -> SignalingChannel:
         on_message=engine.on_message,
         on_disconnected=engine.on_disconnected,
         on_fatal=engine.on_fatal,
+        token=engine.config.token,
+        ca_file=engine.config.ca_file,
     )

@@ -144,3 +144,36 @@ WINDOW_MISSING = (
 )
 
 # --- end of section 2 (engine) ------------------------------------------------
+
+
+# --- Section 3: a secure connection to the server (owner: client/signaling.py) ---
+
+CERTIFICATE_PROBLEM = (
+    "The StudyMatch server at {server} could not prove it is the real server, because its "
+    "security certificate {why}, so StudyMatch did not connect; tell whoever runs the server "
+    "(trying again in {seconds:.0f} s)."
+)
+_CERTIFICATE_WHY = {
+    10: "has expired",  # X509_V_ERR_CERT_HAS_EXPIRED
+    9: "is not valid yet (is this computer's clock right?)",  # X509_V_ERR_CERT_NOT_YET_VALID
+    18: "was signed by the server itself, not by an authority this computer trusts",
+    19: "comes from an authority this computer does not trust",
+    20: "comes from an authority this computer does not trust",
+    21: "comes from an authority this computer does not trust",
+    62: "was made for a different address",  # X509_V_ERR_HOSTNAME_MISMATCH
+    64: "was made for a different address",  # X509_V_ERR_IP_ADDRESS_MISMATCH
+}
+
+
+CA_FILE_UNREADABLE = (
+    "The certificate file {path} given with --ca-file cannot be read; check the path and that it "
+    "holds PEM certificates."
+)
+
+
+def certificate_problem(server: str, verify_code: int, seconds: float) -> str:
+    """One sentence for a failed certificate check (`ssl.SSLCertVerificationError.verify_code`)."""
+    why = _CERTIFICATE_WHY.get(verify_code, "could not be checked")
+    return CERTIFICATE_PROBLEM.format(server=server, why=why, seconds=seconds)
+
+# --- end of section 3 ----------------------------------------------------------

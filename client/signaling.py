@@ -17,8 +17,10 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -69,9 +71,11 @@ class WebSocketSignaling:
         on_fatal: OnFatal,
         backoff: Backoff = DEFAULT_BACKOFF,
         token: str | None = None,
+        ca_file: str | None = None,
         rand: Callable[[], float] = random.random,
     ) -> None:
         self.url = url
+        self._ca_file = ca_file
         self._on_welcome = on_welcome
         self._on_message = on_message
         self._on_disconnected = on_disconnected
@@ -126,14 +130,26 @@ class WebSocketSignaling:
 
     # --- the connection loop -------------------------------------------------------
 
+    def _tls(self) -> ssl.SSLContext | None:
+        """For wss://: the system's trust store (plus `ca_file`, a school's private CA); always verified."""
+        if urlsplit(self.url).scheme != "wss":
+            return None
+        return ssl.create_default_context(cafile=self._ca_file)
+
     async def _run(self) -> None:
+        try:
+            tls = self._tls()
+        except (OSError, ssl.SSLError):  # the CA file itself is missing or unreadable: retrying cannot help
+            await self._on_fatal("bad_ca_file", messages.CA_FILE_UNREADABLE.format(path=self._ca_file))
+            return
         attempt = 0
         while not self._closing:
             fatal, reached = False, False
             self._retry_floor = 0.0
+            certificate_error: ssl.SSLCertVerificationError | None = None
             try:
                 async with connect(
-                    self.url, open_timeout=OPEN_TIMEOUT, compression=None, max_size=2**20
+                    self.url, open_timeout=OPEN_TIMEOUT, compression=None, max_size=2**20, ssl=tls
                 ) as ws:
                     reached = True
                     welcome = await self._handshake(ws)
@@ -148,6 +164,9 @@ class WebSocketSignaling:
             except InvalidURI as exc:
                 await self._on_fatal("bad_url", str(exc))
                 return
+            except ssl.SSLCertVerificationError as exc:
+                log.warning("signaling: certificate check failed: %s", exc.verify_message)
+                certificate_error = exc
             except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
                 log.info("signaling: %s: %s", type(exc).__name__, exc)
             finally:
@@ -157,7 +176,10 @@ class WebSocketSignaling:
             floor = self._retry_floor
             delay = max(floor, self._backoff.delay(attempt, self._rand))
             attempt += 1
-            if floor:
+            if certificate_error is not None:
+                host = urlsplit(self.url).hostname or self.url
+                text = messages.certificate_problem(host, certificate_error.verify_code, delay)
+            elif floor:
                 text = messages.SERVER_RESTARTING.format(seconds=delay)
             elif reached:
                 text = messages.SERVER_WENT_AWAY.format(seconds=delay)
