@@ -54,7 +54,9 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--events", str, "text", "event output: json (one object per line) or text (headless)"),
     ("--connect-timeout", _positive(float), 10.0, "give up when the server is unreachable this long (headless)"),
     ("--media-timeout", _positive(float), _DEFAULTS.media_timeout, "seconds for media to connect"),
-    ("--relay-only", "flag", False, "send media only through TURN relays"),
+    ("--relay-only", "flag", False, "send media only through TURN relays (hides your IP address from partners)"),
+    ("--token", str, None, "access token for a server that needs one (prefer STUDYMATCH_TOKEN)"),
+    ("--ca-file", str, None, "extra trusted certificate authority (PEM) for a wss:// server"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 _CHOICES = {
@@ -100,6 +102,8 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         fake_media=args.fake_media,
         media_timeout=args.media_timeout,
         relay_only=args.relay_only,
+        token=args.token or None,
+        ca_file=args.ca_file or None,
     )
 
 
