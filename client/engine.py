@@ -291,6 +291,9 @@ class Engine:
 
     async def on_welcome(self, welcome: p.Welcome) -> None:
         self._emit(ev.Connected(self.config.server))
+        if self.config.relay_only and not offers_turn(welcome.ice_servers):
+            # Relay-only never falls back to direct candidates: say why calls will not connect.
+            self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
         if self._searching and not self.machine.in_session:
             await self._send(p.Find(self.mode, self.topic))
 
@@ -407,6 +410,15 @@ class Engine:
             self._on_event(event)
         except Exception:
             log.exception("event handler failed on %s", type(event).__name__)
+
+
+def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:
+    for server in ice_servers:
+        urls = server.get("urls")
+        for url in [urls] if isinstance(urls, str) else urls or []:
+            if isinstance(url, str) and url.startswith(("turn:", "turns:")):
+                return True
+    return False
 
 
 def _websocket_signaling(engine: Engine) -> SignalingChannel:

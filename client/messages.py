@@ -171,6 +171,12 @@ CA_FILE_UNREADABLE = (
 )
 
 
+RELAY_ONLY_NO_TURN = (
+    "You asked to hide your IP address from partners, but this server offers no relay (TURN) "
+    "server, so calls cannot connect; ask whoever runs the server to add one, or turn that setting off."
+)
+
+
 def certificate_problem(server: str, verify_code: int, seconds: float) -> str:
     """One sentence for a failed certificate check (`ssl.SSLCertVerificationError.verify_code`)."""
     why = _CERTIFICATE_WHY.get(verify_code, "could not be checked")
