@@ -14,7 +14,6 @@ import secrets
 import shutil
 import socket
 import struct
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,24 +58,24 @@ async def coturn(directory: Path) -> AsyncIterator[Turn]:
     port, secret = free_udp_port(), secrets.token_urlsafe(16)
     base = 49152 + (os.getpid() * 97 + port) % 12000  # a relay port range unlikely to collide
     log = directory / "turnserver.log"
-    process = subprocess.Popen(
-        [TURNSERVER, "-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
+    process = await asyncio.create_subprocess_exec(
+        TURNSERVER, "-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1",
          "--listening-port", str(port), "--min-port", str(base), "--max-port", str(base + 200),
          "--use-auth-secret", "--static-auth-secret", secret, "--realm", "studymatch.test",
          "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--no-stdout-log",
          "--log-file", str(log), "--simple-log", "--pidfile", str(directory / "turnserver.pid"),
-         "--db", str(directory / "turndb")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--db", str(directory / "turndb"),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
         async with asyncio.timeout(4 * TIMEOUT):
             while not await asyncio.to_thread(_stun_answers, port):
-                assert process.poll() is None, f"turnserver exited: {log.read_text() if log.exists() else ''}"
+                assert process.returncode is None, f"turnserver exited: {log.read_text() if log.exists() else ''}"
         yield Turn(f"turn:127.0.0.1:{port}?transport=udp", secret, port, range(base, base + 201), log)
     finally:
         process.terminate()
         try:
-            process.wait(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), TIMEOUT)
+        except TimeoutError:
             process.kill()
-            process.wait()
+            await process.wait()

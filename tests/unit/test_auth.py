@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -81,8 +82,8 @@ def test_plain_tokens_and_signed_tokens_together() -> None:
     assert Access(tokens=("alpha",)).check(sign_token(SECRET, "x", int(NOW) + 5), NOW) is AuthFailure.INVALID
 
 
-def test_tokens_file_skips_blanks_and_comments(tmp_path: pytest.TempPathFactory) -> None:
-    path = tmp_path / "tokens"  # type: ignore[operator]
+def test_tokens_file_skips_blanks_and_comments(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
     path.write_text("# room 101\nalpha\n\n  beta  \n#gamma\n", encoding="utf-8")
     assert read_tokens_file(path) == ("alpha", "beta")
 
