@@ -5,11 +5,16 @@ refused page or a flood of sockets from one address costs an HTTP answer
 (403 or 429) and nothing more. The per-address count is of open
 connections; a burst of handshakes that all pass the check before any of
 them is counted is caught again when the connection opens (close 1008).
+
+Loopback peers are not capped: a connection from this machine is local
+software or a reverse proxy in front of the server, and a proxy's clients
+all share its address (give --real-ip-header to count them apart).
 """
 
 from __future__ import annotations
 
 import http
+import ipaddress
 from collections import Counter
 from typing import Final
 
@@ -22,6 +27,13 @@ from .config import ServerConfig
 
 FORBIDDEN: Final = http.HTTPStatus.FORBIDDEN
 TOO_MANY: Final = http.HTTPStatus.TOO_MANY_REQUESTS
+
+
+def is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 class Gate:
@@ -45,14 +57,15 @@ class Gate:
         config = self.config
         if not origin_allowed(headers.get("Origin"), config.allowed_origins, config.require_origin):
             return FORBIDDEN, texts.HTTP_ORIGIN_FORBIDDEN, "origin"
-        if self._open[self.address(connection, headers)] >= config.max_connections_per_ip:
+        address = self.address(connection, headers)
+        if not is_loopback(address) and self._open[address] >= config.max_connections_per_ip:
             return TOO_MANY, texts.HTTP_TOO_MANY_CONNECTIONS, "ip_limit"
         return None
 
     def opened(self, address: str) -> bool:
         """Count an open connection; False when it is one too many (the race above)."""
         self._open[address] += 1
-        return self._open[address] <= self.config.max_connections_per_ip
+        return is_loopback(address) or self._open[address] <= self.config.max_connections_per_ip
 
     def closed(self, address: str) -> None:
         self._open[address] -= 1

@@ -109,27 +109,40 @@ async def test_require_origin_refuses_clients_without_one(serve: Any) -> None:
     await WsClient.open(server.url, origin="https://study.example.org")
 
 
+# Every test client is on 127.0.0.1, which is never capped (a local proxy's clients
+# share it): these tests name their address the way a reverse proxy would.
+PROXIED = {"real_ip_header": "X-Real-IP"}
+FROM_A = {"additional_headers": {"X-Real-IP": "203.0.113.5"}}
+
+
 async def test_connections_per_address_are_capped_with_429(serve: Any) -> None:
-    server = await serve(max_connections_per_ip=2)
-    first, _second = await WsClient.open(server.url), await WsClient.open(server.url, hello=False)
+    server = await serve(max_connections_per_ip=2, **PROXIED)
+    first, _second = await WsClient.open(server.url, **FROM_A), await WsClient.open(server.url, hello=False, **FROM_A)
     with pytest.raises(InvalidStatus) as too_many:
-        await WsClient.open(server.url)
+        await WsClient.open(server.url, **FROM_A)
     assert too_many.value.response.status_code == 429
     assert await metric(server, 'studymatch_auth_failures_total{reason="ip_limit"}') == 1
+    await WsClient.open(server.url)  # this machine (no header, loopback) is not capped
     await first.ws.close()
     await first.ws.wait_closed()
     async with asyncio.timeout(5):  # the server counts the close once its handler has finished
         while True:
             try:
-                await WsClient.open(server.url)
+                await WsClient.open(server.url, **FROM_A)
                 break
             except InvalidStatus:
                 await asyncio.sleep(0.02)
 
 
+async def test_loopback_is_not_capped_without_a_proxy_header(serve: Any) -> None:
+    server = await serve(max_connections_per_ip=1)
+    for _ in range(3):
+        await WsClient.open(server.url)
+
+
 async def test_a_burst_of_handshakes_never_exceeds_the_cap(serve: Any) -> None:
-    server = await serve(max_connections_per_ip=3)
-    results = await asyncio.gather(*(WsClient.open(server.url, hello=False) for _ in range(12)),
+    server = await serve(max_connections_per_ip=3, **PROXIED)
+    results = await asyncio.gather(*(WsClient.open(server.url, hello=False, **FROM_A) for _ in range(12)),
                                    return_exceptions=True)
     opened = [r for r in results if isinstance(r, WsClient)]
     for client in opened:  # the ones that raced past the 429 check are closed with 1008 instead
