@@ -184,7 +184,8 @@ class Server:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self.metrics = Metrics()
-        self.security = Security(config, self.metrics)
+        # A shared backend may keep reports for every instance (server/abuse.py's AbuseStore).
+        self.security = Security(config, self.metrics, abuse=getattr(self.backend, "abuse_store", None))
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
