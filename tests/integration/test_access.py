@@ -8,6 +8,8 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,7 +23,7 @@ from server.auth import sign_token
 from server.config import ServerConfig
 
 from .conftest import http_get
-from .wsclient import WsClient
+from .wsclient import TIMEOUT, WsClient
 
 SECRET = "portal-secret-0123456789"
 
@@ -112,7 +114,7 @@ async def test_require_origin_refuses_clients_without_one(serve: Any) -> None:
 # Every test client is on 127.0.0.1, which is never capped (a local proxy's clients
 # share it): these tests name their address the way a reverse proxy would.
 PROXIED = {"real_ip_header": "X-Real-IP"}
-FROM_A = {"additional_headers": {"X-Real-IP": "203.0.113.5"}}
+FROM_A: dict[str, Any] = {"additional_headers": {"X-Real-IP": "203.0.113.5"}}
 
 
 async def test_connections_per_address_are_capped_with_429(serve: Any) -> None:
@@ -234,3 +236,26 @@ async def test_a_signed_subject_carries_its_penalty_to_a_new_connection(serve: A
     again = await WsClient.open(server.url, hello=False)  # reconnecting does not wipe the slate
     await again.hello(token=token)
     await again.request({"type": "find", "mode": "video"}, "error", code="refused")
+
+
+async def test_sighup_makes_the_cli_re_read_the_tokens_file(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text("first\n", encoding="utf-8")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--port", "0", "--tokens-file", str(path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        url = (await asyncio.wait_for(process.stdout.readline(), 4 * TIMEOUT)).decode().split()[-1]
+        await (await WsClient.open(url, hello=False)).hello(token="first")
+        path.write_text("second\n", encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        async with asyncio.timeout(4 * TIMEOUT):  # the server logs the reload; then it is in force
+            while b"event=tokens_reloaded" not in await process.stderr.readline():
+                pass
+        await refused(url, token="first")
+        await (await WsClient.open(url, hello=False)).hello(token="second")
+    finally:
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 4 * TIMEOUT) == 0
