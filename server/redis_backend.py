@@ -103,6 +103,7 @@ class RedisBackend:
         max_backoff: float = 2.0,
         start_timeout: float = 5.0,
         socket_timeout: float = 2.0,
+        max_connections: int = 64,
     ) -> None:
         if heartbeat <= 0 or lease <= heartbeat:
             raise ValueError("the lease must be longer than the heartbeat interval")
@@ -116,6 +117,8 @@ class RedisBackend:
         self._max_backoff = max_backoff
         self._start_timeout = start_timeout
         self._socket_timeout = socket_timeout
+        self._max_connections = max_connections
+        self._slots = asyncio.Semaphore(max_connections)
         self._deliver: Deliver = lambda client_id, message: None
         self._observe_wait: Callable[[float], None] = lambda seconds: None
         self._views: dict[str, ClientView] = {}
@@ -140,13 +143,18 @@ class RedisBackend:
     async def start(self) -> None:
         # No retries inside redis-py: a script that timed out may have run, and
         # running it twice could decide twice. Recovery is ours (sync).
-        self._redis = aioredis.Redis.from_url(
+        # A bounded pool; `_slots` keeps script calls within it, so a burst of
+        # requests waits for a connection rather than fails.
+        pool = aioredis.BlockingConnectionPool.from_url(
             self.url,
+            max_connections=self._max_connections + 4,  # + the subscription (old and new)
+            timeout=self._socket_timeout,
             retry=Retry(NoBackoff(), 0),
             socket_timeout=self._socket_timeout,
             socket_connect_timeout=self._socket_timeout,
             client_name=f"studymatch-{self.instance}",
         )
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._script = self._redis.register_script(SCRIPT_TEXT)
         self._supervisor = asyncio.create_task(self._run(), name=f"redis-backend-{self.instance}")
         try:
@@ -165,9 +173,11 @@ class RedisBackend:
             self._supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._supervisor
-        await self._close_pubsub()
-        if self._redis is not None:
-            await self._redis.aclose()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._socket_timeout):
+                await self._close_pubsub()
+                if self._redis is not None:
+                    await self._redis.aclose(close_connection_pool=True)
 
     # --- requests -------------------------------------------------------------------
 
@@ -230,12 +240,16 @@ class RedisBackend:
 
     async def _call(self, op: str, *args: str) -> Reply:
         try:
-            raw = await self._script(
-                keys=self._key_list,
-                args=script_args(
-                    op, *args, instance=self.instance, cooldown=self._cooldown, lease=self._lease, keys=self.keys
-                ),
-            )
+            # Waiting for a free connection is load, not an outage: queue here, so the
+            # pool (sized above this) never refuses and only Redis' silence counts.
+            async with self._slots:
+                raw = await self._script(
+                    keys=self._key_list,
+                    args=script_args(
+                        op, *args, instance=self.instance, cooldown=self._cooldown, lease=self._lease,
+                        keys=self.keys,
+                    ),
+                )
         except _UNAVAILABLE_ERRORS as exc:
             self._report_trouble(exc)
             raise _Unavailable from exc
@@ -258,6 +272,12 @@ class RedisBackend:
         requeue = "1" if view.where == "q" else "0"
         await self._call("sync", client_id, requeue, mode, wire_topic(topic), _new_session_id())
 
+    async def _sync_all(self) -> None:
+        ids = list(self._views)
+        batch = max(1, self._max_connections // 2)  # leave connections for requests
+        for start in range(0, len(ids), batch):
+            await asyncio.gather(*(self._sync(cid) for cid in ids[start:start + batch]))
+
     async def _sync_and_wait(self, client_id: str) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._sync_waiters.setdefault(client_id, []).append(done)
@@ -274,10 +294,12 @@ class RedisBackend:
         delay = 0.05
         while True:
             try:
-                await self._connect_once()
+                # Bounded: a Redis that accepts but does not answer is a Redis that is down.
+                async with asyncio.timeout(self._socket_timeout * 10):
+                    await self._connect_once()
                 delay = 0.05
                 await self._serve()
-            except _UNAVAILABLE_ERRORS as exc:
+            except (*_UNAVAILABLE_ERRORS, TimeoutError) as exc:
                 self._report_trouble(exc)
             except _Unavailable:
                 pass
@@ -293,8 +315,9 @@ class RedisBackend:
     async def _connect_once(self) -> None:
         assert self._redis is not None
         self._trouble.clear()
-        # Sockets from before an outage would each fail once more, each a new outage.
-        await self._redis.connection_pool.disconnect()
+        # Idle sockets from before an outage would each fail once more, each a new
+        # outage; sockets in use are left to the requests using them.
+        await self._redis.connection_pool.disconnect(inuse_connections=False)
         pubsub = self._redis.pubsub()
         self._pubsub = pubsub
         await pubsub.subscribe(self.keys.channel(self.instance))
@@ -303,8 +326,7 @@ class RedisBackend:
             await self._call("disconnect", client_id)
             self._pending_disconnects.discard(client_id)
         # Whatever was published while we were away is lost: catch up from the truth.
-        for client_id in list(self._views):
-            await self._sync(client_id)
+        await self._sync_all()
         if self._trouble.is_set():
             raise _Unavailable
         self._healthy = True
@@ -341,8 +363,7 @@ class RedisBackend:
             if reply.detail == "new":
                 # Redis forgot us (it restarted, or took us for dead): catch up.
                 log.warning("event=redis_forgot_instance instance=%s", self.instance)
-                for client_id in list(self._views):
-                    await self._sync(client_id)
+                await self._sync_all()
 
     def _on_envelope(self, payload: bytes | str) -> None:
         client_id, msg = decode_envelope(payload)
