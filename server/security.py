@@ -55,7 +55,10 @@ class Security:
         self.config = config
         self.metrics = metrics
         self.clock = clock
-        self.access = load_access(config)
+        try:
+            self.access = load_access(config)
+        except OSError as exc:  # a RuntimeError is what the CLI turns into a clean exit message
+            raise RuntimeError(f"cannot read the tokens file {config.tokens_file}: {exc.strerror}") from exc
         if config.tokens_file and not self.access.tokens:
             # An empty file would silently open a server meant to be closed.
             raise RuntimeError(f"the tokens file {config.tokens_file} holds no token")
