@@ -184,8 +184,13 @@ class Server:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self.metrics = Metrics()
-        # A shared backend may keep reports for every instance (server/abuse.py's AbuseStore).
-        self.security = Security(config, self.metrics, abuse=getattr(self.backend, "abuse_store", None))
+        # A shared backend keeps reports for every instance (server/abuse.py's AbuseStore).
+        shared_abuse = getattr(self.backend, "abuse_store", None)
+        abuse = (
+            shared_abuse(config.report_threshold, config.report_window, config.report_penalty)
+            if shared_abuse is not None else None
+        )
+        self.security = Security(config, self.metrics, abuse=abuse)
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
@@ -352,7 +357,7 @@ class Server:
             conn.abuse_key = "sub:" + admitted.subject
         self._clients[conn.id] = conn
         conn.attached = True
-        await self.backend.connect(conn.id)
+        await self.backend.connect(conn.id, conn.abuse_key)
         ice_servers = self.security.ice_servers(conn.id)
         conn.send(p.Welcome(id=conn.id, ice_servers=ice_servers, limits=config.limits()))
         event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
@@ -403,15 +408,13 @@ class Server:
 
 
     async def _report(self, conn: _Connection, msg: p.Report) -> None:
-        # The backend ends the session; the ledger needs who was on the other side.
-        partner_of = getattr(self.backend, "partner_of", None)
-        partner = await partner_of(conn.id, msg.session) if partner_of is not None else None
-        await self.backend.report(conn.id, msg.session, msg.reason)
+        # The backend ends the session, so it says who was on the other side (and the
+        # key their reports follow, which the partner's instance, maybe not this one, knows).
+        partner = await self.backend.report(conn.id, msg.session, msg.reason)
         if partner is not None:
-            other = self._clients.get(partner)
             await self.security.record_report(
-                conn.abuse_key, other.abuse_key if other is not None else partner, msg.reason,
-                reporter_id=conn.id, reported_id=partner,
+                conn.abuse_key, partner.abuse_key, msg.reason,
+                reporter_id=conn.id, reported_id=partner.client_id,
             )
 
 

@@ -26,6 +26,14 @@ Deliver = Callable[[str, p.ServerMessage], None]
 Clock = Callable[[], float]
 
 
+@dataclass(frozen=True, slots=True)
+class ReportedPartner:
+    """Who a `report` was about: the backend ends the session, so it knows the other side."""
+
+    client_id: str
+    abuse_key: str  # what reports follow: the key given at `connect`, else the connection id
+
+
 @dataclass(slots=True)
 class BackendStats:
     waiting: dict[str, int]  # by mode
@@ -41,12 +49,12 @@ class Backend(Protocol):
     def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None: ...
     async def start(self) -> None: ...
     async def close(self) -> None: ...
-    async def connect(self, client_id: str) -> None: ...
+    async def connect(self, client_id: str, abuse_key: str | None = None) -> None: ...
     async def find(self, client_id: str, mode: str, topic: str | None) -> None: ...
     async def cancel(self, client_id: str) -> None: ...
     async def skip(self, client_id: str) -> None: ...
     async def leave(self, client_id: str) -> None: ...
-    async def report(self, client_id: str, session: str, reason: str) -> None: ...
+    async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None: ...
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None: ...
     async def disconnect(self, client_id: str) -> None: ...
     def stats(self) -> BackendStats: ...
@@ -65,6 +73,7 @@ class MemoryBackend:
         self._tick_interval = tick_interval
         self._ticker: asyncio.Task[None] | None = None
         self._deliver: Deliver = lambda client_id, message: None
+        self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
         self.core = Matchmaker(rematch_cooldown=rematch_cooldown)
 
     def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None:
@@ -92,8 +101,10 @@ class MemoryBackend:
             self._deliver(client_id, message)
 
     # Each method is synchronous inside: decide, record and deliver with no await.
-    async def connect(self, client_id: str) -> None:
+    async def connect(self, client_id: str, abuse_key: str | None = None) -> None:
         self.core.connect(client_id)
+        if abuse_key is not None and abuse_key != client_id:
+            self._abuse_keys[client_id] = abuse_key
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
         self._send(self.core.find(client_id, mode, topic, self._clock()))
@@ -107,8 +118,13 @@ class MemoryBackend:
     async def leave(self, client_id: str) -> None:
         self._send(self.core.leave(client_id, self._clock()))
 
-    async def report(self, client_id: str, session: str, reason: str) -> None:
+    async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None:
+        # No await between reading the partner and ending the session: nobody can step in.
+        partner = await self.partner_of(client_id, session)
         self._send(self.core.report(client_id, session, self._clock()))
+        if partner is None:
+            return None
+        return ReportedPartner(partner, self._abuse_keys.get(partner, partner))
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         self._send(self.core.signal(client_id, session, data))
@@ -121,6 +137,7 @@ class MemoryBackend:
         return current.partner_of(client_id) if current is not None and current.id == session else None
 
     async def disconnect(self, client_id: str) -> None:
+        self._abuse_keys.pop(client_id, None)
         self._send(self.core.disconnect(client_id, self._clock()))
 
     def stats(self) -> BackendStats:

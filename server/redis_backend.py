@@ -49,7 +49,8 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import protocol as p
-from .backend import BackendStats, Deliver
+from .backend import BackendStats, Deliver, ReportedPartner
+from .redis_abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, AbuseUnavailable, RedisAbuseStore
 from .redis_script import (
     DEFAULT_PREFIX,
     SCRIPT_TEXT,
@@ -122,6 +123,7 @@ class RedisBackend:
         self._deliver: Deliver = lambda client_id, message: None
         self._observe_wait: Callable[[float], None] = lambda seconds: None
         self._views: dict[str, ClientView] = {}
+        self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
         self._pending_disconnects: set[str] = set()
         self._sync_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._shared = SharedStats({mode: 0 for mode in p.MODES}, 0, 0)
@@ -156,6 +158,7 @@ class RedisBackend:
         )
         self._redis = aioredis.Redis(connection_pool=pool)
         self._script = self._redis.register_script(SCRIPT_TEXT)
+        self._abuse_script = self._redis.register_script(ABUSE_SCRIPT_TEXT)
         self._supervisor = asyncio.create_task(self._run(), name=f"redis-backend-{self.instance}")
         try:
             async with asyncio.timeout(self._start_timeout):
@@ -181,11 +184,14 @@ class RedisBackend:
 
     # --- requests -------------------------------------------------------------------
 
-    async def connect(self, client_id: str) -> None:
+    async def connect(self, client_id: str, abuse_key: str | None = None) -> None:
         self._views[client_id] = ClientView()
+        if abuse_key is not None and abuse_key != client_id:
+            self._abuse_keys[client_id] = abuse_key
         if self._healthy:
             with contextlib.suppress(_Unavailable):
-                await self._call("connect", client_id)  # else created by the sync on reconnect
+                # else created by the sync on reconnect
+                await self._call("connect", client_id, self._abuse_keys.get(client_id, ""))
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
         await self._request("find", client_id, mode, wire_topic(p.normalize_topic(topic)), _new_session_id())
@@ -199,13 +205,20 @@ class RedisBackend:
     async def leave(self, client_id: str) -> None:
         await self._request("leave", client_id)
 
-    async def report(self, client_id: str, session: str, reason: str) -> None:
-        await self._request("report", client_id, session)
+    async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None:
+        # The script ends the session and names the partner in the same run: no extra
+        # round trip, and nobody can change partners in between.
+        reply = await self._request("report", client_id, session)
+        if reply is None:
+            return None
+        partner, key = json.loads(reply.detail)
+        return ReportedPartner(partner, key)
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         await self._request("signal", client_id, session, json.dumps(data, separators=(",", ":")))
 
     async def disconnect(self, client_id: str) -> None:
+        self._abuse_keys.pop(client_id, None)
         if self._views.pop(client_id, None) is None:
             return
         if self._healthy:
@@ -216,9 +229,9 @@ class RedisBackend:
                 pass
         self._pending_disconnects.add(client_id)  # replayed as soon as Redis is back
 
-    async def _request(self, op: str, client_id: str, *args: str) -> None:
+    async def _request(self, op: str, client_id: str, *args: str) -> Reply | None:
         if client_id not in self._views:
-            return
+            return None
         unavailable = p.ProtocolError(p.ErrorCode.BACKEND_UNAVAILABLE, UNAVAILABLE_REQUEST)
         if not self._healthy:
             raise unavailable
@@ -235,6 +248,23 @@ class RedisBackend:
             raise refusal(reply.detail)
         if reply.status != "ok":
             raise unavailable
+        return reply
+
+    # --- report penalties, shared (server/redis_abuse.py) ----------------------------------
+
+    def abuse_store(self, threshold: int, window: float, penalty: float) -> RedisAbuseStore:
+        """The shell's `AbuseStore`: every instance counts the same reports."""
+        return RedisAbuseStore(self._run_abuse, self.keys, AbuseLimits(threshold, window, penalty))
+
+    async def _run_abuse(self, keys: list[str], args: list[str]) -> Any:
+        if not self._healthy:
+            raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
+        try:
+            async with self._slots:
+                return await self._abuse_script(keys=keys, args=args)
+        except _UNAVAILABLE_ERRORS as exc:
+            # The supervisor notices on its own (heartbeat); this only fails open.
+            raise AbuseUnavailable from exc
 
     # --- talking to Redis ----------------------------------------------------------------
 
@@ -270,7 +300,10 @@ class RedisBackend:
             return
         mode, topic = view.wish if view.wish is not None else ("", None)
         requeue = "1" if view.where == "q" else "0"
-        await self._call("sync", client_id, requeue, mode, wire_topic(topic), _new_session_id())
+        await self._call(
+            "sync", client_id, requeue, mode, wire_topic(topic), _new_session_id(),
+            self._abuse_keys.get(client_id, ""),
+        )
 
     async def _sync_all(self) -> None:
         ids = list(self._views)

@@ -54,6 +54,21 @@ class RedisKeys:
     def channel(self, instance: str) -> str:
         return self.channel_prefix + instance
 
+    def reports(self, key: str) -> str:
+        """Who reported `key` within the window (see `redis_scripts/abuse.lua`)."""
+        return f"{self.prefix}:reports:{key}"
+
+    def penalty(self, key: str) -> str:
+        return f"{self.prefix}:penalty:{key}"
+
+    @property
+    def report_log(self) -> str:
+        return f"{self.prefix}:reportlog"
+
+    def abuse_keys(self, reported: str) -> list[str]:
+        """KEYS of an abuse script call about `reported`, in the order the script reads them."""
+        return [self.reports(reported), self.penalty(reported), self.report_log]
+
     def script_keys(self) -> list[str]:
         """KEYS of every script call, in the order the script reads them."""
         fixed = ("clients", "sessions", "cool", "cooldue", "seq", "matches", "instances")

@@ -19,7 +19,8 @@
 -- Record fields: w = where ('i' idle, 'q' queued, 's' in session), m/t = the
 -- last find's mode/topic, s = seq while queued, qa = when it was queued,
 -- ss = session, i = owning instance, ls/lr = last ended session and why
--- ('' when this client ended it itself).
+-- ('' when this client ended it itself), k = the key reports about this client
+-- follow (a signed token's subject; absent: its id), given by its instance.
 
 local K_CLIENTS, K_SESSIONS, K_COOL, K_COOLDUE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_SEQ, K_MATCHES, K_INSTANCES = KEYS[5], KEYS[6], KEYS[7]
@@ -147,6 +148,7 @@ local function enqueue(id, r)
 end
 
 -- Ends the session of r (the caller saves or deletes r); tells the partner.
+-- Returns the partner's id and record (nil when it is gone).
 local function end_session(id, r, reason)
   local sid = r.ss
   local s = cjson.decode(redis.call('HGET', K_SESSIONS, sid))
@@ -155,7 +157,7 @@ local function end_session(id, r, reason)
   if pid == id then pid = s.b end
   r.w, r.ss, r.ls, r.lr = 'i', nil, sid, ''
   local pr = load(pid)
-  if not pr then return end
+  if not pr then return pid, nil end
   pr.w, pr.ss, pr.ls, pr.lr = 'i', nil, sid, reason
   save(pid, pr)
   if COOLDOWN_REASONS[reason] then
@@ -164,6 +166,7 @@ local function end_session(id, r, reason)
     redis.call('ZADD', K_COOLDUE, till, pair_key(id, pid) .. '@' .. tostring(till))
   end
   send(pr, pid, 'partner_left', sid, reason)
+  return pid, pr
 end
 
 local function drop_client(id)
@@ -243,10 +246,15 @@ end
 
 -- --- the operations ----------------------------------------------------------
 
+local function set_key(r, key)
+  if key and key ~= '' then r.k = key else r.k = nil end
+end
+
 if op == 'connect' then
   local id = A[1]
   local r = load(id) or { w = 'i' }
   r.i = me
+  set_key(r, A[2])
   save(id, r)
   return reply('ok')
 
@@ -312,10 +320,11 @@ elseif op == 'report' then
   local r = mine(id)
   if not r then return reply('gone') end
   if r.w ~= 's' or r.ss ~= sid then return reply('err', 'not_your_session') end
-  end_session(id, r, 'reported')
+  local pid, pr = end_session(id, r, 'reported')
   save(id, r)
   send(r, id, 'reported', sid)
-  return reply('ok')
+  -- Who was reported, for the report penalties (server/redis_abuse.py).
+  return reply('ok', cjson.encode({ pid, (pr and pr.k) or pid }))
 
 elseif op == 'signal' then
   local id, sid, data = A[1], A[2], A[3]
@@ -344,6 +353,7 @@ elseif op == 'sync' then
   if not r then
     lost = 1
     r = { w = 'i', i = me }
+    set_key(r, A[6])
     if mode ~= '' then r.m, r.t = mode, topic end
     if requeue == '1' and r.m then
       enqueue(id, r)
