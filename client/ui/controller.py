@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
-from client.ui import strings
+from client.ui import alerts, strings
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
 from client.ui.widgets.notices import Notice
@@ -49,6 +49,7 @@ class Controller(QObject):
     call_ended = Signal(float)  # seconds
     device_failed = Signal(str)  # "camera" | "microphone"
     device_action = Signal(str)  # "choose_camera" | "choose_microphone": the window focuses a picker
+    settings_requested = Signal(str)  # the notice's key: the window opens Settings (token, address, CA file)
 
     def __init__(
         self,
@@ -113,6 +114,9 @@ class Controller(QObject):
             microphone=s.microphone or None,
             speaker=s.speaker or None,
             fake_media=self._fake_media,
+            relay_only=s.relay_only,
+            token=s.token or None,
+            ca_file=s.ca_file or None,
         )
 
     def _active(self) -> EngineLike | None:
@@ -265,11 +269,30 @@ class Controller(QObject):
         if self.page == "lobby" and self.engine is not None:
             self._spawn(self.restart())
 
+    def apply_connection(self, server: str, *, relay_only: bool, token: str, ca_file: str) -> None:
+        """Settings saved: a new engine when anything about the connection changed."""
+        s = self.settings
+        changed = (server, relay_only, token, ca_file) != (s.server, s.relay_only, s.token, s.ca_file)
+        s.server, s.relay_only, s.token, s.ca_file = server, relay_only, token, ca_file
+        if changed or self.engine is None:
+            self._reconnect()
+
     def apply_server(self, server: str) -> None:
-        if server != self.settings.server or self.engine is None:
-            self.settings.server = server
-            if self.page == "lobby":
-                self._spawn(self.restart())
+        s = self.settings
+        self.apply_connection(server, relay_only=s.relay_only, token=s.token, ca_file=s.ca_file)
+
+    def _reconnect(self) -> None:
+        """A fresh engine with the current settings; a search or call in progress ends first."""
+        for key in alerts.CONNECTION_KEYS:
+            self.notice_cleared.emit(key)
+        if self.page == "call":
+            self.end()
+        elif self.page == "searching":
+            self.cancel()
+        self._spawn(self.restart())
+
+    def speaker_notice(self, text: str) -> None:
+        self.notice.emit(alerts.speaker_notice(text))
 
     def notice_action(self, key: str, action: str) -> None:
         self.notice_cleared.emit(key)
@@ -292,6 +315,11 @@ class Controller(QObject):
             if self.page == "call":
                 self.end()
             self.device_action.emit(action)
+        elif action == "open_settings":
+            self.settings_requested.emit(key)
+        elif action == "relay_off":
+            self.settings.relay_only = False
+            self._reconnect()
         elif action == "next":
             if self.page == "call":
                 self.skip()
@@ -366,8 +394,7 @@ class Controller(QObject):
         elif isinstance(event, ev.Disconnected):
             self.connected = False
             self.connection_changed.emit(False, event.server)
-            text = strings.NOTICE_SERVER_UNREACHABLE.format(server=event.server, seconds=max(1.0, event.retry_in))
-            self._notify("server", text, "warning")
+            self.notice.emit(alerts.disconnected_notice(event))
         elif isinstance(event, ev.Shutdown):
             self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
         elif isinstance(event, ev.Queued):
@@ -402,21 +429,14 @@ class Controller(QObject):
                 self.session = None
                 self.call_ended.emit(event.seconds)
         elif isinstance(event, ev.ErrorEvent):
-            self._notify(f"error:{event.code}", event.message, "warning", timeout=10)
+            s = self.settings
+            self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
         elif isinstance(event, ev.Idle):
             if self.page == "searching" and self._last_intent == "cancel":
                 self._set_page("lobby")
 
     def _device_error(self, event: ev.DeviceErrorEvent) -> None:
-        if event.device == "camera":
-            actions: tuple[tuple[str, str], ...] = (
-                ("audio_only", strings.ACTION_AUDIO_ONLY),
-                ("try_again", strings.ACTION_TRY_AGAIN),
-                ("choose_camera", strings.ACTION_CHOOSE_CAMERA),
-            )
-        else:
-            actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
-        self._notify(f"device:{event.device}", event.message, "error", actions)
+        self.notice.emit(alerts.device_notice(event))
         self.device_failed.emit(event.device)
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:

@@ -37,6 +37,9 @@ class EngineOptions:
     microphone: str | None
     speaker: str | None
     fake_media: bool
+    relay_only: bool = False
+    token: str | None = None
+    ca_file: str | None = None
 
 
 # (options, on_event) -> engine. Production: client.ui.wiring.make_engine.

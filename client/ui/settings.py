@@ -119,6 +119,33 @@ class Settings:
         self._set("notifications", value)
 
     @property
+    def relay_only(self) -> bool:
+        """Media only through the server's TURN relay, so partners never learn this computer's address."""
+        return self._bool("connection/relay_only", False)
+
+    @relay_only.setter
+    def relay_only(self, value: bool) -> None:
+        self._set("connection/relay_only", value)
+
+    @property
+    def token(self) -> str:
+        """Access token for a server run with --token or signed tokens; empty: none sent."""
+        return self._str("connection/token", "").strip()
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._set("connection/token", value.strip())
+
+    @property
+    def ca_file(self) -> str:
+        """Extra trusted certificate authority (PEM) for a wss:// server; empty: the system's only."""
+        return self._str("connection/ca_file", "").strip()
+
+    @ca_file.setter
+    def ca_file(self, value: str) -> None:
+        self._set("connection/ca_file", value.strip())
+
+    @property
     def geometry(self) -> QByteArray | None:
         value: Any = self._store.value("window/geometry")
         return value if isinstance(value, QByteArray) else None

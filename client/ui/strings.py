@@ -73,7 +73,6 @@ QUALITY_LABELS = {"good": "good", "fair": "fair", "poor": "poor", "unknown": "me
 NOTICE_PARTNER_LEFT = "Your partner left the call."
 NOTICE_PARTNER_LEFT_AGAIN = "Your partner left the call. Looking for someone new…"
 NOTICE_PARTNER_REPORTED = "The call ended after a report."
-NOTICE_SERVER_UNREACHABLE = "Could not reach the server at {server}. Trying again in {seconds:.0f} s…"
 NOTICE_RECONNECTED = "Connected to {server}."
 NOTICE_MEDIA_FAILED = "The call could not connect: {message} Try the next partner."
 NOTICE_SERVER_SHUTDOWN = "The server is restarting. Reconnecting in {seconds:.0f} s…"
@@ -81,12 +80,26 @@ NOTICE_REPORTED = "Thank you. Your report was sent, and you won't meet this pers
 NOTICE_CALL_ENDED = "Call ended after {duration}."
 NOTICE_LOCAL_SERVER = "No server answered at {server}, so StudyMatch started one on this computer."
 NOTICE_PRACTICE_FAILED = "The test call could not start: {message}"
+NOTICE_TOKEN_NEEDED = (
+    "The server at {server} only lets in people with an access token. "
+    "Enter the one your school gave you in Settings."
+)
+NOTICE_TOKEN_REJECTED = (
+    "The server at {server} did not accept your access token (it may have expired). "
+    "Enter a current one in Settings."
+)
+NOTICE_BAD_CA_FILE = (
+    "The certificate file {path} cannot be read, so StudyMatch did not connect to {server}. "
+    "Choose another file in Settings, or clear the field."
+)
 ACTION_AUDIO_ONLY = "Continue with audio only"
 ACTION_TRY_AGAIN = "Try again"
 ACTION_CHOOSE_CAMERA = "Choose another camera"
 ACTION_CHOOSE_MICROPHONE = "Choose another microphone"
 ACTION_SKIP = "Next partner"
 ACTION_DISMISS = "Dismiss"
+ACTION_OPEN_SETTINGS = "Open Settings"
+ACTION_RELAY_OFF = "Stop hiding my IP address"
 
 # Settings dialog
 SETTINGS_TITLE = "StudyMatch settings"
@@ -96,6 +109,16 @@ SETTINGS_AUTO_SEARCH = "Search again automatically when a partner leaves"
 SETTINGS_SOUNDS = "Play a sound when a partner joins or leaves"
 SETTINGS_NOTIFY = "Show a system notification when matched in the background"
 SETTINGS_BAD_SERVER = "The address must start with ws:// or wss://"
+SETTINGS_RELAY_ONLY = "Hide my IP address from partners (calls may take longer to connect)"
+SETTINGS_TOKEN = "Access token"
+SETTINGS_TOKEN_PLACEHOLDER = "none"
+SETTINGS_TOKEN_HINT = "Only if your school's server needs one; whoever runs the server gives it out."
+SETTINGS_CA_FILE = "Certificate file"
+SETTINGS_CA_FILE_PLACEHOLDER = "none (this computer's trusted authorities)"
+SETTINGS_CA_FILE_HINT = (
+    "Only for a wss:// server whose certificate your school issued itself: the path of its .pem file."
+)
+SETTINGS_BAD_CA_FILE = "There is no certificate file at that path."
 
 # Notifications
 NOTIFY_MATCHED_TITLE = "Partner found"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client.ui import alerts, strings
 from client.ui.controller import Controller
 from client.ui.devices import DeviceWatcher
 from client.ui.resources import asset_path
@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         c.partner_left.connect(lambda _reason: self.sounds.play("partner_left"))
         c.device_action.connect(self._device_action)
         c.device_failed.connect(self._device_failed)
+        c.settings_requested.connect(self._settings_requested)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard
@@ -232,7 +233,11 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         s = self.controller.settings
-        dialog = SettingsDialog(SettingsValues(s.server, s.auto_search, s.sounds, s.notifications), self)
+        values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
+                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file)
+        if self.settings_dialog is not None:
+            self.settings_dialog.close()  # one dialog at a time, showing what is saved now
+        dialog = SettingsDialog(values, self)
         dialog.saved.connect(self._settings_saved)
         self.settings_dialog = dialog
         dialog.open()  # not exec(): the event loop (and the engine) keep running
@@ -241,7 +246,14 @@ class MainWindow(QMainWindow):
         s = self.controller.settings
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
         self.sounds.enabled = values.sounds
-        self.controller.apply_server(values.server)
+        self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
+                                         ca_file=values.ca_file)
+
+    def _settings_requested(self, key: str) -> None:
+        self.open_settings()
+        assert self.settings_dialog is not None
+        if key == alerts.error_key(alerts.UNAUTHORIZED):
+            self.settings_dialog.focus_token()
 
     # --- keys -------------------------------------------------------------------------
     def _enter_pressed(self) -> None:

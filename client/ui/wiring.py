@@ -22,28 +22,32 @@ from client.ui.controller import EngineOptions
 def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
     from client.media.factory import MediaFactory
 
-    kwargs: dict[str, Any] = {
-        "camera": options.camera,
-        "microphone": options.microphone,
-        "fake_media": options.fake_media,
-        "on_device_error": on_device_error,  # a camera unplugged mid-call
-    }
-    # The speaker is not in engine_api.md's MediaFactory yet; pass it when the factory takes it.
-    import inspect
-
-    if "speaker" in inspect.signature(MediaFactory).parameters:
-        kwargs["speaker"] = options.speaker
-    return MediaFactory(**kwargs)
+    return MediaFactory(
+        camera=options.camera,
+        microphone=options.microphone,
+        speaker=options.speaker,
+        fake_media=options.fake_media,
+        on_device_error=on_device_error,  # a camera unplugged mid-call
+    )
 
 
 class SharedMedia:
-    """A MediaFactory seen by one engine: everything passes through except close()."""
+    """A MediaFactory seen by one engine: everything passes through except close(),
+    and opening the speaker reports `speaker_notice` (the factory only keeps it)."""
 
-    def __init__(self, media: Any) -> None:
+    def __init__(self, media: Any, on_speaker_notice: Callable[[str], None] | None = None) -> None:
         self._media = media
+        self._on_speaker_notice = on_speaker_notice
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._media, name)
+
+    def open_speaker(self) -> Any:
+        sink = self._media.open_speaker()
+        notice = getattr(self._media, "speaker_notice", None)
+        if notice and self._on_speaker_notice is not None:
+            self._on_speaker_notice(notice)
+        return sink
 
     async def close(self) -> None:
         """The runtime closes the real factory, once, when devices change or the app quits."""
@@ -54,6 +58,7 @@ class Runtime:
 
     def __init__(self) -> None:
         self.on_device_error: Callable[[DeviceError], None] | None = None
+        self.on_speaker_notice: Callable[[str], None] | None = None
         self.media: Any = None
         self._key: tuple[Any, ...] | None = None
         self._preview: asyncio.Task[None] | None = None
@@ -73,6 +78,10 @@ class Runtime:
         if self.on_device_error is not None:
             self.on_device_error(exc)
 
+    def _speaker_notice(self, text: str) -> None:
+        if self.on_speaker_notice is not None:
+            self.on_speaker_notice(text)
+
     def make_engine(self, options: EngineOptions, on_event: Callable[[Any], None]) -> Engine:
         config = EngineConfig(
             server=options.server,
@@ -81,8 +90,11 @@ class Runtime:
             camera=options.camera,
             microphone=options.microphone,
             fake_media=options.fake_media,
+            relay_only=options.relay_only,
+            token=options.token,
+            ca_file=options.ca_file,
         )
-        media: Any = SharedMedia(self.media_for(options))  # duck-typed MediaFactory
+        media: Any = SharedMedia(self.media_for(options), self._speaker_notice)  # duck-typed MediaFactory
         return Engine(config, on_event, media=media)
 
     # --- lobby preview -----------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from client import events as ev
+from client import messages
 from client.ui import strings
 from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
@@ -188,12 +189,14 @@ def test_partner_left_notice_then_auto_search(harness, aloop, qtbot):
 
 def test_server_unreachable_notice_shows_address_and_clears(harness, aloop):
     h, w = harness, harness.window
-    h.engine.emit(ev.Disconnected("ws://example.invalid:1/ws", 2.0, "refused"))
+    url = "ws://example.invalid:1/ws"
+    h.engine.emit(ev.Disconnected(url, 2.0, messages.SERVER_UNREACHABLE.format(server=url, seconds=2.0)))
     (text,) = w.notices.texts()
-    assert "ws://example.invalid:1/ws" in text and "2 s" in text
-    h.engine.emit(ev.Disconnected("ws://example.invalid:1/ws", 4.0, "refused"))
-    assert len(w.notices.texts()) == 1 and "4 s" in w.notices.texts()[0]  # updated in place
-    h.engine.emit(ev.Connected("ws://example.invalid:1/ws"))
+    assert url in text and "2.0 s" in text
+    assert set(w.notices.item("server").buttons) == {"open_settings"}  # where the address is fixed
+    h.engine.emit(ev.Disconnected(url, 4.0, messages.SERVER_UNREACHABLE.format(server=url, seconds=4.0)))
+    assert len(w.notices.texts()) == 1 and "4.0 s" in w.notices.texts()[0]  # updated in place
+    h.engine.emit(ev.Connected(url))
     assert "server" not in w.notices.keys() or "Connected" in w.notices.texts()[0]
     assert w.status.text().startswith("●")
 

@@ -1,9 +1,10 @@
-"""Server address and behaviour switches. Opened with open() (never exec()), so
-the event loop and any call keep running while it is shown."""
+"""Server address, connection options and behaviour switches. Opened with open()
+(never exec()), so the event loop and any call keep running while it is shown."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -26,11 +27,27 @@ class SettingsValues:
     auto_search: bool
     sounds: bool
     notifications: bool
+    relay_only: bool = False
+    token: str = ""
+    ca_file: str = ""
 
 
 def valid_server(url: str) -> bool:
     url = url.strip()
     return url.startswith(("ws://", "wss://")) and len(url) > len("wss://")
+
+
+def valid_ca_file(path: str) -> bool:
+    """Empty (the system's authorities only) or an existing file; its contents the engine checks."""
+    path = path.strip()
+    return not path or Path(path).expanduser().is_file()
+
+
+def _hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setEnabled(False)  # the palette's disabled text: secondary, in light and dark themes
+    return label
 
 
 class SettingsDialog(QDialog):
@@ -42,28 +59,40 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(460)
         self.server = QLineEdit(values.server)
         self.server.setAccessibleName(strings.SETTINGS_SERVER)
-        self.server_hint = QLabel(strings.SETTINGS_SERVER_HINT)
-        self.server_hint.setWordWrap(True)
-        self.server_hint.setEnabled(False)
+        self.server_hint = _hint(strings.SETTINGS_SERVER_HINT)
+        self.token = QLineEdit(values.token)
+        self.token.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)  # shoulder-surfing in a classroom
+        self.token.setPlaceholderText(strings.SETTINGS_TOKEN_PLACEHOLDER)
+        self.token.setAccessibleName(strings.SETTINGS_TOKEN)
+        self.ca_file = QLineEdit(values.ca_file)
+        self.ca_file.setPlaceholderText(strings.SETTINGS_CA_FILE_PLACEHOLDER)
+        self.ca_file.setAccessibleName(strings.SETTINGS_CA_FILE)
         self.error = QLabel("")
         self.error.setVisible(False)
+        self.relay_only = QCheckBox(strings.SETTINGS_RELAY_ONLY)
+        self.relay_only.setChecked(values.relay_only)
         self.auto_search = QCheckBox(strings.SETTINGS_AUTO_SEARCH)
         self.auto_search.setChecked(values.auto_search)
         self.sounds = QCheckBox(strings.SETTINGS_SOUNDS)
         self.sounds.setChecked(values.sounds)
         self.notifications = QCheckBox(strings.SETTINGS_NOTIFY)
         self.notifications.setChecked(values.notifications)
-        for box in (self.auto_search, self.sounds, self.notifications):
+        for box in (self.relay_only, self.auto_search, self.sounds, self.notifications):
             box.setAccessibleName(box.text())
         form = QFormLayout()
         form.addRow(strings.SETTINGS_SERVER, self.server)
         form.addRow("", self.server_hint)
+        form.addRow(strings.SETTINGS_TOKEN, self.token)
+        form.addRow("", _hint(strings.SETTINGS_TOKEN_HINT))
+        form.addRow(strings.SETTINGS_CA_FILE, self.ca_file)
+        form.addRow("", _hint(strings.SETTINGS_CA_FILE_HINT))
         form.addRow("", self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.relay_only)
         layout.addWidget(self.auto_search)
         layout.addWidget(self.sounds)
         layout.addWidget(self.notifications)
@@ -77,11 +106,24 @@ class SettingsDialog(QDialog):
             auto_search=self.auto_search.isChecked(),
             sounds=self.sounds.isChecked(),
             notifications=self.notifications.isChecked(),
+            relay_only=self.relay_only.isChecked(),
+            token=self.token.text().strip(),
+            ca_file=self.ca_file.text().strip(),
         )
 
+    def focus_token(self) -> None:
+        """Opened from an 'access token needed' notice: the field to fill is the one focused."""
+        self.token.setFocus()
+        self.token.selectAll()
+
     def _save(self) -> None:
+        problem = ""
         if not valid_server(self.server.text()):
-            self.error.setText(strings.SETTINGS_BAD_SERVER)
+            problem = strings.SETTINGS_BAD_SERVER
+        elif not valid_ca_file(self.ca_file.text()):
+            problem = strings.SETTINGS_BAD_CA_FILE
+        if problem:
+            self.error.setText(problem)
             self.error.setVisible(True)
             return
         self.saved.emit(self.values())

@@ -1,0 +1,65 @@
+"""Which notice a problem becomes, and what the person can do about it.
+
+Pure functions from engine events (plus the few settings they depend on) to a
+`Notice`; the controller emits them. Every problem that stops calls names a
+way forward as a button, so nobody is left with a sentence and nothing to click.
+"""
+
+from __future__ import annotations
+
+from client import events as ev
+from client.ui import strings
+from client.ui.widgets.notices import Notice
+
+OPEN_SETTINGS = ("open_settings", strings.ACTION_OPEN_SETTINGS)
+RELAY_OFF = ("relay_off", strings.ACTION_RELAY_OFF)
+
+# The engine stops retrying after these (client/engine.py FATAL_CODES): the notice stays until acted on.
+UNAUTHORIZED = "unauthorized"
+BAD_CA_FILE = "bad_ca_file"
+NO_RELAY = "no_relay"
+
+
+def error_key(code: str) -> str:
+    return f"error:{code}"
+
+
+def error_notice(event: ev.ErrorEvent, *, server: str, token: str, ca_file: str) -> Notice:
+    key = error_key(event.code)
+    if event.code == UNAUTHORIZED:
+        template = strings.NOTICE_TOKEN_REJECTED if token else strings.NOTICE_TOKEN_NEEDED
+        return Notice(key, template.format(server=server), "error", (OPEN_SETTINGS,))
+    if event.code == BAD_CA_FILE:
+        text = strings.NOTICE_BAD_CA_FILE.format(path=ca_file, server=server)
+        return Notice(key, text, "error", (OPEN_SETTINGS,))
+    if event.code == NO_RELAY:
+        # The engine's sentence already says why and that the setting can be turned off.
+        return Notice(key, event.message, "warning", (RELAY_OFF,))
+    return Notice(key, event.message, "warning", timeout=10)
+
+
+def disconnected_notice(event: ev.Disconnected) -> Notice:
+    """The engine's own sentence says which problem it is (unreachable, went away, restarting, or a
+    certificate that failed its check, naming the server); Settings is where the address is fixed."""
+    return Notice("server", event.message, "warning", (OPEN_SETTINGS,))
+
+
+def device_notice(event: ev.DeviceErrorEvent) -> Notice:
+    if event.device == "camera":
+        actions: tuple[tuple[str, str], ...] = (
+            ("audio_only", strings.ACTION_AUDIO_ONLY),
+            ("try_again", strings.ACTION_TRY_AGAIN),
+            ("choose_camera", strings.ACTION_CHOOSE_CAMERA),
+        )
+    else:
+        actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
+    return Notice(f"device:{event.device}", event.message, "error", actions)
+
+
+def speaker_notice(text: str) -> Notice:
+    """The speaker is not the one chosen (or there is none): worth knowing, nothing to fix mid-call."""
+    return Notice("speaker", text, "info", timeout=15)
+
+
+# Keys of the notices a new connection (new settings) makes out of date.
+CONNECTION_KEYS = ("server", error_key(UNAUTHORIZED), error_key(BAD_CA_FILE), error_key(NO_RELAY))
