@@ -1,5 +1,5 @@
 """Who may connect, over real connections: tokens, signed tokens, origins, per-address caps,
-TURN credentials in welcome, and the penalty after reports by several partners."""
+TURN credentials in welcome. (The penalty after reports, on every backend: test_reports.py.)"""
 
 from __future__ import annotations
 
@@ -183,59 +183,6 @@ async def test_welcome_hands_out_turn_with_credentials_made_for_this_connection(
     assert turn["credential"] == base64.b64encode(mac).decode()
     other = (await WsClient.open(server.url)).welcome
     assert other is not None and other["ice_servers"][1]["credential"] != turn["credential"]
-
-
-async def report_from(server: Server, target: WsClient, reporter: WsClient) -> None:
-    await reporter.find("video")
-    await target.send({"type": "find", "mode": "video"})
-    await target.expect("queued")
-    matched = await reporter.expect("matched")
-    await target.expect("matched", session=matched["session"])
-    await reporter.request({"type": "report", "session": matched["session"], "reason": "rude"}, "reported")
-    await target.expect("partner_left", reason="reported")
-
-
-async def test_a_client_reported_by_several_partners_is_refused_matches_for_a_while(serve: Any) -> None:
-    server = await serve(report_threshold=2, report_window=60.0, report_penalty=120.0, rematch_cooldown=0.0)
-    target = await WsClient.open(server.url)
-    bystander = await WsClient.open(server.url)
-    await report_from(server, target, await WsClient.open(server.url))
-    await report_from(server, target, await WsClient.open(server.url))
-    error = await target.request({"type": "find", "mode": "video"}, "error", code="refused")
-    assert "2 more minutes" in error["message"]
-    await target.request({"type": "skip"}, "error", code="refused")
-    await target.request({"type": "leave"}, "idle")  # everything else still works
-    await target.assert_silent()
-    # Other people are not touched: the bystander still finds a partner.
-    await bystander.find("video")
-    partner = await WsClient.open(server.url)
-    await partner.find("video")
-    await bystander.expect("matched")
-    assert await metric(server, "studymatch_reports_total") == 2
-    assert await metric(server, "studymatch_report_penalties_total") == 1
-    assert await metric(server, 'studymatch_errors_total{code="refused"}') == 2
-
-
-async def test_one_partner_reporting_twice_counts_once(serve: Any) -> None:
-    server = await serve(report_threshold=2, rematch_cooldown=0.0)
-    target, grudge = await WsClient.open(server.url), await WsClient.open(server.url)
-    await report_from(server, target, grudge)
-    await report_from(server, target, grudge)
-    await target.find("video")  # not refused
-
-
-async def test_a_signed_subject_carries_its_penalty_to_a_new_connection(serve: Any) -> None:
-    server = await serve(token_secret=SECRET, report_threshold=1, report_penalty=120.0)
-    token = sign_token(SECRET, "student-9", int(time.time()) + 300)
-    target = await WsClient.open(server.url, hello=False)
-    await target.hello(token=token)
-    other = await WsClient.open(server.url, hello=False)
-    await other.hello(token=sign_token(SECRET, "student-1", int(time.time()) + 300))
-    await report_from(server, target, other)
-    await target.ws.close()
-    again = await WsClient.open(server.url, hello=False)  # reconnecting does not wipe the slate
-    await again.hello(token=token)
-    await again.request({"type": "find", "mode": "video"}, "error", code="refused")
 
 
 async def test_sighup_makes_the_cli_re_read_the_tokens_file(tmp_path: Path) -> None:
