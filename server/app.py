@@ -242,7 +242,8 @@ class Server:
         )
         sockname = next(iter(self._ws_server.sockets)).getsockname()
         self.port = sockname[1]
-        event("listening", url=self.url, backend=self.backend.name)
+        loop = type(asyncio.get_running_loop()).__module__.split(".")[0]  # asyncio or uvloop
+        event("listening", url=self.url, backend=self.backend.name, loop=loop, json=self.codec.name)
 
     async def stop(self) -> None:
         """Tell every client `shutdown`, close them, then stop the backend."""

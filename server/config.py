@@ -17,6 +17,7 @@ from .rules import DEFAULT_REMATCH_COOLDOWN
 
 BACKENDS: Final = ("memory", "redis")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
+LOOPS: Final = ("auto", "asyncio", "uvloop")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class ServerConfig:
     backend: str = "memory"
     redis_url: str = "redis://127.0.0.1:6379/0"
     log_level: str = "info"
+    # auto: uvloop when it is installed (the `fast` extra), else asyncio's own loop.
+    loop: str = "auto"
     # STUN URLs handed out in `welcome`; none by default: no public server is
     # contacted unless the operator asks for it.
     stun: tuple[str, ...] = ()
@@ -84,6 +87,8 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.loop not in LOOPS:
+            raise ValueError(f"loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
         if not 0 <= self.port <= 65535:

@@ -34,3 +34,4 @@ REDIS_BACKEND_MISSING: Final = (
     "the redis backend is not available in this installation (server.redis_backend is missing); "
     "use --backend memory"
 )
+UVLOOP_MISSING: Final = "--loop uvloop needs the uvloop package (pip install 'studymatch[fast]'); or use --loop asyncio"
