@@ -21,7 +21,7 @@ import secrets
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from websockets.asyncio.server import Server as WsServer
 from websockets.asyncio.server import ServerConnection, serve
@@ -37,6 +37,7 @@ from .http import WS_PATH, make_process_request
 from .limits import TokenBucket, per_minute
 from .metrics import Metrics
 from .security import Security, tls_context
+from .wsconn import RelayConnection
 
 log = logging.getLogger("studymatch.server")
 _SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
@@ -72,7 +73,7 @@ class _Close:
 class _Connection:
     """One client: its limits, its bounded outbox and the task that writes it."""
 
-    def __init__(self, server: Server, ws: ServerConnection, now: float) -> None:
+    def __init__(self, server: Server, ws: RelayConnection, now: float) -> None:
         config = server.config
         self.server = server
         self.ws = ws
@@ -96,6 +97,9 @@ class _Connection:
         if self.closing:
             return
         text = self.server.codec.encode(message)
+        # Nothing queued before it and the socket writable: out without a task switch.
+        if not self._outbox and self.ws.send_now(text):
+            return
         config = self.server.config
         too_many = len(self._outbox) >= config.outbox_messages
         if too_many or self._outbox_bytes + len(text) > config.outbox_bytes:
@@ -237,6 +241,7 @@ class Server:
             ping_interval=config.ping_interval,
             ping_timeout=config.ping_timeout,
             close_timeout=config.close_timeout,
+            create_connection=RelayConnection,
             compression=None,  # per-message deflate costs ~64 KiB of zlib state per connection
             logger=logging.getLogger("studymatch.server.websockets"),
         )
@@ -297,7 +302,7 @@ class Server:
 
     async def _handle(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
-        conn = _Connection(self, ws, loop.time())
+        conn = _Connection(self, cast(RelayConnection, ws), loop.time())  # create_connection=
         self._connections.add(conn)
         self.metrics.connections = len(self._connections)
         gate = self.security.gate
