@@ -1,0 +1,113 @@
+"""The server's connection class (server/wsconn.py) against a real server: same rules, less work.
+
+It cuts plain frames itself and writes to a writable socket without a task;
+every frame it does not cut goes to websockets' parser. These tests send
+what a browser or a hostile client may send (frames cut anywhere, many
+frames in one write, fragments, pings in between, bad UTF-8) and check that
+the partner gets exactly the messages, in order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from websockets.frames import Frame, Opcode
+
+from server.wsconn import RelayConnection
+
+from .conftest import Cluster, ServerFactory, WsClient
+
+
+@pytest.fixture
+async def cluster(server_factory: ServerFactory) -> Cluster:
+    return await server_factory(max_frame_bytes=70_000)
+
+
+def masked(opcode: Opcode, data: bytes, fin: bool = True) -> bytes:
+    """A client frame as it travels on the wire (clients mask every frame)."""
+    return Frame(opcode, data, fin).serialize(mask=True, extensions=[])
+
+
+def signal(session: str, n: int, size: int = 0) -> str:
+    return json.dumps(
+        {"type": "signal", "session": session, "data": {"n": n, "pad": "é" * size}}, ensure_ascii=False
+    )
+
+
+async def expect_signals(client: WsClient, session: str, count: int, size: int = 0) -> None:
+    for n in range(count):
+        message: dict[str, Any] = await client.expect("signal", session=session)
+        assert message["data"] == {"n": n, "pad": "é" * size}
+
+
+def server_side(cluster: Cluster, client: WsClient) -> RelayConnection:
+    """The server's connection object for `client`, to hand it bytes in chosen pieces."""
+    return next(s._clients[client.id].ws for s in cluster.servers if client.id in s._clients)
+
+
+@pytest.mark.parametrize(
+    ("size", "piece"),
+    [(0, 1), (0, 2), (0, 3), (0, 7), (60, 1), (60, 5), (30_000, 1), (30_000, 1000)],
+)
+async def test_frames_cut_anywhere_are_read_whole(cluster: Cluster, size: int, piece: int) -> None:
+    a, b, session = await cluster.pair()
+    await a.sync()  # the server has read everything `a` sent: its parser is between frames
+    stream = b"".join(masked(Opcode.TEXT, signal(session, n, size).encode()) for n in range(3))
+    connection = server_side(cluster, a)
+    for start in range(0, len(stream), piece):  # as the network may cut it, down to single bytes
+        connection.data_received(stream[start : start + piece])
+    await expect_signals(b, session, 3, size)
+    await a.sync()  # and the real socket's stream is still in step
+    assert connection.reads_frames
+
+
+async def test_many_frames_in_one_write_arrive_in_order(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    a.ws.transport.write(b"".join(masked(Opcode.TEXT, signal(session, n).encode()) for n in range(30)))
+    await expect_signals(b, session, 30)
+
+
+async def test_pings_and_fragments_between_plain_frames_keep_their_meaning(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    first, second = signal(session, 1).encode(), signal(session, 2).encode()
+    a.ws.transport.write(
+        masked(Opcode.TEXT, signal(session, 0).encode())
+        + masked(Opcode.PING, b"are you there")  # answered by websockets with a pong
+        + masked(Opcode.TEXT, first[:10], fin=False)  # a fragmented message...
+        + masked(Opcode.PING, b"in between")  # ...a control frame may come between fragments
+        + masked(Opcode.CONT, first[10:])
+        + masked(Opcode.TEXT, second)
+    )
+    await expect_signals(b, session, 3)
+    await a.sync()  # the connection still answers pings
+    a.ws.transport.write(masked(Opcode.TEXT, signal(session, 3).encode()))
+    message = await b.expect("signal", session=session)
+    assert message["data"]["n"] == 3
+
+
+async def test_a_data_frame_inside_a_fragmented_message_is_a_protocol_error(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    a.ws.transport.write(
+        masked(Opcode.TEXT, b'{"type":', fin=False) + masked(Opcode.TEXT, signal(session, 0).encode())
+    )
+    await a.expect_closed(1002)
+    await b.expect("partner_left", session=session, reason="disconnected")
+
+
+async def test_bad_utf8_closes_with_1007_and_binary_is_refused(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    a.ws.transport.write(masked(Opcode.BINARY, signal(session, 0).encode()))
+    await a.expect_error("bad_message")
+    a.ws.transport.write(masked(Opcode.TEXT, b'{"type":"cancel","x":"\xff"}'))
+    await a.expect_closed(1007)
+    await b.expect("partner_left", session=session, reason="disconnected")
+
+
+async def test_an_oversize_header_closes_with_1009_before_the_payload_arrives(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    frame = masked(Opcode.TEXT, b"x" * 70_001)
+    a.ws.transport.write(frame[:20])  # the length alone says it is too big
+    await a.expect_closed(1009)
+    await b.expect("partner_left", session=session, reason="disconnected")
