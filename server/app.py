@@ -19,7 +19,7 @@ import logging
 import re
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -62,6 +62,9 @@ def make_backend(config: ServerConfig) -> Backend:
         url=config.redis_url, rematch_cooldown=config.rematch_cooldown, **config.backend_options
     )
     return backend
+
+
+SignalNow = Callable[[str, str, dict[str, Any]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +199,9 @@ class Server:
         )
         self.security = Security(config, self.metrics, abuse=abuse)
         self.codec = codec.best()  # orjson when installed: same messages, less CPU
+        # A backend that can relay a signal without awaiting (the memory one) lets the
+        # shell relay it straight from the socket's read (see `_relay_now`).
+        self._signal_now: SignalNow | None = getattr(self.backend, "signal_now", None)
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
@@ -337,6 +343,7 @@ class Server:
         try:
             async with asyncio.timeout(config.hello_timeout):
                 frame = await conn.ws.recv()
+            conn.ws.message_done()  # nothing else is read before it is handled
         except TimeoutError:
             self.metrics.dropped["hello_timeout"] += 1
             conn.fail(p.ProtocolError(p.ErrorCode.HELLO_REQUIRED,
@@ -372,23 +379,54 @@ class Server:
 
     async def _serve(self, conn: _Connection) -> None:
         loop = asyncio.get_running_loop()
-        async for frame in conn.ws:
-            if conn.closing:
-                break
-            now = loop.time()
-            if not conn.bucket.allow(now):
-                if not conn.strikes.allow(now):
-                    # Out of the backend at once (finally:), the errors so far still delivered.
-                    self.metrics.dropped["abuse"] += 1
-                    event("dropped", id=conn.id, reason="abuse")
-                    conn.close(CloseCode.POLICY_VIOLATION, texts.CLOSE_ABUSE)
-                    break
-                conn.fail(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))
-                continue
-            try:
-                await self._dispatch(conn, self.codec.decode_client(frame), now)
-            except p.ProtocolError as error:
-                conn.fail(error)
+        relay = self._signal_now
+        if relay is not None:
+            conn.ws.on_message = lambda text: self._relay_now(conn, relay, text, loop.time())
+        try:
+            async for frame in conn.ws:
+                try:
+                    if conn.closing:
+                        break
+                    now = loop.time()
+                    if not conn.bucket.allow(now):
+                        if not conn.strikes.allow(now):
+                            # Out of the backend at once (finally:), the errors so far still delivered.
+                            self.metrics.dropped["abuse"] += 1
+                            event("dropped", id=conn.id, reason="abuse")
+                            conn.close(CloseCode.POLICY_VIOLATION, texts.CLOSE_ABUSE)
+                            break
+                        conn.fail(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))
+                        continue
+                    try:
+                        await self._dispatch(conn, self.codec.decode_client(frame), now)
+                    except p.ProtocolError as error:
+                        conn.fail(error)
+                finally:
+                    conn.ws.message_done()
+        finally:
+            conn.ws.on_message = None
+
+    def _relay_now(self, conn: _Connection, relay: SignalNow, text: str, now: float) -> bool:
+        """The common case without a task switch: a signal, within the rate, to a backend that
+        relays without awaiting. True when done; False leaves the message to `_serve`, which
+        decides everything else exactly as before: nothing is spent or sent before that answer
+        (decoding is pure, and the bucket spends a token only when it allows)."""
+        if conn.closing:
+            return False
+        try:
+            msg = self.codec.decode_client(text)
+        except p.ProtocolError:
+            return False
+        if type(msg) is not p.Signal or not conn.bucket.allow(now):
+            return False
+        try:
+            relay(conn.id, msg.session, msg.data)
+        except p.ProtocolError as error:
+            conn.fail(error)
+        except Exception:
+            log.exception("event=handler_failed id=%s", conn.id)
+            conn.drop("internal")
+        return True
 
     async def _dispatch(self, conn: _Connection, msg: p.ClientMessage, now: float) -> None:
         backend, cid = self.backend, conn.id

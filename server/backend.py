@@ -127,6 +127,10 @@ class MemoryBackend:
         return ReportedPartner(partner, self._abuse_keys.get(partner, partner))
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
+        self.signal_now(client_id, session, data)
+
+    def signal_now(self, client_id: str, session: str, data: dict[str, Any]) -> None:
+        """`signal` without the await, for the shell's fast path (nothing here waits)."""
         self._send(self.core.signal(client_id, session, data))
 
     async def partner_of(self, client_id: str, session: str) -> str | None:

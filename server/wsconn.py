@@ -12,27 +12,35 @@ everything else to websockets unchanged:
   websockets' parser, and the reading comes back here once that parser is
   between frames again. Pings, closes, fragments, errors and 1009 keep
   websockets' exact behaviour.
+- Handling: a whole text message is first offered to `on_message` (the shell
+  relays a signal there, with every check), but only while the reader task
+  has no message waiting, so messages are handled in the order they came.
+  Anything `on_message` declines goes to the reader task (`recv`) as before.
 - Writing: `send_now` hands a text frame to websockets' sans-I/O protocol
   without a task switch when the socket is writable and nothing is queued
-  before it, and writes at the end of the loop iteration, so that the frames
-  one client gets in one go (a burst of ICE candidates) leave in one write.
-  It refuses (returns False) whenever the shell's writer task must decide:
-  the transport is paused (the client is not reading: the bounded outbox and
-  its timeout take over), a fragmented send is in progress, or the
-  connection is not open.
+  before it. What one read makes the server send leaves in one write per
+  connection at the end of that read (at the end of the loop iteration when
+  sent from elsewhere). It refuses (returns False) whenever the shell's
+  writer task must decide: the transport is paused (the client is not
+  reading: the bounded outbox and its timeout take over), a fragmented send
+  is in progress, or the connection is not open.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
+from websockets.frames import Frame, Opcode
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
 from .wsframes import split_frames
 
 _AT_EOF = StreamReader.at_eof.__code__
+_MESSAGE_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 
 
 def at_frame_boundary(protocol: Protocol) -> bool:
@@ -50,9 +58,22 @@ def at_frame_boundary(protocol: Protocol) -> bool:
     return getattr(waiting, "gi_code", None) is _AT_EOF and not protocol.reader.buffer
 
 
+class _Writes(threading.local):
+    """The connections written to while one read is handled; flushed when it ends."""
+
+    pending: list[RelayConnection] | None = None
+
+
+_writes = _Writes()
+
+
 class RelayConnection(ServerConnection):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Set by the shell once the client may send requests: takes a whole text
+        # message, returns True when it handled it, False to leave it to `recv`.
+        self.on_message: Callable[[str], bool] | None = None
+        self._unread = 0  # messages handed to the reader task and not yet done
         # True while frames are cut here: websockets' parser is then between
         # frames, and stays so, since it is only ever given whole frames.
         self._own_frames = False
@@ -66,9 +87,26 @@ class RelayConnection(ServerConnection):
         """Plain frames are cut here, not by websockets' parser (for tests)."""
         return self._own_frames
 
+    @property
+    def offers_messages(self) -> bool:
+        """The next whole text message goes to `on_message` first (for tests)."""
+        return self.on_message is not None and not self._unread
+
     # --- reading -----------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        if _writes.pending is not None:  # pragma: no cover (a read inside a read: none known)
+            self._read(data)
+            return
+        _writes.pending = []
+        try:
+            self._read(data)
+        finally:
+            pending, _writes.pending = _writes.pending, None
+            for connection in pending:
+                connection._flush()
+
+    def _read(self, data: bytes) -> None:
         if not self._own_frames or self.protocol.state is not State.OPEN:
             self._own_frames = False
             if self._pending:  # the start of a frame cut here before the state changed
@@ -106,6 +144,24 @@ class RelayConnection(ServerConnection):
             super().data_received(pending)
         super().eof_received()
 
+    def process_event(self, event: Any) -> None:
+        if type(event) is Frame and event.fin:
+            if event.opcode is Opcode.TEXT and self.on_message is not None and not self._unread:
+                try:
+                    text = str(event.data, "utf-8")
+                except UnicodeDecodeError:
+                    pass  # `recv` raises it, and websockets closes with 1007
+                else:
+                    if self.on_message(text):
+                        return
+            if event.opcode in _MESSAGE_OPCODES:
+                self._unread += 1
+        super().process_event(event)
+
+    def message_done(self) -> None:
+        """The reader task has handled one message it got from `recv`."""
+        self._unread -= 1
+
     # --- writing -----------------------------------------------------------------------------
 
     def send_now(self, data: bytes) -> bool:
@@ -115,7 +171,10 @@ class RelayConnection(ServerConnection):
         self.protocol.send_text(data)
         if not self._flush_pending:
             self._flush_pending = True
-            self.loop.call_soon(self._flush)
+            if _writes.pending is not None:
+                _writes.pending.append(self)
+            else:
+                self.loop.call_soon(self._flush)
         return True
 
     def _flush(self) -> None:

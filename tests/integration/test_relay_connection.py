@@ -1,10 +1,12 @@
 """The server's connection class (server/wsconn.py) against a real server: same rules, less work.
 
-It cuts plain frames itself and writes to a writable socket without a task;
-every frame it does not cut goes to websockets' parser. These tests send
-what a browser or a hostile client may send (frames cut anywhere, many
-frames in one write, fragments, pings in between, bad UTF-8) and check that
-the partner gets exactly the messages, in order.
+It reads plain frames itself and relays a signal straight from the read,
+and writes to a writable socket without a task; every frame
+it does not read itself goes to websockets' parser, every message it does not
+take goes to the connection's task. These tests send what a browser or a
+hostile client may send (frames cut anywhere, many frames in one write,
+fragments, pings in between, bad UTF-8, requests mixed with signals) and
+check that the partner gets exactly the messages, in order.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ def server_side(cluster: Cluster, client: WsClient) -> RelayConnection:
     return next(s._clients[client.id].ws for s in cluster.servers if client.id in s._clients)
 
 
+def relays_at_once(cluster: Cluster) -> bool:
+    """The backend relays without awaiting (memory), so the shell takes signals from the read."""
+    return all(hasattr(s.backend, "signal_now") for s in cluster.servers)
+
+
 @pytest.mark.parametrize(
     ("size", "piece"),
     [(0, 1), (0, 2), (0, 3), (0, 7), (60, 1), (60, 5), (30_000, 1), (30_000, 1000)],
@@ -61,6 +68,7 @@ async def test_frames_cut_anywhere_are_read_whole(cluster: Cluster, size: int, p
     await expect_signals(b, session, 3, size)
     await a.sync()  # and the real socket's stream is still in step
     assert connection.reads_frames
+    assert connection.offers_messages == relays_at_once(cluster)
 
 
 async def test_many_frames_in_one_write_arrive_in_order(cluster: Cluster) -> None:
@@ -111,3 +119,33 @@ async def test_an_oversize_header_closes_with_1009_before_the_payload_arrives(cl
     a.ws.transport.write(frame[:20])  # the length alone says it is too big
     await a.expect_closed(1009)
     await b.expect("partner_left", session=session, reason="disconnected")
+
+
+async def test_a_request_read_by_the_task_is_not_overtaken_by_a_signal_behind_it(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.sync()
+    assert server_side(cluster, a).offers_messages == relays_at_once(cluster)
+    # `leave` goes to the connection's task; the signal right behind it in the same read
+    # must wait for it, and so find the session over.
+    a.ws.transport.write(
+        masked(Opcode.TEXT, b'{"type":"leave"}') + masked(Opcode.TEXT, signal(session, 0).encode())
+    )
+    await a.expect("idle")
+    await a.expect_error("not_in_session")
+    await b.expect("partner_left", session=session, reason="left")
+    await b.assert_silent()
+
+
+async def test_signals_and_refusals_keep_their_order(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(rate_messages=0.01, rate_burst=4, rate_abuse_strikes=100)
+    a, b, session = await cluster.pair()  # the finds spent one token each: 3 left for `a`
+    a.ws.transport.write(
+        masked(Opcode.TEXT, signal(session, 0).encode())
+        + masked(Opcode.TEXT, b'{"type":"signal","session":"stale","data":{}}')
+        + masked(Opcode.TEXT, signal(session, 1).encode())
+        + masked(Opcode.TEXT, signal(session, 2).encode())  # over the rate: refused, in order
+    )
+    await a.expect_error("not_in_session")
+    await a.expect_error("rate_limited")
+    await expect_signals(b, session, 2)
+    await b.assert_silent()
