@@ -74,7 +74,31 @@ class _Close:
 
 
 class _Connection:
-    """One client: its limits, its bounded outbox and the task that writes it."""
+    """One client: its limits, its bounded outbox and the task that writes it.
+
+    Most clients read as fast as they are written to: a message goes straight
+    to the socket (`RelayConnection.send_now`). The outbox and its writer task
+    exist only from the first message the socket could not take at once (or
+    the close), which keeps an idle connection small.
+    """
+
+    __slots__ = (
+        "_dropping",
+        "_outbox",
+        "_outbox_bytes",
+        "_wakeup",
+        "abuse_key",
+        "address",
+        "attached",
+        "bucket",
+        "closing",
+        "finds",
+        "id",
+        "server",
+        "strikes",
+        "writer",
+        "ws",
+    )
 
     def __init__(self, server: Server, ws: RelayConnection, now: float) -> None:
         config = server.config
@@ -88,10 +112,20 @@ class _Connection:
         self.bucket = TokenBucket(config.rate_messages, config.rate_burst, now)
         self.strikes = per_minute(config.rate_abuse_strikes)
         self.finds = per_minute(config.rate_finds_per_minute)
-        self._outbox: deque[bytes | _Close] = deque()
+        self._outbox: deque[bytes | _Close] | None = None
         self._outbox_bytes = 0
-        self._wakeup = asyncio.Event()
-        self.writer = asyncio.create_task(self._write(), name=f"writer-{self.id}")
+        self._wakeup: asyncio.Event | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self._dropping: asyncio.Task[None] | None = None
+
+    def _queue(self, item: bytes | _Close) -> None:
+        if self._outbox is None:
+            self._outbox = deque()
+            self._wakeup = asyncio.Event()
+            self.writer = asyncio.create_task(self._write(self._outbox, self._wakeup), name=f"writer-{self.id}")
+        self._outbox.append(item)
+        assert self._wakeup is not None
+        self._wakeup.set()
 
     # --- outgoing ------------------------------------------------------------
 
@@ -104,15 +138,14 @@ class _Connection:
         if not self._outbox and self.ws.send_now(text):
             return
         config = self.server.config
-        too_many = len(self._outbox) >= config.outbox_messages
-        if too_many or self._outbox_bytes + len(text) > config.outbox_bytes:
+        queued = len(self._outbox) if self._outbox is not None else 0
+        if queued >= config.outbox_messages or self._outbox_bytes + len(text) > config.outbox_bytes:
             self.drop("outbox_full")
             return
-        self._outbox.append(text)
         self._outbox_bytes += len(text)
         metrics = self.server.metrics
         metrics.outbox_peak_bytes = max(metrics.outbox_peak_bytes, self._outbox_bytes)
-        self._wakeup.set()
+        self._queue(text)
 
     def fail(self, error: p.ProtocolError) -> None:
         """The one place a refusal becomes a wire `error` (and, if fatal, a close)."""
@@ -126,20 +159,21 @@ class _Connection:
         """Close after what is already queued has been written."""
         if not self.closing:
             self.closing = True
-            self._outbox.append(_Close(code, reason[:120]))
-            self._wakeup.set()
+            self._queue(_Close(code, reason[:120]))
 
     def drop(self, reason: str) -> None:
         """Let go of a client now: out of the backend at once, socket closed or aborted."""
         if self.closing and reason != "internal":
             return  # already on its way out
         self.server.metrics.dropped[reason] += 1
-        event("dropped", id=self.id, reason=reason, queued=len(self._outbox))
+        event("dropped", id=self.id, reason=reason, queued=len(self._outbox or ()))
         self.closing = True
-        self._outbox.clear()
+        if self._outbox is not None:
+            self._outbox.clear()
         self._outbox_bytes = 0
-        self.writer.cancel()
-        self.server.spawn(self._drop(reason))
+        if self.writer is not None:
+            self.writer.cancel()
+        self._dropping = self.server.spawn(self._drop(reason))
 
     async def _drop(self, reason: str) -> None:
         await self.server.detach(self)
@@ -155,13 +189,13 @@ class _Connection:
         except TimeoutError:
             self.ws.transport.abort()
 
-    async def _write(self) -> None:
+    async def _write(self, outbox: deque[bytes | _Close], wakeup: asyncio.Event) -> None:
         try:
             while True:
-                while not self._outbox:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                item = self._outbox.popleft()
+                while not outbox:
+                    wakeup.clear()
+                    await wakeup.wait()
+                item = outbox.popleft()
                 if isinstance(item, _Close):
                     await self._close_or_abort(item.code, item.reason)
                     return
@@ -178,6 +212,12 @@ class _Connection:
         config = self.server.config
         # The reader is done: whatever is queued goes out, then the close.
         self.close(CloseCode.NORMAL_CLOSURE, "")
+        if self.writer is None:
+            # Dropped before it ever needed a writer: the drop closes it (1008/1011), not
+            # websockets' default close when this handler returns.
+            if self._dropping is not None:
+                await asyncio.wait({self._dropping}, timeout=config.close_timeout + 1.0)
+            return
         await asyncio.wait({self.writer}, timeout=config.close_timeout + config.send_timeout)
         if not self.writer.done():
             self.writer.cancel()
@@ -278,10 +318,11 @@ class Server:
         await self.backend.close()
         event("stopped")
 
-    def spawn(self, coro: Any) -> None:
+    def spawn(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # --- the backend's side ------------------------------------------------------
 
@@ -313,6 +354,7 @@ class Server:
         self.metrics.connections = len(self._connections)
         gate = self.security.gate
         conn.address = gate.address(ws, ws.request.headers) if ws.request else "-"
+        conn.ws.forget_handshake_headers()  # read above, never again: ~1 KB per connection
         try:
             if not gate.opened(conn.address):
                 # Handshakes that raced past the 429 check: one too many, closed at once.

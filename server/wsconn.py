@@ -24,16 +24,21 @@ everything else to websockets unchanged:
   writer task must decide: the transport is paused (the client is not
   reading: the bounded outbox and its timeout take over), a fragmented send
   is in progress, or the connection is not open.
+- Keepalive: pings on timers instead of one task per connection (see below).
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
-from websockets.frames import Frame, Opcode
+from websockets.datastructures import Headers
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
@@ -81,6 +86,14 @@ class RelayConnection(ServerConnection):
         limits = [n for n in (self.protocol.max_message_size, self.protocol.max_fragment_size) if n]
         self._max_size = min(limits) if limits else None
         self._flush_pending = False
+        self._keepalive: asyncio.TimerHandle | None = None
+
+    def forget_handshake_headers(self) -> None:
+        """Let the opening handshake's headers go, once the shell has read what it needs."""
+        if self.request is not None:
+            self.request = dataclasses.replace(self.request, headers=Headers())
+        if self.response is not None:
+            self.response = dataclasses.replace(self.response, headers=Headers())
 
     @property
     def reads_frames(self) -> bool:
@@ -185,3 +198,55 @@ class RelayConnection(ServerConnection):
             # As websockets does in data_received: the connection fails, the reader sees it closed.
             self.set_connection_exc(exc)
             self.transport.abort()
+
+    # --- keepalive on timers -------------------------------------------------------------------
+    # websockets keeps a task per connection for its pings (~2.4 KB each, a sixth of an
+    # idle connection here). Timers do the same: a ping every `ping_interval` after the
+    # last one was sent, and, as websockets' `keepalive` does, a close with 1011 when its
+    # pong is later than `ping_timeout`, then an abort if the client does not close.
+
+    def start_keepalive(self) -> None:
+        if self.ping_interval is not None:
+            self._keepalive = self.loop.call_later(self.ping_interval, self._ping)
+
+    def _ping(self) -> None:
+        self._keepalive = None
+        if self.protocol.state is not State.OPEN:
+            return
+        data = os.urandom(4)
+        while data in self.pending_pings:  # pragma: no cover (a 1 in 2**32 collision)
+            data = os.urandom(4)
+        pong: asyncio.Future[float] = self.loop.create_future()
+        self.pending_pings[data] = (pong, self.loop.time())
+        self.protocol.send_ping(data)
+        self._flush()
+        if self.ping_timeout is not None:
+            self._keepalive = self.loop.call_later(self.ping_timeout, self._pong_late)
+        pong.add_done_callback(self._pong)
+
+    def _pong(self, pong: asyncio.Future[float]) -> None:
+        if pong.cancelled() or pong.exception() is not None:
+            return  # the connection is closed
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+        assert self.ping_interval is not None
+        self._keepalive = self.loop.call_later(max(0.0, self.ping_interval - pong.result()), self._ping)
+
+    def _pong_late(self) -> None:
+        self._keepalive = None
+        if self.protocol.state is not State.OPEN:
+            return
+        self.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+        self._flush()
+        self._keepalive = self.loop.call_later(self.close_timeout or 0.0, self._abort)
+
+    def _abort(self) -> None:
+        self._keepalive = None
+        if not self.connection_lost_waiter.done():
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None

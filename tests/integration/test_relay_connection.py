@@ -1,7 +1,7 @@
 """The server's connection class (server/wsconn.py) against a real server: same rules, less work.
 
 It reads plain frames itself and relays a signal straight from the read,
-and writes to a writable socket without a task; every frame
+writes to a writable socket without a task, and pings on timers; every frame
 it does not read itself goes to websockets' parser, every message it does not
 take goes to the connection's task. These tests send what a browser or a
 hostile client may send (frames cut anywhere, many frames in one write,
@@ -11,15 +11,20 @@ check that the partner gets exactly the messages, in order.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.uri import parse_uri
 
 from server.wsconn import RelayConnection
 
-from .conftest import Cluster, ServerFactory, WsClient
+from .conftest import TIMEOUT, Cluster, ServerFactory, WsClient
 
 
 @pytest.fixture
@@ -149,3 +154,25 @@ async def test_signals_and_refusals_keep_their_order(server_factory: ServerFacto
     await a.expect_error("rate_limited")
     await expect_signals(b, session, 2)
     await b.assert_silent()
+
+
+async def test_pings_go_on_every_interval_while_pongs_come_back(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(ping_interval=0.05, ping_timeout=1.0)
+    url = cluster.next_url()
+    reader, writer = await asyncio.open_connection(urlsplit(url).hostname, urlsplit(url).port)
+    protocol = ClientProtocol(parse_uri(url))
+    protocol.send_request(protocol.connect())
+    pings = 0
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            while pings < 4:  # a pong answers each ping (the sans-I/O protocol queues it)
+                for data in protocol.data_to_send():
+                    writer.write(data)
+                protocol.receive_data(await reader.read(65536))
+                pings += sum(
+                    1 for e in protocol.events_received() if isinstance(e, Frame) and e.opcode is Opcode.PING
+                )
+        assert protocol.state is State.OPEN
+    finally:
+        writer.close()
+        await writer.wait_closed()
