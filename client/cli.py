@@ -57,6 +57,7 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--relay-only", "flag", False, "send media only through TURN relays (hides your IP address from partners)"),
     ("--token", str, None, "access token for a server that needs one (prefer STUDYMATCH_TOKEN)"),
     ("--ca-file", str, None, "extra trusted certificate authority (PEM) for a wss:// server"),
+    ("--settings", str, None, "an INI file to keep the window's settings in (tests, demos)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 _CHOICES = {

@@ -23,6 +23,7 @@ from client.ui.window import MainWindow, app_icon
 from client.ui.wiring import Runtime
 
 log = logging.getLogger("studymatch.ui")
+_TRUE = ("1", "true", "yes", "on")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -33,6 +34,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=os.environ.get("STUDYMATCH_FAKE_MEDIA", "") not in ("", "0"),
                         help="synthetic camera and microphone (demos, screenshots)")
     parser.add_argument("--settings", default=None, help="an INI file to keep settings in (tests, demos)")
+    # The CLI's connection options (client/cli.py) are remembered like --server when given.
+    parser.add_argument("--relay-only", action="store_true",
+                        default=os.environ.get("STUDYMATCH_RELAY_ONLY", "").strip().lower() in _TRUE)
+    parser.add_argument("--token", default=os.environ.get("STUDYMATCH_TOKEN"))
+    parser.add_argument("--ca-file", default=os.environ.get("STUDYMATCH_CA_FILE"))
     args, _qt_args = parser.parse_known_args(argv)
     return args
 
@@ -117,6 +123,12 @@ def run(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.server:
         settings.server = args.server
+    if args.relay_only:
+        settings.relay_only = True
+    if args.token:
+        settings.token = args.token
+    if args.ca_file:
+        settings.ca_file = args.ca_file
 
     async def main() -> None:
         app = App(settings, fake_media=args.fake_media, loop=loop)
