@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -186,37 +187,37 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     per_worker = args.clients // args.workers // 2
 
-    server: ServerProcess = start_server()
-    try:
-        print(f"server: {server.url} (pid {server.pid}); {args.workers} driver processes", flush=True)
+    print(f"{args.workers} driver processes; a fresh server for each phase", flush=True)
 
+    with fresh_server() as server:
         results, _ = run_phase(latency_worker, server, args.workers, per_worker)
-        latencies = [x * 1000 for r in results for x in r]
-        print(
-            f"match latency ({2 * per_worker * args.workers} clients searching, {len(latencies)} pairs): "
-            f"p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
-            f"max {max(latencies):.2f} ms",
-            flush=True,
-        )
+    latencies = [x * 1000 for r in results for x in r]
+    print(
+        f"match latency ({2 * per_worker * args.workers} clients searching, {len(latencies)} pairs): "
+        f"p50 {percentile(latencies, 50):.2f} ms, p99 {percentile(latencies, 99):.2f} ms, "
+        f"max {max(latencies):.2f} ms",
+        flush=True,
+    )
 
-        results, _ = run_phase(
-            throughput_worker, server, args.workers, args.throughput_clients // args.workers
-        )
-        seconds = max(end for _, end in results) - min(start for start, _ in results)
-        pairs = args.throughput_clients // args.workers * args.workers // 2
-        print(f"pairings: {pairs} in {seconds:.3f} s = {pairs / seconds:,.0f} pairings/s", flush=True)
+    with fresh_server() as server:
+        results, _ = run_phase(throughput_worker, server, args.workers, args.throughput_clients // args.workers)
+    seconds = max(end for _, end in results) - min(start for start, _ in results)
+    pairs = args.throughput_clients // args.workers * args.workers // 2
+    print(f"pairings: {pairs} in {seconds:.3f} s = {pairs / seconds:,.0f} pairings/s", flush=True)
 
+    with fresh_server() as server:
         results, cpu_seconds = run_phase(relay_worker, server, args.workers, args.relay_pairs, args.messages)
-        seconds = max(end for _, end, _ in results) - min(start for start, _, _ in results)
-        relayed = sum(received for _, _, received in results)
-        sent = args.workers * args.relay_pairs * 2 * args.messages
-        print(
-            f"relay: {relayed}/{sent} delivered in {seconds:.2f} s = {relayed / seconds:,.0f} messages/s; "
-            f"server CPU {cpu_seconds * 1e6 / relayed:.1f} us per relayed message",
-            flush=True,
-        )
+    seconds = max(end for _, end, _ in results) - min(start for start, _, _ in results)
+    relayed = sum(received for _, _, received in results)
+    sent = args.workers * args.relay_pairs * 2 * args.messages
+    print(
+        f"relay: {relayed}/{sent} delivered in {seconds:.2f} s = {relayed / seconds:,.0f} messages/s; "
+        f"server CPU {cpu_seconds * 1e6 / relayed:.1f} us per relayed message",
+        flush=True,
+    )
 
-        rss: list[int] = []
+    rss: list[int] = []
+    with fresh_server() as server:
         before = server.rss_bytes()
         run_phase(
             idle_worker,
@@ -225,12 +226,20 @@ def main(argv: list[str] | None = None) -> None:
             args.idle // args.workers,
             during=lambda: rss.append(server.rss_bytes()),
         )
-        idle = args.idle // args.workers * args.workers
-        print(
-            f"memory: {(rss[0] - before) / idle / 1024:.1f} KiB per idle connection "
-            f"({idle} connections; RSS {before / 2**20:.1f} -> {rss[0] / 2**20:.1f} MiB)",
-            flush=True,
-        )
+    idle = args.idle // args.workers * args.workers
+    print(
+        f"memory: {(rss[0] - before) / idle / 1024:.1f} KiB per idle connection "
+        f"({idle} connections past hello; server RSS {before / 2**20:.1f} -> {rss[0] / 2**20:.1f} MiB)",
+        flush=True,
+    )
+
+
+@contextlib.contextmanager
+def fresh_server() -> Iterator[ServerProcess]:
+    """A new server process, so no phase inherits another's heap."""
+    server = start_server()
+    try:
+        yield server
     finally:
         server.stop()
 
