@@ -7,8 +7,8 @@ for `penalty` seconds. One partner reporting many times counts once, so a
 single grudge cannot lock anyone out.
 
 `ReportLedger` is the memory implementation; `AbuseStore` is the seam the
-shell calls, so a shared backend (Redis) can keep the same state for every
-instance (see docs/self-hosting.md for what it has to store).
+shell calls, so a shared backend can keep the same state for every instance
+(`server/redis_abuse.py`, the same rules in Lua, tested against this ledger).
 """
 
 from __future__ import annotations

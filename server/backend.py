@@ -8,6 +8,12 @@ to send to a client connected to *this* process, and raises
 `MemoryBackend` keeps the queue in this process with the pure `Matchmaker`.
 The Redis backend (`server/redis_backend.py`) shares one queue between many
 processes; both follow the rules in `server/rules.py`.
+
+`report` answers who was reported (`ReportedPartner`): the backend ends the
+session, so it knows the other side in the same step. A backend shared by
+several processes also offers `abuse_store(threshold, window, penalty)`, an
+`AbuseStore` (`server/abuse.py`) every process counts reports in; without one
+the shell keeps reports in its own memory.
 """
 
 from __future__ import annotations
