@@ -4,6 +4,8 @@
   on an explicit clock, same answers, same reports kept.
 - The store on Redis' clock: the penalty is a key with a TTL, the reports
   start over after it, the report log keeps who, whom, why and when.
+- Redis restarted empty: the instances' catch-up gives every client back the
+  key its reports follow (a signed token's subject).
 - Redis down: the check fails open at once and the find is refused for the
   true reason, `backend_unavailable`, not `refused`.
 """
@@ -28,7 +30,7 @@ from server.redis_abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, RedisAbuseStore, 
 from server.redis_script import RedisKeys
 
 from .redis_support import RedisServer, own_redis, shared_redis, unique_prefix  # noqa: F401 (fixtures)
-from .test_reports import report_from
+from .test_reports import SECRET, report_from, token
 from .wsclient import SCALE, TIMEOUT, WsClient
 
 pytestmark = pytest.mark.redis
@@ -123,3 +125,31 @@ async def test_while_redis_is_down_a_penalised_client_is_told_the_true_reason_at
             # Not held up by the abuse check: no socket timeout (2 s) was waited out.
             assert time.monotonic() - started < 1.5 * SCALE
         assert any("event=abuse_store_unavailable policy=fail_open" in r.getMessage() for r in caplog.records)
+
+
+async def test_after_redis_forgot_everything_reports_still_follow_the_subject(
+    own_redis: RedisServer,  # noqa: F811
+) -> None:
+    prefix = unique_prefix()
+    options = {"prefix": prefix, "heartbeat": 0.2, "lease": 1.0, "max_backoff": 0.2}
+    config = ServerConfig(port=0, backend="redis", redis_url=own_redis.url, backend_options=options,
+                          token_secret=SECRET, report_threshold=1, report_penalty=120.0)
+    async with running_server(config) as one, running_server(config) as two:
+        target = await WsClient.open(one.url, hello=False)
+        await target.hello(token=token("student-9"))
+        reporter = await WsClient.open(two.url, hello=False)
+        await reporter.hello(token=token("student-1"))
+        await asyncio.to_thread(own_redis.restart)
+        # The instance that owns the target re-creates its record, key included, on catching up.
+        async with aioredis.Redis.from_url(own_redis.url) as client:
+            async with asyncio.timeout(TIMEOUT):
+                while True:  # read as an operator would: no event says the catch-up is done
+                    raw = await client.hget(RedisKeys(prefix).clients, target.id or "")
+                    if raw is not None:
+                        break
+                    await asyncio.sleep(0.02)
+        assert json.loads(raw)["k"] == "sub:student-9"
+        await report_from(target, reporter)
+        again = await WsClient.open(two.url, hello=False)  # the subject, on the reporter's instance
+        await again.hello(token=token("student-9"))
+        await again.request({"type": "find", "mode": "video"}, "error", code="refused")
