@@ -56,10 +56,12 @@ class ServerProcess:
             self.process.wait()
 
 
-def start_server(args: Sequence[str] = ()) -> ServerProcess:
-    """`python -m server --port 0 ...`, once it prints its listening line."""
+def start_server(args: Sequence[str] = (), *, command: Sequence[str] | None = None) -> ServerProcess:
+    """`python -m server --port 0 ...` (or `command`), once it prints its listening line."""
+    if command is None:
+        command = [sys.executable, "-m", "server", "--port", "0", *UNLIMITED, *args]
     process = subprocess.Popen(
-        [sys.executable, "-m", "server", "--port", "0", *UNLIMITED, *args],
+        list(command),
         stdout=subprocess.PIPE,
         text=True,
         preexec_fn=raise_fd_limit,

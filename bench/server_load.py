@@ -31,6 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench.common import ServerProcess, percentile, raise_fd_limit, start_server
 
+BARE_SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bare_server.py")
 SDP = {"type": "offer", "sdp": "v=0\r\n" + "a=candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host\r\n" * 40}
 CANDIDATE = {"candidate": "candidate:1 1 udp 2130706431 192.0.2.1 50000 typ host", "sdpMid": "0"}
 
@@ -184,10 +185,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--relay-pairs", type=int, default=200)
     parser.add_argument("--messages", type=int, default=100, help="signals each client sends")
     parser.add_argument("--idle", type=int, default=3000)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare websockets server")
     args = parser.parse_args(argv)
     per_worker = args.clients // args.workers // 2
 
-    print(f"{args.workers} driver processes; a fresh server for each phase", flush=True)
+    print(f"{args.workers} driver processes; a fresh server for each phase and server", flush=True)
+    servers = {"studymatch": None, "bare websockets (baseline)": [sys.executable, BARE_SERVER]}
+    if args.no_baseline:
+        del servers["bare websockets (baseline)"]
+    for name, command in servers.items():
+        print(f"\n{name}:", flush=True)
+        measure(args, per_worker, command)
+
+
+def measure(args: argparse.Namespace, per_worker: int, command: list[str] | None) -> None:
+    """Every phase against fresh servers started by `command` (None: StudyMatch's)."""
+
+    @contextlib.contextmanager
+    def fresh_server() -> Iterator[ServerProcess]:
+        """A new server process, so no phase inherits another's heap."""
+        server = start_server(command=command)
+        try:
+            yield server
+        finally:
+            server.stop()
 
     with fresh_server() as server:
         results, _ = run_phase(latency_worker, server, args.workers, per_worker)
@@ -200,7 +221,9 @@ def main(argv: list[str] | None = None) -> None:
     )
 
     with fresh_server() as server:
-        results, _ = run_phase(throughput_worker, server, args.workers, args.throughput_clients // args.workers)
+        results, _ = run_phase(
+            throughput_worker, server, args.workers, args.throughput_clients // args.workers
+        )
     seconds = max(end for _, end in results) - min(start for start, _ in results)
     pairs = args.throughput_clients // args.workers * args.workers // 2
     print(f"pairings: {pairs} in {seconds:.3f} s = {pairs / seconds:,.0f} pairings/s", flush=True)
@@ -232,16 +255,6 @@ def main(argv: list[str] | None = None) -> None:
         f"({idle} connections past hello; server RSS {before / 2**20:.1f} -> {rss[0] / 2**20:.1f} MiB)",
         flush=True,
     )
-
-
-@contextlib.contextmanager
-def fresh_server() -> Iterator[ServerProcess]:
-    """A new server process, so no phase inherits another's heap."""
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":
