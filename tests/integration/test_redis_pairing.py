@@ -105,7 +105,7 @@ class PairingMachine(RuleBasedStateMachine):
         self._names = itertools.chain([base], (f"{base}.{n}" for n in itertools.count(2)))
         return base
 
-    def both(self, core_event: Any, op: str, *args: str) -> None:
+    def both(self, core_event: Any, op: str, *args: str) -> Reply:
         """One event through both; they must agree on refusals and on every message sent."""
         self.waits = []
         try:
@@ -118,12 +118,13 @@ class PairingMachine(RuleBasedStateMachine):
             assert refusal(reply.detail).code == expected.code
             assert refusal(reply.detail).message == expected.message
             assert reply.sent == []
-            return
+            return reply
         assert reply.status == "ok", (op, args, reply)
         sent = [decode_envelope(payload) for _, payload in reply.sent]
         assert sent == expected, f"{op}{args}:\n redis {sent}\n core  {expected}"
         assert all(instance == INSTANCE for instance, _ in reply.sent)
         assert reply.waits == self.waits
+        return reply
 
     def client(self, slot: int) -> str | None:
         return self.slots[slot]
@@ -177,7 +178,11 @@ class PairingMachine(RuleBasedStateMachine):
         if cid is not None:
             session = self.core.session_of(cid)
             sid = "s0" if stale or session is None else session.id
-            self.both(lambda: self.core.report(cid, sid, self.now), "report", cid, sid)
+            reply = self.both(lambda: self.core.report(cid, sid, self.now), "report", cid, sid)
+            if reply.status == "ok":  # it names who was reported (no abuse key given: their id)
+                assert session is not None
+                partner = session.partner_of(cid)
+                assert json.loads(reply.detail) == [partner, partner]
 
     @rule(slot=st.integers(0, SLOTS - 1), stale=st.booleans(), data=st.sampled_from([{}, {"sdp": "x"}, {"a": [1]}]))
     def signal(self, slot: int, stale: bool, data: dict[str, Any]) -> None:
