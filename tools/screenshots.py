@@ -1,6 +1,10 @@
-"""Screenshots of the real window for the README: lobby, a call, a device-error notice.
+"""Screenshots of the real window for the README: lobby, a call, a device-error notice,
+the help overlay and the settings dialog.
 
-    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [out_dir]
+    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [out_dir]
+
+--dark paints the window with a dark palette (as a desktop in dark mode
+hands Qt) and names the files *-dark.png, to check that everything stays readable.
 
 A local server on a free port, windows with synthetic media (the moving test
 pattern and a tone), and one window whose camera path really fails.
@@ -17,8 +21,10 @@ from pathlib import Path
 
 import qasync
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 from client.ui.app import App, make_qapp
+from client.ui.palette import dark_palette
 from client.ui.settings import Settings
 from server.app import running_server
 from server.config import ServerConfig
@@ -53,7 +59,7 @@ async def open_app(s: Settings, *, fake_media: bool = True) -> App:
     return app
 
 
-async def main(out: Path) -> None:
+async def main(out: Path, suffix: str = "") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
@@ -62,12 +68,12 @@ async def main(out: Path) -> None:
             wa, wb = a.window, b.window
             await until(lambda: wa.lobby.preview.has_frame())
             await asyncio.sleep(0.3)
-            wa.grab().save(str(out / "lobby.png"))
+            wa.grab().save(str(out / f"lobby{suffix}.png"))
 
             wa.lobby.find_button.click()
             await until(lambda: wa.pages.currentWidget() is wa.searching)
             await asyncio.sleep(1.2)
-            wa.grab().save(str(out / "searching.png"))
+            wa.grab().save(str(out / f"searching{suffix}.png"))
 
             wb.lobby.find_button.click()
             await until(lambda: wa.pages.currentWidget() is wa.call and wa.call.remote.has_frame(), 60)
@@ -77,7 +83,7 @@ async def main(out: Path) -> None:
             a.controller.send_chat("Sure, I'm on exercise 4.2")
             await until(lambda: wa.call.quality.quality.level != "unknown", 30)
             await asyncio.sleep(1.5)
-            wa.grab().save(str(out / "call.png"))
+            wa.grab().save(str(out / f"call{suffix}.png"))
             wa.call.end_button.click()
             await a.close()
             await b.close()
@@ -87,22 +93,34 @@ async def main(out: Path) -> None:
             wc = broken.window
             await until(lambda: wc.notices.item("device:camera") is not None)
             await asyncio.sleep(0.3)
-            wc.grab().save(str(out / "device-error.png"))
+            wc.grab().save(str(out / f"device-error{suffix}.png"))
             wc.help.toggle()
             await asyncio.sleep(0.2)
-            wc.grab().save(str(out / "help.png"))
+            wc.grab().save(str(out / f"help{suffix}.png"))
+            wc.help.toggle()
+            wc.open_settings()
+            assert wc.settings_dialog is not None
+            await asyncio.sleep(0.3)
+            wc.settings_dialog.grab().save(str(out / f"settings{suffix}.png"))
+            wc.settings_dialog.close()
             await broken.close()
 
 
 def run() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "assets" / "screenshots"
+    args = sys.argv[1:]
+    dark = "--dark" in args
+    args = [a for a in args if a != "--dark"]
+    out = Path(args[0]) if args else ROOT / "assets" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     qapp = make_qapp([sys.argv[0]])
     qapp.setQuitOnLastWindowClosed(False)
+    if dark:
+        QApplication.setStyle("Fusion")  # the offscreen/xcb default style ignores some palette roles
+        qapp.setPalette(dark_palette())
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(main(out))
+        loop.run_until_complete(main(out, "-dark" if dark else ""))
     for png in sorted(out.glob("*.png")):
         print(png)
     return 0

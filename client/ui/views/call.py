@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.ui import strings
+from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.video import VideoWidget
 
@@ -108,7 +109,10 @@ class CallView(QWidget):
         entry.addWidget(self.send_button)
         chat_panel = QFrame()
         chat_panel.setObjectName("chatPanel")
-        chat_panel.setStyleSheet("QFrame#chatPanel { background: palette(base); border-radius: 10px; }")
+        chat_panel.setStyleSheet(
+            "QFrame#chatPanel { background: palette(base); border-radius: 10px; }"
+            f"QFrame#chatPanel QLineEdit {{ {FIELD_STYLE} }}"  # visible in dark themes too (lobby.py)
+        )
         chat = QVBoxLayout(chat_panel)
         chat.setContentsMargins(10, 10, 10, 10)
         self.chat_hint = QLabel(strings.CHAT_EMPTY)

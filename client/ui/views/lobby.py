@@ -23,6 +23,9 @@ from client.ui.widgets.video import VideoWidget
 Devices = list[tuple[str, str]]  # (id, human-readable name)
 
 
+FIELD_STYLE = "border: 1px solid palette(mid); border-radius: 4px; padding: 4px 6px; background: palette(base);"
+
+
 class LobbyView(QWidget):
     find_requested = Signal(str, str)  # mode, topic
     test_call_requested = Signal(str)  # mode
@@ -103,7 +106,15 @@ class LobbyView(QWidget):
 
         card = QFrame()
         card.setObjectName("lobbyCard")
-        card.setStyleSheet("QFrame#lobbyCard { background: palette(base); border-radius: 12px; }")
+        # The card and the fields share palette(base): in a dark theme the style's own field frame
+        # (a darker shade of the window colour) vanishes against it, and so does the checked mode
+        # button's shading; palette roles keep both visible in light and dark themes.
+        card.setStyleSheet(
+            "QFrame#lobbyCard { background: palette(base); border-radius: 12px; }"
+            f"QFrame#lobbyCard QLineEdit {{ {FIELD_STYLE} }}"
+            "QFrame#lobbyCard QPushButton:checked { border: 2px solid palette(highlight); border-radius: 4px;"
+            " background: palette(alternate-base); color: palette(text); font-weight: bold; }"
+        )
         card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         side = QVBoxLayout(card)
         side.setContentsMargins(24, 24, 24, 24)
