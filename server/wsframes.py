@@ -8,10 +8,15 @@ It stops at the first frame that is anything else (a control frame, a
 fragment, a frame over the limit, bad bits) and says where, so that frame
 and everything after it go to websockets' own parser, which decides: pings,
 closes, fragments, protocol errors and 1009 keep their exact behaviour.
+
+`text_frame` is the other direction: the bytes of one unmasked text frame
+from the server, as websockets' `Frame.serialize` would make them without
+extensions, in one concatenation instead of a dataclass and a general encoder.
 """
 
 from __future__ import annotations
 
+import struct
 from typing import NamedTuple
 
 from websockets.frames import Frame, Opcode
@@ -21,6 +26,9 @@ try:  # websockets ships a C version; its pure-Python fallback is the same funct
 except ImportError:  # pragma: no cover
     from websockets.utils import apply_mask
 
+_HEAD_7 = struct.Struct("!BB").pack
+_HEAD_16 = struct.Struct("!BBH").pack
+_HEAD_64 = struct.Struct("!BBQ").pack
 _OPCODES = {0x81: Opcode.TEXT, 0x82: Opcode.BINARY}  # first byte: FIN, no RSV bits, opcode
 
 
@@ -54,3 +62,13 @@ def split_frames(buffer: bytes | bytearray, max_size: int | None) -> Split:
         frames.append(Frame(opcode, data))
         pos = end
     return Split(frames, pos, True)
+
+
+def text_frame(data: bytes) -> bytes:
+    """A server's text frame (FIN, unmasked, no extension bits) carrying UTF-8 `data`."""
+    size = len(data)
+    if size < 126:
+        return _HEAD_7(0x81, size) + data
+    if size < 0x10000:
+        return _HEAD_16(0x81, 126, size) + data
+    return _HEAD_64(0x81, 127, size) + data

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
-from server.wsframes import split_frames
+from server.wsframes import split_frames, text_frame
 
 LIMIT = 70_000
 PLAIN = st.builds(
@@ -81,3 +81,9 @@ def test_the_limit_is_judged_from_the_header_alone() -> None:
     header = wire(Frame(Opcode.TEXT, b"x" * 200))[:8]
     assert split_frames(header, 199) == ([], 0, False)  # refused before the payload arrives
     assert split_frames(header, 200) == ([], 0, True)  # within the limit: wait for the rest
+
+
+@given(st.one_of(st.binary(max_size=130), st.integers(65_530, 65_540).map(lambda n: b"x" * n)))
+def test_text_frame_is_websockets_serialization(data: bytes) -> None:
+    # Lengths around the 7-, 16- and 64-bit boundaries of the header.
+    assert text_frame(data) == Frame(Opcode.TEXT, data).serialize(mask=False, extensions=[])
