@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -423,7 +424,7 @@ class Server:
         loop = asyncio.get_running_loop()
         relay = self._signal_now
         if relay is not None:
-            conn.ws.on_message = lambda text: self._relay_now(conn, relay, text, loop.time())
+            conn.ws.on_message = functools.partial(self._relay_now, conn, relay, loop.time)
         try:
             async for frame in conn.ws:
                 try:
@@ -448,21 +449,20 @@ class Server:
         finally:
             conn.ws.on_message = None
 
-    def _relay_now(self, conn: _Connection, relay: SignalNow, text: str, now: float) -> bool:
+    def _relay_now(self, conn: _Connection, relay: SignalNow, clock: Callable[[], float], text: str) -> bool:
         """The common case without a task switch: a signal, within the rate, to a backend that
         relays without awaiting. True when done; False leaves the message to `_serve`, which
         decides everything else exactly as before: nothing is spent or sent before that answer
         (decoding is pure, and the bucket spends a token only when it allows)."""
         if conn.closing:
             return False
-        try:
-            msg = self.codec.decode_client(text)
-        except p.ProtocolError:
+        # A valid signal's fields, checked as decode_client checks them, without building
+        # the message (anything else, valid or not, is `_serve`'s to decode and answer).
+        parts = self.codec.signal_parts(text)
+        if parts is None or not conn.bucket.allow(clock()):
             return False
-        if type(msg) is not p.Signal or not conn.bucket.allow(now):
-            return False
         try:
-            relay(conn.id, msg.session, msg.data)
+            relay(conn.id, *parts)
         except p.ProtocolError as error:
             conn.fail(error)
         except Exception:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import codec
 from server import protocol as p
@@ -67,3 +69,66 @@ def test_the_fast_codec_refuses_what_is_not_json() -> None:
     with pytest.raises(p.ProtocolError) as refused:
         codec.best().decode_client('{"type":"signal","session":"s","data":{"x":NaN}}')
     assert refused.value.code == "bad_json"
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+_SIGNALISH = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["signal", "Signal", "find", ""]) | _JSON,
+        # Sessions around the length limit, and not strings.
+        "session": st.integers(0, p.MAX_ID_CHARS + 2).map(lambda n: "s" * n) | _JSON,
+        "data": st.dictionaries(st.text(max_size=5), _JSON, max_size=3) | _JSON,
+        "extra": _JSON,
+    },
+)
+
+
+def _answer(chosen: codec.Codec, frame: str) -> object:
+    try:
+        message = chosen.decode_client(frame)
+    except p.ProtocolError:
+        return None
+    return (message.session, message.data) if type(message) is p.Signal else None
+
+
+@pytest.mark.parametrize("chosen", CODECS, ids=lambda c: c.name if c else "missing")
+@settings(max_examples=300)
+@given(
+    frame=st.one_of(
+        _SIGNALISH.map(json.dumps),
+        _JSON.map(json.dumps),
+        st.text(max_size=20),
+        st.sampled_from(['{"type":"signal","session":"s","data":{}', "[" * 5000 + "]" * 5000, "nan"]),
+    )
+)
+def test_signal_parts_answers_as_decode_client(chosen: codec.Codec, frame: str) -> None:
+    # The relay's shortcut accepts exactly the valid signals, with the same fields.
+    assert chosen.signal_parts(frame) == _answer(chosen, frame)
+
+
+@pytest.mark.parametrize("chosen", CODECS, ids=lambda c: c.name if c else "missing")
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"type": "signal", "session": "s1", "data": {"sdp": "v=0"}},
+        {"type": "signal", "session": "s" * p.MAX_ID_CHARS, "data": {}},
+        {"type": "signal", "session": "s" * (p.MAX_ID_CHARS + 1), "data": {}},
+        {"type": "signal", "session": "", "data": {}, "extra": 1},
+        {"type": "signal", "data": {}},
+        {"type": "signal", "session": None, "data": {}},
+        {"type": "signal", "session": 5, "data": {}},
+        {"type": "signal", "session": "s1"},
+        {"type": "signal", "session": "s1", "data": []},
+        {"type": "signal", "session": "s1", "data": None},
+        {"type": "find", "session": "s1", "data": {}},
+        {"session": "s1", "data": {}},
+    ],
+)
+def test_signal_parts_at_each_rule(chosen: codec.Codec, obj: dict[str, object]) -> None:
+    frame = json.dumps(obj)
+    assert chosen.signal_parts(frame) == _answer(chosen, frame)
