@@ -24,6 +24,14 @@ every beat also reaps the clients of instances whose lease expired (a
 SIGKILLed server) so their partners get `partner_left` and the queue forgets
 them, and pairs waiters whose rematch cool-down just ended.
 
+Stopping tasks: Python 3.11's `asyncio.wait_for`, which redis-py uses to send
+every command, loses a cancellation that lands in the loop iteration where
+the write completes (the caller gets the result instead of CancelledError).
+A cancelled heartbeat could then beat on forever, and whoever awaited it
+(a reconnect, `close`) with it. So no task of ours is stopped by one
+`cancel()`: `_stop` cancels again until it ends, within a bound, and the
+loops also check `_closing`.
+
 Redis down: connections stay up; queued clients get `backend_unavailable`,
 requests are refused with it, disconnects are remembered and replayed; a
 reconnect loop with backoff brings everything back and syncs every client
@@ -88,6 +96,27 @@ def _new_session_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+async def _stop(tasks: list[asyncio.Task[Any]], *, within: float, every: float) -> None:
+    """Cancel `tasks` and wait until they end, cancelling again each `every` seconds
+    (see the module's docstring: one cancel can be lost inside redis-py). Bounded by
+    `within`: a task still running then is named in the log and left behind, rather
+    than hanging the caller (a reconnect, or the server's shutdown) for good."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        left = deadline - loop.time()
+        if left <= 0:
+            log.warning("event=redis_task_not_stopping tasks=%s", sorted(t.get_name() for t in pending))
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=min(every, left))
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller reads `done` for what matters
+
+
 class RedisBackend:
     """Shares the queue, the sessions and the relay between any number of servers."""
 
@@ -132,6 +161,7 @@ class RedisBackend:
         self._trouble = asyncio.Event()
         self._ready = asyncio.Event()
         self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
         self._redis: aioredis.Redis | None = None
         self._pubsub: Any = None
         self.outages = 0
@@ -167,15 +197,16 @@ class RedisBackend:
             log.warning("event=redis_unavailable_at_start url=%s error=%s", self.url, self._last_error)
 
     async def close(self) -> None:
+        self._closing = True
         if self._healthy:
             with contextlib.suppress(_Unavailable, TimeoutError):
                 async with asyncio.timeout(self._socket_timeout):
                     await self._call("retire")  # our clients leave now rather than at lease expiry
         self._healthy = False
         if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+            # Its own clean-up (stopping listener and heartbeat) takes one more round of
+            # cancels at most: ask again only after a while, not in the middle of that.
+            await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._socket_timeout):
                 await self._close_pubsub()
@@ -325,7 +356,7 @@ class RedisBackend:
 
     async def _run(self) -> None:
         delay = 0.05
-        while True:
+        while not self._closing:
             try:
                 # Bounded: a Redis that accepts but does not answer is a Redis that is down.
                 async with asyncio.timeout(self._socket_timeout * 10):
@@ -339,6 +370,8 @@ class RedisBackend:
             except Exception:
                 # A bug must not end the recovery loop for good; say it loudly and go on.
                 log.exception("event=redis_backend_failed instance=%s", self.instance)
+            if self._closing:
+                return
             self._mark_down()
             await self._close_pubsub()
             log.warning("event=redis_down error=%r retry_in=%.2f", self._last_error, delay)
@@ -368,29 +401,27 @@ class RedisBackend:
 
     async def _serve(self) -> None:
         tasks = [
-            asyncio.create_task(self._listen()),
-            asyncio.create_task(self._beat()),
-            asyncio.create_task(self._trouble.wait()),
+            asyncio.create_task(self._listen(), name=f"redis-listen-{self.instance}"),
+            asyncio.create_task(self._beat(), name=f"redis-beat-{self.instance}"),
+            asyncio.create_task(self._trouble.wait(), name=f"redis-trouble-{self.instance}"),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await _stop(tasks, within=self._socket_timeout * 2, every=0.05)
         for task in done:
             if task.exception() is not None:
                 raise task.exception()  # type: ignore[misc]
         raise _Unavailable
 
     async def _listen(self) -> None:
-        while True:
+        while not self._closing:
             message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if message is not None and message.get("type") == "message":
                 self._on_envelope(message["data"])
 
     async def _beat(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self._heartbeat)
             reply = await self._call("beat", _new_session_id())
             if reply.detail == "new":
