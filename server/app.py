@@ -307,15 +307,24 @@ class Server:
         for conn in list(self._connections):
             conn.send(p.Shutdown(self.config.shutdown_retry_after))
             conn.close(CloseCode.GOING_AWAY, texts.CLOSE_SHUTDOWN)
+        grace = self.config.close_timeout + 1.0
         try:
-            async with asyncio.timeout(self.config.close_timeout + 1.0):
+            async with asyncio.timeout(grace):
                 await self._ws_server.wait_closed()
         except TimeoutError:
             for conn in list(self._connections):
                 conn.ws.transport.abort()
-            await self._ws_server.wait_closed()
+            try:
+                async with asyncio.timeout(grace):
+                    await self._ws_server.wait_closed()
+            except TimeoutError:
+                # A handler stuck in an await (say, a backend that no longer answers)
+                # must not hold the exit: SIGTERM promises one.
+                event("shutdown_incomplete", logging.WARNING, handlers=len(self._connections))
         if self._tasks:
-            await asyncio.wait(self._tasks)
+            _done, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
         await self.backend.close()
         event("stopped")
 
