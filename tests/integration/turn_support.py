@@ -33,10 +33,19 @@ class Turn:
     log: Path
 
 
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_udp_and_tcp_port() -> int:
+    """A port free for both UDP and TCP: coturn listens on both, and retries a taken
+    TCP port forever (seen in CI: another test's server held it)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
 
 
 def _stun_answers(port: int) -> bool:
@@ -55,7 +64,7 @@ def _stun_answers(port: int) -> bool:
 async def coturn(directory: Path) -> AsyncIterator[Turn]:
     if TURNSERVER is None:
         raise RuntimeError("turnserver is not installed: run tools/setup --test (Debian package coturn)")
-    port, secret = free_udp_port(), secrets.token_urlsafe(16)
+    port, secret = free_udp_and_tcp_port(), secrets.token_urlsafe(16)
     base = 49152 + (os.getpid() * 97 + port) % 12000  # a relay port range unlikely to collide
     log = directory / "turnserver.log"
     process = await asyncio.create_subprocess_exec(
