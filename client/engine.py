@@ -26,11 +26,12 @@ from server import protocol as p
 
 from . import events as ev
 from . import messages
+from .backoff import Backoff
 from .call import Call, CallMedia
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .session import CallMachine, CallState, InvalidStateError, Trigger
-from .signaling import SignalingChannel, WebSocketSignaling
+from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 from .tracks import BlankVideoTrack, GatedAudioTrack, PreviewTap
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class Engine:
         self._spare_camera: MediaStreamTrack | None = None  # opened by find's probe, used by the next call
         self._speaker: AudioSink | None = None
         self._closed = False
-        factory = signaling or _websocket_signaling
+        factory = signaling or websocket_signaling
         self.signaling = factory(self)
 
     @property
@@ -421,7 +422,8 @@ def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:
     return False
 
 
-def _websocket_signaling(engine: Engine) -> SignalingChannel:
+def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF) -> SignalingChannel:
+    """The engine's real signaling connection (tests pass a faster `backoff`)."""
     return WebSocketSignaling(
         engine.config.server,
         on_welcome=engine.on_welcome,
@@ -430,4 +432,5 @@ def _websocket_signaling(engine: Engine) -> SignalingChannel:
         on_fatal=engine.on_fatal,
         token=engine.config.token,
         ca_file=engine.config.ca_file,
+        backoff=backoff,
     )

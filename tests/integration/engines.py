@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 
 from client import events as ev
 from client.backoff import Backoff
-from client.engine import Engine, EngineConfig
+from client.engine import Engine, EngineConfig, websocket_signaling
 from client.media.factory import MediaFactory
-from client.signaling import WebSocketSignaling
+from client.signaling import SignalingChannel
 
 from .wsclient import TIMEOUT
 
@@ -86,15 +86,9 @@ class Peer:
         return self.engine.state
 
 
-def fast_signaling(engine: Engine) -> WebSocketSignaling:
-    return WebSocketSignaling(
-        engine.config.server,
-        on_welcome=engine.on_welcome,
-        on_message=engine.on_message,
-        on_disconnected=engine.on_disconnected,
-        on_fatal=engine.on_fatal,
-        backoff=FAST_BACKOFF,
-    )
+def fast_signaling(engine: Engine) -> SignalingChannel:
+    """The engine's own signaling (token, CA file and all), reconnecting faster."""
+    return websocket_signaling(engine, backoff=FAST_BACKOFF)
 
 
 @contextlib.asynccontextmanager
