@@ -6,6 +6,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Qt without a display aborts the whole process; every layer that makes a
+# QApplication (gui/, and integration/ for real Qt audio) renders offscreen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 # Two shared cores: generation speed says nothing about the code under test.
 settings.register_profile(
     "studymatch",

@@ -16,8 +16,6 @@ import subprocess
 import sys
 from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import pytest
 
 from client.media.audio import CHUNK_BYTES, EchoCanceller, QtAudio

@@ -15,8 +15,6 @@ import sys
 import threading
 from typing import Any
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 import pytest
 from PySide6.QtMultimedia import QMediaDevices
 
