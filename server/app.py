@@ -65,7 +65,7 @@ def make_backend(config: ServerConfig) -> Backend:
     return backend
 
 
-SignalNow = Callable[[str, str, dict[str, Any]], None]
+SignalPartner = Callable[[str, str], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,12 @@ class _Connection:
         """Queue a message without waiting; a client that lags too far is dropped."""
         if self.closing:
             return
-        text = self.server.codec.encode(message)
+        self.send_encoded(self.server.codec.encode(message))
+
+    def send_encoded(self, text: bytes) -> None:
+        """`send` for a message already encoded (UTF-8 JSON)."""
+        if self.closing:
+            return
         # Nothing queued before it and the socket writable: out without a task switch.
         if not self._outbox and self.ws.send_now(text):
             return
@@ -240,9 +245,9 @@ class Server:
         )
         self.security = Security(config, self.metrics, abuse=abuse)
         self.codec = codec.best()  # orjson when installed: same messages, less CPU
-        # A backend that can relay a signal without awaiting (the memory one) lets the
-        # shell relay it straight from the socket's read (see `_relay_now`).
-        self._signal_now: SignalNow | None = getattr(self.backend, "signal_now", None)
+        # A backend that can name a signal's recipient without awaiting (the memory one)
+        # lets the shell relay it straight from the socket's read (see `_relay_now`).
+        self._signal_partner: SignalPartner | None = getattr(self.backend, "signal_partner", None)
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
@@ -431,9 +436,9 @@ class Server:
 
     async def _serve(self, conn: _Connection) -> None:
         loop = asyncio.get_running_loop()
-        relay = self._signal_now
-        if relay is not None:
-            conn.ws.on_message = functools.partial(self._relay_now, conn, relay, loop.time)
+        route = self._signal_partner
+        if route is not None:
+            conn.ws.on_message = functools.partial(self._relay_now, conn, route, loop.time)
         try:
             async for frame in conn.ws:
                 try:
@@ -458,11 +463,15 @@ class Server:
         finally:
             conn.ws.on_message = None
 
-    def _relay_now(self, conn: _Connection, relay: SignalNow, clock: Callable[[], float], text: str) -> bool:
+    def _relay_now(self, conn: _Connection, route: SignalPartner, clock: Callable[[], float], text: str) -> bool:
         """The common case without a task switch: a signal, within the rate, to a backend that
-        relays without awaiting. True when done; False leaves the message to `_serve`, which
-        decides everything else exactly as before: nothing is spent or sent before that answer
-        (decoding is pure, and the bucket spends a token only when it allows)."""
+        names its recipient without awaiting. True when done; False leaves the message to
+        `_serve`, which decides everything else exactly as before: nothing is spent or sent
+        before that answer (decoding is pure, and the bucket spends a token only when it allows).
+
+        The same steps as `_dispatch` -> `backend.signal` -> `deliver`, in one function:
+        a paced signal wakes the server alone, so every Python call on this path counts.
+        """
         if conn.closing:
             return False
         # A valid signal's fields, checked as decode_client checks them, without building
@@ -470,8 +479,12 @@ class Server:
         parts = self.codec.signal_parts(text)
         if parts is None or not conn.bucket.allow(clock()):
             return False
+        session, data = parts
         try:
-            relay(conn.id, *parts)
+            partner = self._clients.get(route(conn.id, session))  # the backend's session check
+            if partner is not None:  # else gone already; the backend has been or is being told
+                self.metrics.relayed += 1
+                partner.send_encoded(self.codec.signal(session, data))
         except p.ProtocolError as error:
             conn.fail(error)
         except Exception:

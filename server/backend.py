@@ -133,11 +133,15 @@ class MemoryBackend:
         return ReportedPartner(partner, self._abuse_keys.get(partner, partner))
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
-        self.signal_now(client_id, session, data)
-
-    def signal_now(self, client_id: str, session: str, data: dict[str, Any]) -> None:
-        """`signal` without the await, for the shell's fast path (nothing here waits)."""
         self._send(self.core.signal(client_id, session, data))
+
+    def signal_partner(self, client_id: str, session: str) -> str:
+        """Who `signal` would deliver to, answered without an await for the shell's fast path.
+
+        The same decision as `signal` (the core's one check), but the shell sends the
+        message itself, already encoded, instead of a `Signal` going through `deliver`.
+        """
+        return self.core.signal_partner(client_id, session)
 
     async def partner_of(self, client_id: str, session: str) -> str | None:
         """The other side of `session` if it is the client's present one (abuse reports need it)."""

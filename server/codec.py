@@ -68,8 +68,12 @@ class Codec:
 
     def encode(self, message: p.ServerMessage) -> bytes:
         if type(message) is p.Signal:
-            return self.dumps({"type": "signal", "session": message.session, "data": message.data})
+            return self.signal(message.session, message.data)
         return self.dumps(p.to_wire(message))
+
+    def signal(self, session: str, data: dict[str, Any]) -> bytes:
+        """The relayed `signal` a partner receives, as `encode(Signal(session, data))` makes it."""
+        return self.dumps({"type": "signal", "session": session, "data": data})
 
 
 STANDARD = Codec(json.loads, _json_dumps, "json")

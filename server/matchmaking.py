@@ -145,8 +145,11 @@ class Matchmaker:
         return [*self._end_session(client, "reported", now), (client_id, p.Reported(session.id))]
 
     def signal(self, client_id: str, session_id: str, data: dict[str, object]) -> Outgoing:
-        session = self._current_session(client_id, session_id)
-        return [(session.partner_of(client_id), p.Signal(session.id, data))]
+        return [(self.signal_partner(client_id, session_id), p.Signal(session_id, data))]
+
+    def signal_partner(self, client_id: str, session_id: str) -> str:
+        """Who a signal from `client_id` in `session_id` goes to; refused unless it is the present one."""
+        return self._current_session(client_id, session_id).partner_of(client_id)
 
     def disconnect(self, client_id: str, now: float) -> Outgoing:
         client = self._clients.pop(client_id, None)

@@ -8,13 +8,13 @@ connects, through the relay.
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
 
 from client import events as ev
 from client import messages
-from server import protocol as p
 from server.app import Server
 from server.config import ServerConfig
 
@@ -25,17 +25,18 @@ CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \w+ \d+ (\S+) (\d+) typ (\w+)", re
 
 
 async def spied_server(config: ServerConfig) -> tuple[Server, list[dict[str, Any]]]:
-    """A started server that also records every relayed signal's data."""
+    """A started server that also records every relayed signal's data (as it is encoded)."""
     server = Server(config)
     seen: list[dict[str, Any]] = []
-    deliver = server.deliver
+    spied = copy.copy(server.codec)  # the codec is shared by every server in this process
+    encode_signal = spied.signal
 
-    def spy(client_id: str, message: p.ServerMessage) -> None:
-        if isinstance(message, p.Signal):
-            seen.append(message.data)
-        deliver(client_id, message)
+    def spy(session: str, data: dict[str, Any]) -> bytes:
+        seen.append(data)
+        return encode_signal(session, data)
 
-    server.deliver = spy  # type: ignore[method-assign]
+    spied.signal = spy  # type: ignore[method-assign]
+    server.codec = spied
     await server.start()
     return server, seen
 

@@ -133,9 +133,13 @@ def test_signals_reach_only_the_partner_of_the_current_session(core: Matchmaker)
     core.find("a", "video", None, 0)
     core.find("b", "video", None, 0)
     assert core.signal("a", "s1", {"sdp": "x"}) == [("b", p.Signal("s1", {"sdp": "x"}))]
+    assert core.signal_partner("a", "s1") == "b" and core.signal_partner("b", "s1") == "a"
     core.skip("a", 1)
     with pytest.raises(p.ProtocolError) as caught:
         core.signal("b", "s1", {"sdp": "late"})
+    assert caught.value.code == "not_in_session"
+    with pytest.raises(p.ProtocolError) as caught:
+        core.signal_partner("b", "s1")  # the shell's fast path asks the same question
     assert caught.value.code == "not_in_session"
 
 
