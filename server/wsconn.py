@@ -11,7 +11,8 @@ everything else to websockets unchanged:
   (`server/wsframes.py`); the first other frame and all after it go to
   websockets' parser, and the reading comes back here once that parser is
   between frames again. Pings, closes, fragments, errors and 1009 keep
-  websockets' exact behaviour.
+  websockets' exact behaviour. A read that is exactly one whole text frame
+  (a paced client's message) is read in one step (`wsframes.lone_text`).
 - Handling: a whole text message is first offered to `on_message` (the shell
   relays a signal there, with every check), but only while the reader task
   has no message waiting, so messages are handled in the order they came.
@@ -42,7 +43,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
-from .wsframes import split_frames, text_frame
+from .wsframes import lone_text, split_frames, text_frame
 
 _AT_EOF = StreamReader.at_eof.__code__
 _MESSAGE_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
@@ -113,11 +114,35 @@ class RelayConnection(ServerConnection):
             return
         _writes.pending = []
         try:
-            self._read(data)
+            if not self._read_lone_signal(data):
+                self._read(data)
         finally:
             pending, _writes.pending = _writes.pending, None
             for connection in pending:
                 connection._flush()
+
+    def _read_lone_signal(self, data: bytes) -> bool:
+        """The paced case in one step: `data` is one whole text frame, offered to `on_message`.
+
+        What `_read` -> `split_frames` -> `process_event` do for it, without the general
+        machinery; False (nothing done) for anything else, which `_read` then reads.
+        """
+        on_message = self.on_message
+        if on_message is None or self._unread or self._pending or not self._own_frames:
+            return False
+        if self.protocol.state is not State.OPEN:
+            return False
+        payload = lone_text(data, self._max_size)
+        if payload is None:
+            return False
+        try:
+            text = str(payload, "utf-8")
+        except UnicodeDecodeError:
+            return False  # `_read` hands it on: `recv` raises it, and websockets closes with 1007
+        if not on_message(text):  # declined, nothing done: the reader task decides (`recv`)
+            self._unread += 1
+            super().process_event(Frame(Opcode.TEXT, payload))
+        return True
 
     def _read(self, data: bytes) -> None:
         if not self._own_frames or self.protocol.state is not State.OPEN:

@@ -64,6 +64,27 @@ def split_frames(buffer: bytes | bytearray, max_size: int | None) -> Split:
     return Split(frames, pos, True)
 
 
+def lone_text(buffer: bytes, max_size: int | None) -> bytes | None:
+    """The unmasked payload when `buffer` is exactly one plain text frame, else None.
+
+    The paced relay's case: a client's message read on its own. The same rules as
+    `split_frames` (None for anything it would not cut as a whole text frame).
+    """
+    size = len(buffer)
+    if size < 6 or buffer[0] != 0x81:
+        return None
+    length = buffer[1] ^ 0x80
+    head = 6
+    if length == 126:
+        length = int.from_bytes(buffer[2:4])
+        head = 8
+    elif length > 126:  # not masked, or a 64-bit length
+        return None
+    if head + length != size or (max_size is not None and length > max_size):
+        return None
+    return apply_mask(buffer[head:], buffer[head - 4 : head])
+
+
 def text_frame(data: bytes) -> bytes:
     """A server's text frame (FIN, unmasked, no extension bits) carrying UTF-8 `data`."""
     size = len(data)

@@ -56,7 +56,7 @@ def server_side(cluster: Cluster, client: WsClient) -> RelayConnection:
 
 def relays_at_once(cluster: Cluster) -> bool:
     """The backend relays without awaiting (memory), so the shell takes signals from the read."""
-    return all(hasattr(s.backend, "signal_now") for s in cluster.servers)
+    return all(hasattr(s.backend, "signal_partner") for s in cluster.servers)
 
 
 @pytest.mark.parametrize(
@@ -139,6 +139,23 @@ async def test_a_request_read_by_the_task_is_not_overtaken_by_a_signal_behind_it
     await a.expect_error("not_in_session")
     await b.expect("partner_left", session=session, reason="left")
     await b.assert_silent()
+
+
+async def test_a_lone_request_read_by_the_task_is_not_overtaken_by_the_next_read(cluster: Cluster) -> None:
+    a, b, session = await cluster.pair()
+    await a.sync()
+    connection = server_side(cluster, a)
+    # Each frame in a read of its own, the second before the task has handled the first:
+    # the one-frame shortcut must hand the signal to the task too, behind the `leave`.
+    connection.data_received(masked(Opcode.TEXT, b'{"type":"leave"}'))
+    assert not connection.offers_messages
+    connection.data_received(masked(Opcode.TEXT, signal(session, 0).encode()))
+    await a.expect("idle")
+    await a.expect_error("not_in_session")
+    await b.expect("partner_left", session=session, reason="left")
+    await b.assert_silent()
+    await a.sync()
+    assert connection.offers_messages == relays_at_once(cluster)  # the shortcut is back
 
 
 async def test_signals_and_refusals_keep_their_order(server_factory: ServerFactory) -> None:

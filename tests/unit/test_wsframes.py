@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
-from server.wsframes import split_frames, text_frame
+from server.wsframes import lone_text, split_frames, text_frame
 
 LIMIT = 70_000
 PLAIN = st.builds(
@@ -81,6 +81,45 @@ def test_the_limit_is_judged_from_the_header_alone() -> None:
     header = wire(Frame(Opcode.TEXT, b"x" * 200))[:8]
     assert split_frames(header, 199) == ([], 0, False)  # refused before the payload arrives
     assert split_frames(header, 200) == ([], 0, True)  # within the limit: wait for the rest
+
+
+def lone_text_by_split(buffer: bytes) -> bytes | None:
+    """What `lone_text` must say, from `split_frames`: the payload of one whole text frame."""
+    split = split_frames(buffer, LIMIT)
+    if len(split.frames) == 1 and split.end == len(buffer) and split.frames[0].opcode is Opcode.TEXT:
+        return split.frames[0].data
+    return None
+
+
+@given(
+    st.lists(st.one_of(PLAIN, OTHER), min_size=1, max_size=3),
+    st.one_of(st.none(), st.integers(0, 2**20)),
+)
+def test_lone_text_reads_exactly_what_split_frames_reads_as_one_whole_text_frame(
+    frames: list[Frame], cut_at: int | None
+) -> None:
+    stream = b"".join(wire(f) for f in frames)
+    if cut_at is not None:  # a frame still arriving, or a frame and the start of the next
+        stream = stream[: cut_at % (len(stream) + 1)]
+    assert lone_text(stream, LIMIT) == lone_text_by_split(stream)
+
+
+@pytest.mark.parametrize(
+    ("buffer", "expected"),
+    [
+        (wire(Frame(Opcode.TEXT, b"hi")), b"hi"),
+        (wire(Frame(Opcode.TEXT, b"x" * 300)), b"x" * 300),  # a 16-bit length
+        (wire(Frame(Opcode.TEXT, b"hi")) * 2, None),  # two frames: `_read`'s to split
+        (wire(Frame(Opcode.TEXT, b"hi"))[:-1], None),  # cut short
+        (wire(Frame(Opcode.BINARY, b"hi")), None),
+        (wire(Frame(Opcode.PING, b"hi")), None),
+        (Frame(Opcode.TEXT, b"hi").serialize(mask=False, extensions=[]), None),  # unmasked
+        (wire(Frame(Opcode.TEXT, b"y" * (LIMIT + 1))), None),  # over the limit: websockets says 1009
+        (b"", None),
+    ],
+)
+def test_lone_text_cases(buffer: bytes, expected: bytes | None) -> None:
+    assert lone_text(buffer, LIMIT) == expected
 
 
 @given(st.one_of(st.binary(max_size=130), st.integers(65_530, 65_540).map(lambda n: b"x" * n)))
