@@ -245,9 +245,6 @@ class Server:
         )
         self.security = Security(config, self.metrics, abuse=abuse)
         self.codec = codec.best()  # orjson when installed: same messages, less CPU
-        # A backend that can name a signal's recipient without awaiting (the memory one)
-        # lets the shell relay it straight from the socket's read (see `_relay_now`).
-        self._signal_partner: SignalPartner | None = getattr(self.backend, "signal_partner", None)
         self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
         self._connections: set[_Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
@@ -436,7 +433,9 @@ class Server:
 
     async def _serve(self, conn: _Connection) -> None:
         loop = asyncio.get_running_loop()
-        route = self._signal_partner
+        # A backend that can name a signal's recipient without awaiting (the memory one)
+        # lets the shell relay it straight from the socket's read (see `_relay_now`).
+        route: SignalPartner | None = getattr(self.backend, "signal_partner", None)
         if route is not None:
             conn.ws.on_message = functools.partial(self._relay_now, conn, route, loop.time)
         try:

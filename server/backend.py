@@ -135,13 +135,15 @@ class MemoryBackend:
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         self._send(self.core.signal(client_id, session, data))
 
-    def signal_partner(self, client_id: str, session: str) -> str:
-        """Who `signal` would deliver to, answered without an await for the shell's fast path.
+    @property
+    def signal_partner(self) -> Callable[[str, str], str]:
+        """`(client_id, session) -> partner id`: who `signal` would deliver to, without an await.
 
-        The same decision as `signal` (the core's one check), but the shell sends the
-        message itself, already encoded, instead of a `Signal` going through `deliver`.
+        For the shell's fast path: the same decision as `signal` (the core's one check),
+        but the shell sends the message itself, already encoded, instead of a `Signal`
+        going through `deliver`. The core's own method, so a relay makes one call here.
         """
-        return self.core.signal_partner(client_id, session)
+        return self.core.signal_partner
 
     async def partner_of(self, client_id: str, session: str) -> str | None:
         """The other side of `session` if it is the client's present one (abuse reports need it)."""

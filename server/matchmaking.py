@@ -148,8 +148,16 @@ class Matchmaker:
         return [(self.signal_partner(client_id, session_id), p.Signal(session_id, data))]
 
     def signal_partner(self, client_id: str, session_id: str) -> str:
-        """Who a signal from `client_id` in `session_id` goes to; refused unless it is the present one."""
-        return self._current_session(client_id, session_id).partner_of(client_id)
+        """Who a signal from `client_id` in `session_id` goes to; refused unless it is the present one.
+
+        `_current_session` and `Session.partner_of` written out: the relay asks this for
+        every signal.
+        """
+        current = self._clients[client_id].session
+        if current != session_id or current is None:
+            raise p.ProtocolError(p.ErrorCode.NOT_IN_SESSION, "that session is not yours now")
+        session = self._sessions[current]
+        return session.responder if client_id == session.initiator else session.initiator
 
     def disconnect(self, client_id: str, now: float) -> Outgoing:
         client = self._clients.pop(client_id, None)
