@@ -21,10 +21,13 @@ class TokenBucket:
         self._last = now
 
     def allow(self, now: float) -> bool:
-        # A clock that goes backwards (it should not) must not mint tokens.
-        elapsed = max(0.0, now - self._last)
-        self._last = max(self._last, now)
-        self._tokens = min(float(self.burst), self._tokens + elapsed * self.rate)
+        # A clock that goes backwards (it should not) must not mint tokens. (Written with
+        # comparisons rather than min/max: the relay asks this for every message.)
+        elapsed = now - self._last
+        if elapsed > 0.0:
+            self._last = now
+            tokens = self._tokens + elapsed * self.rate
+            self._tokens = tokens if tokens < self.burst else float(self.burst)
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return True
