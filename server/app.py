@@ -1,12 +1,13 @@
 """The server's I/O shell: WebSocket connections in, `Backend` calls out.
 
 Each connection has a reader (this module's handler: decode, check limits,
-call the backend) and a writer task that drains a small bounded outbox. The
-backend delivers through `deliver()`, which never awaits: a message for a
-client that stopped reading fills only that client's outbox, and a full
-outbox drops that client. So no client can stall another one's handler.
+call the backend) and a `Connection` (`server/connection.py`) that sends
+without awaiting through a small bounded outbox. The backend delivers through
+`deliver()`, which never awaits: a message for a client that stopped reading
+fills only that client's outbox, and a full outbox drops that client. So no
+client can stall another one's handler.
 
-Errors become wire `error` messages in one place, `_Connection.fail()`.
+Errors become wire `error` messages in one place, `Connection.fail()`.
 The shell talks to the backend only through the `Backend` protocol and
 never assumes it is in this process.
 """
@@ -18,10 +19,7 @@ import contextlib
 import functools
 import logging
 import re
-import secrets
-from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from websockets.asyncio.server import Server as WsServer
@@ -34,20 +32,14 @@ from . import codec, texts
 from . import protocol as p
 from .backend import Backend, MemoryBackend
 from .config import ServerConfig
+from .connection import Connection, event
 from .http import WS_PATH, make_process_request
-from .limits import TokenBucket, per_minute
 from .metrics import Metrics
 from .security import Security, tls_context
 from .wsconn import RelayConnection
 
 log = logging.getLogger("studymatch.server")
 _SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
-
-
-def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
-    """One log line per event, as key=value pairs (no SDP, ICE or addresses at info)."""
-    if log.isEnabledFor(level):
-        log.log(level, " ".join([f"event={name}", *(f"{k}={v}" for k, v in fields.items())]))
 
 
 def make_backend(config: ServerConfig) -> Backend:
@@ -68,168 +60,6 @@ def make_backend(config: ServerConfig) -> Backend:
 SignalPartner = Callable[[str, str], str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Close:
-    code: int
-    reason: str
-
-
-class _Connection:
-    """One client: its limits, its bounded outbox and the task that writes it.
-
-    Most clients read as fast as they are written to: a message goes straight
-    to the socket (`RelayConnection.send_now`). The outbox and its writer task
-    exist only from the first message the socket could not take at once (or
-    the close), which keeps an idle connection small.
-    """
-
-    __slots__ = (
-        "_dropping",
-        "_outbox",
-        "_outbox_bytes",
-        "_wakeup",
-        "abuse_key",
-        "address",
-        "attached",
-        "bucket",
-        "closing",
-        "finds",
-        "id",
-        "server",
-        "strikes",
-        "writer",
-        "ws",
-    )
-
-    def __init__(self, server: Server, ws: RelayConnection, now: float) -> None:
-        config = server.config
-        self.server = server
-        self.ws = ws
-        self.id = secrets.token_urlsafe(12)
-        self.address = "-"  # counted per address by the gate; never logged
-        self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
-        self.attached = False  # known to the backend
-        self.closing = False  # no more messages are queued once a close is requested
-        self.bucket = TokenBucket(config.rate_messages, config.rate_burst, now)
-        self.strikes = per_minute(config.rate_abuse_strikes)
-        self.finds = per_minute(config.rate_finds_per_minute)
-        self._outbox: deque[bytes | _Close] | None = None
-        self._outbox_bytes = 0
-        self._wakeup: asyncio.Event | None = None
-        self.writer: asyncio.Task[None] | None = None
-        self._dropping: asyncio.Task[None] | None = None
-
-    def _queue(self, item: bytes | _Close) -> None:
-        if self._outbox is None:
-            self._outbox = deque()
-            self._wakeup = asyncio.Event()
-            self.writer = asyncio.create_task(self._write(self._outbox, self._wakeup), name=f"writer-{self.id}")
-        self._outbox.append(item)
-        assert self._wakeup is not None
-        self._wakeup.set()
-
-    # --- outgoing ------------------------------------------------------------
-
-    def send(self, message: p.ServerMessage) -> None:
-        """Queue a message without waiting; a client that lags too far is dropped."""
-        if self.closing:
-            return
-        self.send_encoded(self.server.codec.encode(message))
-
-    def send_encoded(self, text: bytes) -> None:
-        """`send` for a message already encoded (UTF-8 JSON)."""
-        if self.closing:
-            return
-        # Nothing queued before it and the socket writable: out without a task switch.
-        if not self._outbox and self.ws.send_now(text):
-            return
-        config = self.server.config
-        queued = len(self._outbox) if self._outbox is not None else 0
-        if queued >= config.outbox_messages or self._outbox_bytes + len(text) > config.outbox_bytes:
-            self.drop("outbox_full")
-            return
-        self._outbox_bytes += len(text)
-        metrics = self.server.metrics
-        metrics.outbox_peak_bytes = max(metrics.outbox_peak_bytes, self._outbox_bytes)
-        self._queue(text)
-
-    def fail(self, error: p.ProtocolError) -> None:
-        """The one place a refusal becomes a wire `error` (and, if fatal, a close)."""
-        self.server.metrics.errors[error.code] += 1
-        event("error", logging.DEBUG, id=self.id, code=error.code)
-        self.send(p.Error(error.code, error.message))
-        if error.code in p.FATAL_ERROR_CODES:
-            self.close(CloseCode.POLICY_VIOLATION, error.message)
-
-    def close(self, code: int, reason: str) -> None:
-        """Close after what is already queued has been written."""
-        if not self.closing:
-            self.closing = True
-            self._queue(_Close(code, reason[:120]))
-
-    def drop(self, reason: str) -> None:
-        """Let go of a client now: out of the backend at once, socket closed or aborted."""
-        if self.closing and reason != "internal":
-            return  # already on its way out
-        self.server.metrics.dropped[reason] += 1
-        event("dropped", id=self.id, reason=reason, queued=len(self._outbox or ()))
-        self.closing = True
-        if self._outbox is not None:
-            self._outbox.clear()
-        self._outbox_bytes = 0
-        if self.writer is not None:
-            self.writer.cancel()
-        self._dropping = self.server.spawn(self._drop(reason))
-
-    async def _drop(self, reason: str) -> None:
-        await self.server.detach(self)
-        code = CloseCode.POLICY_VIOLATION if reason != "internal" else CloseCode.INTERNAL_ERROR
-        text = texts.CLOSE_INTERNAL if reason == "internal" else texts.CLOSE_SLOW
-        await self._close_or_abort(code, text)
-
-    async def _close_or_abort(self, code: int, reason: str) -> None:
-        # A client that does not read never lets the close frame drain: abort.
-        try:
-            async with asyncio.timeout(self.server.config.close_timeout):
-                await self.ws.close(code, reason)
-        except TimeoutError:
-            self.ws.transport.abort()
-
-    async def _write(self, outbox: deque[bytes | _Close], wakeup: asyncio.Event) -> None:
-        try:
-            while True:
-                while not outbox:
-                    wakeup.clear()
-                    await wakeup.wait()
-                item = outbox.popleft()
-                if isinstance(item, _Close):
-                    await self._close_or_abort(item.code, item.reason)
-                    return
-                self._outbox_bytes -= len(item)
-                async with asyncio.timeout(self.server.config.send_timeout):
-                    await self.ws.send(item, text=True)
-        except TimeoutError:
-            self.drop("send_timeout")
-        except ConnectionClosed:
-            pass
-
-    async def flush_and_wait(self) -> None:
-        """Wait (boundedly) until the writer has written everything and closed."""
-        config = self.server.config
-        # The reader is done: whatever is queued goes out, then the close.
-        self.close(CloseCode.NORMAL_CLOSURE, "")
-        if self.writer is None:
-            # Dropped before it ever needed a writer: the drop closes it (1008/1011), not
-            # websockets' default close when this handler returns.
-            if self._dropping is not None:
-                await asyncio.wait({self._dropping}, timeout=config.close_timeout + 1.0)
-            return
-        await asyncio.wait({self.writer}, timeout=config.close_timeout + config.send_timeout)
-        if not self.writer.done():
-            self.writer.cancel()
-            self.ws.transport.abort()
-
-
 class Server:
     """One listening server; `async with running_server(config) as srv` in tests."""
 
@@ -245,8 +75,8 @@ class Server:
         )
         self.security = Security(config, self.metrics, abuse=abuse)
         self.codec = codec.best()  # orjson when installed: same messages, less CPU
-        self._clients: dict[str, _Connection] = {}  # said hello, known to the backend
-        self._connections: set[_Connection] = set()  # every open WebSocket
+        self._clients: dict[str, Connection] = {}  # said hello, known to the backend
+        self._connections: set[Connection] = set()  # every open WebSocket
         self._tasks: set[asyncio.Task[None]] = set()
         self._ws_server: WsServer | None = None
         self.closing = False
@@ -346,7 +176,7 @@ class Server:
             self.metrics.relayed += 1
         conn.send(message)
 
-    async def detach(self, conn: _Connection) -> None:
+    async def detach(self, conn: Connection) -> None:
         """Take a client out of the backend exactly once, however it left."""
         if not conn.attached:
             return
@@ -361,7 +191,7 @@ class Server:
 
     async def _handle(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
-        conn = _Connection(self, cast(RelayConnection, ws), loop.time())  # create_connection=
+        conn = Connection(self, cast(RelayConnection, ws), loop.time())  # create_connection=
         self._connections.add(conn)
         self.metrics.connections = len(self._connections)
         gate = self.security.gate
@@ -391,7 +221,7 @@ class Server:
             self.metrics.connections = len(self._connections)
             event("disconnected", id=conn.id, code=ws.close_code)
 
-    async def _greet(self, conn: _Connection) -> bool:
+    async def _greet(self, conn: Connection) -> bool:
         """The hello handshake; True when the client may go on."""
         config = self.config
         try:
@@ -431,7 +261,7 @@ class Server:
         event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
         return True
 
-    async def _serve(self, conn: _Connection) -> None:
+    async def _serve(self, conn: Connection) -> None:
         loop = asyncio.get_running_loop()
         # A backend that can name a signal's recipient without awaiting (the memory one)
         # lets the shell relay it straight from the socket's read (see `_relay_now`).
@@ -462,7 +292,7 @@ class Server:
         finally:
             conn.ws.on_message = None
 
-    def _relay_now(self, conn: _Connection, route: SignalPartner, clock: Callable[[], float], text: str) -> bool:
+    def _relay_now(self, conn: Connection, route: SignalPartner, clock: Callable[[], float], text: str) -> bool:
         """The common case without a task switch: a signal, within the rate, to a backend that
         names its recipient without awaiting. True when done; False leaves the message to
         `_serve`, which decides everything else exactly as before: nothing is spent or sent
@@ -491,7 +321,7 @@ class Server:
             conn.drop("internal")
         return True
 
-    async def _dispatch(self, conn: _Connection, msg: p.ClientMessage, now: float) -> None:
+    async def _dispatch(self, conn: Connection, msg: p.ClientMessage, now: float) -> None:
         backend, cid = self.backend, conn.id
         if isinstance(msg, p.Signal):
             await backend.signal(cid, msg.session, msg.data)
@@ -515,7 +345,7 @@ class Server:
             raise p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN)
 
 
-    async def _report(self, conn: _Connection, msg: p.Report) -> None:
+    async def _report(self, conn: Connection, msg: p.Report) -> None:
         # The backend ends the session, so it says who was on the other side (and the
         # key their reports follow, which the partner's instance, maybe not this one, knows).
         partner = await self.backend.report(conn.id, msg.session, msg.reason)
