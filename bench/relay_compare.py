@@ -311,6 +311,18 @@ def table(ours: Figures, theirs: Figures) -> str:
     return "\n".join(lines)
 
 
+def round_ratios(ours: list[Figures], theirs: list[Figures]) -> str:
+    """The CPU ratio within each round (both servers run back to back, under the same load)."""
+    lines = []
+    for label, name in (("flood", "flood_us"), ("paced", "paced_us")):
+        ratios = sorted(getattr(a, name) / getattr(b, name) for a, b in zip(ours, theirs, strict=True))
+        lines.append(
+            f"CPU ratio by round, {label}: median {statistics.median(ratios):.2f}x, "
+            f"range {ratios[0]:.2f}x-{ratios[-1]:.2f}x ({' '.join(f'{r:.2f}' for r in ratios)})"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=4, help="client processes")
@@ -346,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     merged = {kind: median_figures(figures) for kind, figures in rounds.items()}
     if len(kinds) == 2:
         print(table(merged["studymatch"], merged["peerjs"]))
+        print(round_ratios(rounds["studymatch"], rounds["peerjs"]))
     lost = any(f.flood_counts[0] != f.flood_counts[1] or f.paced_counts[0] != f.paced_counts[1]
                for f in merged.values())  # fmt: skip
     if lost:
