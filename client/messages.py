@@ -9,6 +9,9 @@ appends its own sentences in a separate section at the end.
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 # --- Section 1: media devices -------------------------------------------------
 
 # Where each OS keeps the switch that grants an app the camera / microphone.
@@ -121,6 +124,22 @@ SERVER_UNREACHABLE = (
     "Cannot reach the StudyMatch server at {server}. "
     "Trying again in {seconds:.1f} s; check your internet connection."
 )
+LOCAL_SERVER_UNREACHABLE = (
+    "Cannot reach the StudyMatch server at {server}. "
+    "Trying again in {seconds:.1f} s; check that the server is running on this computer."
+)
+
+
+def server_unreachable(url: str, seconds: float) -> str:
+    """SERVER_UNREACHABLE, or its local twin when the address is this computer (no network involved)."""
+    host = (urlsplit(url).hostname or "").lower()
+    local = host == "localhost" or host.endswith(".localhost")
+    if not local:
+        try:
+            local = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            pass  # a name: it may be anywhere
+    return (LOCAL_SERVER_UNREACHABLE if local else SERVER_UNREACHABLE).format(server=url, seconds=seconds)
 SERVER_WENT_AWAY = "Lost the connection to the StudyMatch server. Reconnecting in {seconds:.1f} s."
 SERVER_RESTARTING = "The StudyMatch server is restarting. Reconnecting in {seconds:.1f} s."
 SERVER_REFUSED = "The StudyMatch server refused this app: {detail} Update StudyMatch or check its settings."

@@ -184,7 +184,7 @@ class WebSocketSignaling:
             elif reached:
                 text = messages.SERVER_WENT_AWAY.format(seconds=delay)
             else:
-                text = messages.SERVER_UNREACHABLE.format(server=self.url, seconds=delay)
+                text = messages.server_unreachable(self.url, delay)
             await self._on_disconnected(delay, text)
             await asyncio.sleep(delay)
 

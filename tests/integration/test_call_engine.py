@@ -216,6 +216,7 @@ async def test_unreachable_server_is_reported_and_retried() -> None:
         first = await events.next(ev.Disconnected)
         second = await events.next(ev.Disconnected)
         assert "Cannot reach the StudyMatch server" in first.message and url in first.message
+        assert "running on this computer" in first.message  # a loopback address: not the internet
         assert 0 < first.retry_in <= 0.05 and 0 < second.retry_in <= 0.1
         assert not events.of(ev.Connected)
     finally:
