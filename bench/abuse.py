@@ -21,8 +21,8 @@ from pathlib import Path
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ServerProcess, start_server
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import ServerProcess, start_server
 
 DEFAULT_LIMITS = [
     "--rate-messages", "20", "--rate-burst", "40", "--rate-abuse-strikes", "20",

@@ -19,7 +19,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 
 async def main(port: int) -> None:
-    waiting: dict[object, ServerConnection] = {}
+    waiting: dict[tuple[str, str | None], ServerConnection] = {}  # (mode, topic)
     partner: dict[ServerConnection, ServerConnection] = {}
     count = 0
 

@@ -32,10 +32,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
 
 from client import events as ev
 from client.cli import freeze_startup_heap
@@ -163,7 +164,8 @@ class BarePeer:
             if track.kind == "video":
                 self.video_frames += 1
                 self.probe.mark("first_video", self.since_go())
-                info = read_pattern(frame)  # type: ignore[arg-type]
+                # A video track yields VideoFrames; aiortc types recv() as Frame | Packet.
+                info = read_pattern(cast(VideoFrame, frame))
                 if info is not None:
                     self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
             else:

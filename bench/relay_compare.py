@@ -239,7 +239,9 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
     try:
         barrier = mp.Barrier(args.workers + 1)
         out: Any = mp.Queue()
-        rss_start, cpu = server.rss_bytes(), [cpu_times(server)]
+        rss_start = server.rss_bytes()
+        # tuple[float, ...]: us() sums a slice of each (user, system) pair.
+        cpu: list[tuple[float, ...]] = [cpu_times(server)]
         processes = [
             mp.Process(target=_worker, args=(kind, server, w, args, barrier, out))
             for w in range(args.workers)
@@ -293,8 +295,8 @@ ROWS: list[tuple[str, str, str]] = [
 
 def median_figures(rounds: list[Figures]) -> Figures:
     merged = Figures(**{name: statistics.median(getattr(f, name) for f in rounds) for _, name, _ in ROWS})
-    merged.flood_counts = tuple(sum(f.flood_counts[i] for f in rounds) for i in (0, 1))  # type: ignore[assignment]
-    merged.paced_counts = tuple(sum(f.paced_counts[i] for f in rounds) for i in (0, 1))  # type: ignore[assignment]
+    merged.flood_counts = (sum(f.flood_counts[0] for f in rounds), sum(f.flood_counts[1] for f in rounds))
+    merged.paced_counts = (sum(f.paced_counts[0] for f in rounds), sum(f.paced_counts[1] for f in rounds))
     return merged
 
 

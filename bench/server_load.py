@@ -47,7 +47,7 @@ async def expect(ws: ClientConnection, kind: str) -> dict[str, Any]:
     while True:
         message = json.loads(await ws.recv())
         if message["type"] == kind:
-            return message  # type: ignore[no-any-return]
+            return message
         if message["type"] == "error":
             raise RuntimeError(f"server error: {message}")
 

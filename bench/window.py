@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import qasync
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
 
 from bench.common import start_server
 from client import events as ev
@@ -80,6 +81,11 @@ async def headless_phase(url: str, seconds: float) -> dict[str, Any]:
     return result
 
 
+def painted_size(image: QImage | None) -> str:
+    assert image is not None, "every remote view has painted by now (frames_painted above)"
+    return f"{image.width()}x{image.height()}"
+
+
 async def window_phase(url: str, seconds: float, folder: Path) -> dict[str, Any]:
     apps = []
     for i in range(2):
@@ -105,7 +111,7 @@ async def window_phase(url: str, seconds: float, folder: Path) -> dict[str, Any]
     result = {
         "received_fps": [round((r.frames_received - r0[i]) / wall, 1) for i, r in enumerate(remotes)],
         "painted_fps": [round((r.frames_painted - p0[i]) / wall, 1) for i, r in enumerate(remotes)],
-        "paint_size": [f"{r.current_image().width()}x{r.current_image().height()}" for r in remotes],
+        "paint_size": [painted_size(r.current_image()) for r in remotes],
         "cpu_percent_of_one_core": round(100 * (cpu() - c0) / wall, 1),
     }
     for app in apps:
