@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import shutil
 import socket
 import subprocess
@@ -17,8 +18,10 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+import redis
 
 from .wsclient import TIMEOUT
 
@@ -121,3 +124,27 @@ def own_redis() -> Iterator[RedisServer]:
     """A redis-server of this test alone, which it may stop and start again."""
     with running_redis() as server:
         yield server
+
+
+# Reading the backend's keys directly. redis-py types every reply `bytes | str` because it
+# cannot know `decode_responses`; the tests' clients leave it off, so the replies are bytes,
+# and these are the only casts.
+def hash_json(r: redis.Redis, key: str) -> dict[str, Any]:
+    """A hash whose values are JSON, decoded."""
+    reply = cast("dict[bytes, bytes]", r.hgetall(key))
+    return {k.decode(): json.loads(v) for k, v in reply.items()}
+
+
+def hash_keys(r: redis.Redis, key: str) -> list[str]:
+    return [k.decode() for k in cast("list[bytes]", r.hkeys(key))]
+
+
+def zset_members(r: redis.Redis, key: str) -> list[str]:
+    """A sorted set's members, lowest score first."""
+    return [m.decode() for m in cast("list[bytes]", r.zrange(key, 0, -1))]
+
+
+def zset_scored(r: redis.Redis, key: str) -> list[tuple[str, float]]:
+    """A sorted set's (member, score) pairs, lowest score first."""
+    reply = cast("list[tuple[bytes, float]]", r.zrange(key, 0, -1, withscores=True))
+    return [(m.decode(), s) for m, s in reply]

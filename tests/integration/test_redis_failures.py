@@ -28,7 +28,15 @@ from server.redis_backend import RedisBackend
 from server.redis_script import RedisKeys
 
 from .conftest import http_get
-from .redis_support import RedisServer, own_redis, shared_redis, unique_prefix  # noqa: F401 (fixture)
+from .redis_support import (  # noqa: F401 (fixtures)
+    RedisServer,
+    hash_json,
+    hash_keys,
+    own_redis,
+    shared_redis,
+    unique_prefix,
+    zset_members,
+)
 from .wsclient import SCALE, TIMEOUT, WsClient
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -99,9 +107,9 @@ async def test_a_killed_instance_s_clients_leave_queue_and_sessions_within_5_s(o
             r = redis.Redis.from_url(own_redis.url)
             try:
                 keys = RedisKeys()
-                assert [m.decode() for m in r.zrange(keys.queue("audio"), 0, -1)] == [newcomer.id]
+                assert zset_members(r, keys.queue("audio")) == [newcomer.id]
                 assert r.hlen(keys.sessions) == 0
-                assert sorted(k.decode() for k in r.hkeys(keys.clients)) == sorted(
+                assert sorted(hash_keys(r, keys.clients)) == sorted(
                     c.id for c in clients if c.url == url_b and c.id is not None
                 )
             finally:
@@ -255,7 +263,7 @@ async def until(predicate: Callable[[], bool], within: float = TIMEOUT) -> None:
 
 
 def _differences(storm: list[StormClient], r: redis.Redis, keys: RedisKeys) -> list[str]:
-    records = {k.decode(): json.loads(v) for k, v in r.hgetall(keys.clients).items()}
+    records = hash_json(r, keys.clients)
     out = []
     for c in storm:
         record = records.get(c.ws.id or "")

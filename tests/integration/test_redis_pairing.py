@@ -42,7 +42,13 @@ from server.redis_script import (
     wire_topic,
 )
 
-from .redis_support import RedisServer, shared_redis, unique_prefix  # noqa: F401 (fixture)
+from .redis_support import (  # noqa: F401 (fixture)
+    RedisServer,
+    hash_json,
+    shared_redis,
+    unique_prefix,
+    zset_scored,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -68,13 +74,13 @@ class ScriptDriver:
         return parse_reply(raw)
 
     def records(self) -> dict[str, dict[str, Any]]:
-        return {k.decode(): json.loads(v) for k, v in self.r.hgetall(self.keys.clients).items()}
+        return hash_json(self.r, self.keys.clients)
 
     def sessions(self) -> dict[str, dict[str, Any]]:
-        return {k.decode(): json.loads(v) for k, v in self.r.hgetall(self.keys.sessions).items()}
+        return hash_json(self.r, self.keys.sessions)
 
     def queue(self, mode: str) -> list[tuple[str, float]]:
-        return [(m.decode(), s) for m, s in self.r.zrange(self.keys.queue(mode), 0, -1, withscores=True)]
+        return zset_scored(self.r, self.keys.queue(mode))
 
 
 class PairingMachine(RuleBasedStateMachine):
