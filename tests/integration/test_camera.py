@@ -16,7 +16,7 @@ import asyncio
 import errno
 import os
 import threading
-from typing import Any
+from typing import Any, cast
 
 import av
 import av.error
@@ -68,10 +68,15 @@ async def test_real_not_found_through_the_factory() -> None:
         await media.close()
 
 
+def error_class(code: int) -> type[av.error.FFmpegError]:
+    """PyAV's exception class for `code`; its stub types `classes` as holding instances."""
+    return cast("type[av.error.FFmpegError]", av.error.classes[code])
+
+
 def _raising_open(code: int, log_name: str, log_line: str) -> Any:
     def fake_open(file: str, format: str | None = None, options: dict[str, str] | None = None) -> None:
         av.logging.log(av.logging.ERROR, log_name, log_line + "\n")  # through FFmpeg's log
-        raise av.error.classes[code](code, os.strerror(code), file)
+        raise error_class(code)(code, os.strerror(code), file)
 
     return fake_open
 
@@ -147,6 +152,7 @@ async def test_one_device_shared_by_two_calls_then_closed_on_release() -> None:
     first = await shared.subscribe()
     second = await shared.subscribe()
     a, b = await asyncio.wait_for(asyncio.gather(first.recv(), second.recv()), TIMEOUT)
+    assert isinstance(a, av.VideoFrame) and isinstance(b, av.VideoFrame)
     info_a, info_b = read_pattern(a), read_pattern(b)
     assert info_a is not None and info_b is not None
     assert len(devices) == 1 and shared.opens == 1 and devices[0].is_open
@@ -155,6 +161,7 @@ async def test_one_device_shared_by_two_calls_then_closed_on_release() -> None:
     first.stop()
     third = await shared.subscribe()
     c = await asyncio.wait_for(third.recv(), TIMEOUT)
+    assert isinstance(c, av.VideoFrame)
     info_c = read_pattern(c)
     assert info_c is not None and info_c.sequence > info_a.sequence
     assert len(devices) == 1 and shared.opens == 1
@@ -229,6 +236,7 @@ async def test_factory_fake_camera_uses_the_shared_path() -> None:
         two = await media.open_camera()
         assert one is not two
         frame = await asyncio.wait_for(one.recv(), TIMEOUT)
+        assert isinstance(frame, av.VideoFrame)
         assert (frame.width, frame.height) == (320, 240) and read_pattern(frame) is not None
         assert media.camera_opens == 1
         await media.release_camera()
@@ -277,6 +285,7 @@ async def test_pyav_camera_frames_then_an_unplug_through_the_shared_path(
     with pytest.raises(MediaStreamError):
         while True:
             frame = await asyncio.wait_for(track.recv(), TIMEOUT)
+            assert isinstance(frame, av.VideoFrame)
             assert (frame.width, frame.height, frame.format.name) == (640, 360, "yuv420p")
             info = read_pattern(frame)
             assert info is not None

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
+from typing import cast
 
 import av.error
 import pytest
@@ -25,10 +27,14 @@ from client.media.devices import (
     classify_microphone_error,
 )
 
+PyAVErrorClass = Callable[[int, str, str, tuple[int, str, str] | None], Exception]
+
 
 def pyav_error(code: int, filename: str, log: tuple[int, str, str] | None = None) -> Exception:
     """The exception PyAV raises for a negative AVERROR(code) from avformat_open_input."""
-    cls = av.error.classes.get(code, av.error.UndefinedError)
+    # Cast: PyAV's stub types `classes` as holding instances, and `log` as get_last_error()'s
+    # (count, line) pair; at runtime they are classes and the line (level, name, message) itself.
+    cls = cast(PyAVErrorClass, av.error.classes.get(code, av.error.UndefinedError))
     exc = cls(code, os.strerror(code), filename, log)
     assert isinstance(exc, av.error.FFmpegError)
     return exc

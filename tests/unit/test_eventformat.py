@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import av
 import pytest
 
 from client import events as ev
 from client.eventformat import to_json_line, to_record, to_text
 
 T0 = 1_700_000_000.25
+FRAME = av.VideoFrame(16, 16, "yuv420p")  # frame events carry one; its pixels do not matter
 
 # Every JSON event of the DESIGN.md table, with exactly its fields.
 CONTRACT = [
@@ -50,8 +52,8 @@ def test_json_lines_follow_the_contract(event: ev.EngineEvent, expected: dict[st
 NOT_JSON = [
     ev.Disconnected("ws://h/ws", 1.0, "gone"),
     ev.MediaFailed("s1", "no"),
-    ev.RemoteVideoFrame("s1", object()),
-    ev.LocalVideoFrame(object()),
+    ev.RemoteVideoFrame("s1", FRAME),
+    ev.LocalVideoFrame(FRAME),
     ev.ChatMessage("s1", "hi", True),
     ev.CallStats("s1", 1.0, 0.0, 900.0),
     ev.ModeChanged("audio", "audio only"),
@@ -77,7 +79,7 @@ def test_text_for_people(event: ev.EngineEvent) -> None:
 
 
 def test_frames_and_stats_are_not_printed_for_people() -> None:
-    assert to_text(ev.RemoteVideoFrame("s", object())) is None
+    assert to_text(ev.RemoteVideoFrame("s", FRAME)) is None
     assert to_text(ev.CallStats("s", None, None, None)) is None
 
 

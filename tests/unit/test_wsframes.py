@@ -87,7 +87,7 @@ def lone_text_by_split(buffer: bytes) -> bytes | None:
     """What `lone_text` must say, from `split_frames`: the payload of one whole text frame."""
     split = split_frames(buffer, LIMIT)
     if len(split.frames) == 1 and split.end == len(buffer) and split.frames[0].opcode is Opcode.TEXT:
-        return split.frames[0].data
+        return bytes(split.frames[0].data)  # websockets types it bytes | bytearray | memoryview
     return None
 
 
