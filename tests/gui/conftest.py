@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QSettings, SignalInstance
 
+from client.engine import Engine
+from client.ui.app import App
 from client.ui.settings import Settings
+from client.ui.widgets.notices import NoticeItem
+from client.ui.window import MainWindow
 
 SCALE = float(os.environ.get("STUDYMATCH_TEST_TIMEOUT_SCALE", "1"))
 TIMEOUT = 10.0 * SCALE  # one wait for one thing to happen
@@ -48,6 +52,20 @@ async def signal(sig: SignalInstance, within: float = TIMEOUT) -> tuple[Any, ...
         return await asyncio.wait_for(future, within)
     finally:
         sig.disconnect(fire)
+
+
+def shown_notice(window: MainWindow, key: str) -> NoticeItem:
+    """The notice `key`, which the test expects the window to be showing."""
+    item = window.notices.item(key)
+    assert item is not None, f"no {key!r} notice; showing {window.notices.keys()}"
+    return item
+
+
+def real_engine(app: App) -> Engine:
+    """The controller's engine: in these tests the real one, started with the window."""
+    engine = app.controller.engine
+    assert isinstance(engine, Engine), engine
+    return engine
 
 
 class AsyncRunner:

@@ -17,7 +17,7 @@ from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
 from server.app import running_server
 from server.config import ServerConfig
 
-from .conftest import until
+from .conftest import real_engine, shown_notice, until
 from .test_end_to_end import click, make_settings
 
 
@@ -75,14 +75,14 @@ def test_relay_only_without_turn_offers_to_turn_it_off(qtbot, aloop, tmp_path):
             settings = make_settings(tmp_path, "a", srv.url, relay_only=True)
             async with opened(qtbot, settings) as a:
                 w = a.window
-                assert a.controller.engine.config.relay_only  # the saved switch reached the engine
+                assert real_engine(a).config.relay_only  # the saved switch reached the engine
                 await until(lambda: w.notices.item("error:no_relay") is not None, what="no-relay notice")
-                item = w.notices.item("error:no_relay")
+                item = shown_notice(w, "error:no_relay")
                 assert item.notice.text == messages.RELAY_ONLY_NO_TURN
                 assert set(item.buttons) == {"relay_off"}
                 click(qtbot, item.buttons["relay_off"])
                 assert w.notices.item("error:no_relay") is None
-                await until(lambda: a.controller.engine is not None and not a.controller.engine.config.relay_only
+                await until(lambda: a.controller.engine is not None and not real_engine(a).config.relay_only
                             and a.controller.connected, what="reconnected without relay-only")
                 assert settings.relay_only is False  # remembered
                 assert Settings(settings._store).relay_only is False
@@ -97,14 +97,15 @@ def test_relay_only_switch_saved_in_the_dialog_reaches_the_engine(qtbot, aloop, 
             async with opened(qtbot, settings) as a:
                 w = a.window
                 await until(lambda: a.controller.connected, what="connected")
-                assert not a.controller.engine.config.relay_only
+                assert not real_engine(a).config.relay_only
                 w.open_settings()
                 dialog = w.settings_dialog
+                assert dialog is not None
                 dialog.relay_only.setChecked(True)
                 save(qtbot, dialog)
                 assert settings.relay_only is True
                 await until(lambda: w.notices.item("error:no_relay") is not None, what="no-relay notice")
-                assert a.controller.engine.config.relay_only
+                assert real_engine(a).config.relay_only
 
     aloop.run(scenario())
 
@@ -116,7 +117,7 @@ def test_access_token_refused_then_entered_in_settings(qtbot, aloop, tmp_path):
             async with opened(qtbot, settings) as a:
                 w = a.window
                 await until(lambda: w.notices.item("error:unauthorized") is not None, what="token notice")
-                item = w.notices.item("error:unauthorized")
+                item = shown_notice(w, "error:unauthorized")
                 assert item.notice.text == strings.NOTICE_TOKEN_NEEDED.format(server=srv.url)
                 assert item.notice.timeout is None  # the engine stopped retrying: it stays until acted on
                 dialog = open_settings_from_notice(qtbot, a, "error:unauthorized")
@@ -125,10 +126,10 @@ def test_access_token_refused_then_entered_in_settings(qtbot, aloop, tmp_path):
                 qtbot.keyClicks(dialog.token, "wrong")
                 save(qtbot, dialog)
                 assert settings.token == "wrong"
-                await until(lambda: w.notices.item("error:unauthorized") is not None
-                            and "did not accept" in w.notices.item("error:unauthorized").notice.text,
+                await until(lambda: (now := w.notices.item("error:unauthorized")) is not None
+                            and "did not accept" in now.notice.text,
                             what="token rejected")
-                assert a.controller.engine.config.token == "wrong"
+                assert real_engine(a).config.token == "wrong"
 
                 dialog = open_settings_from_notice(qtbot, a, "error:unauthorized")
                 assert dialog.token.text() == "wrong"
@@ -152,7 +153,7 @@ def test_untrusted_certificate_names_the_server_and_a_ca_file_fixes_it(qtbot, al
             async with opened(qtbot, settings) as a:
                 w = a.window
                 await until(lambda: w.notices.item("server") is not None, what="certificate notice")
-                text = w.notices.item("server").notice.text
+                text = shown_notice(w, "server").notice.text
                 assert "127.0.0.1" in text and "certificate" in text and "does not trust" in text
                 dialog = open_settings_from_notice(qtbot, a, "server")
                 dialog.ca_file.setText(str(ca.pem))
@@ -172,7 +173,7 @@ def test_unreadable_ca_file_says_which_file_and_server(qtbot, aloop, tmp_path):
         async with opened(qtbot, make_settings(tmp_path, "a", url, ca_file=str(garbage))) as a:
             w = a.window
             await until(lambda: w.notices.item("error:bad_ca_file") is not None, what="CA file notice")
-            item = w.notices.item("error:bad_ca_file")
+            item = shown_notice(w, "error:bad_ca_file")
             assert item.notice.text == strings.NOTICE_BAD_CA_FILE.format(path=garbage, server=url)
             assert set(item.buttons) == {"open_settings"}
 
@@ -188,6 +189,7 @@ def test_saving_unchanged_connection_settings_keeps_the_engine(qtbot, aloop, tmp
                 engine = a.controller.engine
                 a.window.open_settings()
                 dialog = a.window.settings_dialog
+                assert dialog is not None
                 dialog.sounds.setChecked(False)
                 save(qtbot, dialog)
                 assert a.controller.engine is engine and not a.window.sounds.enabled

@@ -15,14 +15,14 @@ from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaDevices
 
 from client import messages
-from client.media.synthetic import read_pattern
+from client.media.synthetic import PatternInfo, read_pattern
 from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
 from server.app import running_server
 from server.config import ServerConfig
 
-from .conftest import TIMEOUT, signal, until
+from .conftest import TIMEOUT, real_engine, shown_notice, signal, until
 
 MEDIA_TIMEOUT = 3 * TIMEOUT  # ICE + DTLS + first decoded frame on two busy cores
 
@@ -60,9 +60,22 @@ def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def painted_pattern(app: App):
+def painted_pattern(app: App) -> PatternInfo | None:
     image = app.window.call.remote.current_image()
     return None if image is None else read_pattern(image_to_frame(image))
+
+
+async def paints_the_moving_pattern(app: App) -> None:
+    """The window paints the partner's moving pattern: two painted images, two moments."""
+    await until(lambda: painted_pattern(app) is not None, MEDIA_TIMEOUT, what="the partner's pattern painted")
+    first = painted_pattern(app)
+    assert first is not None
+    await until(lambda: (p := painted_pattern(app)) is not None and p.sequence > first.sequence,
+                what="the pattern moving")
+    shot = app.window.call.remote.grab().toImage()
+    pixels = image_to_frame(shot).to_ndarray(format="rgb24")
+    assert pixels.std() > 40  # the bars really reach the screen
+    assert app.window.call.remote.frames_painted <= app.window.call.remote.frames_received
 
 
 def test_two_windows_call_chat_skip_end(qtbot, aloop, tmp_path):
@@ -80,17 +93,8 @@ def test_two_windows_call_chat_skip_end(qtbot, aloop, tmp_path):
                             what="both windows in the call")
                 assert "physics" in wb.call.partner.text()  # B sees A's subject
 
-                # Both paint the partner's moving pattern: two painted images, two moments.
                 for app in (a, b):
-                    await until(lambda app=app: painted_pattern(app) is not None, MEDIA_TIMEOUT,
-                                what="the partner's pattern painted")
-                    first = painted_pattern(app)
-                    await until(lambda app=app, first=first: (p := painted_pattern(app)) is not None
-                                and p.sequence > first.sequence, what="the pattern moving")
-                    shot = app.window.call.remote.grab().toImage()
-                    pixels = image_to_frame(shot).to_ndarray(format="rgb24")
-                    assert pixels.std() > 40  # the bars really reach the screen
-                    assert app.window.call.remote.frames_painted <= app.window.call.remote.frames_received
+                    await paints_the_moving_pattern(app)
 
                 # Chat over the data channel (keys go to the active window, as on a desktop).
                 wa.activateWindow()
@@ -109,7 +113,7 @@ def test_two_windows_call_chat_skip_end(qtbot, aloop, tmp_path):
                 assert wa.pages.currentWidget() is wa.searching
 
                 # Next partner from B's notice meets A again; End in A returns it to the lobby.
-                click(qtbot, wb.notices.item("partner").buttons["next"])
+                click(qtbot, shown_notice(wb, "partner").buttons["next"])
                 await until(lambda: wa.pages.currentWidget() is wa.call and wb.pages.currentWidget() is wb.call,
                             what="second call")
                 click(qtbot, wa.call.end_button)
@@ -129,7 +133,7 @@ def test_camera_error_then_continue_with_audio_only(qtbot, aloop, tmp_path):
                     window(qtbot, make_settings(tmp_path, "b", srv.url, mode="audio")) as b:
                 wa, wb = a.window, b.window
                 await until(lambda: wa.notices.item("device:camera") is not None, what="camera notice")
-                notice = wa.notices.item("device:camera")
+                notice = shown_notice(wa, "device:camera")
                 assert notice.notice.text.startswith("No camera was found")
                 assert set(notice.buttons) == {"audio_only", "try_again", "choose_camera"}
                 click(qtbot, wb.lobby.find_button)
@@ -163,7 +167,7 @@ def test_end_right_after_matched_leaks_nothing(qtbot, aloop, tmp_path):
                     click(qtbot, wa.call.end_button)  # the same loop turn the call page appeared
                     assert wa.pages.currentWidget() is wa.lobby
                     await until(lambda: wb.pages.currentWidget() is wb.lobby, what=f"B back in the lobby ({round_})")
-                    await until(lambda: a.controller.engine.call is None and b.controller.engine.call is None,
+                    await until(lambda: real_engine(a).call is None and real_engine(b).call is None,
                                 what="both calls closed")
 
     aloop.run(scenario())
@@ -180,7 +184,7 @@ def test_unknown_speaker_is_an_information_notice(qtbot, aloop, tmp_path):
                 w = a.window
                 click(qtbot, w.lobby.test_button)
                 await until(lambda: w.notices.item("speaker") is not None, MEDIA_TIMEOUT, what="speaker notice")
-                item = w.notices.item("speaker")
+                item = shown_notice(w, "speaker")
                 assert item.notice.level == "info" and item.buttons == {}
                 if QMediaDevices.audioOutputs():  # a machine with speakers: the default one plays
                     assert name in item.notice.text

@@ -151,7 +151,8 @@ def test_video_widget_paints_frame_scaled_with_aspect(qtbot):
     assert (centre.red(), centre.green(), centre.blue()) == (0, 200, 0)
     top = image.pixelColor(200, 5)  # 4:3 in a square: letterboxed above and below
     assert (top.red(), top.green(), top.blue()) == (0, 0, 0)
-    assert widget.current_image() is not None and widget.current_image().width() == 400
+    painted_image = widget.current_image()
+    assert painted_image is not None and painted_image.width() == 400
     painted = widget.frames_painted
     widget.repaint()  # no new frame: the cached image is reused, not converted again
     assert widget.frames_painted == painted

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 from client import events as ev
 from client.backoff import Backoff
 from client.engine import Engine, EngineConfig, websocket_signaling
 from client.media.factory import MediaFactory
+from client.session import CallState
 from client.signaling import SignalingChannel
 
 from .wsclient import TIMEOUT
@@ -82,7 +83,7 @@ class Peer:
         self.events = events
 
     @property
-    def state(self) -> Any:
+    def state(self) -> CallState:
         return self.engine.state
 
 
@@ -91,8 +92,14 @@ def fast_signaling(engine: Engine) -> SignalingChannel:
     return websocket_signaling(engine, backoff=FAST_BACKOFF)
 
 
+class MakePeer(Protocol):
+    def __call__(
+        self, name: str, url: str, *, media: MediaFactory | None = None, **config: Any
+    ) -> Awaitable[Peer]: ...
+
+
 @contextlib.asynccontextmanager
-async def engines() -> AsyncIterator[Callable[..., Any]]:
+async def engines() -> AsyncIterator[MakePeer]:
     """`await make(name, url, **config)` -> a started `Peer`; every one closed on exit."""
     made: list[Peer] = []
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from client import events as ev
 from client.engine import Engine, EngineConfig
+from client.media.audio import NullSpeaker
 from client.media.factory import MediaFactory
 from client.media.synthetic import dominant_frequency, read_pattern
 from client.session import CallState
+from client.signaling import WebSocketSignaling
 from server.app import Server, running_server
 from server.config import ServerConfig
 
@@ -61,7 +63,8 @@ async def test_video_call_carries_the_pattern_both_ways_and_chat(cluster: Cluste
             assert stats.session == session and stats.loss_percent is not None
         # Audio reached the (counting) speaker, not just the track.
         for peer in (a, b):
-            assert peer.engine._speaker is not None and peer.engine._speaker.frames > 0  # type: ignore[attr-defined]
+            speaker = peer.engine._speaker
+            assert isinstance(speaker, NullSpeaker) and speaker.frames > 0  # fake media: the counting sink
 
         await a.engine.send_chat("hello from a")
         got = await b.events.next(ev.ChatMessage, lambda m: not m.mine)
@@ -116,7 +119,9 @@ async def test_a_partner_that_vanishes_ends_the_call_promptly(cluster: Cluster) 
         a = await make("a", cluster.next_url())
         b = await make("b", cluster.next_url())
         session = await in_call(a, b)
-        await b.engine.signaling.drop()  # type: ignore[attr-defined]  # no close handshake, like a crash
+        signaling = b.engine.signaling
+        assert isinstance(signaling, WebSocketSignaling)
+        await signaling.drop()  # no close handshake, like a crash
         t0 = time.monotonic()
         left = await a.events.next(ev.PartnerLeft)
         assert (left.session, left.reason) == (session, "disconnected")
@@ -246,7 +251,7 @@ async def test_mute_and_camera_off_and_on_during_a_call(cluster: Cluster) -> Non
     media_a = MediaFactory(fake_media=True)
     media_b = MediaFactory(fake_media=True)
     speaker_b = RecordingSpeaker()
-    media_b.open_speaker = lambda: speaker_b  # type: ignore[method-assign]
+    media_b.open_speaker = lambda: speaker_b  # type: ignore[method-assign]  # B's speaker records what it plays
     async with engines() as make:
         a = await make("a", cluster.next_url(), media=media_a)
         b = await make("b", cluster.next_url(), media=media_b)

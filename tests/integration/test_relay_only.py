@@ -35,7 +35,7 @@ async def spied_server(config: ServerConfig) -> tuple[Server, list[dict[str, Any
         seen.append(data)
         return encode_signal(session, data)
 
-    spied.signal = spy  # type: ignore[method-assign]
+    spied.signal = spy  # type: ignore[method-assign]  # this server's codec copy records as it encodes
     server.codec = spied
     await server.start()
     return server, seen
