@@ -37,6 +37,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import events as ev
 from . import messages
+from .callstats import StatsSnapshot, summarize_stats
 from .loopback import offer_loopback_candidates
 from .media.synthetic import read_pattern
 from .tracks import GatedAudioTrack, SwitchableVideoTrack
@@ -75,38 +76,6 @@ def ice_configuration(ice_servers: list[dict[str, Any]], relay_only: bool = Fals
     if relay_only:
         return RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
     return RTCConfiguration(iceServers=servers)
-
-
-@dataclass
-class _StatsSnapshot:
-    at: float
-    bytes_received: int
-    packets_received: int
-    packets_lost: int
-
-
-def summarize_stats(
-    stats: list[Any], previous: _StatsSnapshot | None, now: float
-) -> tuple[_StatsSnapshot, float | None, float | None, float | None]:
-    """(snapshot, rtt ms, loss %, receive kbps) from one getStats() report, rates since `previous`."""
-    rtts = [s.roundTripTime for s in stats if s.type == "remote-inbound-rtp" and s.roundTripTime]
-    inbound = [s for s in stats if s.type == "inbound-rtp"]
-    transports = {s.id: s for s in stats if s.type == "transport"}
-    snap = _StatsSnapshot(
-        at=now,
-        bytes_received=sum(t.bytesReceived for t in transports.values()),
-        packets_received=sum(s.packetsReceived for s in inbound),
-        packets_lost=sum(max(0, s.packetsLost) for s in inbound),
-    )
-    rtt_ms = 1000.0 * max(rtts) if rtts else None
-    loss = kbps = None
-    if previous is not None and now > previous.at:
-        got = snap.packets_received - previous.packets_received
-        lost = snap.packets_lost - previous.packets_lost
-        if got + lost > 0:
-            loss = 100.0 * max(0, lost) / (got + lost)
-        kbps = 8.0 * (snap.bytes_received - previous.bytes_received) / (now - previous.at) / 1000.0
-    return snap, rtt_ms, loss, kbps
 
 
 class Call:
@@ -309,7 +278,7 @@ class Call:
         channel.on("message", on_message)
 
     async def _stats_loop(self) -> None:
-        previous: _StatsSnapshot | None = None
+        previous: StatsSnapshot | None = None
         while not self.closed:
             report = await self.pc.getStats()
             previous, rtt, loss, kbps = summarize_stats(list(report.values()), previous, time.monotonic())
