@@ -40,7 +40,8 @@ from . import messages
 from .callstats import StatsSnapshot, summarize_stats
 from .loopback import offer_loopback_candidates
 from .media.synthetic import read_pattern
-from .tracks import GatedAudioTrack, SwitchableVideoTrack
+from .peerstate import STATE_CHANNEL, PeerStateError, PeerStateLink
+from .tracks import BlankVideoTrack, GatedAudioTrack, SwitchableVideoTrack
 
 log = logging.getLogger("studymatch.client.call")
 
@@ -65,6 +66,7 @@ class CallMedia:
     video: MediaStreamTrack | None  # outgoing video; None = send none
     receive_video: bool  # a video-mode call: take the partner's video even if we send none
     speaker: AudioSink
+    camera_on: bool  # `video` is a live camera, not black or none: what the partner is told
 
 
 def ice_configuration(ice_servers: list[dict[str, Any]], relay_only: bool = False) -> RTCConfiguration:
@@ -109,6 +111,8 @@ class Call:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
         self._channel: RTCDataChannel | None = None
+        self._state_channel: RTCDataChannel | None = None
+        self._state: PeerStateLink | None = None  # made once we know if this is a video call
         self._video: SwitchableVideoTrack | None = None
         self.connected_at: float | None = None
         self.ended_at: float | None = None
@@ -138,9 +142,11 @@ class Call:
             if self.closed:  # ended while the devices were opening
                 self._stop_media()
                 return
+            self._state = PeerStateLink(video_call=self.media.receive_video)
             if self.initiator:
                 self._add_local_tracks()
                 self._datachannel(self.pc.createDataChannel("chat"))
+                self._datachannel(self.pc.createDataChannel(STATE_CHANNEL))
                 await self._step(self._describe(self.pc.createOffer))
                 await self._send_local_description()
             while not self.closed:
@@ -156,7 +162,7 @@ class Call:
         assert self.media is not None
         self.pc.addTrack(self.media.audio)
         if self.media.video is not None:
-            self._video = SwitchableVideoTrack(self.media.video)
+            self._video = SwitchableVideoTrack(self.media.video, on_source_ended=self._camera_ended)
             self.pc.addTrack(self._video)
         elif self.media.receive_video:
             self.pc.addTransceiver("video", direction="recvonly")
@@ -267,6 +273,15 @@ class Call:
                 self.media.speaker.play(frame)  # type: ignore[arg-type]
 
     def _datachannel(self, channel: RTCDataChannel) -> None:
+        if channel.label == STATE_CHANNEL:
+            self._state_channel = channel
+            channel.on("message", self._partner_state)
+            # The answer side is handed the channel already open (aiortc opens, then announces).
+            if channel.readyState == "open":
+                self._send_state()
+            else:
+                channel.on("open", self._send_state)
+            return
         if channel.label != "chat":
             return
         self._channel = channel
@@ -276,6 +291,27 @@ class Call:
                 self._emit(ev.ChatMessage(self.session, message[:MAX_CHAT_CHARS], mine=False))
 
         channel.on("message", on_message)
+
+    def _partner_state(self, message: str | bytes) -> None:
+        state = self._state
+        if self.closed or state is None:
+            return
+        try:
+            camera = state.received(message)
+        except PeerStateError as exc:
+            if state.refused == 1:  # once: a hostile partner must not flood the log
+                log.info("call %s: ignoring the partner's state message: %s", self.session, exc)
+            return
+        if camera is not None:
+            self._emit(ev.PartnerCamera(self.session, camera))
+
+    def _send_state(self) -> None:
+        channel, state, media = self._state_channel, self._state, self.media
+        if self.closed or channel is None or state is None or media is None or channel.readyState != "open":
+            return
+        message = state.message(media.camera_on)
+        if message is not None:
+            channel.send(message)
 
     async def _stats_loop(self) -> None:
         previous: StatsSnapshot | None = None
@@ -297,12 +333,36 @@ class Call:
         self._emit(ev.ChatMessage(self.session, text, mine=True))
         return True
 
-    def set_video_track(self, track: MediaStreamTrack) -> None:
-        """Swap what we send (camera on/off) without renegotiating."""
-        if self._video is None or self.closed:
+    @property
+    def sends_video(self) -> bool:
+        """A video sender (camera or black) is there for set_video_track to switch."""
+        media = self.media
+        return not self.closed and media is not None and (self._video is not None or media.video is not None)
+
+    @property
+    def camera_on(self) -> bool:
+        return self.media is not None and self.media.camera_on
+
+    def set_video_track(self, track: MediaStreamTrack, *, camera_on: bool) -> None:
+        """Swap what we send (camera on/off) without renegotiating, and tell the partner."""
+        media = self.media
+        if not self.sends_video or media is None:
             track.stop()  # a call that sends no video (or is over) keeps sending none
             return
-        self._video.switch(track)
+        if self._video is not None:
+            self._video.switch(track)
+        else:  # the answer side before the offer: negotiation will add this one
+            assert media.video is not None
+            media.video.stop()
+            media.video = track
+        media.camera_on = camera_on
+        self._send_state()
+
+    def _camera_ended(self) -> None:
+        """Our camera failed mid-call: black instead of a frozen picture, and the partner told."""
+        if not self.closed:
+            log.info("call %s: the camera ended; sending black", self.session)
+            self.set_video_track(BlankVideoTrack(), camera_on=False)
 
     # --- the end -----------------------------------------------------------------------
 

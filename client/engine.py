@@ -197,7 +197,7 @@ class Engine:
         call = self._call
         if not enabled:
             if call is not None:
-                call.set_video_track(BlankVideoTrack())
+                call.set_video_track(BlankVideoTrack(), camera_on=False)
             if self._spare_camera is not None:
                 self._spare_camera.stop()
                 self._spare_camera = None
@@ -205,7 +205,7 @@ class Engine:
             return
         track = await self._open_camera()
         if track is not None and call is not None and not call.closed:
-            call.set_video_track(self._preview(track))
+            call.set_video_track(self._preview(track), camera_on=True)
         elif track is not None:
             self._spare_camera = track
 
@@ -220,7 +220,11 @@ class Engine:
         track = await self._open_camera()
         if track is None:
             return
-        self._spare_camera = track
+        call = self._call
+        if call is not None and call.sends_video and not call.camera_on:  # it failed during this call
+            call.set_video_track(self._preview(track), camera_on=True)
+        else:
+            self._spare_camera = track
         if was_failed and self.config.mode == "video" and self.mode == "audio":
             self.mode = "video"
             self._emit(ev.ModeChanged("video", messages.BACK_TO_VIDEO))
@@ -276,6 +280,7 @@ class Engine:
             video=video,
             receive_video=video_call,
             speaker=self._speaker,
+            camera_on=video is not None and self._camera_enabled,
         )
 
     def on_device_error(self, exc: DeviceError) -> None:

@@ -1,7 +1,8 @@
 """Engine events as lines: JSON for scripts (`--events json`), short text for people.
 
-The JSON names and fields are the command-line contract in shared/DESIGN.md;
-tests and benchmarks parse them, so they change only additively. Events not
+The JSON names and fields are the command-line contract in shared/DESIGN.md
+(plus `partner_camera`, added since: README.md lists every event); tests and
+benchmarks parse them, so they change only additively. Events not
 in that table (frames, stats, chat...) have no JSON line.
 """
 
@@ -31,6 +32,8 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "device_error", {"device": device, "code": code, "message": message}
         case ev.PartnerLeft(session=session, reason=reason):
             name, fields = "partner_left", {"session": session, "reason": reason}
+        case ev.PartnerCamera(session=session, on=on):
+            name, fields = "partner_camera", {"session": session, "on": on}
         case ev.CallEnded():
             name = "call_ended"
             fields = {
@@ -79,6 +82,8 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return message
         case ev.PartnerLeft(reason=reason):
             return f"your partner left ({reason})"
+        case ev.PartnerCamera(on=on):
+            return f"your partner's camera is {'on' if on else 'off'}"
         case ev.CallEnded(seconds=seconds, video_frames=video, audio_frames=audio, latency_ms_p50=latency):
             extra = "" if latency is None else f", latency p50 {latency:.0f} ms"
             return f"call ended after {seconds:.1f} s ({video} video frames, {audio} audio frames{extra})"

@@ -90,6 +90,18 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class PartnerCamera:
+    """The partner says whether they send a live camera picture (video calls only).
+
+    Sent when the call's state channel opens and on every change; a partner
+    whose client does not say (an older one) never causes this event.
+    """
+
+    session: str
+    on: bool
+
+
+@dataclass(frozen=True)
 class CallStats:
     """About once a second in a call."""
 
@@ -154,6 +166,7 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     RemoteVideoFrame,
     LocalVideoFrame,
     ChatMessage,
+    PartnerCamera,
     CallStats,
     DeviceErrorEvent,
     ModeChanged,

@@ -116,9 +116,11 @@ class BlankVideoTrack(VideoStreamTrack):
 class SwitchableVideoTrack(MediaStreamTrack):
     kind = "video"
 
-    def __init__(self, source: MediaStreamTrack) -> None:
+    def __init__(self, source: MediaStreamTrack, on_source_ended: Callable[[], None] | None = None) -> None:
         super().__init__()
         self._source = source
+        # Called when the current source ends by itself (a camera unplugged); it may switch().
+        self._on_source_ended = on_source_ended
         self._switched = asyncio.Event()
         self._start = time.monotonic()
 
@@ -154,6 +156,8 @@ class SwitchableVideoTrack(MediaStreamTrack):
             try:
                 frame = read.result()
             except MediaStreamError:
+                if source is self._source and self._on_source_ended is not None and self.readyState == "live":
+                    self._on_source_ended()
                 if source is self._source:
                     raise  # the current source really ended
                 continue

@@ -1,0 +1,96 @@
+"""What two partners tell each other directly, on the `state` data channel.
+
+The server never sees this (its protocol does not change): the initiator
+opens a second data channel, labelled `state`, next to `chat`, and each side
+sends its current state when the channel opens and again on every change,
+one compact JSON object per message, e.g. `{"camera":false}`.
+
+The partner is not trusted: a message is refused unless it is a text of at
+most MAX_STATE_CHARS characters holding a JSON object whose known fields
+have exactly their type. Unknown fields are ignored, so later versions can
+add fields without confusing this one. A client that never opens the channel
+(an older one) simply says nothing, and nothing is shown.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+STATE_CHANNEL = "state"
+# Far above what this version sends (16 characters); small enough that a
+# hostile partner cannot make us parse anything big.
+MAX_STATE_CHARS = 512
+
+
+class PeerStateError(ValueError):
+    """A state message we refuse; the caller logs it and carries on."""
+
+
+@dataclass(frozen=True)
+class PeerState:
+    # True: a live camera picture; False: black (turned off, failed, or none).
+    # None: not said (an audio call, or a partner that does not know the field).
+    camera: bool | None = None
+
+
+def encode_peer_state(state: PeerState) -> str | None:
+    """The message to send, or None when there is nothing to say."""
+    fields: dict[str, Any] = {}
+    if state.camera is not None:
+        fields["camera"] = state.camera
+    if not fields:
+        return None
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def decode_peer_state(message: object) -> PeerState:
+    """The partner's state from one data channel message. Raises PeerStateError."""
+    if not isinstance(message, str):
+        raise PeerStateError("not a text message")
+    if len(message) > MAX_STATE_CHARS:
+        raise PeerStateError(f"longer than {MAX_STATE_CHARS} characters")
+    try:
+        fields = json.loads(message)
+    except (ValueError, RecursionError) as exc:  # RecursionError: deep nesting fits in the bound
+        raise PeerStateError("not JSON") from exc
+    if not isinstance(fields, dict):
+        raise PeerStateError("not a JSON object")
+    camera = fields.get("camera")
+    # `type(...) is bool`, not isinstance: 0 and 1 are not camera states.
+    if camera is not None and type(camera) is not bool:
+        raise PeerStateError("camera is not true or false")
+    return PeerState(camera=camera)
+
+
+class PeerStateLink:
+    """One call's end of the exchange, without the channel: what to send, what is news.
+
+    In an audio call nothing is sent and whatever the partner says about a camera
+    is ignored: both windows already say it is an audio call.
+    """
+
+    def __init__(self, video_call: bool) -> None:
+        self.video_call = video_call
+        self.partner_camera: bool | None = None  # None: the partner has not said
+        self.refused = 0  # messages refused so far (the caller logs the first)
+
+    def message(self, camera_on: bool) -> str | None:
+        """What to send for our present state, or None."""
+        return encode_peer_state(PeerState(camera=camera_on if self.video_call else None))
+
+    def received(self, message: object) -> bool | None:
+        """The partner's camera state when it is news (first said, or changed), else None.
+
+        Raises PeerStateError for a message refused; the state known stays as it was.
+        """
+        try:
+            state = decode_peer_state(message)
+        except PeerStateError:
+            self.refused += 1
+            raise
+        if not self.video_call or state.camera is None or state.camera == self.partner_camera:
+            return None
+        self.partner_camera = state.camera
+        return state.camera

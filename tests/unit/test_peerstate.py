@@ -1,0 +1,153 @@
+"""The partners' state messages (client/peerstate.py) and the event they become.
+
+A partner is untrusted: whatever arrives on the `state` channel must either
+decode to a well-typed state or be refused with PeerStateError, never crash
+or confuse the client.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from client import events as ev
+from client.eventformat import to_json_line, to_text
+from client.peerstate import (
+    MAX_STATE_CHARS,
+    PeerState,
+    PeerStateError,
+    PeerStateLink,
+    decode_peer_state,
+    encode_peer_state,
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "state"),
+    [
+        ('{"camera":false}', PeerState(camera=False)),
+        ('{"camera": true}', PeerState(camera=True)),
+        ("{}", PeerState()),
+        ('{"camera":null}', PeerState()),
+        # Unknown fields are ignored: a later version may say more.
+        ('{"camera":true,"mic":false,"future":{"x":[1,2]}}', PeerState(camera=True)),
+        ('{"mic":false}', PeerState()),
+    ],
+)
+def test_good_messages(message: str, state: PeerState) -> None:
+    assert decode_peer_state(message) == state
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        b'{"camera":false}',  # binary: we only ever send text
+        '{"camera":0}',  # 0/1 are not true/false
+        '{"camera":1}',
+        '{"camera":"false"}',
+        '{"camera":[false]}',
+        '{"camera":{}}',
+        "[]",
+        '"camera"',
+        "false",
+        "null",
+        "",
+        "{",
+        '{"camera":false',
+        "NaN",
+        "[" * 400 + "]" * 400,  # deep, but within the size bound
+        None,
+        42,
+    ],
+)
+def test_bad_messages_are_refused(message: object) -> None:
+    with pytest.raises(PeerStateError):
+        decode_peer_state(message)
+
+
+def test_oversized_messages_are_refused_before_parsing() -> None:
+    padded = '{"camera":false,"pad":"' + "x" * MAX_STATE_CHARS + '"}'
+    with pytest.raises(PeerStateError, match="longer"):
+        decode_peer_state(padded)
+    just_fits = '{"camera":false,"pad":"' + "x" * (MAX_STATE_CHARS - 25) + '"}'
+    assert len(just_fits) <= MAX_STATE_CHARS
+    assert decode_peer_state(just_fits) == PeerState(camera=False)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=600) | st.binary(max_size=100) | json_values.map(json.dumps))
+def test_anything_decodes_to_a_typed_state_or_is_refused(message: str | bytes) -> None:
+    try:
+        state = decode_peer_state(message)
+    except PeerStateError:
+        return
+    assert state.camera is None or type(state.camera) is bool
+
+
+@given(st.dictionaries(st.text(max_size=10), json_values, max_size=5), st.booleans())
+def test_unknown_fields_never_change_the_camera(extra: dict[str, object], camera: bool) -> None:
+    extra["camera"] = camera
+    message = json.dumps(extra)
+    if len(message) <= MAX_STATE_CHARS:
+        assert decode_peer_state(message) == PeerState(camera=camera)
+
+
+@pytest.mark.parametrize("camera", [True, False, None])
+def test_encode_round_trips(camera: bool | None) -> None:
+    message = encode_peer_state(PeerState(camera=camera))
+    if camera is None:
+        assert message is None  # nothing to say, nothing sent
+    else:
+        assert message is not None and decode_peer_state(message) == PeerState(camera=camera)
+        assert message == f'{{"camera":{json.dumps(camera)}}}'  # compact
+
+
+def test_link_reports_news_only() -> None:
+    link = PeerStateLink(video_call=True)
+    assert link.received('{"camera":true}') is True  # first said: news, so "on" is shown too
+    assert link.received('{"camera":true}') is None
+    assert link.received('{"other":1}') is None
+    assert link.received('{"camera":false}') is False
+    assert link.received('{"camera":false}') is None
+    assert link.received('{"camera":true}') is True
+    assert link.partner_camera is True
+
+
+def test_link_keeps_the_known_state_across_refused_messages() -> None:
+    link = PeerStateLink(video_call=True)
+    assert link.received('{"camera":false}') is False
+    for bad in ('{"camera":1}', b"\x00", "x" * 10_000):
+        with pytest.raises(PeerStateError):
+            link.received(bad)
+    assert link.refused == 3 and link.partner_camera is False
+    assert link.received('{"camera":false}') is None
+
+
+def test_audio_calls_send_nothing_and_ignore_camera_claims() -> None:
+    link = PeerStateLink(video_call=False)
+    assert link.message(camera_on=True) is None and link.message(camera_on=False) is None
+    assert link.received('{"camera":false}') is None
+    assert link.partner_camera is None
+
+
+def test_video_calls_send_the_camera_state() -> None:
+    link = PeerStateLink(video_call=True)
+    assert link.message(camera_on=False) == '{"camera":false}'
+    assert link.message(camera_on=True) == '{"camera":true}'
+
+
+def test_partner_camera_event_lines() -> None:
+    line = to_json_line(ev.PartnerCamera("s1", False), 1.5)
+    assert line is not None
+    assert json.loads(line) == {"event": "partner_camera", "t": 1.5, "session": "s1", "on": False}
+    assert to_text(ev.PartnerCamera("s1", False)) == "your partner's camera is off"
+    assert to_text(ev.PartnerCamera("s1", True)) == "your partner's camera is on"
