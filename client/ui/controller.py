@@ -36,6 +36,7 @@ class Controller(QObject):
     partner_found = Signal(str, str, bool)  # partner mode, partner topic, practice
     media_connected = Signal(str)  # partner mode
     remote_frame = Signal(object)  # av.VideoFrame
+    partner_camera_changed = Signal(bool)  # the partner's camera on (their frames are shown) or off
     local_frame = Signal(object)  # av.VideoFrame
     chat_received = Signal(str, bool)  # text, mine
     stats_changed = Signal(object, object, object)  # rtt ms, loss %, kbit/s (each may be None)
@@ -78,6 +79,7 @@ class Controller(QObject):
         self.topic = settings.topic
         self.session: str | None = None
         self.partner_mode = "video"
+        self.partner_camera_on = True  # until the partner says otherwise (an older client never does)
         self.muted = False
         self.camera_on = True
         self.connected = False
@@ -374,8 +376,12 @@ class Controller(QObject):
 
     def _handle(self, event: Any, *, practice: bool) -> None:
         if isinstance(event, ev.RemoteVideoFrame):
-            if event.session == self.session:
+            if event.session == self.session and self.partner_camera_on:  # off: black, not painted
                 self.remote_frame.emit(event.frame)
+        elif isinstance(event, ev.PartnerCamera):
+            if event.session == self.session:
+                self.partner_camera_on = event.on
+                self.partner_camera_changed.emit(event.on)
         elif isinstance(event, ev.LocalVideoFrame):
             self.local_frame.emit(event.frame)
         elif isinstance(event, ev.CallStats):
@@ -403,6 +409,7 @@ class Controller(QObject):
         elif isinstance(event, ev.Matched):
             self.session = event.session
             self.partner_mode = event.partner_mode
+            self.partner_camera_on = True
             self.notice_cleared.emit("partner")
             self.notice_cleared.emit("media")
             self._set_page("call")

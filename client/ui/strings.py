@@ -60,6 +60,7 @@ CHAT_EMPTY = "Messages you send appear here."
 SELF_VIEW = "Your camera"
 REMOTE_VIEW = "Your partner's video"
 NO_VIDEO_PARTNER = "Audio only"
+PARTNER_CAMERA_OFF = "Your partner's camera is off"
 NO_VIDEO_SELF = "Camera off"
 
 # Quality

@@ -42,6 +42,7 @@ class CallView(QWidget):
         self.self_view.setMinimumSize(120, 90)
         self.self_view.setStyleSheet("border: 1px solid palette(mid);")
         self.remote.installEventFilter(self)
+        self.partner_camera_on = True  # False: the partner said their camera is off
 
         self.partner = QLabel(strings.PARTNER_VIDEO)
         self.partner.setAccessibleName("Partner")
@@ -202,6 +203,8 @@ class CallView(QWidget):
                 label += strings.PARTNER_SUBJECT.format(topic=partner_topic)
         self.partner.setText(label)
         self.remote.set_placeholder(strings.CONNECTING)
+        self.remote.setAccessibleDescription("")
+        self.partner_camera_on = True
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
         self.set_own_mode(own_mode)
@@ -220,7 +223,20 @@ class CallView(QWidget):
         self._sync_buttons()
 
     def media_connected(self, partner_mode: str) -> None:
-        self.remote.set_placeholder(strings.NO_VIDEO_PARTNER if partner_mode != "video" else strings.CONNECTING)
+        if partner_mode != "video":
+            self.remote.set_placeholder(strings.NO_VIDEO_PARTNER)
+        elif self.partner_camera_on:  # else the partner already said their camera is off
+            self.remote.set_placeholder(strings.CONNECTING)
+
+    def set_partner_camera(self, on: bool) -> None:
+        """Say the partner's camera is off rather than show black; their picture again when on."""
+        self.partner_camera_on = on
+        if on:
+            self.remote.set_placeholder("")  # their next frame paints over the black
+        else:
+            self.remote.clear()
+            self.remote.set_placeholder(strings.PARTNER_CAMERA_OFF)
+        self.remote.setAccessibleDescription("" if on else strings.PARTNER_CAMERA_OFF)  # screen readers
 
     def set_muted(self, muted: bool) -> None:
         self.mute_button.blockSignals(True)
