@@ -5,27 +5,31 @@ into Qt signals the views render, and turns the views' intents into engine
 calls. It owns no widget and no widget knows it: MainWindow._connect_signals()
 wires both sides. Everything runs on the Qt thread (qasync), so events can be
 re-emitted directly.
+
+Ideas of their own live next door: the test call's own engine
+(practicecall.py), what a notice's button does (noticeactions.py), the lobby's
+live camera (lobbypreview.py), what the settings mean for a new engine
+(connection.py) and the engine calls in flight (background.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
-from client.ui import alerts, strings
+from client.ui import alerts, connection, noticeactions, practicecall, strings
+from client.ui.background import Background
+from client.ui.lobbypreview import LobbyPreview
+from client.ui.practicecall import PracticeCall
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
 from client.ui.widgets.notices import Notice
 
 __all__ = ["PAGES", "Controller", "EngineFactory", "EngineLike", "EngineOptions", "PracticeFactory", "PreviewHooks"]
-
-log = logging.getLogger("studymatch.ui")
-
 
 PAGES = ("lobby", "searching", "call")
 
@@ -64,16 +68,12 @@ class Controller(QObject):
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._background = Background(loop or asyncio.get_event_loop_policy().get_event_loop())
         self._engine_factory = engine_factory
-        self._practice_factory = practice_factory
-        self._preview = preview
-        self._preview_busy = False
+        self._practice = PracticeCall(practice_factory, engine_factory)
+        self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn)
         self._fake_media = fake_media
-        self._loop = loop or asyncio.get_event_loop_policy().get_event_loop()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.engine: EngineLike | None = None
-        self._practice_engine: EngineLike | None = None
-        self._practice_close: Callable[[], Awaitable[None]] | None = None
         self.page = "lobby"
         self.mode = settings.mode
         self.topic = settings.topic
@@ -84,44 +84,27 @@ class Controller(QObject):
         self.camera_on = True
         self.connected = False
         self._last_intent = ""
-        self.errors: list[BaseException] = []  # failed intents, for tests and logs
+        self.errors = self._background.errors  # failed intents, for tests and logs
 
     # --- plumbing ------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = self._loop.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            assert exc is not None
-            self.errors.append(exc)
-            log.error("engine call failed", exc_info=exc)
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run an engine call in the background; a failure lands in `errors`."""
+        return self._background.spawn(coro)
 
     async def settle(self) -> None:
         """Wait until every intent handed to the engine has run (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.settle()
 
     def options(self, server: str | None = None) -> EngineOptions:
-        s = self.settings
-        return EngineOptions(
-            server=server or s.server,
-            mode=self.mode,
-            topic=self.topic or None,
-            camera=s.camera or None,
-            microphone=s.microphone or None,
-            speaker=s.speaker or None,
-            fake_media=self._fake_media,
-            relay_only=s.relay_only,
-            token=s.token or None,
-            ca_file=s.ca_file or None,
-        )
+        return connection.engine_options(self.settings, mode=self.mode, topic=self.topic,
+                                         fake_media=self._fake_media, server=server)
 
-    def _active(self) -> EngineLike | None:
+    @property
+    def _practice_engine(self) -> EngineLike | None:
+        return self._practice.engine
+
+    def active_engine(self) -> EngineLike | None:
+        """The engine of the call on screen: the test call's while there is one."""
         return self._practice_engine or self.engine
 
     def _set_page(self, page: str) -> None:
@@ -131,26 +114,14 @@ class Controller(QObject):
             self.update_preview()
 
     def update_preview(self) -> None:
-        """The lobby shows the camera live; in a call the engine's own frames do (LocalVideoFrame)."""
-        if self._preview is None or self._preview_busy:
-            return
-        want = self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
-        if want != self._preview.previewing():
-            self._preview_busy = True
-            self._spawn(self._apply_preview(want))
+        self._preview.update()
 
-    async def _apply_preview(self, want: bool) -> None:
-        assert self._preview is not None
-        try:
-            if want:
-                await self._preview.start_preview(self.options(), self.local_frame.emit, self.on_event)
-            else:
-                await self._preview.stop_preview()
-        finally:
-            self._preview_busy = False
-        still = self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
-        if still != want and (want or self._preview.previewing()):
-            self.update_preview()
+    def _wants_preview(self) -> bool:
+        """The lobby shows the camera live; in a call the engine's own frames do (LocalVideoFrame)."""
+        return self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
+
+    async def _start_preview(self, hooks: PreviewHooks) -> None:
+        await hooks.start_preview(self.options(), self.local_frame.emit, self.on_event)
 
     def _notify(self, key: str, text: str, level: str = "info", actions: tuple[tuple[str, str], ...] = (),
                 timeout: float | None = None) -> None:
@@ -166,17 +137,15 @@ class Controller(QObject):
     async def restart(self, server: str | None = None) -> None:
         """New server address or devices: a fresh engine (only between calls)."""
         old, self.engine = self.engine, None
-        if self._preview is not None:
-            await self._preview.stop_preview()
+        await self._preview.stop()
         if old is not None:
             await old.close()
         await self.start(server)
 
     async def shutdown(self) -> None:
         await self.settle()
-        await self._stop_practice()
-        if self._preview is not None:
-            await self._preview.stop_preview()
+        await self._practice.close()
+        await self._preview.stop()
         if self.engine is not None:
             await self.engine.close()
             self.engine = None
@@ -190,7 +159,7 @@ class Controller(QObject):
         self.settings.mode, self.settings.topic = self.mode, self.topic
         self.notice_cleared.emit("partner")
         self._enter_searching()
-        self._spawn(self.engine.find(self.mode, self.topic or None))
+        self.spawn(self.engine.find(self.mode, self.topic or None))
 
     def _enter_searching(self) -> None:
         self._set_page("searching")
@@ -202,7 +171,7 @@ class Controller(QObject):
         self._last_intent = "cancel"
         self._set_page("lobby")
         if self.engine is not None:
-            self._spawn(self.engine.cancel())
+            self.spawn(self.engine.cancel())
 
     def skip(self) -> None:
         if self.page != "call" or self._practice_engine is not None or self.engine is None:
@@ -210,7 +179,7 @@ class Controller(QObject):
         self._last_intent = "skip"
         self._end_call_view()
         self._enter_searching()
-        self._spawn(self.engine.skip())
+        self.spawn(self.engine.skip())
 
     def end(self) -> None:
         if self.page == "searching":
@@ -222,20 +191,20 @@ class Controller(QObject):
         self._end_call_view()
         self._set_page("lobby")
         if self._practice_engine is not None:
-            self._spawn(self._stop_practice())
+            self.spawn(self._practice.close())
         elif self.engine is not None:
-            self._spawn(self.engine.leave())
+            self.spawn(self.engine.leave())
 
     def report(self, reason: str) -> None:
         if self.page != "call" or self.engine is None or self._practice_engine is not None:
             return
-        self._spawn(self.engine.report(reason))
+        self.spawn(self.engine.report(reason))
         self._notify("report", strings.NOTICE_REPORTED, timeout=8)
 
     def send_chat(self, text: str) -> None:
-        engine = self._active()
+        engine = self.active_engine()
         if self.page == "call" and engine is not None and text.strip():
-            self._spawn(engine.send_chat(text.strip()))
+            self.spawn(engine.send_chat(text.strip()))
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
@@ -251,9 +220,9 @@ class Controller(QObject):
         if self.mode != "video":
             return
         self.camera_on = on
-        engine = self._active()
+        engine = self.active_engine()
         if engine is not None:
-            self._spawn(engine.set_camera_enabled(on))
+            self.spawn(engine.set_camera_enabled(on))
         self.camera_changed.emit(on)
 
     def toggle_camera(self) -> None:
@@ -269,21 +238,16 @@ class Controller(QObject):
         """A picker changed: remembered, and the engine rebuilt with it between calls."""
         setattr(self.settings, kind, device_id)
         if self.page == "lobby" and self.engine is not None:
-            self._spawn(self.restart())
+            self.spawn(self.restart())
 
     def apply_connection(self, server: str, *, relay_only: bool, token: str, ca_file: str) -> None:
         """Settings saved: a new engine when anything about the connection changed."""
-        s = self.settings
-        changed = (server, relay_only, token, ca_file) != (s.server, s.relay_only, s.token, s.ca_file)
-        s.server, s.relay_only, s.token, s.ca_file = server, relay_only, token, ca_file
+        changed = connection.store_connection(self.settings, server, relay_only=relay_only, token=token,
+                                              ca_file=ca_file)
         if changed or self.engine is None:
-            self._reconnect()
+            self.reconnect()
 
-    def apply_server(self, server: str) -> None:
-        s = self.settings
-        self.apply_connection(server, relay_only=s.relay_only, token=s.token, ca_file=s.ca_file)
-
-    def _reconnect(self) -> None:
+    def reconnect(self) -> None:
         """A fresh engine with the current settings; a search or call in progress ends first."""
         for key in alerts.CONNECTION_KEYS:
             self.notice_cleared.emit(key)
@@ -291,88 +255,43 @@ class Controller(QObject):
             self.end()
         elif self.page == "searching":
             self.cancel()
-        self._spawn(self.restart())
+        self.spawn(self.restart())
 
     def speaker_notice(self, text: str) -> None:
         self.notice.emit(alerts.speaker_notice(text))
 
     def notice_action(self, key: str, action: str) -> None:
-        self.notice_cleared.emit(key)
-        engine = self._active()
-        if action == "audio_only":
-            self.mode = "audio"
-            self.settings.mode = "audio"
-            self.mode_changed.emit("audio")
-            self.update_preview()
-            if engine is not None:
-                self._spawn(engine.use_audio_only())
-            if self.page == "lobby" and self.engine is not None:
-                # Chosen before a call: go straight on to find a partner by voice.
-                self.find("audio", self.topic)
-        elif action == "try_again":
-            if engine is not None:
-                self._spawn(engine.retry_devices())
-            self.update_preview()
-        elif action in ("choose_camera", "choose_microphone"):
-            if self.page == "call":
-                self.end()
-            self.device_action.emit(action)
-        elif action == "open_settings":
-            self.settings_requested.emit(key)
-        elif action == "relay_off":
-            self.settings.relay_only = False
-            self._reconnect()
-        elif action == "next":
-            if self.page == "call":
-                self.skip()
-            elif self.page == "lobby":
-                self.find(self.mode, self.topic)
+        noticeactions.perform(self, key, action)
 
     def start_test_call(self, mode: str) -> None:
-        if self.page != "lobby" or self._practice_factory is None:
+        if self.page != "lobby" or not self._practice.available:
             return
         self.mode = mode
         self._last_intent = "test"
-        self._spawn(self._start_practice())
+        self.spawn(self._start_practice())
 
     async def _start_practice(self) -> None:
-        assert self._practice_factory is not None
         self.notice_cleared.emit("practice")
         try:
-            url, closer = await self._practice_factory(self.mode, self.options())
+            engine = await self._practice.open(self.mode, self.options(), self._on_practice_event)
         except Exception as exc:  # any failure becomes a notice; the lobby stays usable
             self._notify("practice", strings.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
             return
-        self._practice_close = closer
-        engine = self._engine_factory(self.options(url), self._on_practice_event)
-        self._practice_engine = engine
         self._set_page("searching")
         self.searching.emit("")
         await engine.start()
         engine.set_microphone_muted(self.muted)
         await engine.find(self.mode, None)
 
-    async def _stop_practice(self) -> None:
-        engine, self._practice_engine = self._practice_engine, None
-        closer, self._practice_close = self._practice_close, None
-        if engine is not None:
-            await engine.close()
-        if closer is not None:
-            await closer()
-
     # --- events ----------------------------------------------------------------
     def _on_practice_event(self, event: Any) -> None:
-        if isinstance(event, (ev.Connected, ev.Disconnected, ev.Shutdown, ev.Idle)):
-            return  # the private server's connection is not the user's concern
-        self._handle(event, practice=True)
+        if practicecall.shown(event):
+            self._handle(event, practice=True)
 
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
-        if self._practice_engine is not None and isinstance(
-            event, (ev.RemoteVideoFrame, ev.LocalVideoFrame, ev.ChatMessage, ev.CallStats)
-        ):
-            return  # a practice call is on screen
-        self._handle(event, practice=False)
+        if self._practice_engine is None or not practicecall.hidden_by_practice(event):
+            self._handle(event, practice=False)
 
     def _handle(self, event: Any, *, practice: bool) -> None:
         if isinstance(event, ev.RemoteVideoFrame):
@@ -422,7 +341,8 @@ class Controller(QObject):
                 actions = () if practice else (("next", strings.ACTION_SKIP),)
                 self._notify("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
         elif isinstance(event, ev.DeviceErrorEvent):
-            self._device_error(event)
+            self.notice.emit(alerts.device_notice(event))
+            self.device_failed.emit(event.device)
         elif isinstance(event, ev.ModeChanged):
             self.mode = event.mode
             self.mode_changed.emit(event.mode)
@@ -442,24 +362,20 @@ class Controller(QObject):
             if self.page == "searching" and self._last_intent == "cancel":
                 self._set_page("lobby")
 
-    def _device_error(self, event: ev.DeviceErrorEvent) -> None:
-        self.notice.emit(alerts.device_notice(event))
-        self.device_failed.emit(event.device)
-
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
         if event.session != self.session or self.page != "call":
             return
         self._end_call_view()
         self.partner_left.emit(event.reason)
         if practice:
-            self._spawn(self._stop_practice())
+            self.spawn(self._practice.close())
             self._set_page("lobby")
             return
         if self.settings.auto_search and self.engine is not None:
             self._notify("partner", strings.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
             self._last_intent = "auto"
             self._enter_searching()
-            self._spawn(self.engine.find(self.mode, self.topic or None))
+            self.spawn(self.engine.find(self.mode, self.topic or None))
         else:
             text = strings.NOTICE_PARTNER_REPORTED if event.reason == "reported" else strings.NOTICE_PARTNER_LEFT
             self._notify("partner", text, actions=(("next", strings.ACTION_SKIP),))
