@@ -9,7 +9,8 @@ Who decides what:
 - the server decides the queue (`queued`, `idle`, `matched`);
 - the user ends calls (skip/leave/report end the call here at once, then the
   server is told), so media stops without waiting for a round trip;
-- `client/session.py` says which moves are legal.
+- `client/session.py` says which moves are legal;
+- `client/calldevices.py` holds the camera, microphone and speaker across calls.
 """
 
 from __future__ import annotations
@@ -27,16 +28,14 @@ from server import protocol as p
 from . import events as ev
 from . import messages
 from .backoff import Backoff
-from .call import Call, CallMedia
+from .call import Call
+from .calldevices import CallDevices
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .session import CallMachine, CallState, InvalidStateError, Trigger
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
-from .tracks import BlankVideoTrack, GatedAudioTrack, PreviewTap
 
 if TYPE_CHECKING:
-    from aiortc.mediastreams import MediaStreamTrack
-
     from .call import AudioSink
     from .media.factory import MediaFactory
 
@@ -91,12 +90,8 @@ class Engine:
         self._call: Call | None = None
         self._closings: set[asyncio.Task[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._mic_muted = False
-        self._mic_failed = False  # told once; retry_devices() tries again
-        self._camera_enabled = True
-        self._camera_failed = False
-        self._spare_camera: MediaStreamTrack | None = None  # opened by find's probe, used by the next call
-        self._speaker: AudioSink | None = None
+        self._devices = CallDevices(media, self._emit, lambda: self._call,
+                                    lambda: self._switch_to_audio(messages.FELL_BACK_TO_AUDIO))
         self._closed = False
         factory = signaling or websocket_signaling
         self.signaling = factory(self)
@@ -108,6 +103,11 @@ class Engine:
     @property
     def call(self) -> Call | None:
         return self._call
+
+    @property
+    def _speaker(self) -> AudioSink | None:
+        """The sink every call of this engine plays into (tests count its frames)."""
+        return self._devices.speaker
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -128,9 +128,7 @@ class Engine:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._spare_camera is not None:
-            self._spare_camera.stop()
-            self._spare_camera = None
+        self._devices.close()
         if self._closings:
             await asyncio.gather(*self._closings, return_exceptions=True)
         await self.media.close()
@@ -144,8 +142,8 @@ class Engine:
             self.mode = mode
         if topic is not None:
             self.topic = topic or None
-        if self.mode == "video" and not self._camera_failed and self._camera_enabled:
-            await self._probe_camera()
+        if self.mode == "video" and self._devices.camera_usable:
+            await self._devices.probe_camera()
             if self._closed or self.machine.in_session:
                 return  # matched (an earlier find) while the camera was opening
         self._searching = True
@@ -186,66 +184,23 @@ class Engine:
             self._emit(ev.ErrorEvent("chat_closed", messages.CHAT_NOT_OPEN))
 
     def set_microphone_muted(self, muted: bool) -> None:
-        self._mic_muted = muted
-        if self._call is not None and self._call.media is not None:
-            self._call.media.audio.muted = muted
+        self._devices.set_microphone_muted(muted)
 
     async def set_camera_enabled(self, enabled: bool) -> None:
-        if enabled == self._camera_enabled:
-            return
-        self._camera_enabled = enabled
-        call = self._call
-        if not enabled:
-            if call is not None:
-                call.set_video_track(BlankVideoTrack(), camera_on=False)
-            if self._spare_camera is not None:
-                self._spare_camera.stop()
-                self._spare_camera = None
-            await self.media.release_camera()
-            return
-        track = await self._open_camera()
-        if track is not None and call is not None and not call.closed:
-            call.set_video_track(self._preview(track), camera_on=True)
-        elif track is not None:
-            self._spare_camera = track
+        await self._devices.set_camera_enabled(enabled)
 
     async def use_audio_only(self) -> None:
         await self._switch_to_audio(messages.FELL_BACK_TO_AUDIO)
 
     async def retry_devices(self) -> None:
-        self._mic_failed = False
-        was_failed, self._camera_failed = self._camera_failed, False
-        if not self._camera_enabled:
-            return
-        track = await self._open_camera()
-        if track is None:
-            return
-        call = self._call
-        if call is not None and call.sends_video and not call.camera_on:  # it failed during this call
-            call.set_video_track(self._preview(track), camera_on=True)
-        else:
-            self._spare_camera = track
-        if was_failed and self.config.mode == "video" and self.mode == "audio":
+        camera_back = await self._devices.retry()
+        if camera_back and self.config.mode == "video" and self.mode == "audio":
             self.mode = "video"
             self._emit(ev.ModeChanged("video", messages.BACK_TO_VIDEO))
             if self._searching and self.machine.state is CallState.QUEUED:
                 await self._send(p.Find("video", self.topic))
 
-    # --- devices --------------------------------------------------------------------------
-
-    async def _probe_camera(self) -> None:
-        """Open the camera before queueing, so a broken one means an audio search, not a dead call."""
-        if self._spare_camera is None:
-            self._spare_camera = await self._open_camera()
-
-    async def _open_camera(self) -> MediaStreamTrack | None:
-        try:
-            return await self.media.open_camera()
-        except DeviceError as exc:
-            self._camera_failed = True
-            self._emit(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
-            await self._switch_to_audio(messages.FELL_BACK_TO_AUDIO)
-            return None
+    # --- mode: video falls back to audio when the camera fails ----------------------------
 
     async def _switch_to_audio(self, message: str) -> None:
         if self.mode == "audio":
@@ -255,43 +210,11 @@ class Engine:
         if self._searching and self.machine.state is CallState.QUEUED:
             await self._send(p.Find("audio", self.topic))
 
-    async def _open_call_media(self, video_call: bool) -> CallMedia:
-        video: MediaStreamTrack | None = None
-        if video_call and not self._camera_enabled:
-            video = BlankVideoTrack()
-        elif video_call and not self._camera_failed:
-            track, self._spare_camera = self._spare_camera, None
-            if track is None:
-                track = await self._open_camera()
-            if track is not None:
-                video = self._preview(track)
-        mic: MediaStreamTrack | None = None
-        if not self._mic_failed:
-            try:
-                mic = await self.media.open_microphone()
-            except DeviceError as exc:
-                # Join muted and say so once; the partner can still be heard and chat works.
-                self._mic_failed = True
-                self._emit(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
-        if self._speaker is None:
-            self._speaker = self.media.open_speaker()
-        return CallMedia(
-            audio=GatedAudioTrack(mic, muted=self._mic_muted),
-            video=video,
-            receive_video=video_call,
-            speaker=self._speaker,
-            camera_on=video is not None and self._camera_enabled,
-        )
-
     def on_device_error(self, exc: DeviceError) -> None:
         """A device that failed mid-call (a camera unplugged): say so, and go on with audio."""
-        self._emit(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
+        self._devices.failed(exc)
         if exc.device == "camera":
-            self._camera_failed = True
             self._spawn(self._switch_to_audio(messages.FELL_BACK_TO_AUDIO))
-
-    def _preview(self, track: MediaStreamTrack) -> PreviewTap:
-        return PreviewTap(track, lambda frame: self._emit(ev.LocalVideoFrame(frame)))
 
     # --- the server's side -----------------------------------------------------------------
 
@@ -373,7 +296,7 @@ class Engine:
         )
         self._call = call
         self.machine.fire(Trigger.CONNECT)
-        call.start(lambda: self._open_call_media(msg.partner.mode == "video"))
+        call.start(lambda: self._devices.open_for_call(msg.partner.mode == "video"))
 
     def _media_up(self, call: Call) -> None:
         if call is self._call and self.machine.can(Trigger.MEDIA_UP):
