@@ -112,7 +112,8 @@ class MeasuredRunner(HeadlessRunner):
         call = self.engine.call
         if call is None:
             raise RuntimeError("the call ended before the measurement window did")
-        return Counters(call.video_frames, call.audio_frames, call.latencies_ms)
+        got = call.received  # what the partner sent, counted (client/remotemedia.py)
+        return Counters(got.video_frames, got.audio_frames, got.latencies_ms)
 
 
 async def run_sm(server: str, warmup: float, seconds: float) -> dict[str, Any]:

@@ -11,15 +11,15 @@ Loopback note: aioice leaves 127.0.0.1 out of its host candidates, so two
 clients on one machine connect over the machine's other interfaces; when the
 server is on this machine (`loopback=True`), 127.0.0.1 is offered as well, so
 same-machine calls connect with no network at all (client/loopback.py).
+
+What the partner sends is received, counted and measured in client/remotemedia.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import statistics
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -33,22 +33,19 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 
 from . import events as ev
 from . import messages
 from .callstats import StatsSnapshot, summarize_stats
 from .loopback import offer_loopback_candidates
-from .media.synthetic import read_pattern
 from .peerstate import STATE_CHANNEL, PeerStateError, PeerStateLink
+from .remotemedia import RemoteMedia
 from .tracks import BlankVideoTrack, GatedAudioTrack, SwitchableVideoTrack
 
 log = logging.getLogger("studymatch.client.call")
 
 MAX_CHAT_CHARS = 2000
-# Stop looking for the test pattern after this many frames without one (a real camera).
-PATTERN_GIVE_UP = 90
-LATENCY_SAMPLES = 18_000  # ten minutes at 30 fps
 CLOSE_TIMEOUT = 5.0
 
 T = TypeVar("T")
@@ -118,10 +115,7 @@ class Call:
         self.ended_at: float | None = None
         self.media_failed = False
         self.closed = False
-        self.video_frames = 0
-        self.audio_frames = 0
-        self._pattern_misses = 0
-        self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.received = RemoteMedia(session, emit, self._ms_since_matched)
         self.closing: asyncio.Task[None] | None = None
         self._pc_step: asyncio.Future[Any] | None = None  # the aiortc call in progress, if any
 
@@ -238,39 +232,13 @@ class Call:
 
     def _remote_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video":
-            self._spawn(self._consume_video(track), "video")
+            self._spawn(self.received.consume_video(track), "video")
         elif track.kind == "audio":
-            self._spawn(self._consume_audio(track), "audio")
+            self._spawn(self.received.consume_audio(track, self._play), "audio")
 
-    async def _consume_video(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            self.video_frames += 1
-            if self.video_frames == 1:
-                self._emit(ev.FirstRemoteFrame(self.session, "video", self._ms_since_matched()))
-            if self._pattern_misses < PATTERN_GIVE_UP:
-                info = read_pattern(frame)  # type: ignore[arg-type]
-                if info is None:
-                    self._pattern_misses += 1
-                else:
-                    self._pattern_misses = 0
-                    self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
-            self._emit(ev.RemoteVideoFrame(self.session, frame))  # type: ignore[arg-type]
-
-    async def _consume_audio(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            self.audio_frames += 1
-            if self.audio_frames == 1:
-                self._emit(ev.FirstRemoteFrame(self.session, "audio", self._ms_since_matched()))
-            if self.media is not None:
-                self.media.speaker.play(frame)  # type: ignore[arg-type]
+    def _play(self, frame: av.AudioFrame) -> None:
+        if self.media is not None:
+            self.media.speaker.play(frame)
 
     def _datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label == STATE_CHANNEL:
@@ -414,8 +382,8 @@ class Call:
     def summary(self) -> ev.CallEnded:
         end = self.ended_at if self.ended_at is not None else time.monotonic()
         seconds = 0.0 if self.connected_at is None else end - self.connected_at
-        latency = statistics.median(self.latencies_ms) if self.latencies_ms else None
-        return ev.CallEnded(self.session, round(seconds, 3), self.video_frames, self.audio_frames, latency)
+        got = self.received
+        return ev.CallEnded(self.session, round(seconds, 3), got.video_frames, got.audio_frames, got.latency_p50)
 
     def _ms_since_matched(self) -> float:
         return round(1000.0 * (time.monotonic() - self.matched_at), 1)
