@@ -170,7 +170,9 @@ class Controller(QObject):
             return
         self._last_intent = "cancel"
         self._set_page("lobby")
-        if self.engine is not None:
+        if self._practice_engine is not None:  # a test call's search: end the test, not the real search
+            self.spawn(self._practice.close())
+        elif self.engine is not None:
             self.spawn(self.engine.cancel())
 
     def skip(self) -> None:
@@ -280,12 +282,14 @@ class Controller(QObject):
         self._set_page("searching")
         self.searching.emit("")
         await engine.start()
+        if self._practice.engine is not engine:
+            return  # cancelled while it connected: closed already
         engine.set_microphone_muted(self.muted)
         await engine.find(self.mode, None)
 
     # --- events ----------------------------------------------------------------
     def _on_practice_event(self, event: Any) -> None:
-        if practicecall.shown(event):
+        if self._practice_engine is not None and practicecall.shown(event):  # None: ended, late news
             self._handle(event, practice=True)
 
     def on_event(self, event: Any) -> None:

@@ -9,7 +9,7 @@ which engine's events reach the window while a test call is on.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from client import events as ev
@@ -55,9 +55,18 @@ class PracticeCall:
         self.engine = self._engine_factory(dataclasses.replace(options, server=url), on_event)
         return self.engine
 
-    async def close(self) -> None:
+    def close(self) -> Coroutine[Any, Any, None]:
+        """Forget the test call at once; the coroutine returned closes its engine and partner.
+
+        At once, not when the coroutine first runs: a task spawned to close it starts a
+        loop iteration later, and the engine's events in between must no longer count.
+        """
         engine, self.engine = self.engine, None
         closer, self._close_partner = self._close_partner, None
+        return self._close(engine, closer)
+
+    @staticmethod
+    async def _close(engine: EngineLike | None, closer: Callable[[], Awaitable[None]] | None) -> None:
         if engine is not None:
             await engine.close()
         if closer is not None:

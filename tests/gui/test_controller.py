@@ -290,3 +290,39 @@ def test_every_control_has_an_accessible_name(harness):
     missing = [f"{type(c).__name__} {c.objectName()} {getattr(c, 'text', str)()}" for c in ours if not c.accessibleName()]
     assert len(ours) >= 15
     assert missing == []
+
+
+def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(qtbot, aloop, settings):
+    closed: list[str] = []
+
+    async def practice(mode: str, options: EngineOptions) -> tuple[str, Any]:
+        async def close_partner() -> None:
+            closed.append(mode)
+
+        return "ws://127.0.0.1:9/practice", close_partner
+
+    h = Harness(settings, aloop.loop, practice=practice)
+    qtbot.addWidget(h.window)
+    h.window.show()
+    aloop.run(h.controller.start())
+    w = h.window
+
+    async def scenario() -> None:
+        h.controller.start_test_call("video")
+        await h.settle()
+        assert h.page is w.searching and len(h.engines) == 2
+        real, test = h.engines
+        assert test.options.server == "ws://127.0.0.1:9/practice"
+        assert test.calls[-1] == ("find", "video", None)
+        qtbot.keyClick(w, Qt.Key.Key_Escape)
+        assert h.page is w.lobby
+        await h.settle()
+        assert ("close",) in test.calls and closed == ["video"]  # the test call and its partner are gone
+        assert ("cancel",) not in real.calls  # the real engine was not searching: nothing to cancel
+        test.emit(ev.Matched("late", True, "video", None))  # a match that raced the close shows nothing
+        assert h.page is w.lobby
+
+    try:
+        aloop.run(scenario())
+    finally:
+        aloop.run(h.controller.shutdown())
