@@ -84,6 +84,10 @@ async def main(out: Path, suffix: str = "") -> None:
             await until(lambda: wa.call.quality.quality.level != "unknown", 30)
             await asyncio.sleep(1.5)
             wa.grab().save(str(out / f"call{suffix}.png"))
+            b.controller.set_camera(False)  # the partner turns their camera off: a says so, not black
+            await until(lambda: not wa.call.partner_camera_on, 30)
+            await asyncio.sleep(0.5)
+            wa.grab().save(str(out / f"partner-camera-off{suffix}.png"))
             wa.call.end_button.click()
             await a.close()
             await b.close()
