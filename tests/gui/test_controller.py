@@ -233,6 +233,26 @@ def test_device_error_actions(harness, aloop, qtbot):
     assert set(w.notices.item("device:microphone").buttons) == {"try_again", "choose_microphone"}
 
 
+def test_choose_a_device_ends_the_call_and_opens_the_picker(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s9", True, "video", None))
+    assert h.page is w.call
+    h.engine.emit(ev.DeviceErrorEvent("camera", "not_found", "No camera was found."))
+    qtbot.mouseClick(w.notices.item("device:camera").buttons["choose_camera"], Qt.MouseButton.LeftButton)
+    assert h.page is w.lobby  # the pickers are in the lobby
+    assert w.notices.item("device:camera") is None
+    qtbot.waitUntil(lambda: w.lobby.camera.view().isVisible())  # its list is open to pick from
+    w.lobby.camera.hidePopup()
+    aloop.run(h.settle())
+    assert h.engine.calls[-1] == ("leave",)
+    h.engine.emit(ev.DeviceErrorEvent("microphone", "busy", "Your microphone is busy."))
+    qtbot.mouseClick(w.notices.item("device:microphone").buttons["choose_microphone"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.lobby.microphone.view().isVisible())
+    w.lobby.microphone.hidePopup()
+    assert h.page is w.lobby and h.engine.calls[-1] == ("leave",)  # nothing more sent from the lobby
+
+
 def test_report_and_mode_changed(harness, aloop):
     h, w = harness, harness.window
     w.lobby.find_button.click()
