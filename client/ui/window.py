@@ -30,6 +30,7 @@ from client.ui.views.lobby import LobbyView
 from client.ui.views.searching import SearchingView
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
 from client.ui.widgets.help_overlay import HelpOverlay
+from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.notices import NoticeArea
 
 
@@ -58,9 +59,8 @@ class MainWindow(QMainWindow):
         self.title.setFont(font)
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(28, 28))
-        self.status = QLabel("")
+        self.status = SecondaryLabel("")
         self.status.setAccessibleName("Server connection")
-        self.status.setEnabled(False)
         self.help_button = self._tool("?", strings.HELP + " (F1)")
         self.settings_button = self._tool("⚙", strings.SETTINGS)
         header = QHBoxLayout()

@@ -1,17 +1,20 @@
 """Dark mode: what the style draws from a darker shade of the window colour (field frames,
-a checked button's shading) must still stand out against the lobby's and chat's cards."""
+a checked button's shading) must still stand out against the lobby's and chat's cards; and
+secondary text (hints, status) stays readable in light and dark themes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
 
-from client.ui.palette import dark_palette
+from client.ui.palette import contrast, dark_palette
 from client.ui.views.call import CallView
 from client.ui.views.lobby import LobbyView
+from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
+from client.ui.widgets.labels import SecondaryLabel
 
 
 @pytest.fixture
@@ -24,16 +27,6 @@ def dark(qapp: QApplication) -> Iterator[None]:
     finally:
         qapp.setPalette(palette)
         QApplication.setStyle(QStyleFactory.create(style))
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    """WCAG contrast ratio of two colours (1 = the same, 21 = black on white)."""
-    def luminance(c: QColor) -> float:
-        def channel(v: float) -> float:
-            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-        return 0.2126 * channel(c.redF()) + 0.7152 * channel(c.greenF()) + 0.0722 * channel(c.blueF())
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def shown(qtbot, widget: QWidget) -> QImage:
@@ -71,3 +64,56 @@ def test_chat_field_stands_out(qtbot, dark):
     image = shown(qtbot, call)
     edge, card = field_edge(image, call.chat_input, call)
     assert contrast(edge, card) > 1.8, (edge.name(), card.name())
+
+
+def readable_secondary(qapp: QApplication, label: SecondaryLabel) -> None:
+    """Quieter than the main text, and at least WCAG AA's 4.5:1 on the window colour, as painted."""
+    group = QPalette.ColorGroup.Active if label.isEnabled() else QPalette.ColorGroup.Disabled
+    painted = label.palette().color(group, QPalette.ColorRole.WindowText)
+    window = qapp.palette().color(QPalette.ColorRole.Window)
+    text = qapp.palette().color(QPalette.ColorRole.WindowText)
+    assert contrast(painted, window) >= 4.5, (label.text(), painted.name(), window.name())
+    assert contrast(painted, text) > 1.4, (label.text(), painted.name(), text.name())  # visibly secondary
+
+
+@pytest.fixture
+def light(qapp: QApplication) -> Iterator[None]:
+    palette, style = qapp.palette(), qapp.style().name()
+    QApplication.setStyle("Fusion")
+    qapp.setPalette(QApplication.style().standardPalette())
+    try:
+        yield
+    finally:
+        qapp.setPalette(palette)
+        QApplication.setStyle(QStyleFactory.create(style))
+
+
+def secondary_labels(qtbot) -> tuple[list[SecondaryLabel], list[QWidget]]:
+    """Every secondary label of the call view and the settings dialog (and the views, kept alive)."""
+    call = CallView()
+    dialog = SettingsDialog(SettingsValues("ws://127.0.0.1:8765/ws", auto_search=False, sounds=True, notifications=True))
+    for widget in (call, dialog):
+        qtbot.addWidget(widget)
+    labels = [*call.findChildren(SecondaryLabel), *dialog.findChildren(SecondaryLabel)]
+    assert {call.quality_label, call.chat_hint} <= set(labels) and len(labels) >= 5
+    return labels, [call, dialog]
+
+
+def test_secondary_text_is_readable_in_the_light_theme(qtbot, qapp, light):
+    labels, _views = secondary_labels(qtbot)
+    for label in labels:
+        readable_secondary(qapp, label)
+
+
+def test_secondary_text_is_readable_in_the_dark_theme(qtbot, qapp, dark):
+    labels, _views = secondary_labels(qtbot)
+    for label in labels:
+        readable_secondary(qapp, label)
+
+
+def test_secondary_text_follows_a_switch_to_dark(qtbot, qapp, light):
+    labels, _views = secondary_labels(qtbot)
+    qapp.setPalette(dark_palette())  # the desktop switched theme while the app runs
+    qapp.processEvents()  # the change reaches each widget as an event
+    for label in labels:
+        readable_secondary(qapp, label)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from client.ui import strings
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.indicators import QualityBars
+from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.video import VideoWidget
 
 
@@ -52,8 +53,7 @@ class CallView(QWidget):
         self.elapsed = QLabel(strings.duration(0))
         self.elapsed.setAccessibleName("Call time")
         self.quality = QualityBars()
-        self.quality_label = QLabel(strings.QUALITY_UNKNOWN)
-        self.quality_label.setEnabled(False)
+        self.quality_label = SecondaryLabel(strings.QUALITY_UNKNOWN)
         top = QHBoxLayout()
         top.addWidget(self.partner)
         top.addStretch(1)
@@ -116,9 +116,8 @@ class CallView(QWidget):
         )
         chat = QVBoxLayout(chat_panel)
         chat.setContentsMargins(10, 10, 10, 10)
-        self.chat_hint = QLabel(strings.CHAT_EMPTY)
+        self.chat_hint = SecondaryLabel(strings.CHAT_EMPTY)
         self.chat_hint.setWordWrap(True)
-        self.chat_hint.setEnabled(False)
         chat.addWidget(self.chat_hint)
         chat.addWidget(self.chat_list, 1)
         chat.addLayout(entry)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.ui import strings
+from client.ui.widgets.labels import SecondaryLabel
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,8 @@ def valid_ca_file(path: str) -> bool:
 
 
 def _hint(text: str) -> QLabel:
-    label = QLabel(text)
+    label = SecondaryLabel(text)
     label.setWordWrap(True)
-    label.setEnabled(False)  # the palette's disabled text: secondary, in light and dark themes
     return label
 
 
