@@ -1,0 +1,317 @@
+"""One instance's link to Redis: script runs, its subscription, its lease, its outages.
+
+`RedisLink` owns the connection pool, runs the scripts (`call` for
+`redis_scripts/matchmaking.lua`, `run_abuse` for `abuse.lua`), listens on this
+instance's channel and keeps the instance alive. What the replies and the
+published messages mean is the backend's (`redis_backend.py`); the link tells
+it through `LinkHooks` and knows nothing of clients.
+
+Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
+every beat also reaps the clients of instances whose lease expired (a
+SIGKILLed server) so their partners get `partner_left` and the queue forgets
+them, and pairs waiters whose rematch cool-down just ended.
+
+Redis down: the first failed call (a request's or the heartbeat's) marks the
+link down at once (`on_down`). A supervisor loop reconnects with backoff:
+it resubscribes, beats, lets the backend catch up (`on_up`: disconnects
+replayed, every client synced), and only then calls the link healthy; trouble
+during the catch-up starts it over.
+
+Stopping tasks: Python 3.11's `asyncio.wait_for`, which redis-py uses to send
+every command, loses a cancellation that lands in the loop iteration where
+the write completes (the caller gets the result instead of CancelledError).
+A cancelled heartbeat could then beat on forever, and whoever awaited it
+(a reconnect, `close`) with it. So no task of ours is stopped by one
+`cancel()`: `_stop` cancels again until it ends, within a bound, and the
+loops also check `_closing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .redis_abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
+from .redis_script import SCRIPT_TEXT, RedisKeys, Reply, parse_reply, script_args
+
+log = logging.getLogger("studymatch.server.redis")
+
+# Errors that mean "Redis cannot be used now" rather than a bug of ours.
+_UNAVAILABLE_ERRORS: Final = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
+
+
+class Unavailable(Exception):
+    """Redis cannot be used now: the link is down, or went down during the call."""
+
+
+def new_session_id() -> str:
+    """The id a script run gives the session it may start (a beat may pair waiters too)."""
+    return secrets.token_urlsafe(12)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkHooks:
+    """What the backend does at each turn of the link's life."""
+
+    on_reply: Callable[[Reply], None]  # every reply of the pairing script
+    on_envelope: Callable[[bytes | str], None]  # every message published to this instance
+    on_down: Callable[[], None]  # the link just went down
+    on_up: Callable[[], Awaitable[int]]  # reconnected, not yet healthy: catch up; how many clients
+    on_forgotten: Callable[[], Awaitable[None]]  # Redis forgot this instance while the link was up
+
+
+async def _stop(tasks: list[asyncio.Task[Any]], *, within: float, every: float) -> None:
+    """Cancel `tasks` and wait until they end, cancelling again each `every` seconds
+    (see the module's docstring: one cancel can be lost inside redis-py). Bounded by
+    `within`: a task still running then is named in the log and left behind, rather
+    than hanging the caller (a reconnect, or the server's shutdown) for good."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        left = deadline - loop.time()
+        if left <= 0:
+            log.warning("event=redis_task_not_stopping tasks=%s", sorted(t.get_name() for t in pending))
+            return
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=min(every, left))
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller reads `done` for what matters
+
+
+class RedisLink:
+    """The pool, the subscription and the lease of one instance, kept up through outages."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        instance: str,
+        keys: RedisKeys,
+        hooks: LinkHooks,
+        cooldown: float,
+        lease: float,
+        heartbeat: float,
+        max_backoff: float,
+        start_timeout: float,
+        socket_timeout: float,
+        max_connections: int,
+    ) -> None:
+        if heartbeat <= 0 or lease <= heartbeat:
+            raise ValueError("the lease must be longer than the heartbeat interval")
+        self.url = url
+        self.instance = instance
+        self.keys = keys
+        self.lease = lease
+        self.max_connections = max_connections
+        self._hooks = hooks
+        self._key_list = keys.script_keys()
+        self._cooldown = cooldown
+        self._heartbeat = heartbeat
+        self._max_backoff = max_backoff
+        self._start_timeout = start_timeout
+        self._socket_timeout = socket_timeout
+        self._slots = asyncio.Semaphore(max_connections)
+        self._healthy = False
+        self._last_error = ""
+        self._outages = 0
+        self._trouble = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self.redis: aioredis.Redis | None = None
+        self._pubsub: Any = None
+
+    @property
+    def healthy(self) -> bool:
+        return self._healthy
+
+    @property
+    def last_error(self) -> str:
+        return self._last_error
+
+    @property
+    def outages(self) -> int:
+        return self._outages
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        # No retries inside redis-py: a script that timed out may have run, and
+        # running it twice could decide twice. Recovery is the backend's (sync).
+        # A bounded pool; `_slots` keeps script calls within it, so a burst of
+        # requests waits for a connection rather than fails.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.url,
+            max_connections=self.max_connections + 4,  # + the subscription (old and new)
+            timeout=self._socket_timeout,
+            retry=Retry(NoBackoff(), 0),
+            socket_timeout=self._socket_timeout,
+            socket_connect_timeout=self._socket_timeout,
+            client_name=f"studymatch-{self.instance}",
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self._script = self.redis.register_script(SCRIPT_TEXT)
+        self._abuse_script = self.redis.register_script(ABUSE_SCRIPT_TEXT)
+        self._supervisor = asyncio.create_task(self._run(), name=f"redis-backend-{self.instance}")
+        try:
+            async with asyncio.timeout(self._start_timeout):
+                await self._ready.wait()
+        except TimeoutError:
+            log.warning("event=redis_unavailable_at_start url=%s error=%s", self.url, self._last_error)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._healthy:
+            with contextlib.suppress(Unavailable, TimeoutError):
+                async with asyncio.timeout(self._socket_timeout):
+                    await self.call("retire")  # our clients leave now rather than at lease expiry
+        self._healthy = False
+        if self._supervisor is not None:
+            # Its own clean-up (stopping listener and heartbeat) takes one more round of
+            # cancels at most: ask again only after a while, not in the middle of that.
+            await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._socket_timeout):
+                await self._close_pubsub()
+                if self.redis is not None:
+                    await self.redis.aclose(close_connection_pool=True)
+
+    # --- running the scripts -------------------------------------------------------------
+
+    async def call(self, op: str, *args: str) -> Reply:
+        """One run of the pairing script; raises `Unavailable` (and marks the link down)."""
+        try:
+            # Waiting for a free connection is load, not an outage: queue here, so the
+            # pool (sized above this) never refuses and only Redis' silence counts.
+            async with self._slots:
+                raw = await self._script(
+                    keys=self._key_list,
+                    args=script_args(
+                        op, *args, instance=self.instance, cooldown=self._cooldown, lease=self.lease,
+                        keys=self.keys,
+                    ),
+                )
+        except _UNAVAILABLE_ERRORS as exc:
+            self._report_trouble(exc)
+            raise Unavailable from exc
+        reply = parse_reply(raw)
+        self._hooks.on_reply(reply)
+        return reply
+
+    async def run_abuse(self, keys: list[str], args: list[str]) -> Any:
+        """One run of the abuse script (`redis_abuse.Runner`)."""
+        if not self._healthy:
+            raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
+        try:
+            async with self._slots:
+                return await self._abuse_script(keys=keys, args=args)
+        except _UNAVAILABLE_ERRORS as exc:
+            # The supervisor notices on its own (heartbeat); this only fails open.
+            raise AbuseUnavailable from exc
+
+    def _report_trouble(self, exc: BaseException) -> None:
+        self._last_error = f"{type(exc).__name__}: {exc}"[:200]
+        self._trouble.set()
+        self._mark_down()
+
+    # --- the connection's life: connect, serve, fall, come back ----------------------
+
+    async def _run(self) -> None:
+        delay = 0.05
+        while not self._closing:
+            try:
+                # Bounded: a Redis that accepts but does not answer is a Redis that is down.
+                async with asyncio.timeout(self._socket_timeout * 10):
+                    await self._connect_once()
+                delay = 0.05
+                await self._serve()
+            except (*_UNAVAILABLE_ERRORS, TimeoutError) as exc:
+                self._report_trouble(exc)
+            except Unavailable:
+                pass
+            except Exception:
+                # A bug must not end the recovery loop for good; say it loudly and go on.
+                log.exception("event=redis_backend_failed instance=%s", self.instance)
+            if self._closing:
+                return
+            self._mark_down()
+            await self._close_pubsub()
+            log.warning("event=redis_down error=%r retry_in=%.2f", self._last_error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max_backoff)
+
+    async def _connect_once(self) -> None:
+        assert self.redis is not None
+        self._trouble.clear()
+        # Idle sockets from before an outage would each fail once more, each a new
+        # outage; sockets in use are left to the requests using them.
+        await self.redis.connection_pool.disconnect(inuse_connections=False)
+        pubsub = self.redis.pubsub()
+        self._pubsub = pubsub
+        await pubsub.subscribe(self.keys.channel(self.instance))
+        await self.call("beat", new_session_id())
+        # Whatever was published while we were away is lost: the backend catches up.
+        clients = await self._hooks.on_up()
+        if self._trouble.is_set():
+            raise Unavailable
+        self._healthy = True
+        self._ready.set()
+        log.info("event=redis_up instance=%s clients=%d", self.instance, clients)
+
+    async def _serve(self) -> None:
+        tasks = [
+            asyncio.create_task(self._listen(), name=f"redis-listen-{self.instance}"),
+            asyncio.create_task(self._beat(), name=f"redis-beat-{self.instance}"),
+            asyncio.create_task(self._trouble.wait(), name=f"redis-trouble-{self.instance}"),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await _stop(tasks, within=self._socket_timeout * 2, every=0.05)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        raise Unavailable
+
+    async def _listen(self) -> None:
+        while not self._closing:
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None and message.get("type") == "message":
+                self._hooks.on_envelope(message["data"])
+
+    async def _beat(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(self._heartbeat)
+            reply = await self.call("beat", new_session_id())
+            if reply.detail == "new":
+                # Redis forgot us (it restarted, or took us for dead): catch up.
+                log.warning("event=redis_forgot_instance instance=%s", self.instance)
+                await self._hooks.on_forgotten()
+
+    def _mark_down(self) -> None:
+        if not self._healthy:
+            return
+        self._healthy = False
+        self._outages += 1
+        self._hooks.on_down()
+
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(*_UNAVAILABLE_ERRORS):
+                await pubsub.aclose()
