@@ -24,6 +24,8 @@ from client.ui.settings import Settings
 from client.ui.widgets.notices import NoticeItem
 from client.ui.window import MainWindow
 
+from .recording import Harness
+
 SCALE = float(os.environ.get("STUDYMATCH_TEST_TIMEOUT_SCALE", "1"))
 TIMEOUT = 10.0 * SCALE  # one wait for one thing to happen
 SCENARIO_TIMEOUT = 90.0 * SCALE  # a whole scenario (below pytest-timeout's 120 s)
@@ -105,3 +107,26 @@ def aloop(qapp: Any) -> Iterator[AsyncRunner]:
 def settings(tmp_path: Path) -> Settings:
     """Settings in a temporary INI file: tests never touch the user's own."""
     return Settings(QSettings(str(tmp_path / "studymatch.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def make_harness(qtbot: Any, aloop: AsyncRunner, settings: Settings) -> Iterator[Callable[..., Harness]]:
+    """Started controllers + shown windows around a recording engine; shut down afterwards."""
+    made: list[Harness] = []
+
+    def make(practice: Any = None) -> Harness:
+        h = Harness(settings, aloop.loop, practice=practice)
+        qtbot.addWidget(h.window)
+        h.window.show()
+        aloop.run(h.controller.start())
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        aloop.run(h.controller.shutdown())
+
+
+@pytest.fixture
+def harness(make_harness: Callable[..., Harness]) -> Harness:
+    return make_harness()

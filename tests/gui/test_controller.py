@@ -1,7 +1,8 @@
 """The controller drives the window through its states from engine events.
 
-Only here is the engine a recording fake (the end-to-end tests use the real
-one): it records the intents it gets and lets the test play engine events.
+Here the engine is a recording fake (tests/gui/recording.py; the end-to-end
+tests use the real one): it records the intents it gets and lets the test play
+engine events.
 """
 
 from __future__ import annotations
@@ -10,91 +11,12 @@ from typing import Any
 
 import av
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from client import events as ev
 from client import messages
 from client.ui import strings
-from client.ui.controller import Controller, EngineOptions
-from client.ui.window import MainWindow
-
-
-class RecordingEngine:
-    def __init__(self, options: EngineOptions, on_event: Any) -> None:
-        self.options = options
-        self.emit = on_event
-        self.calls: list[tuple[Any, ...]] = []
-
-    async def start(self) -> None:
-        self.calls.append(("start",))
-
-    async def close(self) -> None:
-        self.calls.append(("close",))
-
-    async def find(self, mode: str | None = None, topic: str | None = None) -> None:
-        self.calls.append(("find", mode, topic))
-
-    async def cancel(self) -> None:
-        self.calls.append(("cancel",))
-
-    async def skip(self) -> None:
-        self.calls.append(("skip",))
-
-    async def leave(self) -> None:
-        self.calls.append(("leave",))
-
-    async def report(self, reason: str) -> None:
-        self.calls.append(("report", reason))
-
-    async def send_chat(self, text: str) -> None:
-        self.calls.append(("chat", text))
-
-    def set_microphone_muted(self, muted: bool) -> None:
-        self.calls.append(("muted", muted))
-
-    async def set_camera_enabled(self, enabled: bool) -> None:
-        self.calls.append(("camera", enabled))
-
-    async def use_audio_only(self) -> None:
-        self.calls.append(("audio_only",))
-
-    async def retry_devices(self) -> None:
-        self.calls.append(("retry",))
-
-
-class Harness:
-    def __init__(self, settings: Any, loop: Any, practice: Any = None) -> None:
-        self.engines: list[RecordingEngine] = []
-
-        def factory(options: EngineOptions, on_event: Any) -> RecordingEngine:
-            engine = RecordingEngine(options, on_event)
-            self.engines.append(engine)
-            return engine
-
-        self.controller = Controller(settings, factory, practice_factory=practice, loop=loop)
-        self.window = MainWindow(self.controller)
-
-    @property
-    def engine(self) -> RecordingEngine:
-        return self.engines[0]
-
-    @property
-    def page(self) -> Any:
-        return self.window.pages.currentWidget()
-
-    async def settle(self) -> None:
-        await self.controller.settle()
-
-
-@pytest.fixture
-def harness(qtbot, aloop, settings):
-    h = Harness(settings, aloop.loop)
-    qtbot.addWidget(h.window)
-    h.window.show()
-    aloop.run(h.controller.start())
-    yield h
-    aloop.run(h.controller.shutdown())
+from client.ui.controller import EngineOptions
 
 
 def test_find_search_match_call_end(harness, aloop, qtbot):
@@ -312,7 +234,7 @@ def test_every_control_has_an_accessible_name(harness):
     assert missing == []
 
 
-def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(qtbot, aloop, settings):
+def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(make_harness, aloop, qtbot):
     closed: list[str] = []
 
     async def practice(mode: str, options: EngineOptions) -> tuple[str, Any]:
@@ -321,10 +243,7 @@ def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(qtbot,
 
         return "ws://127.0.0.1:9/practice", close_partner
 
-    h = Harness(settings, aloop.loop, practice=practice)
-    qtbot.addWidget(h.window)
-    h.window.show()
-    aloop.run(h.controller.start())
+    h = make_harness(practice=practice)
     w = h.window
 
     async def scenario() -> None:
@@ -342,7 +261,4 @@ def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(qtbot,
         test.emit(ev.Matched("late", True, "video", None))  # a match that raced the close shows nothing
         assert h.page is w.lobby
 
-    try:
-        aloop.run(scenario())
-    finally:
-        aloop.run(h.controller.shutdown())
+    aloop.run(scenario())

@@ -1,7 +1,7 @@
 """The call view says when the partner's camera is off, instead of showing black.
 
 First with the controller fed engine events (the recording engine of
-test_controller.py), then with two real windows on a real server, where one
+tests/gui/recording.py), then with two real windows on a real server, where one
 person's camera button is what the other window reacts to.
 """
 
@@ -11,7 +11,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 
 from client import events as ev
@@ -21,7 +20,6 @@ from server.app import running_server
 from server.config import ServerConfig
 
 from .conftest import until
-from .test_controller import Harness
 from .test_end_to_end import MEDIA_TIMEOUT, click, image_to_frame, make_settings, painted_pattern, window
 
 
@@ -36,16 +34,6 @@ def shows_text(w: MainWindow) -> bool:
     own = w.call.self_view.geometry()  # the self-view floats on top; its own words do not count
     light[own.top() : own.bottom() + 1, own.left() : own.right() + 1] = False
     return bool(light.any())
-
-
-@pytest.fixture
-def harness(qtbot, aloop, settings):
-    h = Harness(settings, aloop.loop)
-    qtbot.addWidget(h.window)
-    h.window.show()
-    aloop.run(h.controller.start())
-    yield h
-    aloop.run(h.controller.shutdown())
 
 
 def test_placeholder_on_camera_off_and_the_picture_again_on(harness, aloop, qtbot):
