@@ -37,11 +37,12 @@ import contextlib
 import json
 import secrets
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any
 
 import redis.asyncio as aioredis
 
 from . import protocol as p
+from . import texts
 from .backend import BackendStats, Deliver, ReportedPartner
 from .redis_abuse import AbuseLimits, RedisAbuseStore
 from .redis_link import LinkHooks, RedisLink, Unavailable, new_session_id
@@ -57,13 +58,6 @@ from .redis_script import (
 )
 from .redis_sync import ClientView, admit, reconcile
 from .rules import DEFAULT_REMATCH_COOLDOWN
-
-# Sentences for people, in one place for this backend.
-UNAVAILABLE_REQUEST: Final = "matchmaking is unavailable right now (its database is unreachable); try again shortly"
-UNAVAILABLE_QUEUED: Final = (
-    "matchmaking is unavailable right now (its database is unreachable); "
-    "you will be queued again as soon as it is back"
-)
 
 
 class RedisBackend:
@@ -172,7 +166,7 @@ class RedisBackend:
     async def _request(self, op: str, client_id: str, *args: str) -> Reply | None:
         if client_id not in self._views:
             return None
-        unavailable = p.ProtocolError(p.ErrorCode.BACKEND_UNAVAILABLE, UNAVAILABLE_REQUEST)
+        unavailable = p.ProtocolError(p.ErrorCode.BACKEND_UNAVAILABLE, texts.BACKEND_UNAVAILABLE)
         if not self._link.healthy:
             raise unavailable
         try:
@@ -222,7 +216,7 @@ class RedisBackend:
         for client_id, view in list(self._views.items()):
             if view.where == "q" and not view.told_unavailable:
                 view.told_unavailable = True
-                self._deliver(client_id, p.Error(p.ErrorCode.BACKEND_UNAVAILABLE, UNAVAILABLE_QUEUED))
+                self._deliver(client_id, p.Error(p.ErrorCode.BACKEND_UNAVAILABLE, texts.BACKEND_UNAVAILABLE_QUEUED))
         for waiters in self._sync_waiters.values():
             for waiter in waiters:
                 if not waiter.done():

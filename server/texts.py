@@ -30,6 +30,11 @@ HTTP_ORIGIN_FORBIDDEN: Final = "forbidden: pages from this origin may not use th
 HTTP_TOO_MANY_CONNECTIONS: Final = "too many connections from your address; close some and try again\n"
 HTTP_NOT_FOUND: Final = "not found: the WebSocket endpoint is /ws, health is /healthz, metrics /metrics\n"
 
+BACKEND_UNAVAILABLE: Final = "matchmaking is unavailable right now (its database is unreachable); try again shortly"
+BACKEND_UNAVAILABLE_QUEUED: Final = (
+    "matchmaking is unavailable right now (its database is unreachable); "
+    "you will be queued again as soon as it is back"
+)
 REDIS_BACKEND_MISSING: Final = (
     "the redis backend is not available in this installation (server.redis_backend is missing); "
     "use --backend memory"
