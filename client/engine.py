@@ -36,7 +36,6 @@ from .session import CallMachine, CallState, InvalidStateError, Trigger
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 
 if TYPE_CHECKING:
-    from .call import AudioSink
     from .media.factory import MediaFactory
 
 log = logging.getLogger("studymatch.client.engine")
@@ -103,11 +102,6 @@ class Engine:
     @property
     def call(self) -> Call | None:
         return self._call
-
-    @property
-    def _speaker(self) -> AudioSink | None:
-        """The sink every call of this engine plays into (tests count its frames)."""
-        return self._devices.speaker
 
     # --- lifecycle ------------------------------------------------------------------------
 

@@ -39,8 +39,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from . import protocol as p
 from . import texts
 from .backend import BackendStats, Deliver, ReportedPartner
@@ -94,15 +92,6 @@ class RedisBackend:
         self._pending_disconnects: set[str] = set()
         self._sync_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._shared = SharedStats({mode: 0 for mode in p.MODES}, 0, 0)
-
-    @property
-    def outages(self) -> int:
-        return self._link.outages
-
-    @property
-    def _redis(self) -> aioredis.Redis | None:
-        """The client itself: the close-storm test cuts its sockets through it."""
-        return self._link.redis
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -280,6 +269,7 @@ class RedisBackend:
                 "instance": self.instance,
                 "redis": "up" if healthy else "down",
                 "local_clients": len(self._views),
+                "outages": self._link.outages,  # times this instance lost Redis since it started
                 **({"last_error": last_error} if not healthy and last_error else {}),
             },
         )

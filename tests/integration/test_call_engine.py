@@ -63,7 +63,7 @@ async def test_video_call_carries_the_pattern_both_ways_and_chat(cluster: Cluste
             assert stats.session == session and stats.loss_percent is not None
         # Audio reached the (counting) speaker, not just the track.
         for peer in (a, b):
-            speaker = peer.engine._speaker
+            speaker = peer.engine._devices.speaker
             assert isinstance(speaker, NullSpeaker) and speaker.frames > 0  # fake media: the counting sink
 
         await a.engine.send_chat("hello from a")

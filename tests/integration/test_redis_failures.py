@@ -188,6 +188,7 @@ async def test_redis_restart_during_a_storm_loses_nobody_and_matches_nobody_twic
             await asyncio.to_thread(own_redis.start)
             await asyncio.gather(*actors)
             await until(lambda: one.backend.stats().healthy and two.backend.stats().healthy)
+            assert all(s.backend.stats().details["outages"] >= 1 for s in (one, two))  # shown on /healthz
 
             # Every client's view converges to the shared truth: no ghost, nobody untold.
             keys = RedisKeys(prefix)
@@ -248,7 +249,7 @@ async def test_closing_the_backend_ends_whenever_it_comes(shared_redis: RedisSer
             stuck = ", ".join(f"{t.get_name()} cancelling={t.cancelling()}"
                               for t in asyncio.all_tasks() if "redis" in t.get_name())
             # Cut their sockets so the stuck heartbeats fail and end: the test fails, not hangs.
-            await asyncio.gather(*(b._redis.aclose() for b in backends if b._redis is not None))
+            await asyncio.gather(*(b._link.redis.aclose() for b in backends if b._link.redis is not None))
             await asyncio.wait(closing, timeout=TIMEOUT)
             pytest.fail(f"close() still pending in round {round_}: {stuck}")
         for done in closing:
