@@ -1,7 +1,7 @@
 """The engine calls the window's intents have started and not yet finished.
 
 Intents are Qt slots and return at once; what they ask of an engine runs as a
-task on the loop. A failed one is kept and logged here, never lost to the
+task on the loop. A failed one is logged here, never lost to the
 loop's default handler, and `settle()` waits for them all (tests, shutdown).
 """
 
@@ -19,7 +19,6 @@ class Background:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.errors: list[BaseException] = []  # failed calls, for tests and logs
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = self._loop.create_task(coro)
@@ -29,10 +28,8 @@ class Background:
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            exc = task.exception()
-            assert exc is not None
-            self.errors.append(exc)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
             log.error("engine call failed", exc_info=exc)
 
     async def settle(self) -> None:

@@ -84,7 +84,6 @@ class Controller(QObject):
         self.camera_on = True
         self.connected = False
         self._last_intent = ""
-        self.errors = self._background.errors  # failed intents, for tests and logs
 
     # --- plumbing ------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:

@@ -49,6 +49,24 @@ def test_find_search_match_call_end(harness, aloop, qtbot):
     aloop.run(scenario())
 
 
+def test_a_failing_engine_call_is_logged_and_the_window_goes_on(harness, aloop, caplog):
+    h, w = harness, harness.window
+
+    async def broken_find(mode: str | None = None, topic: str | None = None) -> None:
+        raise OSError("the engine fell over")
+
+    h.engine.find = broken_find  # one intent's call fails
+    w.lobby.find_button.click()
+    aloop.run(h.settle())
+    failed = [r for r in caplog.records if r.getMessage() == "engine call failed"]
+    assert len(failed) == 1 and failed[0].exc_info is not None
+    assert str(failed[0].exc_info[1]) == "the engine fell over"
+    assert h.page is w.searching  # the window goes on: the person can still cancel
+    h.controller.cancel()
+    aloop.run(h.settle())
+    assert h.page is w.lobby and h.engine.calls[-1] == ("cancel",)
+
+
 def test_cancel_skip_and_shortcuts(harness, aloop, qtbot):
     h, w = harness, harness.window
 
