@@ -16,9 +16,24 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Final
 
 from . import protocol as p
 from .rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
+
+# Every request the core refuses, by name: the Redis script refuses with the same
+# names (server/redis_script.py), so both backends word a refusal the same way.
+REFUSALS: Final = {
+    "find_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first"),
+    "cancel_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; use leave to end it"),
+    "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, "nothing to skip: send find first"),
+    "not_your_session": (p.ErrorCode.NOT_IN_SESSION, "that session is not yours now"),
+}
+
+
+def refusal(name: str) -> p.ProtocolError:
+    code, message = REFUSALS[name]
+    return p.ProtocolError(code, message)
 
 Outgoing = list[tuple[str, p.ServerMessage]]
 
@@ -101,7 +116,7 @@ class Matchmaker:
     def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing:
         client = self._clients[client_id]
         if client.where is Where.IN_SESSION:
-            raise p.ProtocolError(p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first")
+            raise refusal("find_in_session")
         wish = Wish(mode, p.normalize_topic(topic))
         if client.where is Where.QUEUED and client.wish == wish:
             return [(client_id, p.Queued(wish.mode, wish.topic))]
@@ -113,7 +128,7 @@ class Matchmaker:
     def cancel(self, client_id: str, now: float) -> Outgoing:
         client = self._clients[client_id]
         if client.where is Where.IN_SESSION:
-            raise p.ProtocolError(p.ErrorCode.IN_SESSION, "you are in a session; use leave to end it")
+            raise refusal("cancel_in_session")
         if client.where is Where.QUEUED:
             self._dequeue(client)
         return [(client_id, p.Idle())]
@@ -121,7 +136,7 @@ class Matchmaker:
     def skip(self, client_id: str, now: float) -> Outgoing:
         client = self._clients[client_id]
         if client.wish is None:
-            raise p.ProtocolError(p.ErrorCode.NOT_IN_SESSION, "nothing to skip: send find first")
+            raise refusal("nothing_to_skip")
         out: Outgoing = []
         if client.where is Where.IN_SESSION:
             out += self._end_session(client, "skipped", now)
@@ -155,7 +170,7 @@ class Matchmaker:
         """
         current = self._clients[client_id].session
         if current != session_id or current is None:
-            raise p.ProtocolError(p.ErrorCode.NOT_IN_SESSION, "that session is not yours now")
+            raise refusal("not_your_session")
         session = self._sessions[current]
         return session.responder if client_id == session.initiator else session.initiator
 
@@ -308,5 +323,5 @@ class Matchmaker:
     def _current_session(self, client_id: str, session_id: str) -> Session:
         current = self._clients[client_id].session
         if current != session_id or current is None:
-            raise p.ProtocolError(p.ErrorCode.NOT_IN_SESSION, "that session is not yours now")
+            raise refusal("not_your_session")
         return self._sessions[current]

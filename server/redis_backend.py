@@ -42,6 +42,7 @@ from typing import Any
 from . import protocol as p
 from . import texts
 from .backend import BackendStats, Deliver, ReportedPartner
+from .matchmaking import refusal  # the script refuses with the core's names and words
 from .redis_abuse import AbuseLimits, RedisAbuseStore
 from .redis_link import LinkHooks, RedisLink, Unavailable, new_session_id
 from .redis_script import (
@@ -51,7 +52,6 @@ from .redis_script import (
     SharedStats,
     Truth,
     decode_envelope,
-    refusal,
     wire_topic,
 )
 from .redis_sync import ClientView, admit, reconcile

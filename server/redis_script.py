@@ -17,13 +17,6 @@ from . import protocol as p
 DEFAULT_PREFIX: Final = "{studymatch}"  # one hash tag: every key lands in one Cluster slot
 SCRIPT_TEXT: Final = (resources.files("server") / "redis_scripts" / "matchmaking.lua").read_text("utf-8")
 
-# The script's refusals, worded as the pure core words them.
-REFUSALS: Final = {
-    "find_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first"),
-    "cancel_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; use leave to end it"),
-    "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, "nothing to skip: send find first"),
-    "not_your_session": (p.ErrorCode.NOT_IN_SESSION, "that session is not yours now"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +127,6 @@ def parse_reply(raw: list[Any]) -> Reply:
         stats=SharedStats(dict(zip(p.MODES, counts[:modes], strict=True)), counts[modes], counts[modes + 1]),
         sent=list(zip(flat[::2], flat[1::2], strict=True)),
     )
-
-
-def refusal(detail: str) -> p.ProtocolError:
-    code, message = REFUSALS[detail]
-    return p.ProtocolError(code, message)
 
 
 @dataclass(frozen=True, slots=True)

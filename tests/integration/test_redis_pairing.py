@@ -30,14 +30,13 @@ from hypothesis.stateful import (
 )
 
 from server import protocol as p
-from server.matchmaking import Matchmaker, Outgoing, Where
+from server.matchmaking import Matchmaker, Outgoing, Where, refusal
 from server.redis_script import (
     SCRIPT_TEXT,
     RedisKeys,
     Reply,
     decode_envelope,
     parse_reply,
-    refusal,
     script_args,
     wire_topic,
 )
