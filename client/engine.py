@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from server import protocol as p
+from server.core import protocol as p
 
 from . import events as ev
 from . import messages

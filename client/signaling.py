@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from server import protocol as p
+from server.core import protocol as p
 
 from . import messages
 from .backoff import Backoff

@@ -17,9 +17,9 @@ import sys
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
-from . import texts
-from .app import Server
-from .config import BACKENDS, LOG_LEVELS, LOOPS, ServerConfig
+from server.config import BACKENDS, LOG_LEVELS, LOOPS, ServerConfig
+from server.core import texts
+from server.ws.app import Server
 
 ENV_PREFIX = "STUDYMATCH_"
 _DEFAULTS = ServerConfig()

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from . import auth
-from .rules import DEFAULT_REMATCH_COOLDOWN
+from server.core import auth
+from server.core.rules import DEFAULT_REMATCH_COOLDOWN
 
 BACKENDS: Final = ("memory", "redis")
 LOG_LEVELS: Final = ("debug", "info", "warning", "error")
@@ -36,7 +36,7 @@ class ServerConfig:
     # token_secret, no token is required.
     tokens: tuple[str, ...] = ()
     tokens_file: str | None = None  # one token per line; re-read on SIGHUP
-    # Shared secret for signed expiring tokens (server/auth.py has the format).
+    # Shared secret for signed expiring tokens (server/core/auth.py has the format).
     token_secret: str | None = None
     # Browser pages from these origins may connect (e.g. https://study.example.org).
     allowed_origins: tuple[str, ...] = ()

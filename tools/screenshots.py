@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QApplication
 from client.ui.app import App, make_qapp
 from client.ui.palette import dark_palette
 from client.ui.settings import Settings
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1180, 740)

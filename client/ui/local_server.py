@@ -25,11 +25,11 @@ async def reachable(url: str, wait: float = 0.5) -> bool:
 
 
 async def ensure_local_server(url: str) -> object | None:
-    """The started server.app.Server when we had to start one, else None."""
+    """The started server.ws.app.Server when we had to start one, else None."""
     if url != DEFAULT_SERVER or await reachable(url):
         return None
-    from server.app import Server
     from server.config import ServerConfig
+    from server.ws.app import Server
 
     parts = urlsplit(url)
     server = Server(ServerConfig(host=parts.hostname or "127.0.0.1", port=parts.port or 8765, log_level="warning"))

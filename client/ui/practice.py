@@ -23,8 +23,8 @@ from aiortc.mediastreams import MediaStreamTrack, VideoStreamTrack
 from client import events as ev
 from client.engine import Engine, EngineConfig
 from client.ui.controller import EngineOptions
-from server.app import Server
 from server.config import ServerConfig
+from server.ws.app import Server
 
 AUDIO_RATE = 48000
 AUDIO_SAMPLES = 960  # 20 ms

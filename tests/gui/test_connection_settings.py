@@ -14,8 +14,8 @@ from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .conftest import real_engine, shown_notice, until
 from .test_end_to_end import click, make_settings

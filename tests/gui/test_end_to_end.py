@@ -19,8 +19,8 @@ from client.media.synthetic import PatternInfo, read_pattern
 from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .conftest import TIMEOUT, real_engine, shown_notice, signal, until
 

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from client import events as ev
 from client.ui import strings
 from client.ui.window import MainWindow
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .conftest import until
 from .test_end_to_end import MEDIA_TIMEOUT, click, image_to_frame, make_settings, painted_pattern, window

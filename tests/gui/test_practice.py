@@ -12,8 +12,8 @@ from client.ui import strings
 from client.ui.app import App
 from client.ui.practice import DelayedAudioTrack, EchoSink
 from client.ui.settings import Settings
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .conftest import TIMEOUT, until
 from .test_end_to_end import MEDIA_TIMEOUT, painted_pattern

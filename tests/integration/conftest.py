@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from server.app import Server, running_server
 from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .redis_support import shared_redis  # noqa: F401 (a fixture) [redis backend]
 from .wsclient import SCALE, TIMEOUT, WsClient

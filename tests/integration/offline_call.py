@@ -17,8 +17,8 @@ from typing import Any
 import client.engine
 from client import events as ev
 from client.engine import Engine, EngineConfig
-from server.app import running_server
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .engines import MEDIA_TIMEOUT, Recorder, fast_signaling
 from .wsclient import TIMEOUT

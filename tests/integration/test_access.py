@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from server.app import Server, running_server
-from server.auth import sign_token
 from server.config import ServerConfig
+from server.core.auth import sign_token
+from server.ws.app import Server, running_server
 
 from .conftest import http_get
 from .wsclient import TIMEOUT, WsClient

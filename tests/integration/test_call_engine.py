@@ -18,8 +18,8 @@ from client.media.factory import MediaFactory
 from client.media.synthetic import dominant_frequency, read_pattern
 from client.session import CallState
 from client.signaling import WebSocketSignaling
-from server.app import Server, running_server
 from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .conftest import Cluster
 from .engines import MEDIA_TIMEOUT, Recorder, engines, fast_signaling

@@ -20,7 +20,7 @@ from typing import Any
 
 from client import events as ev
 from client.engine import Engine, EngineConfig
-from server.app import running_server
+from server.ws.app import running_server
 
 from .engines import MEDIA_TIMEOUT, Recorder, fast_signaling
 

@@ -19,7 +19,7 @@ from client.call import ice_configuration
 from client.engine import Engine, EngineConfig
 from client.media.devices import DeviceError
 from client.session import CallState
-from server import protocol as p
+from server.core import protocol as p
 
 from .engines import Recorder
 from .wsclient import TIMEOUT

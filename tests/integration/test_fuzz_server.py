@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from server.app import Server, running_server
 from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .wsclient import QUIET, TIMEOUT, WsClient
 

@@ -12,10 +12,10 @@ import json
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from server import protocol as p
-from server.app import running_server
-from server.backend import MemoryBackend
+from server.backends.memory import MemoryBackend
 from server.config import ServerConfig
+from server.core import protocol as p
+from server.ws.app import running_server
 
 from .conftest import Cluster, ServerFactory
 from .wsclient import TIMEOUT

@@ -1,4 +1,4 @@
-"""Report penalties in Redis (`redis_scripts/abuse.lua`, `server/redis_abuse.py`), on a real redis-server.
+"""Report penalties in Redis (`redis_scripts/abuse.lua`, `server/backends/redis/abuse.py`), on a real redis-server.
 
 - The script against the pure `ReportLedger`: same random reports and checks
   on an explicit clock, same answers, same reports kept.
@@ -23,11 +23,11 @@ import redis.asyncio as aioredis
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.abuse import ReportLedger
-from server.app import running_server
+from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, RedisAbuseStore, abuse_args
+from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
-from server.redis_abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, RedisAbuseStore, abuse_args
-from server.redis_script import RedisKeys
+from server.core.abuse import ReportLedger
+from server.ws.app import running_server
 
 from .redis_support import RedisServer, own_redis, shared_redis, unique_prefix  # noqa: F401 (fixtures)
 from .test_reports import SECRET, report_from, token

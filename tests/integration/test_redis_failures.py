@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 import redis
 
-from server.app import running_server
+from server.backends.redis.backend import RedisBackend
+from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
-from server.redis_backend import RedisBackend
-from server.redis_script import RedisKeys
+from server.ws.app import running_server
 
 from .conftest import http_get
 from .redis_support import (  # noqa: F401 (fixtures)

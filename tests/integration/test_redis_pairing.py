@@ -29,9 +29,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from server import protocol as p
-from server.matchmaking import Matchmaker, Outgoing, Where, refusal
-from server.redis_script import (
+from server.backends.redis.script import (
     SCRIPT_TEXT,
     RedisKeys,
     Reply,
@@ -40,6 +38,8 @@ from server.redis_script import (
     script_args,
     wire_topic,
 )
+from server.core import protocol as p
+from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
 
 from .redis_support import (  # noqa: F401 (fixture)
     RedisServer,

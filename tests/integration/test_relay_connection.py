@@ -1,4 +1,4 @@
-"""The server's connection class (server/wsconn.py) against a real server: same rules, less work.
+"""The server's connection class (server/ws/wsconn.py) against a real server: same rules, less work.
 
 It reads plain frames itself and relays a signal straight from the read,
 writes to a writable socket without a task, and pings on timers; every frame
@@ -22,7 +22,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from server.wsconn import RelayConnection
+from server.ws.wsconn import RelayConnection
 
 from .conftest import TIMEOUT, Cluster, ServerFactory, WsClient
 

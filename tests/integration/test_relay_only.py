@@ -15,8 +15,8 @@ from typing import Any
 
 from client import events as ev
 from client import messages
-from server.app import Server
 from server.config import ServerConfig
+from server.ws.app import Server
 
 from .engines import MEDIA_TIMEOUT, engines
 from .turn_support import coturn

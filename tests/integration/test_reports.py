@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from server.auth import sign_token
+from server.core.auth import sign_token
 
 from .conftest import SCALE, Cluster, ServerFactory
 from .wsclient import TIMEOUT, WsClient

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from server.app import running_server
-from server.backend import MemoryBackend
+from server.backends.memory import MemoryBackend
 from server.config import ServerConfig
+from server.ws.app import running_server
 
 from .wsclient import TIMEOUT, WsClient
 

@@ -18,8 +18,8 @@ from client import events as ev
 from client import messages
 from client.engine import Engine, EngineConfig
 from client.signaling import WebSocketSignaling
-from server.app import Server, running_server
 from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .engines import FAST_BACKOFF, Recorder
 from .tls_support import ServerCert, TestCA

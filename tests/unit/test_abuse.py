@@ -7,9 +7,9 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.abuse import ReportLedger
 from server.config import ServerConfig
-from server.limits import per_minute
+from server.core.abuse import ReportLedger
+from server.core.limits import per_minute
 
 
 def test_reports_from_distinct_partners_within_the_window_start_a_penalty() -> None:

@@ -1,4 +1,4 @@
-"""Tokens, origins and TURN credentials: the pure decisions of server/auth.py."""
+"""Tokens, origins and TURN credentials: the pure decisions of server/core/auth.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.auth import (
+from server.core.auth import (
     Access,
     Admitted,
     AuthFailure,

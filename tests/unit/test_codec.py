@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server import codec
-from server import protocol as p
+from server.core import codec
+from server.core import protocol as p
 
 CODECS = [codec.STANDARD, codec.FAST]  # the test extra installs orjson: FAST must exist
 SERVER_MESSAGES: list[p.ServerMessage] = [

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.limits import TokenBucket, WindowCap
+from server.core.limits import TokenBucket, WindowCap
 
 
 def test_bucket_allows_a_burst_then_refills_at_the_rate() -> None:

@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from server import protocol as p
-from server.matchmaking import Matchmaker, Where
+from server.core import protocol as p
+from server.core.matchmaking import Matchmaker, Where
 
 
 @pytest.fixture

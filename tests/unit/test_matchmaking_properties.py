@@ -14,9 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from server import protocol as p
-from server.matchmaking import Matchmaker, Outgoing, Where
-from server.rules import Wish, compatible
+from server.core import protocol as p
+from server.core.matchmaking import Matchmaker, Outgoing, Where
+from server.core.rules import Wish, compatible
 
 CLIENTS = [f"c{i}" for i in range(7)]
 COOLDOWN = 10.0

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server import protocol as p
+from server.core import protocol as p
 
 CLIENT_MESSAGES: list[p.ClientMessage] = [
     p.Hello(),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server import protocol as p
-from server.redis_script import Truth
-from server.redis_sync import ClientView, admit, reconcile
+from server.backends.redis.script import Truth
+from server.backends.redis.sync import ClientView, admit, reconcile
+from server.core import protocol as p
 
 PARTNER = p.Partner("video", None)
 

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from server import app
-from server.backend import BackendStats
+from server.backends.base import BackendStats
 from server.cli import _OPTIONS, env_name, parse_config
 from server.config import ServerConfig
-from server.metrics import Metrics
+from server.ws import app
+from server.ws.metrics import Metrics
 
 
 def test_defaults_are_safe() -> None:
@@ -56,7 +56,7 @@ def test_bad_values_are_usage_errors(argv: list[str], env: dict[str, str], capsy
 
 
 def test_redis_backend_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "server.redis_backend", None)
+    monkeypatch.setitem(sys.modules, "server.backends.redis.backend", None)
     with pytest.raises(RuntimeError, match="--backend memory"):
         app.make_backend(ServerConfig(backend="redis"))
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from websockets.frames import Frame, Opcode
 
-from server.wsframes import lone_text, split_frames, text_frame
+from server.ws.wsframes import lone_text, split_frames, text_frame
 
 LIMIT = 70_000
 PLAIN = st.builds(

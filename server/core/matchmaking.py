@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Final
 
-from . import protocol as p
-from .rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
+from server.core import protocol as p
+from server.core.rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
 
 # Every request the core refuses, by name: the Redis script refuses with the same
-# names (server/redis_script.py), so both backends word a refusal the same way.
+# names (server/backends/redis/script.py), so both backends word a refusal the same way.
 REFUSALS: Final = {
     "find_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first"),
     "cancel_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; use leave to end it"),

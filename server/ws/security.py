@@ -1,6 +1,6 @@
 """The shell's security decisions in one object: handshake gate, hello credentials, reports.
 
-`server/app.py` holds one `Security` and asks it at three points: the
+`server/ws/app.py` holds one `Security` and asks it at three points: the
 WebSocket handshake (`process_request`), `hello`, and `find`/`skip`/`report`.
 The decisions themselves are pure (`auth`, `abuse`, `gate`); this module
 adds the clock, the metrics, the log lines and the TLS context.
@@ -17,14 +17,14 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from . import protocol as p
-from . import texts
-from .abuse import AbuseStore, MemoryAbuseStore, ReportLedger
-from .auth import Access, Admitted, AuthFailure, read_tokens_file
-from .config import ServerConfig
-from .gate import Gate
-from .http import WS_PATH, plain_response
-from .metrics import Metrics
+from server.config import ServerConfig
+from server.core import protocol as p
+from server.core import texts
+from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
+from server.core.auth import Access, Admitted, AuthFailure, read_tokens_file
+from server.ws.gate import Gate
+from server.ws.http import WS_PATH, plain_response
+from server.ws.metrics import Metrics
 
 log = logging.getLogger("studymatch.server")
 WallClock = Callable[[], float]

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from . import protocol as p
-from .redis_script import Truth
+from server.backends.redis.script import Truth
+from server.core import protocol as p
 
 # Enough to recognise the stale messages of the last few sessions.
 _ENDED_REMEMBERED = 8

@@ -1,6 +1,6 @@
 """One client's connection as the shell sees it: its limits, its bounded outbox, its writer.
 
-The server (`server/app.py`) reads each client's messages and calls the
+The server (`server/ws/app.py`) reads each client's messages and calls the
 backend; what goes back to a client goes through its `Connection`, which never
 awaits: a message goes straight to the socket when it can take it, else into a
 small bounded outbox drained by a writer task made only then. A client that
@@ -20,13 +20,13 @@ from typing import Any, Protocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 
-from . import protocol as p
-from . import texts
-from .codec import Codec
-from .config import ServerConfig
-from .limits import TokenBucket, per_minute
-from .metrics import Metrics
-from .wsconn import RelayConnection
+from server.config import ServerConfig
+from server.core import protocol as p
+from server.core import texts
+from server.core.codec import Codec
+from server.core.limits import TokenBucket, per_minute
+from server.ws.metrics import Metrics
+from server.ws.wsconn import RelayConnection
 
 log = logging.getLogger("studymatch.server")
 

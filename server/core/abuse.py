@@ -8,7 +8,7 @@ single grudge cannot lock anyone out.
 
 `ReportLedger` is the memory implementation; `AbuseStore` is the seam the
 shell calls, so a shared backend can keep the same state for every instance
-(`server/redis_abuse.py`, the same rules in Lua, tested against this ledger).
+(`server/backends/redis/abuse.py`, the same rules in Lua, tested against this ledger).
 """
 
 from __future__ import annotations

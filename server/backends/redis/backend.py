@@ -39,13 +39,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from . import protocol as p
-from . import texts
-from .backend import BackendStats, Deliver, ReportedPartner
-from .matchmaking import refusal  # the script refuses with the core's names and words
-from .redis_abuse import AbuseLimits, RedisAbuseStore
-from .redis_link import LinkHooks, RedisLink, Unavailable, new_session_id
-from .redis_script import (
+from server.backends.base import BackendStats, Deliver, ReportedPartner
+from server.backends.redis.abuse import AbuseLimits, RedisAbuseStore
+from server.backends.redis.link import LinkHooks, RedisLink, Unavailable, new_session_id
+from server.backends.redis.script import (
     DEFAULT_PREFIX,
     RedisKeys,
     Reply,
@@ -54,8 +51,11 @@ from .redis_script import (
     decode_envelope,
     wire_topic,
 )
-from .redis_sync import ClientView, admit, reconcile
-from .rules import DEFAULT_REMATCH_COOLDOWN
+from server.backends.redis.sync import ClientView, admit, reconcile
+from server.core import protocol as p
+from server.core import texts
+from server.core.matchmaking import refusal  # the script refuses with the core's names and words
+from server.core.rules import DEFAULT_REMATCH_COOLDOWN
 
 
 class RedisBackend:
@@ -173,13 +173,13 @@ class RedisBackend:
             raise unavailable
         return reply
 
-    # --- report penalties, shared (server/redis_abuse.py) ----------------------------------
+    # --- report penalties, shared (server/backends/redis/abuse.py) ----------------------------------
 
     def abuse_store(self, threshold: int, window: float, penalty: float) -> RedisAbuseStore:
         """The shell's `AbuseStore`: every instance counts the same reports."""
         return RedisAbuseStore(self._link.run_abuse, self.keys, AbuseLimits(threshold, window, penalty))
 
-    # --- what the link hears, and catching up (server/redis_link.py calls these) ----------
+    # --- what the link hears, and catching up (server/backends/redis/link.py calls these) ----------
 
     def _on_reply(self, reply: Reply) -> None:
         self._shared = reply.stats

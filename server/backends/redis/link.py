@@ -43,8 +43,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from .redis_abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
-from .redis_script import SCRIPT_TEXT, RedisKeys, Reply, parse_reply, script_args
+from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
+from server.backends.redis.script import SCRIPT_TEXT, RedisKeys, Reply, parse_reply, script_args
 
 log = logging.getLogger("studymatch.server.redis")
 

@@ -8,7 +8,7 @@ everything else to websockets unchanged:
 
 - Reading: while websockets' parser is between frames, plain frames (FIN,
   text or binary, masked, within the size limit) are cut here
-  (`server/wsframes.py`); the first other frame and all after it go to
+  (`server/ws/wsframes.py`); the first other frame and all after it go to
   websockets' parser, and the reading comes back here once that parser is
   between frames again. Pings, closes, fragments, errors and 1009 keep
   websockets' exact behaviour. A read that is exactly one whole text frame
@@ -43,7 +43,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
-from .wsframes import lone_text, split_frames, text_frame
+from server.ws.wsframes import lone_text, split_frames, text_frame
 
 _AT_EOF = StreamReader.at_eof.__code__
 _MESSAGE_OPCODES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)

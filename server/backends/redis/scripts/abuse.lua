@@ -1,5 +1,5 @@
 -- StudyMatch's report penalties, shared by every instance: the same rules as
--- server/abuse.py's ReportLedger (the pure one), restated here because the
+-- server/core/abuse.py's ReportLedger (the pure one), restated here because the
 -- count and the penalty must be decided where the data lives. One run is one
 -- step, so two instances taking reports on the same client at once can
 -- neither both miss the threshold nor both start a penalty.

@@ -21,9 +21,9 @@ from typing import Final
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 
-from . import texts
-from .auth import origin_allowed
-from .config import ServerConfig
+from server.config import ServerConfig
+from server.core import texts
+from server.core.auth import origin_allowed
 
 FORBIDDEN: Final = http.HTTPStatus.FORBIDDEN
 TOO_MANY: Final = http.HTTPStatus.TOO_MANY_REQUESTS

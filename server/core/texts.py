@@ -36,7 +36,7 @@ BACKEND_UNAVAILABLE_QUEUED: Final = (
     "you will be queued again as soon as it is back"
 )
 REDIS_BACKEND_MISSING: Final = (
-    "the redis backend is not available in this installation (server.redis_backend is missing); "
+    "the redis backend is not available in this installation (server.backends.redis.backend is missing); "
     "use --backend memory"
 )
 UVLOOP_MISSING: Final = "--loop uvloop needs the uvloop package (pip install 'studymatch[fast]'); or use --loop asyncio"

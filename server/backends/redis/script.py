@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
-from . import protocol as p
+from server.core import protocol as p
 
 DEFAULT_PREFIX: Final = "{studymatch}"  # one hash tag: every key lands in one Cluster slot
-SCRIPT_TEXT: Final = (resources.files("server") / "redis_scripts" / "matchmaking.lua").read_text("utf-8")
+SCRIPT_TEXT: Final = (resources.files("server.backends.redis") / "scripts" / "matchmaking.lua").read_text("utf-8")
 
 
 

@@ -1,7 +1,7 @@
 """Who may connect: hello tokens, signed expiring tokens, origins, TURN credentials.
 
 Pure functions and one small immutable class; the clock is passed in, files
-are read by the caller. The shell (`server/app.py`) asks `Access.check()` on
+are read by the caller. The shell (`server/ws/app.py`) asks `Access.check()` on
 `hello` and `origin_allowed()` at the WebSocket handshake.
 
 Signed tokens let a school's own portal admit its students without telling

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Final
 
-from . import protocol as p
-from .auth import AUTH_FAILURE_REASONS
-from .backend import BackendStats
+from server.backends.base import BackendStats
+from server.core import protocol as p
+from server.core.auth import AUTH_FAILURE_REASONS
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DROP_REASONS: Final = ("outbox_full", "send_timeout", "abuse", "hello_timeout", "internal")

@@ -16,9 +16,9 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from . import texts
-from .backend import BackendStats
-from .metrics import Metrics
+from server.backends.base import BackendStats
+from server.core import texts
+from server.ws.metrics import Metrics
 
 WS_PATH: Final = "/ws"
 PROMETHEUS_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"

@@ -1,7 +1,7 @@
 """The server's I/O shell: WebSocket connections in, `Backend` calls out.
 
 Each connection has a reader (this module's handler: decode, check limits,
-call the backend) and a `Connection` (`server/connection.py`) that sends
+call the backend) and a `Connection` (`server/ws/connection.py`) that sends
 without awaiting through a small bounded outbox. The backend delivers through
 `deliver()`, which never awaits: a message for a client that stopped reading
 fills only that client's outbox, and a full outbox drops that client. So no
@@ -28,15 +28,16 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
-from . import codec, texts
-from . import protocol as p
-from .backend import Backend, MemoryBackend
-from .config import ServerConfig
-from .connection import Connection, event
-from .http import WS_PATH, make_process_request
-from .metrics import Metrics
-from .security import Security, tls_context
-from .wsconn import RelayConnection
+from server.backends.base import Backend
+from server.backends.memory import MemoryBackend
+from server.config import ServerConfig
+from server.core import codec, texts
+from server.core import protocol as p
+from server.ws.connection import Connection, event
+from server.ws.http import WS_PATH, make_process_request
+from server.ws.metrics import Metrics
+from server.ws.security import Security, tls_context
+from server.ws.wsconn import RelayConnection
 
 log = logging.getLogger("studymatch.server")
 _SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
@@ -46,9 +47,9 @@ def make_backend(config: ServerConfig) -> Backend:
     if config.backend == "memory":
         return MemoryBackend(rematch_cooldown=config.rematch_cooldown, **config.backend_options)
     try:
-        from .redis_backend import RedisBackend
+        from server.backends.redis.backend import RedisBackend
     except ModuleNotFoundError as exc:
-        if exc.name not in ("server.redis_backend", "redis"):
+        if exc.name not in ("server.backends.redis.backend", "redis"):
             raise
         raise RuntimeError(texts.REDIS_BACKEND_MISSING) from exc
     backend: Backend = RedisBackend(
@@ -67,7 +68,7 @@ class Server:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self.metrics = Metrics()
-        # A shared backend keeps reports for every instance (server/abuse.py's AbuseStore).
+        # A shared backend keeps reports for every instance (server/core/abuse.py's AbuseStore).
         shared_abuse = getattr(self.backend, "abuse_store", None)
         abuse = (
             shared_abuse(config.report_threshold, config.report_window, config.report_penalty)

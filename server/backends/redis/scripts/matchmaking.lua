@@ -1,6 +1,6 @@
 -- StudyMatch's shared queue: every decision about it, atomically, in Redis.
 --
--- The same rules as server/matchmaking.py (the pure core) and server/rules.py,
+-- The same rules as server/core/matchmaking.py (the pure core) and server/core/rules.py,
 -- restated here because a pairing must be decided where the data lives: one
 -- script run is one step, so two server instances racing can never pair a
 -- client twice. Every key is passed in KEYS (all under one hash tag), so the
@@ -323,7 +323,7 @@ elseif op == 'report' then
   local pid, pr = end_session(id, r, 'reported')
   save(id, r)
   send(r, id, 'reported', sid)
-  -- Who was reported, for the report penalties (server/redis_abuse.py).
+  -- Who was reported, for the report penalties (server/backends/redis/abuse.py).
   return reply('ok', cjson.encode({ pid, (pr and pr.k) or pid }))
 
 elseif op == 'signal' then

@@ -1,6 +1,6 @@
-"""The server's JSON on the hot path: `server/protocol.py`'s rules, the fastest parser at hand.
+"""The server's JSON on the hot path: `server/core/protocol.py`'s rules, the fastest parser at hand.
 
-`server/protocol.py` stays dependency-free (the client and bots import it):
+`server/core/protocol.py` stays dependency-free (the client and bots import it):
 it validates with whatever `loads` it is given and encodes with the standard
 `json`. The server, which parses and re-encodes every relayed message, brings
 orjson when it is installed (the `fast` extra) and falls back to `json`
@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import protocol as p
+from server.core import protocol as p
 
 try:
     import orjson
@@ -48,7 +48,7 @@ class Codec:
     def signal_parts(self, frame: str) -> tuple[str, dict[str, Any]] | None:
         """The session and data of a frame `decode_client` would read as a valid `signal`, else None.
 
-        The relay's path for the message it handles most, with `server/protocol.py`'s
+        The relay's path for the message it handles most, with `server/core/protocol.py`'s
         rules for a signal in one function (a paced signal wakes the server alone, so
         every Python call it makes counts): session a string of at most MAX_ID_CHARS,
         data an object. None says nothing about why: the caller hands the frame to

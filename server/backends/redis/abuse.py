@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Final
 
-from .abuse import ReportRecord
-from .redis_script import RedisKeys
+from server.backends.redis.script import RedisKeys
+from server.core.abuse import ReportRecord
 
 log = logging.getLogger("studymatch.server.redis")
 
-ABUSE_SCRIPT_TEXT: Final = (resources.files("server") / "redis_scripts" / "abuse.lua").read_text("utf-8")
+ABUSE_SCRIPT_TEXT: Final = (resources.files("server.backends.redis") / "scripts" / "abuse.lua").read_text("utf-8")
 DEFAULT_MAX_RECORDS: Final = 10_000
 
 
@@ -73,7 +73,7 @@ def abuse_args(op: str, limits: AbuseLimits, reporter: str, reported: str, reaso
 
 
 class RedisAbuseStore:
-    """`server.abuse.AbuseStore` with its state in Redis, shared by every instance."""
+    """`server.core.abuse.AbuseStore` with its state in Redis, shared by every instance."""
 
     def __init__(self, run: Runner, keys: RedisKeys, limits: AbuseLimits, *, given_clock: bool = False) -> None:
         self._run = run
