@@ -1,6 +1,6 @@
 """Engine events as lines: JSON for scripts (`--events json`), short text for people.
 
-The JSON names and fields are the command-line contract in shared/DESIGN.md
+The JSON names and fields are the command-line contract in the README ("Headless client")
 (plus `partner_camera`, added since: README.md lists every event); tests and
 benchmarks parse them, so they change only additively. Events not
 in that table (frames, stats, chat...) have no JSON line.

@@ -1,8 +1,8 @@
 """What the call engine tells its user (the window, the headless CLI, a bot).
 
 Plain frozen dataclasses: no Qt, no aiortc, so the window and the tests can
-match on them without importing the media stack. The contract is
-/work/briefs/engine_api.md; `client/eventformat.py` turns them into lines.
+match on them without importing the media stack. The headless client's
+JSON lines (README, "Headless client") are made from them by `client/eventformat.py`.
 """
 
 from __future__ import annotations

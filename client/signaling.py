@@ -1,4 +1,4 @@
-"""The client's connection to the StudyMatch server (shared/PROTOCOL.md).
+"""The client's connection to the StudyMatch server (docs/protocol.md).
 
 One websocket at a time: hello -> welcome, then every server message handed
 to the engine in order. When the server cannot be reached or goes away, the

@@ -1,4 +1,4 @@
-"""Engine events as JSON lines (the CLI contract of shared/DESIGN.md) and as text."""
+"""Engine events as JSON lines (the CLI contract in the README) and as text."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from client.eventformat import to_json_line, to_record, to_text
 T0 = 1_700_000_000.25
 FRAME = av.VideoFrame(16, 16, "yuv420p")  # frame events carry one; its pixels do not matter
 
-# Every JSON event of the DESIGN.md table, with exactly its fields.
+# Every JSON event the README's headless section lists, with exactly its fields.
 CONTRACT = [
     (ev.Connected("ws://h:1/ws"), {"event": "connected", "server": "ws://h:1/ws"}),
     (ev.Queued("video", None), {"event": "queued", "mode": "video", "topic": None}),
