@@ -1,6 +1,6 @@
 """Builds the real engines for the window and the one shared MediaFactory.
 
-The camera is opened once per run (DESIGN.md): the lobby preview, the calls
+The camera is opened once per run: the lobby preview, the calls
 and the practice call all take subscribers from the same MediaFactory. Each
 engine gets a `SharedMedia` view of it whose close() does nothing, because an
 engine closes its media when it closes and the next engine still needs it.
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from client import events as ev
-from client.engine import Engine, EngineConfig
+from client.engine import Engine
 from client.media.devices import DeviceError
 from client.ui.controller import EngineOptions
 
@@ -83,19 +83,8 @@ class Runtime:
             self.on_speaker_notice(text)
 
     def make_engine(self, options: EngineOptions, on_event: Callable[[Any], None]) -> Engine:
-        config = EngineConfig(
-            server=options.server,
-            mode=options.mode,
-            topic=options.topic,
-            camera=options.camera,
-            microphone=options.microphone,
-            fake_media=options.fake_media,
-            relay_only=options.relay_only,
-            token=options.token,
-            ca_file=options.ca_file,
-        )
         media: Any = SharedMedia(self.media_for(options), self._speaker_notice)  # duck-typed MediaFactory
-        return Engine(config, on_event, media=media)
+        return Engine(options, on_event, media=media)  # the options are an EngineConfig
 
     # --- lobby preview -----------------------------------------------------------
     async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
