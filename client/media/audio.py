@@ -23,7 +23,7 @@ import asyncio
 import fractions
 import logging
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 
 SPEAKER_BUFFER_MS = 200  # beyond this, the oldest remote audio is dropped
 START_TIMEOUT = 5.0
+
+
+class AudioSink(Protocol):
+    """Where the partner's audio goes: a speaker (QtSpeaker), a NullSpeaker, a test's recorder."""
+
+    def play(self, frame: av.AudioFrame) -> None: ...
 
 
 class NullSpeaker:
