@@ -13,10 +13,13 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from aiortc.mediastreams import MediaStreamError
+
 from client import events as ev
 from client.engine import Engine
 from client.media.devices import DeviceError
-from client.ui.controller import EngineOptions
+from client.tracks import PREVIEW_FPS, PreviewTap
+from client.ui.seams import EngineOptions
 
 
 def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
@@ -88,7 +91,7 @@ class Runtime:
 
     # --- lobby preview -----------------------------------------------------------
     async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
-                            on_event: Callable[[Any], None], max_fps: float = 15.0) -> None:
+                            on_event: Callable[[Any], None], max_fps: float = PREVIEW_FPS) -> None:
         await self.stop_preview()
         media = self.media_for(options)
         try:
@@ -96,22 +99,15 @@ class Runtime:
         except DeviceError as exc:
             on_event(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
             return
-        self._preview_track = track
-        self._preview = asyncio.get_running_loop().create_task(self._pump(track, on_frame, 1.0 / max_fps))
+        tap = PreviewTap(track, on_frame, max_fps)  # the call's preview throttle, here without a call
+        self._preview_track = tap
+        self._preview = asyncio.get_running_loop().create_task(self._pump(tap))
 
     @staticmethod
-    async def _pump(track: Any, on_frame: Callable[[Any], None], interval: float) -> None:
-        from aiortc.mediastreams import MediaStreamError
-
-        loop = asyncio.get_running_loop()
-        last = 0.0
+    async def _pump(tap: PreviewTap) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
-                frame = await track.recv()  # read every frame so the relay never queues up
-                now = loop.time()
-                if now - last >= interval:
-                    last = now
-                    on_frame(frame)
+                await tap.recv()  # read every frame so the relay never queues up
 
     async def stop_preview(self) -> None:
         task, self._preview = self._preview, None
