@@ -14,10 +14,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from client.heap import freeze_startup_heap
+from client.practice.partner import start_practice_partner
 from client.ui import strings
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
-from client.ui.practice import start_practice_partner
 from client.ui.settings import ORGANIZATION, Settings
 from client.ui.widgets.notices import Notice
 from client.ui.window import MainWindow, app_icon
