@@ -15,6 +15,10 @@ delivers `readyRead` and the speaker's timer.
   (oldest dropped on overflow, it never grows); each 10 ms chunk written to
   the device is first given to `process_reverse_stream`, so the canceller
   sees exactly what the speaker plays.
+
+The Qt objects of the audio thread are in client/media/_qtaudio_worker.py; what
+both sides share is the PCM format (client/media/pcm.py) and the echo canceller
+(client/media/echocancel.py).
 """
 
 from __future__ import annotations
