@@ -39,9 +39,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from client import events as ev
-from client.cli import freeze_startup_heap
 from client.engine import EngineConfig
 from client.headless import HeadlessOptions, HeadlessRunner
+from client.heap import freeze_startup_heap
 from client.media.synthetic import PatternVideoTrack, ToneAudioTrack, read_pattern
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

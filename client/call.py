@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import av
 from aiortc import (
@@ -39,6 +39,7 @@ from . import events as ev
 from . import messages
 from .callstats import StatsSnapshot, summarize_stats
 from .loopback import offer_loopback_candidates
+from .media.audio import AudioSink
 from .peerstate import STATE_CHANNEL, PeerStateError, PeerStateLink
 from .remotemedia import RemoteMedia
 from .tracks import BlankVideoTrack, GatedAudioTrack, SwitchableVideoTrack
@@ -49,10 +50,6 @@ MAX_CHAT_CHARS = 2000
 CLOSE_TIMEOUT = 5.0
 
 T = TypeVar("T")
-
-
-class AudioSink(Protocol):
-    def play(self, frame: av.AudioFrame) -> None: ...
 
 
 @dataclass

@@ -24,7 +24,7 @@ from .tracks import BlankVideoTrack, GatedAudioTrack, PreviewTap
 if TYPE_CHECKING:
     from aiortc.mediastreams import MediaStreamTrack
 
-    from .call import AudioSink
+    from .media.audio import AudioSink
     from .media.factory import MediaFactory
 
 

@@ -2,14 +2,13 @@
 
 Every option can also be given as `STUDYMATCH_<OPTION>` in the environment
 (`--call-seconds` -> `STUDYMATCH_CALL_SECONDS`; flags take 1/true/yes). The
-window (client/app.py) is imported only when it is asked for, so the headless
-client runs where Qt cannot.
+command line is parsed here, once; the window (client/ui/app.py) is imported
+only when it is asked for, so the headless client runs where Qt cannot.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import sys
@@ -19,6 +18,7 @@ from typing import Any
 from . import messages
 from .engine import EngineConfig
 from .headless import HeadlessOptions, run_headless
+from .heap import freeze_startup_heap
 
 ENV_PREFIX = "STUDYMATCH_"
 _DEFAULTS = EngineConfig()
@@ -60,6 +60,9 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--settings", str, None, "an INI file to keep the window's settings in (tests, demos)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
+# The window keeps the server in its settings, and a server given here (or in the environment)
+# replaces the saved one: so "not given" stays visible as None instead of the default.
+_SAVED_BY_WINDOW = {"--server"}
 _CHOICES = {
     "mode": ("video", "audio"),
     "events": ("json", "text"),
@@ -81,9 +84,10 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
             parser.add_argument(option, action="store_true", default=from_env or default,
                                 help=f"{help_text} [{env_name(option)}]")
         else:
+            if raw is None:
+                raw = None if option in _SAVED_BY_WINDOW else default
             # argparse applies `type` to a string default, so a bad env value is a usage error too.
-            parser.add_argument(option, type=kind, choices=_CHOICES.get(dest),
-                                default=raw if raw is not None else default,
+            parser.add_argument(option, type=kind, choices=_CHOICES.get(dest), default=raw,
                                 help=f"{help_text} (default: {default}) [{env_name(option)}]")
     return parser
 
@@ -93,9 +97,9 @@ def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None 
 
 
 def engine_config(args: argparse.Namespace) -> EngineConfig:
-    """The engine's settings from parsed options (the window uses this too)."""
+    """The headless engine's settings from parsed options."""
     return EngineConfig(
-        server=args.server,
+        server=_DEFAULTS.server if args.server is None else args.server,
         mode=args.mode,
         topic=args.topic or None,
         camera=args.camera,
@@ -108,17 +112,6 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
     )
 
 
-def freeze_startup_heap() -> None:
-    """Keep the objects made at import time out of every later full garbage collection.
-
-    The first full pass after startup re-scans them all (20-70 ms on the development
-    machine, bench/call.py) and tended to land just as the first match arrived, on
-    the way to the first remote frame. A process entry point calls this once.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(
@@ -129,11 +122,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     freeze_startup_heap()
     if not args.headless:
         try:
-            from client.app import run  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
+            from client.ui.app import WindowOptions, run_window
+        except ImportError as exc:  # an installation without Qt: the headless client still runs
             print(messages.WINDOW_MISSING.format(detail=exc), file=sys.stderr)
             return 1
-        return int(run(list(sys.argv[1:] if argv is None else argv)))
+        return run_window(WindowOptions(
+            server=args.server,
+            fake_media=args.fake_media,
+            settings=args.settings,
+            relay_only=args.relay_only,
+            token=args.token,
+            ca_file=args.ca_file,
+        ))
     options = HeadlessOptions(
         calls=args.calls,
         call_seconds=args.call_seconds,

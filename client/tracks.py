@@ -3,8 +3,9 @@
 - `GatedAudioTrack`: mute without renegotiating (silence replaces the samples,
   the source keeps being read so its pacing and the echo canceller go on),
   and silence when there is no usable microphone at all.
-- `PreviewTap`: hands the outgoing camera frames to the window for the
-  self-preview, throttled, without a second camera subscriber.
+- `PreviewTap`: hands camera frames to the window for the self-preview,
+  throttled to PREVIEW_FPS: in a call, the outgoing ones (no second camera
+  subscriber); in the lobby, the preview's own (client/ui/wiring.py).
 - `BlankVideoTrack`: what the partner sees while the camera is off (black,
   rather than the last frame frozen).
 - `SwitchableVideoTrack`: the one track the video sender ever holds, so the
@@ -27,6 +28,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 
 VIDEO_CLOCK_RATE = 90000
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+PREVIEW_FPS = 15.0  # the self-preview, in the lobby and in a call
 
 
 def silent_like(frame: av.AudioFrame) -> av.AudioFrame:
@@ -72,7 +74,7 @@ class PreviewTap(MediaStreamTrack):
     kind = "video"
 
     def __init__(
-        self, source: MediaStreamTrack, on_frame: Callable[[av.VideoFrame], None], max_fps: float = 15.0
+        self, source: MediaStreamTrack, on_frame: Callable[[av.VideoFrame], None], max_fps: float = PREVIEW_FPS
     ) -> None:
         super().__init__()
         self._source = source

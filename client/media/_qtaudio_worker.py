@@ -13,20 +13,21 @@ from typing import Any
 
 import av
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
-from PySide6.QtMultimedia import QAudioDevice, QAudioSink, QAudioSource, QtAudio
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioSource, QtAudio
 
-from client.media.audio import (
-    CHUNK_BYTES,
-    FRAME_SAMPLES,
-    SAMPLE_RATE,
-    BoundedPcm,
-    EchoCanceller,
-    audio_format,
-    to_mono_s16,
-)
+from client.media.echocancel import EchoCanceller
+from client.media.pcm import CHUNK_BYTES, FRAME_SAMPLES, SAMPLE_RATE, BoundedPcm, to_mono_s16
 
 log = logging.getLogger(__name__)
 FRAME_BYTES = FRAME_SAMPLES * 2
+
+
+def audio_format() -> QAudioFormat:
+    fmt = QAudioFormat()
+    fmt.setSampleRate(SAMPLE_RATE)
+    fmt.setChannelCount(1)
+    fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+    return fmt
 
 
 class _Worker(QObject):

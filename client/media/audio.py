@@ -15,145 +15,38 @@ delivers `readyRead` and the speaker's timer.
   (oldest dropped on overflow, it never grows); each 10 ms chunk written to
   the device is first given to `process_reverse_stream`, so the canceller
   sees exactly what the speaker plays.
+
+The Qt objects of the audio thread are in client/media/_qtaudio_worker.py; what
+both sides share is the PCM format (client/media/pcm.py) and the echo canceller
+(client/media/echocancel.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import fractions
 import logging
 import sys
-import threading
-from typing import Any
+from typing import Any, Protocol
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from client import messages
 from client.media.devices import MICROPHONE, DeviceError, classify_microphone_error
+from client.media.echocancel import EchoCanceller
+from client.media.pcm import FRAME_SAMPLES, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 48000
-CHUNK_SAMPLES = SAMPLE_RATE // 100  # 10 ms, what the APM takes
-CHUNK_BYTES = CHUNK_SAMPLES * 2  # s16 mono
-FRAME_SAMPLES = SAMPLE_RATE // 50  # 20 ms, what aiortc sends
 SPEAKER_BUFFER_MS = 200  # beyond this, the oldest remote audio is dropped
 START_TIMEOUT = 5.0
 
 
-class EchoCanceller:
-    """WebRTC APM (via livekit) on 10 ms s16 mono chunks; one per call path, one thread.
+class AudioSink(Protocol):
+    """Where the partner's audio goes: a speaker (QtSpeaker), a NullSpeaker, a test's recorder."""
 
-    Making one starts livekit's native runtime (a tokio thread pool, an audio
-    runtime, a watchdog thread; they call back into Python to log), which lives
-    until the process exits. So only `QtAudio` makes one, and only once a real
-    audio device is about to run; `close()` releases the native APM at a known
-    moment rather than whenever the garbage collector gets to it.
-    """
-
-    def __init__(self, *, noise_suppression: bool = True) -> None:
-        from livekit import rtc
-
-        self._rtc = rtc
-        self._apm: Any = rtc.AudioProcessingModule(
-            echo_cancellation=True, noise_suppression=noise_suppression, high_pass_filter=True,
-            auto_gain_control=False,
-        )
-
-    @property
-    def closed(self) -> bool:
-        return self._apm is None
-
-    def far_end(self, chunk: bytes) -> None:
-        """The 10 ms that just went to the speaker."""
-        apm = self._open_apm(chunk)
-        frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
-        apm.process_reverse_stream(frame)
-
-    def near_end(self, chunk: bytes, delay_ms: int | None = None) -> bytes:
-        """10 ms from the microphone, returned with the echo removed."""
-        apm = self._open_apm(chunk)
-        if delay_ms is not None:
-            apm.set_stream_delay_ms(max(0, delay_ms))
-        frame = self._rtc.AudioFrame(bytearray(chunk), SAMPLE_RATE, 1, CHUNK_SAMPLES)
-        apm.process_stream(frame)
-        return bytes(frame.data.cast("B"))
-
-    def close(self) -> None:
-        """Release the native APM now (idempotent); later chunks are a Python error."""
-        apm, self._apm = self._apm, None
-        if apm is not None:
-            apm._ffi_handle.dispose()  # what its __del__ does, but now, on this thread
-
-    def _open_apm(self, chunk: bytes) -> Any:
-        _check_chunk(chunk)
-        apm = self._apm
-        if apm is None:
-            raise RuntimeError("the echo canceller is closed")
-        return apm
-
-
-def _check_chunk(chunk: bytes) -> None:
-    # livekit's APM aborts the whole process (a Rust panic, "slice must have a multiple
-    # of 10ms worth of samples") on any other length: refuse it here as a Python error.
-    if len(chunk) != CHUNK_BYTES:
-        raise ValueError(f"the echo canceller takes 10 ms chunks of {CHUNK_BYTES} bytes, got {len(chunk)}")
-
-
-class BoundedPcm:
-    """A byte FIFO with a hard cap: pushing past it drops the oldest audio. Thread-safe."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._chunks: collections.deque[bytes] = collections.deque()
-        self._size = 0
-        self.dropped_bytes = 0
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return self._size
-
-    def push(self, data: bytes) -> None:
-        with self._lock:
-            if len(data) > self.max_bytes:
-                self.dropped_bytes += len(data) - self.max_bytes
-                data = data[-self.max_bytes :]
-            self._chunks.append(data)
-            self._size += len(data)
-            while self._size > self.max_bytes:
-                head = self._chunks[0]
-                excess = self._size - self.max_bytes
-                if len(head) <= excess:
-                    self._chunks.popleft()
-                    self._size -= len(head)
-                    self.dropped_bytes += len(head)
-                else:
-                    self._chunks[0] = head[excess:]
-                    self._size -= excess
-                    self.dropped_bytes += excess
-
-    def pop(self, n: int) -> bytes:
-        """Up to n bytes from the front."""
-        with self._lock:
-            out = bytearray()
-            while self._chunks and len(out) < n:
-                head = self._chunks.popleft()
-                take = n - len(out)
-                out += head[:take]
-                if len(head) > take:
-                    self._chunks.appendleft(head[take:])
-            self._size -= len(out)
-            return bytes(out)
-
-
-def to_mono_s16(frame: av.AudioFrame, resampler: av.AudioResampler | None) -> tuple[bytes, av.AudioResampler]:
-    """Remote audio (aiortc's Opus decoder gives s16 stereo 48 kHz) as s16 mono 48 kHz bytes."""
-    if resampler is None:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    out = b"".join(bytes(f.planes[0])[: f.samples * 2] for f in resampler.resample(frame))
-    return out, resampler
+    def play(self, frame: av.AudioFrame) -> None: ...
 
 
 class NullSpeaker:
@@ -210,16 +103,6 @@ def ensure_qt_app() -> Any:
     if app is None:
         app = QCoreApplication([sys.argv[0] if sys.argv else "studymatch"])
     return app
-
-
-def audio_format() -> Any:
-    from PySide6.QtMultimedia import QAudioFormat
-
-    fmt = QAudioFormat()
-    fmt.setSampleRate(SAMPLE_RATE)
-    fmt.setChannelCount(1)
-    fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-    return fmt
 
 
 def choose_output(outputs: list[Any], default: Any, name: str | None) -> tuple[Any, str | None]:

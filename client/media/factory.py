@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-import av
 from aiortc.mediastreams import MediaStreamTrack
 
-from client.media.audio import NullSpeaker
+from client.media.audio import AudioSink, NullSpeaker
 from client.media.camera import DEFAULT_OPEN_TIMEOUT, CameraSource, PyAVCamera, SharedCamera, SyntheticCamera
 from client.media.devices import DeviceError
 from client.media.synthetic import ToneAudioTrack
@@ -28,10 +27,6 @@ if TYPE_CHECKING:
     from client.media.audio import QtAudio
 
 FAKE = "fake"
-
-
-class AudioSink(Protocol):
-    def play(self, frame: av.AudioFrame) -> None: ...
 
 
 class MediaFactory:

@@ -1,9 +1,10 @@
-"""QApplication + qasync loop + the window: `run(argv)` is what `studymatch` calls."""
+"""QApplication + qasync loop + the window: `run_window(options)` is what `studymatch` calls
+with the options it parsed (client/cli.py)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -12,35 +13,30 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from client.cli import freeze_startup_heap
+from client.heap import freeze_startup_heap
+from client.practice.partner import start_practice_partner
 from client.ui import strings
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
-from client.ui.practice import start_practice_partner
 from client.ui.settings import ORGANIZATION, Settings
 from client.ui.widgets.notices import Notice
 from client.ui.window import MainWindow, app_icon
 from client.ui.wiring import Runtime
 
 log = logging.getLogger("studymatch.ui")
-_TRUE = ("1", "true", "yes", "on")
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="studymatch", description="Find a study partner right now.")
-    parser.add_argument("--server", default=os.environ.get("STUDYMATCH_SERVER"),
-                        help="server address (ws://host:port/ws); remembered in the settings")
-    parser.add_argument("--fake-media", action="store_true",
-                        default=os.environ.get("STUDYMATCH_FAKE_MEDIA", "") not in ("", "0"),
-                        help="synthetic camera and microphone (demos, screenshots)")
-    parser.add_argument("--settings", default=None, help="an INI file to keep settings in (tests, demos)")
-    # The CLI's connection options (client/cli.py) are remembered like --server when given.
-    parser.add_argument("--relay-only", action="store_true",
-                        default=os.environ.get("STUDYMATCH_RELAY_ONLY", "").strip().lower() in _TRUE)
-    parser.add_argument("--token", default=os.environ.get("STUDYMATCH_TOKEN"))
-    parser.add_argument("--ca-file", default=os.environ.get("STUDYMATCH_CA_FILE"))
-    args, _qt_args = parser.parse_known_args(argv)
-    return args
+@dataclasses.dataclass(frozen=True)
+class WindowOptions:
+    """What the command line (client/cli.py) tells the window. A connection option given
+    there (non-empty) replaces the saved one and is remembered."""
+
+    server: str | None = None
+    fake_media: bool = False
+    settings: str | None = None  # an INI file to keep the settings in (tests, demos)
+    relay_only: bool = False
+    token: str | None = None
+    ca_file: str | None = None
 
 
 class App:
@@ -109,29 +105,27 @@ def make_qapp(argv: list[str]) -> QApplication:
     return app
 
 
-def run(argv: list[str] | None = None) -> int:
+def run_window(options: WindowOptions) -> int:
     import qasync
 
-    args = parse_args(argv)
-    if args.settings:
-        os.environ["STUDYMATCH_SETTINGS"] = args.settings
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if options.settings:
+        os.environ["STUDYMATCH_SETTINGS"] = options.settings
     qapp = make_qapp([sys.argv[0]])
     qapp.setQuitOnLastWindowClosed(False)  # we quit after the engine has left cleanly
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     settings = Settings()
-    if args.server:
-        settings.server = args.server
-    if args.relay_only:
+    if options.server:
+        settings.server = options.server
+    if options.relay_only:
         settings.relay_only = True
-    if args.token:
-        settings.token = args.token
-    if args.ca_file:
-        settings.ca_file = args.ca_file
+    if options.token:
+        settings.token = options.token
+    if options.ca_file:
+        settings.ca_file = options.ca_file
 
     async def main() -> None:
-        app = App(settings, fake_media=args.fake_media, loop=loop)
+        app = App(settings, fake_media=options.fake_media, loop=loop)
         app.window.show()
         await app.start()
         # The CLI froze the heap before Qt and the window existed; freeze their objects too, or

@@ -8,9 +8,11 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from client.engine import EngineConfig
+
 
 class EngineLike(Protocol):
-    """The part of client.engine.Engine the window uses (engine_api.md)."""
+    """The part of client.engine.Engine the window uses."""
 
     async def start(self) -> None: ...
     async def close(self) -> None: ...
@@ -27,19 +29,11 @@ class EngineLike(Protocol):
 
 
 @dataclasses.dataclass(frozen=True)
-class EngineOptions:
-    """What the controller asks of an engine; `client.ui.wiring` maps it to EngineConfig."""
+class EngineOptions(EngineConfig):
+    """What the controller asks of an engine: its EngineConfig, plus the speaker. The window
+    opens the devices once for every engine (client.ui.wiring), so the speaker is chosen there."""
 
-    server: str
-    mode: str
-    topic: str | None
-    camera: str | None
-    microphone: str | None
-    speaker: str | None
-    fake_media: bool
-    relay_only: bool = False
-    token: str | None = None
-    ca_file: str | None = None
+    speaker: str | None = None
 
 
 # (options, on_event) -> engine. Production: client.ui.wiring.make_engine.

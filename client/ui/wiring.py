@@ -1,6 +1,6 @@
 """Builds the real engines for the window and the one shared MediaFactory.
 
-The camera is opened once per run (DESIGN.md): the lobby preview, the calls
+The camera is opened once per run: the lobby preview, the calls
 and the practice call all take subscribers from the same MediaFactory. Each
 engine gets a `SharedMedia` view of it whose close() does nothing, because an
 engine closes its media when it closes and the next engine still needs it.
@@ -13,10 +13,13 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from aiortc.mediastreams import MediaStreamError
+
 from client import events as ev
-from client.engine import Engine, EngineConfig
+from client.engine import Engine
 from client.media.devices import DeviceError
-from client.ui.controller import EngineOptions
+from client.tracks import PREVIEW_FPS, PreviewTap
+from client.ui.seams import EngineOptions
 
 
 def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
@@ -83,23 +86,12 @@ class Runtime:
             self.on_speaker_notice(text)
 
     def make_engine(self, options: EngineOptions, on_event: Callable[[Any], None]) -> Engine:
-        config = EngineConfig(
-            server=options.server,
-            mode=options.mode,
-            topic=options.topic,
-            camera=options.camera,
-            microphone=options.microphone,
-            fake_media=options.fake_media,
-            relay_only=options.relay_only,
-            token=options.token,
-            ca_file=options.ca_file,
-        )
         media: Any = SharedMedia(self.media_for(options), self._speaker_notice)  # duck-typed MediaFactory
-        return Engine(config, on_event, media=media)
+        return Engine(options, on_event, media=media)  # the options are an EngineConfig
 
     # --- lobby preview -----------------------------------------------------------
     async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],
-                            on_event: Callable[[Any], None], max_fps: float = 15.0) -> None:
+                            on_event: Callable[[Any], None], max_fps: float = PREVIEW_FPS) -> None:
         await self.stop_preview()
         media = self.media_for(options)
         try:
@@ -107,22 +99,15 @@ class Runtime:
         except DeviceError as exc:
             on_event(ev.DeviceErrorEvent(exc.device, exc.code, exc.message))
             return
-        self._preview_track = track
-        self._preview = asyncio.get_running_loop().create_task(self._pump(track, on_frame, 1.0 / max_fps))
+        tap = PreviewTap(track, on_frame, max_fps)  # the call's preview throttle, here without a call
+        self._preview_track = tap
+        self._preview = asyncio.get_running_loop().create_task(self._pump(tap))
 
     @staticmethod
-    async def _pump(track: Any, on_frame: Callable[[Any], None], interval: float) -> None:
-        from aiortc.mediastreams import MediaStreamError
-
-        loop = asyncio.get_running_loop()
-        last = 0.0
+    async def _pump(tap: PreviewTap) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
-                frame = await track.recv()  # read every frame so the relay never queues up
-                now = loop.time()
-                if now - last >= interval:
-                    last = now
-                    on_frame(frame)
+                await tap.recv()  # read every frame so the relay never queues up
 
     async def stop_preview(self) -> None:
         task, self._preview = self._preview, None

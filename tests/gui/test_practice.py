@@ -8,9 +8,9 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt
 
 from client.media.synthetic import ToneAudioTrack, dominant_frequency
+from client.practice.echo import DelayedAudioTrack, EchoSink
 from client.ui import strings
 from client.ui.app import App
-from client.ui.practice import DelayedAudioTrack, EchoSink
 from client.ui.settings import Settings
 from server.config import ServerConfig
 from server.ws.app import running_server

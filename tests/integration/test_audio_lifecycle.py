@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from client.media.audio import CHUNK_BYTES, EchoCanceller, QtAudio
+from client.media.audio import QtAudio
+from client.media.echocancel import EchoCanceller
+from client.media.pcm import CHUNK_BYTES
 
 from .wsclient import TIMEOUT
 

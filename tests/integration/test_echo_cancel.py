@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from client.media.audio import CHUNK_SAMPLES, SAMPLE_RATE, EchoCanceller
+from client.media.echocancel import EchoCanceller
+from client.media.pcm import CHUNK_SAMPLES, SAMPLE_RATE
 
 SECONDS = 8
 N = SAMPLE_RATE * SECONDS

@@ -1,4 +1,5 @@
-"""Pure parts of client/media/audio.py: the speaker's bounded buffer, framing, resampling."""
+"""Pure parts of the audio path (client/media/pcm.py, client/media/audio.py): the speaker's
+bounded buffer, framing, resampling."""
 
 from __future__ import annotations
 
@@ -9,14 +10,8 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from client.media.audio import (
-    CHUNK_BYTES,
-    FRAME_SAMPLES,
-    BoundedPcm,
-    MicrophoneTrack,
-    NullSpeaker,
-    to_mono_s16,
-)
+from client.media.audio import MicrophoneTrack, NullSpeaker
+from client.media.pcm import CHUNK_BYTES, FRAME_SAMPLES, BoundedPcm, to_mono_s16
 from client.media.synthetic import dominant_frequency, tone_frame
 
 

@@ -1,11 +1,5 @@
-"""The test call: a practice partner that sends your own video back and your
-voice back about a second late, so a person can check camera, microphone,
-speaker and echo before meeting anyone.
-
-It is the real engine (a headless bot) on a private in-process server on a
-free port; its "camera" is the video it receives and its "microphone" is the
-audio it received a second ago. Nothing leaves the computer.
-"""
+"""The practice partner's devices: its "camera" is the video it receives and its
+"microphone" is the audio it received a second ago (client/practice/partner.py)."""
 
 from __future__ import annotations
 
@@ -13,18 +7,10 @@ import asyncio
 import collections
 import fractions
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamTrack, VideoStreamTrack
-
-from client import events as ev
-from client.engine import Engine, EngineConfig
-from client.ui.controller import EngineOptions
-from server.config import ServerConfig
-from server.ws.app import Server
 
 AUDIO_RATE = 48000
 AUDIO_SAMPLES = 960  # 20 ms
@@ -124,24 +110,3 @@ class EchoMedia:
 
     async def close(self) -> None:
         return None
-
-
-async def start_practice_partner(mode: str, options: EngineOptions) -> tuple[str, Callable[[], Awaitable[None]]]:
-    """A private server and the echo bot queued on it; returns (server URL, closer)."""
-    server = Server(ServerConfig(host="127.0.0.1", port=0, log_level="warning"))
-    await server.start()
-    media = EchoMedia()
-
-    def on_bot_event(event: Any) -> None:
-        if isinstance(event, ev.RemoteVideoFrame):
-            media.video.push(event.frame)
-
-    bot = Engine(EngineConfig(server=server.url, mode=mode), on_bot_event, media=media)  # type: ignore[arg-type]
-    await bot.start()
-    await bot.find(mode, None)
-
-    async def close() -> None:
-        await bot.close()
-        await server.stop()
-
-    return server.url, close
