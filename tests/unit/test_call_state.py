@@ -8,8 +8,8 @@ from client.session import (
     AFTER_CALL,
     IN_SESSION,
     TRANSITIONS,
-    ClientSession,
     CallState,
+    ClientSession,
     InvalidStateError,
     Trigger,
 )
