@@ -129,9 +129,8 @@ class Controller(QObject):
     async def _start_preview(self, hooks: PreviewHooks) -> None:
         await hooks.start_preview(self.options(), self.local_frame.emit, self.on_event)
 
-    def _notify(self, key: str, text: str, level: str = "info", actions: tuple[tuple[str, str], ...] = (),
-                timeout: float | None = None) -> None:
-        self.notice.emit(Notice(key, text, level, actions, timeout))
+    def _notify(self, key: str, text: str, level: str = "info", timeout: float | None = None) -> None:
+        self.notice.emit(Notice(key, text, level, (), timeout))
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self, server: str | None = None) -> None:
@@ -284,68 +283,62 @@ class Controller(QObject):
             self._handle(event, practice=False)
 
     def _handle(self, event: Any, *, practice: bool) -> None:
-        if isinstance(event, ev.RemoteVideoFrame):
-            if event.session == self.session and self.partner_camera_on:  # off: black, not painted
+        # A stale session's events never reach the screen; nor do the black frames of a camera off.
+        match event:
+            case ev.RemoteVideoFrame() if event.session == self.session and self.partner_camera_on:
                 self.remote_frame.emit(event.frame)
-        elif isinstance(event, ev.PartnerCamera):
-            if event.session == self.session:
+            case ev.PartnerCamera() if event.session == self.session:
                 self.partner_camera_on = event.on
                 self.partner_camera_changed.emit(event.on)
-        elif isinstance(event, ev.LocalVideoFrame):
-            self.local_frame.emit(event.frame)
-        elif isinstance(event, ev.CallStats):
-            if event.session == self.session:
+            case ev.LocalVideoFrame():
+                self.local_frame.emit(event.frame)
+            case ev.CallStats() if event.session == self.session:
                 self.stats_changed.emit(event.rtt_ms, event.loss_percent, event.bitrate_kbps)
-        elif isinstance(event, ev.ChatMessage):
-            if event.session == self.session:
+            case ev.ChatMessage() if event.session == self.session:
                 self.chat_received.emit(event.text, event.mine)
-        elif isinstance(event, ev.Connected):
-            was = self.connected
-            self.connected = True
-            self.notice_cleared.emit("server")
-            self.connection_changed.emit(True, event.server)
-            if not was and self.model.asked:
-                self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
-        elif isinstance(event, ev.Disconnected):
-            self.connected = False
-            self.connection_changed.emit(False, event.server)
-            self.notice.emit(alerts.disconnected_notice(event))
-        elif isinstance(event, ev.Shutdown):
-            self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
-        elif isinstance(event, ev.Matched):
-            self.session = event.session
-            self.partner_mode = event.partner_mode
-            self.partner_camera_on = True
-            self.notice_cleared.emit("partner")
-            self.notice_cleared.emit("media")
-            with contextlib.suppress(InvalidStateError):  # two engines matched at once: the newer shows
-                self.model.on_matched(event.session, event.initiator, 0.0)  # the time matters to engines only
-            self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
-        elif isinstance(event, ev.MediaConnected):
-            if event.session == self.session:
+            case ev.Connected():
+                was = self.connected
+                self.connected = True
+                self.notice_cleared.emit("server")
+                self.connection_changed.emit(True, event.server)
+                if not was and self.model.asked:
+                    self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
+            case ev.Disconnected():
+                self.connected = False
+                self.connection_changed.emit(False, event.server)
+                self.notice.emit(alerts.disconnected_notice(event))
+            case ev.Shutdown():
+                self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
+            case ev.Matched():
+                self.session = event.session
+                self.partner_mode = event.partner_mode
+                self.partner_camera_on = True
+                self.notice_cleared.emit("partner")
+                self.notice_cleared.emit("media")
+                with contextlib.suppress(InvalidStateError):  # two engines matched at once: the newer shows
+                    self.model.on_matched(event.session, event.initiator, 0.0)  # the time matters to engines only
+                self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
+            case ev.MediaConnected() if event.session == self.session:
                 self.media_connected.emit(self.partner_mode)
-        elif isinstance(event, ev.MediaFailed):
-            if event.session == self.session:
-                actions = () if practice else (("next", strings.ACTION_SKIP),)
-                self._notify("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
-        elif isinstance(event, ev.DeviceErrorEvent):
-            self.notice.emit(alerts.device_notice(event))
-            self.device_failed.emit(event.device)
-        elif isinstance(event, ev.ModeChanged):
-            self.mode = event.mode
-            self.mode_changed.emit(event.mode)
-            self.update_preview()
-            if event.message:
-                self._notify("mode", event.message, timeout=10)
-        elif isinstance(event, ev.PartnerLeft):
-            self._partner_left(event, practice)
-        elif isinstance(event, ev.CallEnded):
-            if event.session == self.session:
+            case ev.MediaFailed() if event.session == self.session:
+                self.notice.emit(alerts.media_failed_notice(event, practice=practice))
+            case ev.DeviceErrorEvent():
+                self.notice.emit(alerts.device_notice(event))
+                self.device_failed.emit(event.device)
+            case ev.ModeChanged():
+                self.mode = event.mode
+                self.mode_changed.emit(event.mode)
+                self.update_preview()
+                if event.message:
+                    self._notify("mode", event.message, timeout=10)
+            case ev.PartnerLeft():
+                self._partner_left(event, practice)
+            case ev.CallEnded() if event.session == self.session:
                 self.session = None
                 self.call_ended.emit(event.seconds)
-        elif isinstance(event, ev.ErrorEvent):
-            s = self.settings
-            self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
+            case ev.ErrorEvent():
+                s = self.settings
+                self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
         if event.session != self.session or self.page is not Page.CALL:
@@ -362,8 +355,7 @@ class Controller(QObject):
             self.searching.emit(self.topic)
             self.spawn(self.engine.find(self.mode, self.topic or None))
         else:
-            text = strings.NOTICE_PARTNER_REPORTED if event.reason == "reported" else strings.NOTICE_PARTNER_LEFT
-            self._notify("partner", text, actions=(("next", strings.ACTION_SKIP),))
+            self.notice.emit(alerts.partner_left_notice(event.reason))
             self.model.on_partner_left(event.session, event.reason)
 
     def _end_call_view(self) -> None:
