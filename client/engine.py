@@ -1,4 +1,4 @@
-"""The call engine: signaling + state machine + one `Call` per partner, behind intents.
+"""The call engine: signaling + the session model + one `Call` per partner, behind intents.
 
 The window (client/ui/seams.py `EngineLike`) and the headless CLI both drive
 this. Every outcome is an event passed to `on_event`;

@@ -163,6 +163,7 @@ class ClientSession:
 
     def choose(self, mode: str | None = None, topic: str | None = None) -> None:
         """What to search for next (None keeps it; an empty topic means any)."""
+        self.asked = True
         if mode is not None:
             self.mode = mode
         if topic is not None:

@@ -225,8 +225,7 @@ class Controller(QObject):
 
     def set_mode(self, mode: str) -> None:
         if mode in ("video", "audio") and self.page is Page.LOBBY:
-            self.mode = mode
-            self.settings.mode = mode
+            self.mode = self.settings.mode = mode
             self.update_preview()
 
     def select_device(self, kind: str, device_id: str) -> None:
@@ -259,6 +258,7 @@ class Controller(QObject):
         if self.page is not Page.LOBBY or not self._practice.available:
             return
         self.mode = mode
+        self.model.choose(mode)  # asked for: from now on a reconnect is worth a notice
         self.spawn(self._start_practice())
 
     async def _start_practice(self) -> None:
