@@ -26,7 +26,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
-from client.practice.call import PracticeCall, hidden_by_practice, shown
+from client.practice import call as practice_call
 from client.session import Change, ClientSession, InvalidStateError
 from client.ui import alerts, connection, strings
 from client.ui.background import Background
@@ -75,7 +75,7 @@ class Controller(QObject):
         self.settings = settings
         self._background = Background(loop or asyncio.get_event_loop_policy().get_event_loop())
         self._engine_factory = engine_factory
-        self._practice = PracticeCall(practice_factory, engine_factory)
+        self._practice = practice_call.PracticeCall(practice_factory, engine_factory)
         self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn)
         self._fake_media = fake_media
         self.engine: EngineLike | None = None
@@ -274,12 +274,12 @@ class Controller(QObject):
 
     # --- events ----------------------------------------------------------------
     def _on_practice_event(self, event: Any) -> None:
-        if self._practice_engine is not None and shown(event):  # None: ended, late news
+        if self._practice_engine is not None and practice_call.shown(event):  # None: ended, late news
             self._handle(event, practice=True)
 
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
-        if self._practice_engine is None or not hidden_by_practice(event):
+        if self._practice_engine is None or not practice_call.hidden_by_practice(event):
             self._handle(event, practice=False)
 
     def _handle(self, event: Any, *, practice: bool) -> None:
