@@ -1,19 +1,16 @@
 """The ONE QObject between the call engine and the window.
 
 The engine reports plain events (client/events.py); the controller turns them
-into Qt signals the views render, and turns the views' intents into engine
-calls. It owns no widget and no widget knows it: MainWindow._connect_signals()
-wires both sides. Everything runs on the Qt thread (qasync), so events can be
-re-emitted directly.
+into Qt signals the views render, and the views' intents into engine calls.
+It owns no widget and no widget knows it: MainWindow._connect_signals() wires
+both sides. Everything runs on the Qt thread (qasync): events are re-emitted
+directly. The page follows the window's session model (client/session.py,
+read by pages.py), moved by the person's intents and the engine's `matched`
+and `partner_left`; its effects are the engine's business, not the window's.
 
-The page shown follows the window's session model (client/session.py, read
-by pages.py), moved by the person's intents and the engine's `matched` and
-`partner_left`; its effects are the engine's business, not the window's.
-
-Ideas of their own live next door: the test call's own engine
-(client/practice/call.py), the lobby's live camera (lobbypreview.py), what the
-settings mean for a new engine (connection.py) and the engine calls in flight
-(background.py).
+Next door: the test call's engine (client/practice/call.py), the lobby's live
+camera (lobbypreview.py), what the settings mean for a new engine
+(connection.py), the engine calls in flight (background.py).
 """
 
 from __future__ import annotations
