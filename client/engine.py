@@ -1,7 +1,7 @@
-"""The call engine: signaling + state machine + one `Call` per partner, behind intents.
+"""The call engine: signaling + the session model + one `Call` per partner, behind intents.
 
-The window and the headless CLI both drive this (contract:
-/work/briefs/engine_api.md). Every outcome is an event passed to `on_event`;
+The window (client/ui/seams.py `EngineLike`) and the headless CLI both drive
+this. Every outcome is an event passed to `on_event`;
 no intent raises because of the state it finds (a wrong-state intent is
 ignored or answered with an `ErrorEvent`).
 
@@ -9,7 +9,8 @@ Who decides what:
 - the server decides the queue (`queued`, `idle`, `matched`);
 - the user ends calls (skip/leave/report end the call here at once, then the
   server is told), so media stops without waiting for a round trip;
-- `client/session.py` says which moves are legal;
+- `client/session.py` holds the state and the wish to be queued, says which
+  moves are legal and returns the effects this engine applies;
 - `client/calldevices.py` holds the camera, microphone and speaker across calls.
 """
 
@@ -32,7 +33,7 @@ from .call import Call
 from .calldevices import CallDevices
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
-from .session import CallMachine, CallState, InvalidStateError, Trigger
+from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 
 if TYPE_CHECKING:
@@ -82,10 +83,7 @@ class Engine:
         self.config = config
         self._on_event = on_event
         self.media = media
-        self.machine = CallMachine()
-        self.mode = config.mode
-        self.topic = config.topic
-        self._searching = False  # the user wants to be in the queue (re-sent after a reconnect)
+        self.model = ClientSession(config.mode, config.topic)
         self._call: Call | None = None
         self._closings: set[asyncio.Task[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -97,7 +95,15 @@ class Engine:
 
     @property
     def state(self) -> CallState:
-        return self.machine.state
+        return self.model.state
+
+    @property
+    def mode(self) -> str:
+        return self.model.mode
+
+    @property
+    def topic(self) -> str | None:
+        return self.model.topic
 
     @property
     def call(self) -> Call | None:
@@ -112,12 +118,13 @@ class Engine:
         if self._closed:
             return
         self._closed = True
-        self._searching = False
-        if self.machine.in_session:
-            session = self.machine.session
-            self._end_call(Trigger.LEAVE)
+        in_session = self.model.in_session
+        *ends, leave = self.model.leave()
+        if in_session:
+            self._end_calls(ends)
+            assert isinstance(leave, Send), leave
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.signaling.send(p.Leave(session)), 1.0)
+                await asyncio.wait_for(self.signaling.send(leave.message), 1.0)
         await self.signaling.close()
         for task in list(self._tasks):
             task.cancel()
@@ -130,48 +137,26 @@ class Engine:
     # --- intents --------------------------------------------------------------------------
 
     async def find(self, mode: str | None = None, topic: str | None = None) -> None:
-        if self._closed or self.machine.in_session:
+        if self._closed or self.model.in_session:
             return
-        if mode is not None:
-            self.mode = mode
-        if topic is not None:
-            self.topic = topic or None
-        if self.mode == "video" and self._devices.camera_usable:
+        self.model.choose(mode, topic)
+        if self.model.mode == "video" and self._devices.camera_usable:
             await self._devices.probe_camera()
-            if self._closed or self.machine.in_session:
+            if self._closed or self.model.in_session:
                 return  # matched (an earlier find) while the camera was opening
-        self._searching = True
-        await self._send(p.Find(self.mode, self.topic))
+        await self._apply(self.model.find())
 
     async def cancel(self) -> None:
-        self._searching = False
-        if not self.machine.in_session:
-            await self._send(p.Cancel())
+        await self._apply(self.model.cancel())
 
     async def skip(self) -> None:
-        if self.machine.in_session:
-            session = self.machine.session
-            self._end_call(Trigger.SKIP)
-            self._searching = True
-            await self._send(p.Skip(session))
-        elif self.machine.state is not CallState.QUEUED:
-            await self.find()  # "Next" after a call that is already over
+        await self._apply(self.model.skip())
 
     async def leave(self) -> None:
-        self._searching = False
-        session = self.machine.session
-        if self.machine.in_session:
-            self._end_call(Trigger.LEAVE)
-        await self._send(p.Leave(session))
+        await self._apply(self.model.leave())
 
     async def report(self, reason: str) -> None:
-        if not self.machine.in_session:
-            return
-        session = self.machine.session
-        assert session is not None
-        self._searching = False
-        self._end_call(Trigger.LEAVE)
-        await self._send(p.Report(session, reason[: p.MAX_REASON_CHARS]))
+        await self._apply(self.model.report(reason))
 
     async def send_chat(self, text: str) -> None:
         if self._call is None or not self._call.send_chat(text):
@@ -189,20 +174,18 @@ class Engine:
     async def retry_devices(self) -> None:
         camera_back = await self._devices.retry()
         if camera_back and self.config.mode == "video" and self.mode == "audio":
-            self.mode = "video"
+            effects = self.model.set_mode("video")
             self._emit(ev.ModeChanged("video", messages.BACK_TO_VIDEO))
-            if self._searching and self.machine.state is CallState.QUEUED:
-                await self._send(p.Find("video", self.topic))
+            await self._apply(effects)
 
     # --- mode: video falls back to audio when the camera fails ----------------------------
 
     async def _switch_to_audio(self, message: str) -> None:
         if self.mode == "audio":
             return
-        self.mode = "audio"
+        effects = self.model.set_mode("audio")
         self._emit(ev.ModeChanged("audio", message))
-        if self._searching and self.machine.state is CallState.QUEUED:
-            await self._send(p.Find("audio", self.topic))
+        await self._apply(effects)
 
     def on_device_error(self, exc: DeviceError) -> None:
         """A device that failed mid-call (a camera unplugged): say so, and go on with audio."""
@@ -217,14 +200,10 @@ class Engine:
         if self.config.relay_only and not offers_turn(welcome.ice_servers):
             # Relay-only never falls back to direct candidates: say why calls will not connect.
             self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
-        if self._searching and not self.machine.in_session:
-            await self._send(p.Find(self.mode, self.topic))
+        await self._apply(self.model.on_welcome())
 
     async def on_disconnected(self, retry_in: float, message: str) -> None:
-        if self.machine.in_session:
-            self._end_call(Trigger.LOST)
-        else:
-            self.machine.fire(Trigger.LOST)
+        self._end_calls(self.model.on_lost())
         self._emit(ev.Disconnected(self.config.server, retry_in, message))
 
     async def on_fatal(self, code: str, message: str) -> None:
@@ -232,24 +211,23 @@ class Engine:
 
     async def on_message(self, msg: p.ServerMessage) -> None:
         if isinstance(msg, p.Queued):
-            self._fire(Trigger.QUEUED)
+            try:
+                self.model.on_queued()
+            except InvalidStateError as exc:
+                # The server and we disagree (a crossing message); the server's next word settles it.
+                log.warning("session: %s", exc)
             self._emit(ev.Queued(msg.mode, msg.topic))
         elif isinstance(msg, p.Matched):
             await self._matched(msg)
         elif isinstance(msg, p.Signal):
-            if self._call is not None and self.machine.is_current(msg.session):
+            if self._call is not None and self.model.is_current(msg.session):
                 self._call.handle_signal(msg.data)
             else:
                 log.info("ignoring a signal for an old session")
         elif isinstance(msg, p.PartnerLeft):
-            if self.machine.in_session and self.machine.is_current(msg.session):
-                self._end_call(Trigger.PARTNER_LEFT, reason=msg.reason)
+            self._end_calls(self.model.on_partner_left(msg.session, msg.reason))
         elif isinstance(msg, (p.Idle, p.Reported)):
-            self._searching = False
-            if self.machine.in_session:
-                self._end_call(Trigger.IDLE)
-            else:
-                self._fire(Trigger.IDLE)
+            self._end_calls(self.model.on_idle())
             self._emit(ev.Idle())
         elif isinstance(msg, p.Error):
             if msg.code == p.ErrorCode.NOT_IN_SESSION:
@@ -263,17 +241,16 @@ class Engine:
             log.info("ignoring %s", type(msg).__name__)
 
     async def _matched(self, msg: p.Matched) -> None:
-        if not self._searching or self._closed or not self.machine.can(Trigger.MATCHED):
+        if self._closed or not self.model.accepts_match():
             # Our cancel crossed the match: end that session rather than leave a partner hanging.
             await self._send(p.Leave(msg.session))
             return
-        self._searching = False
-        self.machine.fire(Trigger.MATCHED, session=msg.session, initiator=msg.initiator, now=time.monotonic())
+        self.model.on_matched(msg.session, msg.initiator, time.monotonic())
         self._emit(ev.Matched(msg.session, msg.initiator, msg.partner.mode, msg.partner.topic))
         session = msg.session
 
         async def send_signal(data: dict[str, Any]) -> None:
-            if self.machine.is_current(session):
+            if self.model.is_current(session):
                 await self._send(p.Signal(session, data))
 
         call = Call(
@@ -283,26 +260,41 @@ class Engine:
             send_signal=send_signal,
             emit=self._emit,
             on_media_up=self._media_up,
-            matched_at=self.machine.matched_at or time.monotonic(),
+            matched_at=self.model.matched_at or time.monotonic(),
             media_timeout=self.config.media_timeout,
             relay_only=self.config.relay_only,
             loopback=is_loopback_url(self.config.server),
         )
         self._call = call
-        self.machine.fire(Trigger.CONNECT)
+        self.model.connecting()
         call.start(lambda: self._devices.open_for_call(msg.partner.mode == "video"))
 
     def _media_up(self, call: Call) -> None:
-        if call is self._call and self.machine.can(Trigger.MEDIA_UP):
-            self.machine.fire(Trigger.MEDIA_UP)
+        if call is self._call:
+            self.model.media_up()
 
     # --- helpers ----------------------------------------------------------------------------
 
-    def _end_call(self, trigger: Trigger, reason: str | None = None) -> None:
+    async def _apply(self, effects: list[Effect]) -> None:
+        """Carry out what the session model asked for, in its order."""
+        for effect in effects:
+            if isinstance(effect, Send):
+                await self._send(effect.message)
+            elif isinstance(effect, EndCall):
+                self._end_call(effect)
+            elif isinstance(effect, FindAgain):
+                await self.find()  # "Next" after a call that is already over
+
+    def _end_calls(self, effects: list[Effect]) -> None:
+        """The effects of a move that only ends a call (no message to send)."""
+        for effect in effects:
+            assert isinstance(effect, EndCall), effect
+            self._end_call(effect)
+
+    def _end_call(self, end: EndCall) -> None:
         call, self._call = self._call, None
-        transition = self.machine.fire(trigger)
-        if reason is not None and transition.ended_session is not None:
-            self._emit(ev.PartnerLeft(transition.ended_session, reason))
+        if end.reason is not None:
+            self._emit(ev.PartnerLeft(end.session, end.reason))
         if call is not None:
             summary = call.close()
             if call.closing is not None:
@@ -314,13 +306,6 @@ class Engine:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _fire(self, trigger: Trigger) -> None:
-        try:
-            self.machine.fire(trigger)
-        except InvalidStateError as exc:
-            # The server and we disagree (a crossing message); the server's next word settles it.
-            log.warning("state machine: %s", exc)
 
     async def _send(self, message: p.ClientMessage) -> bool:
         sent = await self.signaling.send(message)

@@ -127,7 +127,7 @@ class HeadlessRunner:
         async def skip_if_still_there() -> None:
             # Checked when the task runs: the partner may have left since the timer fired,
             # and a skip outside a call would mean "find", which _call_ended already does.
-            if self.engine.machine.is_current(session):
+            if self.engine.model.is_current(session):
                 await self.engine.skip()
 
         def skip() -> None:

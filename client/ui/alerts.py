@@ -13,6 +13,7 @@ from client.ui.widgets.notices import Notice
 
 OPEN_SETTINGS = ("open_settings", strings.ACTION_OPEN_SETTINGS)
 RELAY_OFF = ("relay_off", strings.ACTION_RELAY_OFF)
+NEXT = ("next", strings.ACTION_SKIP)
 
 # The engine stops retrying after these (client/engine.py FATAL_CODES): the notice stays until acted on.
 UNAUTHORIZED = "unauthorized"
@@ -54,6 +55,17 @@ def device_notice(event: ev.DeviceErrorEvent) -> Notice:
     else:
         actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
     return Notice(f"device:{event.device}", event.message, "error", actions)
+
+
+def media_failed_notice(event: ev.MediaFailed, *, practice: bool) -> Notice:
+    """No media: in a real call the way forward is the next partner (a test call has none)."""
+    actions = () if practice else (NEXT,)
+    return Notice("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
+
+
+def partner_left_notice(reason: str) -> Notice:
+    text = strings.NOTICE_PARTNER_REPORTED if reason == "reported" else strings.NOTICE_PARTNER_LEFT
+    return Notice("partner", text, "info", (NEXT,))
 
 
 def speaker_notice(text: str) -> Notice:

@@ -1,41 +1,43 @@
 """The ONE QObject between the call engine and the window.
 
 The engine reports plain events (client/events.py); the controller turns them
-into Qt signals the views render, and turns the views' intents into engine
-calls. It owns no widget and no widget knows it: MainWindow._connect_signals()
-wires both sides. Everything runs on the Qt thread (qasync), so events can be
-re-emitted directly.
+into Qt signals the views render, and the views' intents into engine calls.
+It owns no widget and no widget knows it: MainWindow._connect_signals() wires
+both sides. Everything runs on the Qt thread (qasync): events are re-emitted
+directly. The page follows the window's session model (client/session.py,
+read by pages.py), moved by the person's intents and the engine's `matched`
+and `partner_left`; its effects are the engine's business, not the window's.
 
-Ideas of their own live next door: the test call's own engine
-(practicecall.py), what a notice's button does (noticeactions.py), the lobby's
-live camera (lobbypreview.py), what the settings mean for a new engine
-(connection.py) and the engine calls in flight (background.py).
+Next door: the test call's engine (client/practice/call.py), the lobby's live
+camera (lobbypreview.py), what the settings mean for a new engine
+(connection.py), the engine calls in flight (background.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
-from client.ui import alerts, connection, noticeactions, practicecall, strings
+from client.practice import call as practice_call
+from client.session import Change, ClientSession, InvalidStateError
+from client.ui import alerts, connection, strings
 from client.ui.background import Background
 from client.ui.lobbypreview import LobbyPreview
-from client.ui.practicecall import PracticeCall
+from client.ui.pages import Page
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
 from client.ui.widgets.notices import Notice
 
-__all__ = ["PAGES", "Controller", "EngineFactory", "EngineLike", "EngineOptions", "PracticeFactory", "PreviewHooks"]
-
-PAGES = ("lobby", "searching", "call")
+__all__ = ["Controller", "EngineFactory", "EngineLike", "EngineOptions", "Page", "PracticeFactory", "PreviewHooks"]
 
 
 class Controller(QObject):
-    page_changed = Signal(str)  # one of PAGES
+    page_changed = Signal(object)  # a Page
     searching = Signal(str)  # topic ("" = any)
     partner_found = Signal(str, str, bool)  # partner mode, partner topic, practice
     media_connected = Signal(str)  # partner mode
@@ -70,11 +72,13 @@ class Controller(QObject):
         self.settings = settings
         self._background = Background(loop or asyncio.get_event_loop_policy().get_event_loop())
         self._engine_factory = engine_factory
-        self._practice = PracticeCall(practice_factory, engine_factory)
+        self._practice = practice_call.PracticeCall(practice_factory, engine_factory)
         self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn)
         self._fake_media = fake_media
         self.engine: EngineLike | None = None
-        self.page = "lobby"
+        self.model = ClientSession()  # the window's: what the person asked, what the engine reported
+        self.page = Page.LOBBY  # always Page.of(self.model)
+        self.model.subscribe(self._model_changed)
         self.mode = settings.mode
         self.topic = settings.topic
         self.session: str | None = None
@@ -83,7 +87,6 @@ class Controller(QObject):
         self.muted = False
         self.camera_on = True
         self.connected = False
-        self._last_intent = ""
 
     # --- plumbing ------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -106,8 +109,9 @@ class Controller(QObject):
         """The engine of the call on screen: the test call's while there is one."""
         return self._practice_engine or self.engine
 
-    def _set_page(self, page: str) -> None:
-        if page != self.page:
+    def _model_changed(self, change: Change) -> None:
+        page = Page.of(self.model)
+        if page is not self.page:
             self.page = page
             self.page_changed.emit(page)
             self.update_preview()
@@ -117,14 +121,13 @@ class Controller(QObject):
 
     def _wants_preview(self) -> bool:
         """The lobby shows the camera live; in a call the engine's own frames do (LocalVideoFrame)."""
-        return self.page == "lobby" and self.mode == "video" and self.camera_on and self.engine is not None
+        return self.page is Page.LOBBY and self.mode == "video" and self.camera_on and self.engine is not None
 
     async def _start_preview(self, hooks: PreviewHooks) -> None:
         await hooks.start_preview(self.options(), self.local_frame.emit, self.on_event)
 
-    def _notify(self, key: str, text: str, level: str = "info", actions: tuple[tuple[str, str], ...] = (),
-                timeout: float | None = None) -> None:
-        self.notice.emit(Notice(key, text, level, actions, timeout))
+    def _notify(self, key: str, text: str, level: str = "info", timeout: float | None = None) -> None:
+        self.notice.emit(Notice(key, text, level, (), timeout))
 
     # --- lifecycle -------------------------------------------------------------
     async def start(self, server: str | None = None) -> None:
@@ -151,60 +154,54 @@ class Controller(QObject):
 
     # --- intents (slots the views' signals connect to) ------------------------
     def find(self, mode: str, topic: str) -> None:
-        if self.page != "lobby" or self.engine is None:
+        if self.page is not Page.LOBBY or self.engine is None:
             return
-        self._last_intent = "find"
         self.mode, self.topic = mode, topic.strip()
         self.settings.mode, self.settings.topic = self.mode, self.topic
         self.notice_cleared.emit("partner")
-        self._enter_searching()
+        self.model.find()
+        self.searching.emit(self.topic)
         self.spawn(self.engine.find(self.mode, self.topic or None))
 
-    def _enter_searching(self) -> None:
-        self._set_page("searching")
-        self.searching.emit(self.topic)
-
     def cancel(self) -> None:
-        if self.page != "searching":
+        if self.page is not Page.SEARCHING:
             return
-        self._last_intent = "cancel"
-        self._set_page("lobby")
+        self.model.cancel()
         if self._practice_engine is not None:  # a test call's search: end the test, not the real search
             self.spawn(self._practice.close())
         elif self.engine is not None:
             self.spawn(self.engine.cancel())
 
     def skip(self) -> None:
-        if self.page != "call" or self._practice_engine is not None or self.engine is None:
+        if self.page is not Page.CALL or self._practice_engine is not None or self.engine is None:
             return
-        self._last_intent = "skip"
         self._end_call_view()
-        self._enter_searching()
+        self.model.skip()
+        self.searching.emit(self.topic)
         self.spawn(self.engine.skip())
 
     def end(self) -> None:
-        if self.page == "searching":
+        if self.page is Page.SEARCHING:
             self.cancel()
             return
-        if self.page != "call":
+        if self.page is not Page.CALL:
             return
-        self._last_intent = "end"
         self._end_call_view()
-        self._set_page("lobby")
+        self.model.leave()
         if self._practice_engine is not None:
             self.spawn(self._practice.close())
         elif self.engine is not None:
             self.spawn(self.engine.leave())
 
     def report(self, reason: str) -> None:
-        if self.page != "call" or self.engine is None or self._practice_engine is not None:
+        if self.page is not Page.CALL or self.engine is None or self._practice_engine is not None:
             return
         self.spawn(self.engine.report(reason))
         self._notify("report", strings.NOTICE_REPORTED, timeout=8)
 
     def send_chat(self, text: str) -> None:
         engine = self.active_engine()
-        if self.page == "call" and engine is not None and text.strip():
+        if self.page is Page.CALL and engine is not None and text.strip():
             self.spawn(engine.send_chat(text.strip()))
 
     def set_muted(self, muted: bool) -> None:
@@ -213,9 +210,6 @@ class Controller(QObject):
             if engine is not None:
                 engine.set_microphone_muted(muted)
         self.muted_changed.emit(muted)
-
-    def toggle_mute(self) -> None:
-        self.set_muted(not self.muted)
 
     def set_camera(self, on: bool) -> None:
         if self.mode != "video":
@@ -226,19 +220,15 @@ class Controller(QObject):
             self.spawn(engine.set_camera_enabled(on))
         self.camera_changed.emit(on)
 
-    def toggle_camera(self) -> None:
-        self.set_camera(not self.camera_on)
-
     def set_mode(self, mode: str) -> None:
-        if mode in ("video", "audio") and self.page == "lobby":
-            self.mode = mode
-            self.settings.mode = mode
+        if mode in ("video", "audio") and self.page is Page.LOBBY:
+            self.mode = self.settings.mode = mode
             self.update_preview()
 
     def select_device(self, kind: str, device_id: str) -> None:
         """A picker changed: remembered, and the engine rebuilt with it between calls."""
         setattr(self.settings, kind, device_id)
-        if self.page == "lobby" and self.engine is not None:
+        if self.page is Page.LOBBY and self.engine is not None:
             self.spawn(self.restart())
 
     def apply_connection(self, server: str, *, relay_only: bool, token: str, ca_file: str) -> None:
@@ -252,23 +242,20 @@ class Controller(QObject):
         """A fresh engine with the current settings; a search or call in progress ends first."""
         for key in alerts.CONNECTION_KEYS:
             self.notice_cleared.emit(key)
-        if self.page == "call":
+        if self.page is Page.CALL:
             self.end()
-        elif self.page == "searching":
+        elif self.page is Page.SEARCHING:
             self.cancel()
         self.spawn(self.restart())
 
     def speaker_notice(self, text: str) -> None:
         self.notice.emit(alerts.speaker_notice(text))
 
-    def notice_action(self, key: str, action: str) -> None:
-        noticeactions.perform(self, key, action)
-
     def start_test_call(self, mode: str) -> None:
-        if self.page != "lobby" or not self._practice.available:
+        if self.page is not Page.LOBBY or not self._practice.available:
             return
         self.mode = mode
-        self._last_intent = "test"
+        self.model.choose(mode)  # asked for: from now on a reconnect is worth a notice
         self.spawn(self._start_practice())
 
     async def _start_practice(self) -> None:
@@ -278,112 +265,133 @@ class Controller(QObject):
         except Exception as exc:  # any failure becomes a notice; the lobby stays usable
             self._notify("practice", strings.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
             return
-        self._set_page("searching")
+        self.model.find()
         self.searching.emit("")
-        await engine.start()
-        if self._practice.engine is not engine:
-            return  # cancelled while it connected: closed already
-        engine.set_microphone_muted(self.muted)
-        await engine.find(self.mode, None)
+        await self._practice.call(engine, self.mode, muted=self.muted)
 
     # --- events ----------------------------------------------------------------
     def _on_practice_event(self, event: Any) -> None:
-        if self._practice_engine is not None and practicecall.shown(event):  # None: ended, late news
+        if self._practice_engine is not None and practice_call.shown(event):  # None: ended, late news
             self._handle(event, practice=True)
 
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
-        if self._practice_engine is None or not practicecall.hidden_by_practice(event):
+        if self._practice_engine is None or not practice_call.hidden_by_practice(event):
             self._handle(event, practice=False)
 
     def _handle(self, event: Any, *, practice: bool) -> None:
-        if isinstance(event, ev.RemoteVideoFrame):
-            if event.session == self.session and self.partner_camera_on:  # off: black, not painted
+        # A stale session's events never reach the screen; nor do the black frames of a camera off.
+        match event:
+            case ev.RemoteVideoFrame() if event.session == self.session and self.partner_camera_on:
                 self.remote_frame.emit(event.frame)
-        elif isinstance(event, ev.PartnerCamera):
-            if event.session == self.session:
+            case ev.PartnerCamera() if event.session == self.session:
                 self.partner_camera_on = event.on
                 self.partner_camera_changed.emit(event.on)
-        elif isinstance(event, ev.LocalVideoFrame):
-            self.local_frame.emit(event.frame)
-        elif isinstance(event, ev.CallStats):
-            if event.session == self.session:
+            case ev.LocalVideoFrame():
+                self.local_frame.emit(event.frame)
+            case ev.CallStats() if event.session == self.session:
                 self.stats_changed.emit(event.rtt_ms, event.loss_percent, event.bitrate_kbps)
-        elif isinstance(event, ev.ChatMessage):
-            if event.session == self.session:
+            case ev.ChatMessage() if event.session == self.session:
                 self.chat_received.emit(event.text, event.mine)
-        elif isinstance(event, ev.Connected):
-            was = self.connected
-            self.connected = True
-            self.notice_cleared.emit("server")
-            self.connection_changed.emit(True, event.server)
-            if not was and self._last_intent:
-                self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
-        elif isinstance(event, ev.Disconnected):
-            self.connected = False
-            self.connection_changed.emit(False, event.server)
-            self.notice.emit(alerts.disconnected_notice(event))
-        elif isinstance(event, ev.Shutdown):
-            self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
-        elif isinstance(event, ev.Queued):
-            if self.page == "lobby" and self._last_intent in ("find", "skip", "auto", "test"):
-                self._enter_searching()
-        elif isinstance(event, ev.Matched):
-            self.session = event.session
-            self.partner_mode = event.partner_mode
-            self.partner_camera_on = True
-            self.notice_cleared.emit("partner")
-            self.notice_cleared.emit("media")
-            self._set_page("call")
-            self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
-        elif isinstance(event, ev.MediaConnected):
-            if event.session == self.session:
+            case ev.Connected():
+                was = self.connected
+                self.connected = True
+                self.notice_cleared.emit("server")
+                self.connection_changed.emit(True, event.server)
+                if not was and self.model.asked:
+                    self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
+            case ev.Disconnected():
+                self.connected = False
+                self.connection_changed.emit(False, event.server)
+                self.notice.emit(alerts.disconnected_notice(event))
+            case ev.Shutdown():
+                self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
+            case ev.Matched():
+                self.session = event.session
+                self.partner_mode = event.partner_mode
+                self.partner_camera_on = True
+                self.notice_cleared.emit("partner")
+                self.notice_cleared.emit("media")
+                with contextlib.suppress(InvalidStateError):  # two engines matched at once: the newer shows
+                    self.model.on_matched(event.session, event.initiator, 0.0)  # the time matters to engines only
+                self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
+            case ev.MediaConnected() if event.session == self.session:
                 self.media_connected.emit(self.partner_mode)
-        elif isinstance(event, ev.MediaFailed):
-            if event.session == self.session:
-                actions = () if practice else (("next", strings.ACTION_SKIP),)
-                self._notify("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
-        elif isinstance(event, ev.DeviceErrorEvent):
-            self.notice.emit(alerts.device_notice(event))
-            self.device_failed.emit(event.device)
-        elif isinstance(event, ev.ModeChanged):
-            self.mode = event.mode
-            self.mode_changed.emit(event.mode)
-            self.update_preview()
-            if event.message:
-                self._notify("mode", event.message, timeout=10)
-        elif isinstance(event, ev.PartnerLeft):
-            self._partner_left(event, practice)
-        elif isinstance(event, ev.CallEnded):
-            if event.session == self.session:
+            case ev.MediaFailed() if event.session == self.session:
+                self.notice.emit(alerts.media_failed_notice(event, practice=practice))
+            case ev.DeviceErrorEvent():
+                self.notice.emit(alerts.device_notice(event))
+                self.device_failed.emit(event.device)
+            case ev.ModeChanged():
+                self.mode = event.mode
+                self.mode_changed.emit(event.mode)
+                self.update_preview()
+                if event.message:
+                    self._notify("mode", event.message, timeout=10)
+            case ev.PartnerLeft():
+                self._partner_left(event, practice)
+            case ev.CallEnded() if event.session == self.session:
                 self.session = None
                 self.call_ended.emit(event.seconds)
-        elif isinstance(event, ev.ErrorEvent):
-            s = self.settings
-            self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
-        elif isinstance(event, ev.Idle):
-            if self.page == "searching" and self._last_intent == "cancel":
-                self._set_page("lobby")
+            case ev.ErrorEvent():
+                s = self.settings
+                self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
-        if event.session != self.session or self.page != "call":
+        if event.session != self.session or self.page is not Page.CALL:
             return
         self._end_call_view()
         self.partner_left.emit(event.reason)
         if practice:
             self.spawn(self._practice.close())
-            self._set_page("lobby")
+            self.model.on_partner_left(event.session, event.reason)
             return
         if self.settings.auto_search and self.engine is not None:
             self._notify("partner", strings.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
-            self._last_intent = "auto"
-            self._enter_searching()
+            self.model.on_partner_left(event.session, event.reason, search_again=True)
+            self.searching.emit(self.topic)
             self.spawn(self.engine.find(self.mode, self.topic or None))
         else:
-            text = strings.NOTICE_PARTNER_REPORTED if event.reason == "reported" else strings.NOTICE_PARTNER_LEFT
-            self._notify("partner", text, actions=(("next", strings.ACTION_SKIP),))
-            self._set_page("lobby")
+            self.notice.emit(alerts.partner_left_notice(event.reason))
+            self.model.on_partner_left(event.session, event.reason)
 
     def _end_call_view(self) -> None:
         """Leaving the call screen: the old session's frames must not paint any more."""
         self.session = None
+
+    # --- a notice's buttons (client/ui/alerts.py names them) ------------------------
+    def notice_action(self, key: str, action: str) -> None:
+        """The notice `key` is answered by pressing `action`: it goes, and the action runs."""
+        self.notice_cleared.emit(key)
+        match action:
+            case "audio_only":
+                self._audio_only()
+            case "try_again":
+                engine = self.active_engine()
+                if engine is not None:
+                    self.spawn(engine.retry_devices())
+                self.update_preview()
+            case "choose_camera" | "choose_microphone":
+                if self.page is Page.CALL:
+                    self.end()  # the pickers are in the lobby
+                self.device_action.emit(action)
+            case "open_settings":
+                self.settings_requested.emit(key)
+            case "relay_off":
+                self.settings.relay_only = False
+                self.reconnect()
+            case "next":
+                if self.page is Page.CALL:
+                    self.skip()
+                elif self.page is Page.LOBBY:
+                    self.find(self.mode, self.topic)
+
+    def _audio_only(self) -> None:
+        engine = self.active_engine()
+        self.mode = self.settings.mode = "audio"
+        self.mode_changed.emit("audio")
+        self.update_preview()
+        if engine is not None:
+            self.spawn(engine.use_audio_only())
+        if self.page is Page.LOBBY and self.engine is not None:
+            self.find("audio", self.topic)  # chosen before a call: go straight on to find a partner by voice

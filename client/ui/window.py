@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from client.ui import alerts, strings
 from client.ui.controller import Controller
 from client.ui.devices import DeviceWatcher
+from client.ui.pages import Page
 from client.ui.resources import asset_path
 from client.ui.sounds import SoundPlayer
 from client.ui.views.call import CallView
@@ -172,15 +173,15 @@ class MainWindow(QMainWindow):
         self._shortcut("help", ["F1", "?"], self.help.toggle)
 
     # --- reactions -----------------------------------------------------------------
-    def _show_page(self, page: str) -> None:
-        widget = {"lobby": self.lobby, "searching": self.searching, "call": self.call}[page]
-        if page != "searching":
+    def _show_page(self, page: Page) -> None:
+        widget = {Page.LOBBY: self.lobby, Page.SEARCHING: self.searching, Page.CALL: self.call}[page]
+        if page is not Page.SEARCHING:
             self.searching.stop()
-        if page != "call":
+        if page is not Page.CALL:
             self.call.stop()
         self.pages.setCurrentWidget(widget)
-        self.settings_button.setEnabled(page == "lobby")
-        if page == "lobby":
+        self.settings_button.setEnabled(page is Page.LOBBY)
+        if page is Page.LOBBY:
             self.lobby.find_button.setFocus()
 
     def _partner_found(self, mode: str, topic: str, practice: bool) -> None:

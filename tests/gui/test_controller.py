@@ -16,11 +16,13 @@ from PySide6.QtCore import Qt
 from client import events as ev
 from client import messages
 from client.ui import strings
-from client.ui.controller import EngineOptions
+from client.ui.controller import EngineOptions, Page
 
 
 def test_find_search_match_call_end(harness, aloop, qtbot):
     h, w = harness, harness.window
+    pages: list[Page] = []
+    h.controller.page_changed.connect(pages.append)
 
     async def scenario() -> None:
         w.lobby.set_topic("algebra")
@@ -45,6 +47,7 @@ def test_find_search_match_call_end(harness, aloop, qtbot):
         await h.settle()
         assert h.engine.calls[-1] == ("leave",)
         assert h.controller.settings.topic == "algebra"  # remembered for next time
+        assert pages == [Page.SEARCHING, Page.CALL, Page.LOBBY] and h.controller.page is Page.LOBBY
 
     aloop.run(scenario())
 

@@ -1,4 +1,4 @@
-"""The call state machine: every legal move, and illegal ones named by their state."""
+"""The session model's table: every legal move, and illegal ones named by their state."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from client.session import (
     AFTER_CALL,
     IN_SESSION,
     TRANSITIONS,
-    CallMachine,
     CallState,
+    ClientSession,
     InvalidStateError,
     Trigger,
 )
@@ -23,7 +23,11 @@ EXPECTED = {
     (S.PARTNER_LEFT, T.QUEUED): S.QUEUED,
     (S.SKIPPED, T.QUEUED): S.QUEUED,
     (S.ENDED, T.QUEUED): S.QUEUED,
+    (S.IDLE, T.MATCHED): S.MATCHED,
     (S.QUEUED, T.MATCHED): S.MATCHED,
+    (S.PARTNER_LEFT, T.MATCHED): S.MATCHED,
+    (S.SKIPPED, T.MATCHED): S.MATCHED,
+    (S.ENDED, T.MATCHED): S.MATCHED,
     (S.MATCHED, T.CONNECT): S.CONNECTING,
     (S.CONNECTING, T.MEDIA_UP): S.IN_CALL,
     (S.MATCHED, T.PARTNER_LEFT): S.PARTNER_LEFT,
@@ -48,9 +52,9 @@ EXPECTED = {
 }
 
 
-def machine_in(state: CallState) -> CallMachine:
+def machine_in(state: CallState) -> ClientSession:
     """A machine brought to `state` by legal moves only."""
-    m = CallMachine()
+    m = ClientSession()
     path = {
         S.IDLE: [],
         S.QUEUED: [T.QUEUED],
@@ -124,7 +128,7 @@ def test_matched_without_session_is_refused() -> None:
 
 def test_a_full_evening() -> None:
     """find, call, skip, call, partner leaves, find, call, end."""
-    m = CallMachine()
+    m = ClientSession()
     seen = []
     for trigger, session in [
         (T.QUEUED, None), (T.MATCHED, "a"), (T.CONNECT, None), (T.MEDIA_UP, None), (T.SKIP, None),

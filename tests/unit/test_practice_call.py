@@ -1,4 +1,4 @@
-"""The test call's rules (client/ui/practicecall.py): which engine's events reach
+"""The test call's rules (client/practice/call.py): which engine's events reach
 the window while a practice call is on, and the practice call's own lifetime.
 
 The end-to-end test (tests/gui/test_practice.py) runs the real partner; here the
@@ -14,7 +14,7 @@ import av
 import pytest
 
 from client import events as ev
-from client.ui.practicecall import PracticeCall, hidden_by_practice, shown
+from client.practice.call import PracticeCall, hidden_by_practice, shown
 from client.ui.seams import EngineOptions
 
 FRAME = av.VideoFrame(16, 16, "rgb24")

@@ -1,5 +1,5 @@
 """The window's side of the test call: an engine of its own, calling the
-practice partner (client/ui/practice.py) on that partner's private server.
+practice partner (the echo bot beside this module) on that partner's private server.
 
 The real engine stays connected meanwhile, so the lobby is ready the moment
 the test ends; the controller shows one call at a time, and these rules say
@@ -54,6 +54,14 @@ class PracticeCall:
         url, self._close_partner = await self._factory(mode, options)
         self.engine = self._engine_factory(dataclasses.replace(options, server=url), on_event)
         return self.engine
+
+    async def call(self, engine: EngineLike, mode: str, *, muted: bool) -> None:
+        """Connect the test call's engine (made by `open`) and search for the partner."""
+        await engine.start()
+        if self.engine is not engine:
+            return  # cancelled while it connected: closed already
+        engine.set_microphone_muted(muted)
+        await engine.find(mode, None)
 
     def close(self) -> Coroutine[Any, Any, None]:
         """Forget the test call at once; the coroutine returned closes its engine and partner.
