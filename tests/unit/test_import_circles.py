@@ -11,11 +11,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("client", "server")
 
-# Circles that another part of issue 11 retires (the controller's notices become the session
-# model's effects). Strict: once a circle is gone, its entry here must go too.
-KNOWN = {frozenset({"client.ui.controller", "client.ui.noticeactions"})}
-
-
 def modules(root: Path, packages: Iterable[str]) -> dict[str, tuple[Path, bool]]:
     """Dotted module name -> (its file, whether it is a package's __init__)."""
     found = {}
@@ -100,8 +95,7 @@ def circles(graph: dict[str, set[str]]) -> set[frozenset[str]]:
 
 def test_no_import_circle_in_client_or_server() -> None:
     found = circles(import_graph(ROOT, PACKAGES))
-    assert found - KNOWN == set(), [sorted(c) for c in found - KNOWN]
-    assert KNOWN - found == set(), f"fixed, so remove from KNOWN: {[sorted(c) for c in KNOWN - found]}"
+    assert found == set(), [sorted(c) for c in found]
 
 
 def test_the_check_sees_lazy_relative_and_type_only_imports(tmp_path: Path) -> None:
