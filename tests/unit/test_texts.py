@@ -8,7 +8,12 @@ is written inline where the server sends or shows one.
 from __future__ import annotations
 
 import ast
+import json
+import os
 import string
+import struct
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,3 +190,45 @@ def test_the_check_sees_inline_sentences() -> None:
     )
     assert sorted(inline_sentences([("x.py", ast.parse(source))])) == [
         ("x.py:1", "no {} here"), ("x.py:2", "bye now"), ("x.py:3", "not json"), ("x.py:4", "broken")]
+
+
+def write_mo(path: Path, translations: dict[str, str]) -> None:
+    """A GNU gettext catalogue (.mo), as msgfmt writes it, without the hash table."""
+    entries = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **translations}.items())
+    ids = [key.encode() for key, _ in entries]
+    strs = [value.encode() for _, value in entries]
+    header = 7 * 4
+    ids_at = header + 2 * 8 * len(entries)  # the strings follow both tables
+    table: list[int] = []
+    offset = ids_at
+    for data in ids:
+        table += [len(data), offset]
+        offset += len(data) + 1
+    for data in strs:
+        table += [len(data), offset]
+        offset += len(data) + 1
+    head = [0x950412DE, 0, len(entries), header, header + 8 * len(entries), 0, 0]
+    blob = struct.pack(f"<{len(head) + len(table)}I", *head, *table)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(blob + b"".join(data + b"\0" for data in (*ids, *strs)))
+
+
+def test_a_translation_is_used_when_the_locale_has_one(tmp_path: Path) -> None:
+    # A pseudo-translation of every sentence, in a locale directory of its own; the child
+    # process points gettext there (texts.py looks in server/locale, which we must not write).
+    pseudo = {sentence: f"«{sentence}»" for sentence in catalogue().values()}
+    write_mo(tmp_path / "eo" / "LC_MESSAGES" / f"{texts.DOMAIN}.mo", pseudo)
+    child = (
+        "import gettext, json, sys\n"
+        "real = gettext.translation\n"
+        "gettext.translation = lambda domain, localedir=None, **kw: real(domain, sys.argv[1], **kw)\n"
+        "from server.core import texts\n"
+        "print(json.dumps({n: v for n, v in vars(texts).items() if n.isupper() and isinstance(v, str)}))\n"
+    )
+    env = {**os.environ, "LANGUAGE": "eo", "LC_ALL": "C.UTF-8"}
+    run = subprocess.run([sys.executable, "-c", child, str(tmp_path)], capture_output=True, text=True,
+                         env=env, cwd=SERVER.parent, check=True)
+    translated = json.loads(run.stdout)
+    assert {name: translated[name] for name in catalogue()} == {
+        name: f"«{sentence}»" for name, sentence in catalogue().items()}
+    assert translated["HELLO_TIMEOUT"].format(seconds=10) == "«no hello arrived within 10 seconds»"
