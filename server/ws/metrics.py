@@ -69,7 +69,12 @@ class Metrics:
 
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """The /metrics body and its content type, in the format the Accept header asks for."""
-        encode, content_type = choose_encoder(accept)
+        try:
+            encode, content_type = choose_encoder(accept)
+        except (TypeError, ValueError):
+            # prometheus-client 0.26 raises TypeError for a version that is not a number
+            # (`text/plain;version=abc`): answer as if no format was asked for, not with a 500.
+            encode, content_type = choose_encoder("")
         return encode(self.registry), content_type
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
@@ -86,6 +87,14 @@ def test_openmetrics_when_asked() -> None:
     got = samples(text, parse_openmetrics)
     assert got[("studymatch_errors_total", (("code", "unknown_type"),))] == 1
     assert got[("studymatch_matches_total", ())] == 1
+
+
+@pytest.mark.parametrize("accept", ["text/plain;version=abc", "application/openmetrics-text;version=x.y", ";;,=", "*/*"])
+def test_an_accept_header_it_cannot_read_gets_the_text_format(accept: str) -> None:
+    metrics = Metrics(lambda: BackendStats(waiting={}, sessions=3, matches_total=0))
+    body, content_type = metrics.exposition(accept)
+    assert content_type == "text/plain; version=0.0.4; charset=utf-8"
+    assert samples(body.decode())[("studymatch_sessions", ())] == 3
 
 
 def test_each_server_has_its_own_registry() -> None:
