@@ -34,6 +34,7 @@ async def scrape(url: str, accept: str | None = None) -> tuple[str, dict[str, fl
     parse = parse_openmetrics if openmetrics else parse_text
     out: dict[str, float] = {}
     for family in parse(text):
+        out[f"# TYPE {family.name} {family.type}"] = 1  # the family's type, as a pseudo-sample
         for sample in family.samples:
             labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
             out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
@@ -107,6 +108,9 @@ async def test_metrics_reflect_state_and_counters(cluster: Cluster, accept: str 
     assert now['studymatch_match_wait_seconds_bucket{le="0.1"}'] >= 1
     buckets = [v for k, v in now.items() if k.startswith("studymatch_match_wait_seconds_bucket")]
     assert len(buckets) == 11 and buckets == sorted(buckets)  # cumulative
+    for family, kind in [("studymatch_connections", "gauge"), ("studymatch_match_wait_seconds", "histogram"),
+                         ("studymatch_errors", "counter"), ("studymatch_relayed_messages", "counter")]:
+        assert f"# TYPE {family} {kind}" in shared
 
 
 @pytest.mark.parametrize("path", ["/", "/ws/extra", "/health", "/metrics.txt"])
