@@ -8,13 +8,15 @@ grep them, so they stay in English), the `listening on URL` line that scripts re
 guards (a `ValueError` for a bad constructor argument the options never pass).
 
 Translation is gettext's, text domain `studymatch-server`: `_()` marks each
-sentence for extraction (`xgettext -k_ -o studymatch-server.pot server/core/texts.py`)
-and translates it once, at import, for the locale the server runs in (gettext's
-LANGUAGE, LC_ALL, LC_MESSAGES, LANG). Translations go in
-`server/locale/<lang>/LC_MESSAGES/studymatch-server.mo`; with none there (as
-shipped), every sentence is the English below, byte for byte. A translation
-keeps each `{name}` placeholder: tests/unit/test_texts.py checks them against
-the names the code passes. Clients compare the `code`, never the sentence.
+sentence for extraction (`xgettext -L Python -k_ -o studymatch-server.pot
+server/core/texts.py` finds every one) and translates it once, at import, for the
+locale the server runs in (gettext's LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
+Translations go in `server/locale/<lang>/LC_MESSAGES/studymatch-server.mo`; with
+none there (as shipped), every sentence is the English below, byte for byte.
+Placeholders are named: tests/unit/test_texts.py checks them against the names
+the code passes, and xgettext flags them python-brace-format so that
+`msgfmt --check-format` checks a translation keeps them. Clients act on the
+`code`, never on the sentence.
 
 Pure: the standard library only; server/core/protocol.py, which the client
 imports too, takes its sentences from here.
