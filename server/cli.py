@@ -169,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"studymatch-server: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # e.g. the port is taken
-        print(f"studymatch-server: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        print(f"studymatch-server: {texts.CANNOT_LISTEN.format(host=config.host, port=config.port, error=exc)}",
+              file=sys.stderr)
         return 1
     return 0

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from server.core import auth
+from server.core import auth, texts
 from server.core.rules import DEFAULT_REMATCH_COOLDOWN
 
 BACKENDS: Final = ("memory", "redis")
@@ -86,34 +86,36 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+            raise ValueError(texts.OPTION_NOT_ONE_OF.format(
+                option="backend", choices=", ".join(BACKENDS), given=repr(self.backend)))
         if self.loop not in LOOPS:
-            raise ValueError(f"loop must be one of {', '.join(LOOPS)}, not {self.loop!r}")
+            raise ValueError(texts.OPTION_NOT_ONE_OF.format(
+                option="loop", choices=", ".join(LOOPS), given=repr(self.loop)))
         if self.log_level.lower() not in LOG_LEVELS:
-            raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+            raise ValueError(texts.LOG_LEVEL_NOT_ONE_OF.format(choices=", ".join(LOG_LEVELS)))
         if not 0 <= self.port <= 65535:
-            raise ValueError("port must be between 0 and 65535")
+            raise ValueError(texts.PORT_OUT_OF_RANGE)
         for name in ("max_frame_bytes", "rate_burst", "max_connections_per_ip", "report_threshold", "rate_abuse_strikes", "rate_finds_per_minute",
                      "outbox_messages", "outbox_bytes"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name.replace('_', '-')} must be at least 1")
+                raise ValueError(texts.OPTION_BELOW_ONE.format(option=name.replace("_", "-")))
         for name in ("rate_messages", "send_timeout", "ping_interval", "ping_timeout", "hello_timeout",
                      "close_timeout", "turn_ttl", "report_window"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name.replace('_', '-')} must be positive")
+                raise ValueError(texts.OPTION_NOT_POSITIVE.format(option=name.replace("_", "-")))
         if self.rematch_cooldown < 0 or self.shutdown_retry_after < 0:
-            raise ValueError("rematch-cooldown and shutdown-retry-after must not be negative")
+            raise ValueError(texts.DELAYS_NEGATIVE)
         if self.report_penalty < 0:
-            raise ValueError("report-penalty must not be negative")
+            raise ValueError(texts.REPORT_PENALTY_NEGATIVE)
         if (self.tls_cert is None) != (self.tls_key is None):
-            raise ValueError("tls-cert and tls-key go together: give both or neither")
+            raise ValueError(texts.TLS_HALF_GIVEN)
         if self.turn and not self.turn_secret:
-            raise ValueError("turn needs turn-secret (the static-auth-secret of your TURN server)")
+            raise ValueError(texts.TURN_WITHOUT_SECRET)
         if self.token_secret is not None and len(self.token_secret) < 16:
-            raise ValueError("token-secret must be at least 16 characters")
+            raise ValueError(texts.TOKEN_SECRET_SHORT)
         for url in self.turn:
             if not url.startswith(("turn:", "turns:")):
-                raise ValueError(f"a TURN URL starts with turn: or turns:, not {url!r}")
+                raise ValueError(texts.TURN_URL_SCHEME.format(url=repr(url)))
 
     def replace(self, **changes: Any) -> ServerConfig:
         return dataclasses.replace(self, **changes)

@@ -19,15 +19,16 @@ from enum import Enum
 from typing import Final
 
 from server.core import protocol as p
+from server.core import texts
 from server.core.rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
 
 # Every request the core refuses, by name: the Redis script refuses with the same
 # names (server/backends/redis/script.py), so both backends word a refusal the same way.
 REFUSALS: Final = {
-    "find_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; skip or leave it first"),
-    "cancel_in_session": (p.ErrorCode.IN_SESSION, "you are in a session; use leave to end it"),
-    "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, "nothing to skip: send find first"),
-    "not_your_session": (p.ErrorCode.NOT_IN_SESSION, "that session is not yours now"),
+    "find_in_session": (p.ErrorCode.IN_SESSION, texts.FIND_IN_SESSION),
+    "cancel_in_session": (p.ErrorCode.IN_SESSION, texts.CANCEL_IN_SESSION),
+    "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, texts.NOTHING_TO_SKIP),
+    "not_your_session": (p.ErrorCode.NOT_IN_SESSION, texts.NOT_YOUR_SESSION),
 }
 
 

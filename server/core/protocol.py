@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 
+from server.core import texts
+
 PROTOCOL_VERSION: Final = 1
 MODES: Final = ("video", "audio")
 MAX_TOPIC_CHARS: Final = 32
@@ -192,49 +194,49 @@ def _str(obj: dict[str, Any], key: str, limit: int, *, optional: bool = False) -
     if value is None:
         if optional:
             return None
-        raise _bad(f"'{key}' is required")
+        raise _bad(texts.FIELD_REQUIRED.format(field=key))
     if not isinstance(value, str):
-        raise _bad(f"'{key}' must be a string")
+        raise _bad(texts.FIELD_NOT_STRING.format(field=key))
     if len(value) > limit:
-        raise _bad(f"'{key}' is longer than {limit} characters")
+        raise _bad(texts.FIELD_TOO_LONG.format(field=key, limit=limit))
     return value
 
 
 def _int(obj: dict[str, Any], key: str) -> int:
     value = obj.get(key)
     if value is None:
-        raise _bad(f"'{key}' is required")
+        raise _bad(texts.FIELD_REQUIRED.format(field=key))
     # bool is an int in Python but not on the wire.
     if not isinstance(value, int) or isinstance(value, bool):
-        raise _bad(f"'{key}' must be an integer")
+        raise _bad(texts.FIELD_NOT_INTEGER.format(field=key))
     return value
 
 
 def _bool(obj: dict[str, Any], key: str) -> bool:
     value = obj.get(key)
     if not isinstance(value, bool):
-        raise _bad(f"'{key}' must be true or false")
+        raise _bad(texts.FIELD_NOT_BOOLEAN.format(field=key))
     return value
 
 
 def _number(obj: dict[str, Any], key: str) -> float:
     value = obj.get(key)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise _bad(f"'{key}' must be a number")
+        raise _bad(texts.FIELD_NOT_NUMBER.format(field=key))
     return float(value)
 
 
 def _object(obj: dict[str, Any], key: str) -> dict[str, Any]:
     value = obj.get(key)
     if not isinstance(value, dict):
-        raise _bad(f"'{key}' must be an object")
+        raise _bad(texts.FIELD_NOT_OBJECT.format(field=key))
     return value
 
 
 def _mode(obj: dict[str, Any]) -> Mode:
     value = obj.get("mode")
     if value not in MODES:
-        raise _bad('\'mode\' must be "video" or "audio"')
+        raise _bad(texts.MODE_INVALID)
     return value
 
 
@@ -244,17 +246,17 @@ def normalize_topic(topic: str | None) -> str | None:
         return None
     topic = topic.strip().lower()
     if len(topic) > MAX_TOPIC_CHARS:
-        raise _bad(f"'topic' is longer than {MAX_TOPIC_CHARS} characters")
+        raise _bad(texts.FIELD_TOO_LONG.format(field="topic", limit=MAX_TOPIC_CHARS))
     return topic or None
 
 
 def _topic(obj: dict[str, Any]) -> str | None:
     value = obj.get("topic")
     if value is not None and not isinstance(value, str):
-        raise _bad("'topic' must be a string or null")
+        raise _bad(texts.TOPIC_NOT_STRING)
     # Generous before trimming so that " Maths " is not refused for its spaces.
     if value is not None and len(value) > 4 * MAX_TOPIC_CHARS:
-        raise _bad(f"'topic' is longer than {MAX_TOPIC_CHARS} characters")
+        raise _bad(texts.FIELD_TOO_LONG.format(field="topic", limit=MAX_TOPIC_CHARS))
     return normalize_topic(value)
 
 
@@ -266,11 +268,11 @@ def _partner(obj: dict[str, Any]) -> Partner:
 def _ice_servers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     servers = obj.get("ice_servers")
     if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
-        raise _bad("'ice_servers' must be a list of objects")
+        raise _bad(texts.ICE_SERVERS_NOT_LIST)
     for server in servers:
         urls = server.get("urls")
         if not (isinstance(urls, str) or (isinstance(urls, list) and all(isinstance(u, str) for u in urls))):
-            raise _bad("each ICE server needs 'urls' (a string or a list of strings)")
+            raise _bad(texts.ICE_SERVER_WITHOUT_URLS)
     return servers
 
 
@@ -330,13 +332,13 @@ def parse_object(frame: str | bytes, loads: Loads = json.loads) -> dict[str, Any
     orjson when it is installed); it must raise ValueError on invalid JSON.
     """
     if isinstance(frame, (bytes, bytearray, memoryview)):
-        raise _bad("binary frames are not accepted; send JSON text")
+        raise _bad(texts.BINARY_FRAME)
     try:
         obj = loads(frame)
     except (ValueError, RecursionError):
-        raise ProtocolError(ErrorCode.BAD_JSON, "the frame is not valid JSON") from None
+        raise ProtocolError(ErrorCode.BAD_JSON, texts.NOT_JSON) from None
     if not isinstance(obj, dict):
-        raise ProtocolError(ErrorCode.BAD_JSON, "the frame is not a JSON object")
+        raise ProtocolError(ErrorCode.BAD_JSON, texts.NOT_JSON_OBJECT)
     return obj
 
 
@@ -344,10 +346,10 @@ def _decode(frame: str | bytes, decoders: dict[str, Any], loads: Loads) -> Any:
     obj = parse_object(frame, loads)
     kind = obj.get("type")
     if not isinstance(kind, str):
-        raise _bad("'type' is required and must be a string")
+        raise _bad(texts.TYPE_REQUIRED)
     decoder = decoders.get(kind)
     if decoder is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, texts.UNKNOWN_TYPE.format(name=repr(kind[:40])))
     return decoder(obj)
 
 

@@ -67,7 +67,7 @@ class Server:
     def __init__(self, config: ServerConfig, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
-        self.metrics = Metrics()
+        self.metrics = Metrics(self.backend.stats)
         # A shared backend keeps reports for every instance (server/core/abuse.py's AbuseStore).
         shared_abuse = getattr(self.backend, "abuse_store", None)
         abuse = (

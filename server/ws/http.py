@@ -21,11 +21,10 @@ from server.core import texts
 from server.ws.metrics import Metrics
 
 WS_PATH: Final = "/ws"
-PROMETHEUS_TEXT: Final = "text/plain; version=0.0.4; charset=utf-8"
 
 
-def _response(status: http.HTTPStatus, body: str, content_type: str) -> Response:
-    data = body.encode()
+def _response(status: http.HTTPStatus, body: str | bytes, content_type: str) -> Response:
+    data = body.encode() if isinstance(body, str) else body
     headers = Headers(
         [
             ("Content-Type", content_type),
@@ -72,7 +71,9 @@ def make_process_request(
             code, body = health(stats(), connections(), closing())
             return _response(code, json.dumps(body) + "\n", "application/json")
         if path == "/metrics":
-            return _response(http.HTTPStatus.OK, metrics.render(stats()), PROMETHEUS_TEXT)
+            # Prometheus text 0.0.4 unless the scraper asks for OpenMetrics (Prometheus does).
+            exposition, content_type = metrics.exposition(request.headers.get("Accept", ""))
+            return _response(http.HTTPStatus.OK, exposition, content_type)
         return _response(http.HTTPStatus.NOT_FOUND, texts.HTTP_NOT_FOUND, "text/plain; charset=utf-8")
 
     return process_request

@@ -58,10 +58,12 @@ class Security:
         try:
             self.access = load_access(config)
         except OSError as exc:  # a RuntimeError is what the CLI turns into a clean exit message
-            raise RuntimeError(f"cannot read the tokens file {config.tokens_file}: {exc.strerror}") from exc
+            raise RuntimeError(
+                texts.TOKENS_FILE_UNREADABLE.format(path=config.tokens_file, error=exc.strerror)
+            ) from exc
         if config.tokens_file and not self.access.tokens:
             # An empty file would silently open a server meant to be closed.
-            raise RuntimeError(f"the tokens file {config.tokens_file} holds no token")
+            raise RuntimeError(texts.TOKENS_FILE_EMPTY.format(path=config.tokens_file))
         self.gate = Gate(config)
         self.abuse: AbuseStore = abuse if abuse is not None else MemoryAbuseStore(
             ReportLedger(config.report_threshold, config.report_window, config.report_penalty)

@@ -43,6 +43,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import Protocol, State
 from websockets.streams import StreamReader
 
+from server.core import texts
 from server.ws.wsframes import lone_text, split_frames, text_frame
 
 _AT_EOF = StreamReader.at_eof.__code__
@@ -275,7 +276,7 @@ class RelayConnection(ServerConnection):
         self._keepalive = None
         if self.protocol.state is not State.OPEN:
             return
-        self.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+        self.protocol.fail(CloseCode.INTERNAL_ERROR, texts.CLOSE_PING_TIMEOUT)
         self._flush()
         self._keepalive = self.loop.call_later(self.close_timeout or 0.0, self._abort)
 

@@ -6,11 +6,9 @@ import sys
 
 import pytest
 
-from server.backends.base import BackendStats
 from server.cli import _OPTIONS, env_name, parse_config
 from server.config import ServerConfig
 from server.ws import app
-from server.ws.metrics import Metrics
 
 
 def test_defaults_are_safe() -> None:
@@ -65,21 +63,3 @@ def test_limits_and_ice_servers_for_welcome() -> None:
     config = ServerConfig(stun=("stun:x:3478",), rate_burst=9)
     assert config.ice_servers() == [{"urls": "stun:x:3478"}]
     assert config.limits()["message_burst"] == 9 and config.limits()["max_frame_bytes"] == 65536
-
-
-def test_metrics_text_format() -> None:
-    metrics = Metrics()
-    metrics.match_wait.observe(0.05)
-    metrics.match_wait.observe(3.0)
-    metrics.errors["bad_json"] += 2
-    text = metrics.render(BackendStats(waiting={"video": 1, "audio": 0}, sessions=2, matches_total=5))
-    lines = text.splitlines()
-    assert 'studymatch_waiting{mode="video"} 1' in lines
-    assert 'studymatch_errors_total{code="bad_json"} 2' in lines
-    assert 'studymatch_match_wait_seconds_bucket{le="0.1"} 1' in lines
-    assert 'studymatch_match_wait_seconds_bucket{le="5"} 2' in lines
-    assert 'studymatch_match_wait_seconds_bucket{le="+Inf"} 2' in lines
-    assert "studymatch_match_wait_seconds_sum 3.05" in lines
-    assert text.endswith("\n")
-    for line in lines:
-        assert line.startswith("# ") or line.split(" ")[-1].replace(".", "").replace("-", "").isdigit()
