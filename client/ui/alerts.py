@@ -8,11 +8,11 @@ way forward as a button, so nobody is left with a sentence and nothing to click.
 from __future__ import annotations
 
 from client import events as ev
-from client.ui import strings
+from client import messages
 from client.ui.widgets.notices import Notice
 
-OPEN_SETTINGS = ("open_settings", strings.ACTION_OPEN_SETTINGS)
-RELAY_OFF = ("relay_off", strings.ACTION_RELAY_OFF)
+OPEN_SETTINGS = ("open_settings", messages.ACTION_OPEN_SETTINGS)
+RELAY_OFF = ("relay_off", messages.ACTION_RELAY_OFF)
 
 # The engine stops retrying after these (client/engine.py FATAL_CODES): the notice stays until acted on.
 UNAUTHORIZED = "unauthorized"
@@ -27,10 +27,10 @@ def error_key(code: str) -> str:
 def error_notice(event: ev.ErrorEvent, *, server: str, token: str, ca_file: str) -> Notice:
     key = error_key(event.code)
     if event.code == UNAUTHORIZED:
-        template = strings.NOTICE_TOKEN_REJECTED if token else strings.NOTICE_TOKEN_NEEDED
+        template = messages.NOTICE_TOKEN_REJECTED if token else messages.NOTICE_TOKEN_NEEDED
         return Notice(key, template.format(server=server), "error", (OPEN_SETTINGS,))
     if event.code == BAD_CA_FILE:
-        text = strings.NOTICE_BAD_CA_FILE.format(path=ca_file, server=server)
+        text = messages.NOTICE_BAD_CA_FILE.format(path=ca_file, server=server)
         return Notice(key, text, "error", (OPEN_SETTINGS,))
     if event.code == NO_RELAY:
         # The engine's sentence already says why and that the setting can be turned off.
@@ -47,12 +47,12 @@ def disconnected_notice(event: ev.Disconnected) -> Notice:
 def device_notice(event: ev.DeviceErrorEvent) -> Notice:
     if event.device == "camera":
         actions: tuple[tuple[str, str], ...] = (
-            ("audio_only", strings.ACTION_AUDIO_ONLY),
-            ("try_again", strings.ACTION_TRY_AGAIN),
-            ("choose_camera", strings.ACTION_CHOOSE_CAMERA),
+            ("audio_only", messages.ACTION_AUDIO_ONLY),
+            ("try_again", messages.ACTION_TRY_AGAIN),
+            ("choose_camera", messages.ACTION_CHOOSE_CAMERA),
         )
     else:
-        actions = (("try_again", strings.ACTION_TRY_AGAIN), ("choose_microphone", strings.ACTION_CHOOSE_MICROPHONE))
+        actions = (("try_again", messages.ACTION_TRY_AGAIN), ("choose_microphone", messages.ACTION_CHOOSE_MICROPHONE))
     return Notice(f"device:{event.device}", event.message, "error", actions)
 
 

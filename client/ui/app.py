@@ -12,8 +12,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from client import messages
 from client.cli import freeze_startup_heap
-from client.ui import strings
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
 from client.ui.practice import start_practice_partner
@@ -77,7 +77,7 @@ class App:
         self.local_server = await ensure_local_server(server)
         if self.local_server is not None:
             self.controller.notice.emit(
-                Notice("local", strings.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
+                Notice("local", messages.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
             )
         await self.controller.start()
 
@@ -102,8 +102,8 @@ def make_qapp(argv: list[str]) -> QApplication:
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication(argv)
     app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(strings.APP_NAME)
-    app.setApplicationDisplayName(strings.APP_NAME)
+    app.setApplicationName(messages.APP_NAME)
+    app.setApplicationDisplayName(messages.APP_NAME)
     app.setDesktopFileName("studymatch")
     app.setWindowIcon(app_icon())
     return app

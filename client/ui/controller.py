@@ -21,7 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
-from client.ui import alerts, connection, noticeactions, practicecall, strings
+from client import messages
+from client.ui import alerts, connection, noticeactions, practicecall
 from client.ui.background import Background
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.practicecall import PracticeCall
@@ -200,7 +201,7 @@ class Controller(QObject):
         if self.page != "call" or self.engine is None or self._practice_engine is not None:
             return
         self.spawn(self.engine.report(reason))
-        self._notify("report", strings.NOTICE_REPORTED, timeout=8)
+        self._notify("report", messages.NOTICE_REPORTED, timeout=8)
 
     def send_chat(self, text: str) -> None:
         engine = self.active_engine()
@@ -276,7 +277,7 @@ class Controller(QObject):
         try:
             engine = await self._practice.open(self.mode, self.options(), self._on_practice_event)
         except Exception as exc:  # any failure becomes a notice; the lobby stays usable
-            self._notify("practice", strings.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
+            self._notify("practice", messages.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
             return
         self._set_page("searching")
         self.searching.emit("")
@@ -318,13 +319,13 @@ class Controller(QObject):
             self.notice_cleared.emit("server")
             self.connection_changed.emit(True, event.server)
             if not was and self._last_intent:
-                self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
+                self._notify("server", messages.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
         elif isinstance(event, ev.Disconnected):
             self.connected = False
             self.connection_changed.emit(False, event.server)
             self.notice.emit(alerts.disconnected_notice(event))
         elif isinstance(event, ev.Shutdown):
-            self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
+            self._notify("server", messages.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
         elif isinstance(event, ev.Queued):
             if self.page == "lobby" and self._last_intent in ("find", "skip", "auto", "test"):
                 self._enter_searching()
@@ -341,8 +342,8 @@ class Controller(QObject):
                 self.media_connected.emit(self.partner_mode)
         elif isinstance(event, ev.MediaFailed):
             if event.session == self.session:
-                actions = () if practice else (("next", strings.ACTION_SKIP),)
-                self._notify("media", strings.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
+                actions = () if practice else (("next", messages.ACTION_SKIP),)
+                self._notify("media", messages.NOTICE_MEDIA_FAILED.format(message=event.message), "error", actions)
         elif isinstance(event, ev.DeviceErrorEvent):
             self.notice.emit(alerts.device_notice(event))
             self.device_failed.emit(event.device)
@@ -375,13 +376,13 @@ class Controller(QObject):
             self._set_page("lobby")
             return
         if self.settings.auto_search and self.engine is not None:
-            self._notify("partner", strings.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
+            self._notify("partner", messages.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
             self._last_intent = "auto"
             self._enter_searching()
             self.spawn(self.engine.find(self.mode, self.topic or None))
         else:
-            text = strings.NOTICE_PARTNER_REPORTED if event.reason == "reported" else strings.NOTICE_PARTNER_LEFT
-            self._notify("partner", text, actions=(("next", strings.ACTION_SKIP),))
+            text = messages.NOTICE_PARTNER_REPORTED if event.reason == "reported" else messages.NOTICE_PARTNER_LEFT
+            self._notify("partner", text, actions=(("next", messages.ACTION_SKIP),))
             self._set_page("lobby")
 
     def _end_call_view(self) -> None:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import alerts, strings
+from client import messages
+from client.ui import alerts
 from client.ui.controller import Controller
 from client.ui.devices import DeviceWatcher
 from client.ui.resources import asset_path
@@ -47,12 +48,12 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.devices = devices or DeviceWatcher(self)
         self.sounds = SoundPlayer(self)
-        self.setWindowTitle(strings.WINDOW_TITLE)
+        self.setWindowTitle(messages.WINDOW_TITLE)
         self.setWindowIcon(app_icon())
         self.setMinimumSize(QSize(820, 560))
         self.resize(1100, 720)
 
-        self.title = QLabel(strings.APP_NAME)
+        self.title = QLabel(messages.APP_NAME)
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
@@ -61,8 +62,8 @@ class MainWindow(QMainWindow):
         logo.setPixmap(app_icon().pixmap(28, 28))
         self.status = SecondaryLabel("")
         self.status.setAccessibleName("Server connection")
-        self.help_button = self._tool("?", strings.HELP + " (F1)")
-        self.settings_button = self._tool("⚙", strings.SETTINGS)
+        self.help_button = self._tool("?", messages.HELP + " (F1)")
+        self.settings_button = self._tool("⚙", messages.SETTINGS)
         header = QHBoxLayout()
         header.setContentsMargins(16, 10, 12, 0)
         header.addWidget(logo)
@@ -94,7 +95,7 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
-            self.tray.setToolTip(strings.APP_NAME)
+            self.tray.setToolTip(messages.APP_NAME)
             self.tray.show()
         self.notifications_shown: list[str] = []
 
@@ -189,9 +190,9 @@ class MainWindow(QMainWindow):
         self.call.set_camera_on(self.controller.camera_on)
         self.sounds.play("partner_found")
         if not self.isActiveWindow() and self.controller.settings.notifications and not practice:
-            self.notifications_shown.append(strings.NOTIFY_MATCHED_TITLE)
+            self.notifications_shown.append(messages.NOTIFY_MATCHED_TITLE)
             if self.tray is not None and QSystemTrayIcon.supportsMessages():
-                self.tray.showMessage(strings.NOTIFY_MATCHED_TITLE, strings.NOTIFY_MATCHED_BODY, app_icon(), 5000)
+                self.tray.showMessage(messages.NOTIFY_MATCHED_TITLE, messages.NOTIFY_MATCHED_BODY, app_icon(), 5000)
             else:
                 QApplicationAlert.alert(self)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client import messages
 
 _ICONS = {
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
@@ -72,8 +72,8 @@ class NoticeItem(QFrame):
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
-        close.setToolTip(strings.ACTION_DISMISS)
-        close.setAccessibleName(strings.ACTION_DISMISS)
+        close.setToolTip(messages.ACTION_DISMISS)
+        close.setAccessibleName(messages.ACTION_DISMISS)
         close.clicked.connect(lambda: self.dismissed.emit(notice.key))
         layout.addWidget(close)
         self.close_button = close
