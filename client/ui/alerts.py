@@ -11,8 +11,15 @@ from client import events as ev
 from client import messages
 from client.ui.widgets.notices import Notice
 
-OPEN_SETTINGS = ("open_settings", messages.ACTION_OPEN_SETTINGS)
-RELAY_OFF = ("relay_off", messages.ACTION_RELAY_OFF)
+
+# Functions, not constants: a button's label is read in the language of the moment it is shown.
+def _open_settings() -> tuple[str, str]:
+    return ("open_settings", messages.ACTION_OPEN_SETTINGS)
+
+
+def _relay_off() -> tuple[str, str]:
+    return ("relay_off", messages.ACTION_RELAY_OFF)
+
 
 # The engine stops retrying after these (client/engine.py FATAL_CODES): the notice stays until acted on.
 UNAUTHORIZED = "unauthorized"
@@ -28,20 +35,20 @@ def error_notice(event: ev.ErrorEvent, *, server: str, token: str, ca_file: str)
     key = error_key(event.code)
     if event.code == UNAUTHORIZED:
         template = messages.NOTICE_TOKEN_REJECTED if token else messages.NOTICE_TOKEN_NEEDED
-        return Notice(key, template.format(server=server), "error", (OPEN_SETTINGS,))
+        return Notice(key, template.format(server=server), "error", (_open_settings(),))
     if event.code == BAD_CA_FILE:
         text = messages.NOTICE_BAD_CA_FILE.format(path=ca_file, server=server)
-        return Notice(key, text, "error", (OPEN_SETTINGS,))
+        return Notice(key, text, "error", (_open_settings(),))
     if event.code == NO_RELAY:
         # The engine's sentence already says why and that the setting can be turned off.
-        return Notice(key, event.message, "warning", (RELAY_OFF,))
+        return Notice(key, event.message, "warning", (_relay_off(),))
     return Notice(key, event.message, "warning", timeout=10)
 
 
 def disconnected_notice(event: ev.Disconnected) -> Notice:
     """The engine's own sentence says which problem it is (unreachable, went away, restarting, or a
     certificate that failed its check, naming the server); Settings is where the address is fixed."""
-    return Notice("server", event.message, "warning", (OPEN_SETTINGS,))
+    return Notice("server", event.message, "warning", (_open_settings(),))
 
 
 def device_notice(event: ev.DeviceErrorEvent) -> Notice:

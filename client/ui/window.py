@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(28, 28))
         self.status = SecondaryLabel("")
-        self.status.setAccessibleName("Server connection")
+        self.status.setAccessibleName(messages.SERVER_STATUS)
         self.help_button = self._tool("?", messages.HELP + " (F1)")
         self.settings_button = self._tool("⚙", messages.SETTINGS)
         header = QHBoxLayout()

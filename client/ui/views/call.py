@@ -46,12 +46,12 @@ class CallView(QWidget):
         self.partner_camera_on = True  # False: the partner said their camera is off
 
         self.partner = QLabel(messages.PARTNER_VIDEO)
-        self.partner.setAccessibleName("Partner")
+        self.partner.setAccessibleName(messages.CALL_PARTNER)
         bold = self.partner.font()
         bold.setBold(True)
         self.partner.setFont(bold)
         self.elapsed = QLabel(messages.duration(0))
-        self.elapsed.setAccessibleName("Call time")
+        self.elapsed.setAccessibleName(messages.CALL_TIME)
         self.quality = QualityBars()
         self.quality_label = SecondaryLabel(messages.QUALITY_UNKNOWN)
         top = QHBoxLayout()
@@ -77,8 +77,9 @@ class CallView(QWidget):
         self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.report_button.setMinimumHeight(36)
         self.report_menu = QMenu(self.report_button)
-        for reason in messages.REPORT_REASONS:
-            action = QAction(reason, self.report_menu)
+        # The server records the reason in English, whatever language the menu speaks.
+        for reason, label in zip(messages.SOURCE["REPORT_REASONS"], messages.REPORT_REASONS, strict=True):
+            action = QAction(label, self.report_menu)
             action.triggered.connect(lambda _=False, r=reason: self.report_requested.emit(r))
             self.report_menu.addAction(action)
         self.report_button.setMenu(self.report_menu)
@@ -96,12 +97,12 @@ class CallView(QWidget):
         main.addLayout(controls)
 
         self.chat_list = QListWidget()
-        self.chat_list.setAccessibleName("Chat messages")
+        self.chat_list.setAccessibleName(messages.CHAT_MESSAGES)
         self.chat_list.setWordWrap(True)
         self.chat_list.setAlternatingRowColors(True)
         self.chat_input = QLineEdit()
         self.chat_input.setPlaceholderText(messages.CHAT_PLACEHOLDER)
-        self.chat_input.setAccessibleName("Chat message")
+        self.chat_input.setAccessibleName(messages.CHAT_MESSAGE)
         self.chat_input.setMaxLength(1000)
         self.send_button = QPushButton(messages.CHAT_SEND)
         self.send_button.setAccessibleName(messages.CHAT_SEND)

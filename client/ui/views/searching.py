@@ -23,7 +23,7 @@ class SearchingView(QWidget):
         self.title.setFont(font)
         self.subject = QLabel(messages.SEARCHING_ANY)
         self.elapsed = QLabel(messages.duration(0))
-        self.elapsed.setAccessibleName("Time searching")
+        self.elapsed.setAccessibleName(messages.SEARCHING_TIME)
         mono = self.elapsed.font()
         mono.setPointSizeF(mono.pointSizeF() * 1.3)
         self.elapsed.setFont(mono)
