@@ -369,7 +369,7 @@ def duration(seconds: float) -> str:
 # --- end of section 4 ----------------------------------------------------------
 
 # English, as written above; `set_language` rebinds the names from it.
-SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED"))
+SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
 current_language = language.SOURCE_LANGUAGE
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from client import messages
 from client.cli import freeze_startup_heap
+from client.ui import translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
 from client.ui.practice import start_practice_partner
@@ -48,6 +49,7 @@ class App:
 
     def __init__(self, settings: Settings, *, fake_media: bool = False,
                  loop: asyncio.AbstractEventLoop | None = None) -> None:
+        translation.apply(settings.language)  # before any widget reads a sentence
         self.runtime = Runtime()
         self.controller = Controller(
             settings,

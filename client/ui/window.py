@@ -236,7 +236,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         s = self.controller.settings
         values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
-                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file)
+                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language)
         if self.settings_dialog is not None:
             self.settings_dialog.close()  # one dialog at a time, showing what is saved now
         dialog = SettingsDialog(values, self)
@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, values: SettingsValues) -> None:
         s = self.controller.settings
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
+        s.language = values.language  # shown from the next start (the dialog says so)
         self.sounds.enabled = values.sounds
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
                                          ca_file=values.ca_file)

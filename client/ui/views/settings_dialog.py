@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from client import messages
+from client.language import LANGUAGES
 from client.ui.widgets.labels import SecondaryLabel
 
 
@@ -31,6 +33,7 @@ class SettingsValues:
     relay_only: bool = False
     token: str = ""
     ca_file: str = ""
+    language: str = ""  # a code from LANGUAGES; empty: the system's
 
 
 def valid_server(url: str) -> bool:
@@ -67,6 +70,12 @@ class SettingsDialog(QDialog):
         self.ca_file = QLineEdit(values.ca_file)
         self.ca_file.setPlaceholderText(messages.SETTINGS_CA_FILE_PLACEHOLDER)
         self.ca_file.setAccessibleName(messages.SETTINGS_CA_FILE)
+        self.language = QComboBox()
+        self.language.setAccessibleName(messages.SETTINGS_LANGUAGE)
+        # Each language under its own name, so a person finds theirs whatever is shown now.
+        for code, name in {"": messages.SYSTEM_DEFAULT, **LANGUAGES}.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(values.language)))
         self.error = QLabel("")
         self.error.setVisible(False)
         self.relay_only = QCheckBox(messages.SETTINGS_RELAY_ONLY)
@@ -86,6 +95,8 @@ class SettingsDialog(QDialog):
         form.addRow("", _hint(messages.SETTINGS_TOKEN_HINT))
         form.addRow(messages.SETTINGS_CA_FILE, self.ca_file)
         form.addRow("", _hint(messages.SETTINGS_CA_FILE_HINT))
+        form.addRow(messages.SETTINGS_LANGUAGE, self.language)
+        form.addRow("", _hint(messages.SETTINGS_LANGUAGE_HINT))
         form.addRow("", self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -109,6 +120,7 @@ class SettingsDialog(QDialog):
             relay_only=self.relay_only.isChecked(),
             token=self.token.text().strip(),
             ca_file=self.ca_file.text().strip(),
+            language=str(self.language.currentData()),
         )
 
     def focus_token(self) -> None:
