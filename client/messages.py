@@ -337,6 +337,7 @@ SETTINGS_CA_FILE_HINT = (
 )
 SETTINGS_BAD_CA_FILE = "There is no certificate file at that path."
 SETTINGS_LANGUAGE = "Language"
+SETTINGS_LANGUAGE_SYSTEM = "System default"
 SETTINGS_LANGUAGE_HINT = "A new language shows the next time you start StudyMatch."
 
 # Notifications

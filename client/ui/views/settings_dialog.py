@@ -73,7 +73,7 @@ class SettingsDialog(QDialog):
         self.language = QComboBox()
         self.language.setAccessibleName(messages.SETTINGS_LANGUAGE)
         # Each language under its own name, so a person finds theirs whatever is shown now.
-        for code, name in {"": messages.SYSTEM_DEFAULT, **LANGUAGES}.items():
+        for code, name in {"": messages.SETTINGS_LANGUAGE_SYSTEM, **LANGUAGES}.items():
             self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(values.language)))
         self.error = QLabel("")
