@@ -120,9 +120,6 @@ def device_message(device: str, code: str, platform: str) -> str:
     return table.get(code, fallback).format(hint=hint)
 
 
-# --- end of section 1 (media) -------------------------------------------------
-
-
 # --- Section 2: the call engine and the headless CLI (owner: client/engine.py) ---
 
 SERVER_UNREACHABLE = (
@@ -167,8 +164,6 @@ WINDOW_MISSING = (
     "Run `studymatch --headless` to use StudyMatch without a window."
 )
 
-# --- end of section 2 (engine) ------------------------------------------------
-
 
 # --- Section 3: a secure connection to the server (owner: client/signaling.py) ---
 
@@ -205,8 +200,6 @@ def certificate_problem(server: str, verify_code: int, seconds: float) -> str:
     """One sentence for a failed certificate check (`ssl.SSLCertVerificationError.verify_code`)."""
     why = _CERTIFICATE_WHY.get(verify_code, "could not be checked")
     return CERTIFICATE_PROBLEM.format(server=server, why=why, seconds=seconds)
-
-# --- end of section 3 ----------------------------------------------------------
 
 # --- Section 4: the window (owner: client/ui/) -----------------------------------
 
@@ -366,8 +359,29 @@ def duration(seconds: float) -> str:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
 
+# --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
+# Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.
 
-# --- end of section 4 ----------------------------------------------------------
+HEADLESS_CONNECTED = "connected to {server}"
+HEADLESS_QUEUED = "looking for a {mode} partner ({topic})"
+HEADLESS_KINDS = {"video": "video", "audio": "audio"}
+HEADLESS_TOPIC = "topic {topic}"
+HEADLESS_ANY_TOPIC = "any topic"
+HEADLESS_MATCHED = "matched (session {session})"
+HEADLESS_MATCHED_CALLER = "matched (session {session}, you call)"
+HEADLESS_MEDIA_CONNECTED = "connected to your partner in {ms:.0f} ms"
+HEADLESS_FIRST_FRAME = "first {kind} from your partner after {ms:.0f} ms"
+HEADLESS_YOU = "you"
+HEADLESS_PARTNER = "partner"
+HEADLESS_PARTNER_LEFT = "your partner left ({reason})"
+HEADLESS_PARTNER_CAMERA_ON = "your partner's camera is on"
+HEADLESS_PARTNER_CAMERA_OFF = "your partner's camera is off"
+HEADLESS_CALL_ENDED = "call ended after {seconds:.1f} s ({video} video frames, {audio} audio frames{latency})"
+HEADLESS_LATENCY = ", latency p50 {latency:.0f} ms"
+HEADLESS_IDLE = "not looking for a partner"
+HEADLESS_ERROR = "error ({code}): {message}"
+HEADLESS_SHUTDOWN = "the server is restarting (retry in {seconds:.0f} s)"
+
 
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))

@@ -11,11 +11,17 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from client import events as ev
 from client import language, messages
+from client.eventformat import to_record, to_text
 
 PO = language.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{language.DOMAIN}.po"
-# Keys keep their names on a Spanish keyboard's help too; nothing else may stay in English.
-SAME_IN_SPANISH = {("SHORTCUTS", key) for key in ("Enter", "M", "V", "N", "Esc")}
+# Keys keep their names in Spanish help too, and two words are spelt the same in both languages;
+# nothing else may stay in English.
+SAME_IN_SPANISH = {("SHORTCUTS", key) for key in ("Enter", "M", "V", "N", "Esc")} | {
+    ("HEADLESS_KINDS", "audio"),
+    ("HEADLESS_ERROR", "error ({code}): {message}"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -90,6 +96,17 @@ def test_set_language_rebinds_every_name_and_english_stays_the_fallback() -> Non
     assert messages.FIND_PARTNER == "Find partner"
     messages.set_language("en")
     assert messages.CAMERA_OFF == "Camera off"
+
+
+def test_the_headless_clients_lines_speak_the_language_too() -> None:
+    messages.set_language("es")
+    assert to_text(ev.Queued("video", None)) == "buscando un compañero (vídeo, cualquier asignatura)"
+    assert to_text(ev.CallEnded("s", 2.0, 60, 100, 40.0)) == (
+        "llamada terminada tras 2.0 s (60 fotogramas de vídeo, 100 tramas de audio, latencia p50 40 ms)"
+    )
+    # Scripts read the JSON lines: those stay in the protocol's words.
+    assert to_record(ev.PartnerLeft("s", "skipped"), 0.0) == {
+        "event": "partner_left", "t": 0.0, "session": "s", "reason": "skipped"}
 
 
 def test_the_catalogues_functions_speak_the_language_too() -> None:
