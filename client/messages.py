@@ -359,6 +359,7 @@ def duration(seconds: float) -> str:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
 
+
 # --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
 # Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.
 
