@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from client import events as ev
 from client import language, messages
 from client.eventformat import to_record, to_text
 
+CLIENT = Path(language.__file__).parent
 PO = language.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{language.DOMAIN}.po"
 # Keys keep their names in Spanish help too, and two words are spelt the same in both languages;
 # nothing else may stay in English.
@@ -138,3 +140,32 @@ def test_the_environment_is_read_as_gettext_reads_it() -> None:
     assert language.environment_languages({"LC_ALL": "es_ES.UTF-8", "LANG": "C"}) == ["es_ES.UTF-8"]
     assert language.environment_languages({"LANG": "C.UTF-8"}) == ["C.UTF-8"]
     assert language.environment_languages({}) == []
+
+
+class _ReadAtImport(ast.NodeVisitor):
+    """`messages.NAME` read outside any function body: evaluated once, at import, in English."""
+
+    def __init__(self) -> None:
+        self.found: list[int] = []
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Name) and node.value.id == "messages" and node.attr.isupper():
+            self.found.append(node.lineno)
+        self.generic_visit(node)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+        # Defaults and decorators run at import; the body runs when called.
+        for expr in [*node.args.defaults, *node.args.kw_defaults, *getattr(node, "decorator_list", [])]:
+            if expr is not None:
+                self.visit(expr)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = _function
+
+
+def test_no_module_reads_a_sentence_at_import() -> None:
+    found = []
+    for path in sorted(CLIENT.rglob("*.py")):
+        finder = _ReadAtImport()
+        finder.visit(ast.parse(path.read_text(), str(path)))
+        found += [f"{path.relative_to(CLIENT.parent)}:{line}" for line in finder.found]
+    assert found == [], "read the sentence where it is shown, so it is in the language chosen then"
