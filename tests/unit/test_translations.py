@@ -153,6 +153,11 @@ class _ReadAtImport(ast.NodeVisitor):
             self.found.append(node.lineno)
         self.generic_visit(node)
 
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        # `from client.messages import NAME` copies the sentence of the moment, too.
+        if (node.module or "").split(".")[-1] == "messages" and any(a.name.isupper() for a in node.names):
+            self.found.append(node.lineno)
+
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
         # Defaults and decorators run at import; the body runs when called.
         for expr in [*node.args.defaults, *node.args.kw_defaults, *getattr(node, "decorator_list", [])]:
