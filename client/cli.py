@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import messages
+from . import language, messages
 from .engine import EngineConfig
 from .headless import HeadlessOptions, run_headless
 from .heap import freeze_startup_heap
@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    messages.set_language(language.pick(language.environment_languages()))  # the window picks its own
     freeze_startup_heap()
     if not args.headless:
         try:

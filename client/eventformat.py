@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from . import events as ev
+from . import messages
 
 
 def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
@@ -58,39 +59,40 @@ def to_json_line(event: ev.EngineEvent, t: float) -> str | None:
 
 
 def to_text(event: ev.EngineEvent) -> str | None:
-    """One line a person can read, or None for events too frequent to print."""
+    """One line a person can read (client/messages.py), or None for events too frequent to print."""
     match event:
         case ev.Connected(server=server):
-            return f"connected to {server}"
+            return messages.HEADLESS_CONNECTED.format(server=server)
         case ev.Disconnected(message=message):
             return message
         case ev.Queued(mode=mode, topic=topic):
-            return f"looking for a {mode} partner ({'topic ' + topic if topic else 'any topic'})"
+            where = messages.HEADLESS_TOPIC.format(topic=topic) if topic else messages.HEADLESS_ANY_TOPIC
+            return messages.HEADLESS_QUEUED.format(mode=messages.HEADLESS_KINDS.get(mode, mode), topic=where)
         case ev.Matched(session=session, initiator=initiator):
-            return f"matched (session {session}{', you call' if initiator else ''})"
+            return (messages.HEADLESS_MATCHED_CALLER if initiator else messages.HEADLESS_MATCHED).format(session=session)
         case ev.MediaConnected(ms_since_matched=ms):
-            return f"connected to your partner in {ms:.0f} ms"
+            return messages.HEADLESS_MEDIA_CONNECTED.format(ms=ms)
         case ev.MediaFailed(message=message):
             return message
         case ev.FirstRemoteFrame(kind=kind, ms_since_matched=ms):
-            return f"first {kind} from your partner after {ms:.0f} ms"
+            return messages.HEADLESS_FIRST_FRAME.format(kind=messages.HEADLESS_KINDS.get(kind, kind), ms=ms)
         case ev.ChatMessage(text=text, mine=mine):
-            return f"{'you' if mine else 'partner'}: {text}"
+            return f"{messages.HEADLESS_YOU if mine else messages.HEADLESS_PARTNER}: {text}"
         case ev.DeviceErrorEvent(device=device, message=message):
             return f"{device}: {message}"
         case ev.ModeChanged(message=message):
             return message
         case ev.PartnerLeft(reason=reason):
-            return f"your partner left ({reason})"
+            return messages.HEADLESS_PARTNER_LEFT.format(reason=reason)
         case ev.PartnerCamera(on=on):
-            return f"your partner's camera is {'on' if on else 'off'}"
+            return messages.HEADLESS_PARTNER_CAMERA_ON if on else messages.HEADLESS_PARTNER_CAMERA_OFF
         case ev.CallEnded(seconds=seconds, video_frames=video, audio_frames=audio, latency_ms_p50=latency):
-            extra = "" if latency is None else f", latency p50 {latency:.0f} ms"
-            return f"call ended after {seconds:.1f} s ({video} video frames, {audio} audio frames{extra})"
+            extra = "" if latency is None else messages.HEADLESS_LATENCY.format(latency=latency)
+            return messages.HEADLESS_CALL_ENDED.format(seconds=seconds, video=video, audio=audio, latency=extra)
         case ev.Idle():
-            return "not looking for a partner"
+            return messages.HEADLESS_IDLE
         case ev.ErrorEvent(code=code, message=message):
-            return f"error ({code}): {message}"
+            return messages.HEADLESS_ERROR.format(code=code, message=message)
         case ev.Shutdown(retry_after=retry_after):
-            return f"the server is restarting (retry in {retry_after:.0f} s)"
+            return messages.HEADLESS_SHUTDOWN.format(seconds=retry_after)
     return None

@@ -1,16 +1,21 @@
-"""Every sentence the client shows a person, in one place.
+"""Every sentence the client shows a person, in one place: the catalogue to translate.
 
-Kept together so the wording stays consistent and can be translated later.
-Each device sentence says what happened and what the person can do next.
+The engine, the devices, the headless client and the window all read them here, so the
+wording stays consistent. Each device sentence says what happened and what the person can
+do next. Placeholders are named (`{server}`), so a translation may put them in any order.
 
-Section 1 (media: devices) is owned by the media code; the call engine
-appends its own sentences in a separate section at the end.
+The values below are English, the source language. `set_language` rebinds every name to
+its translation (client/language.py, client/locale/), so read a sentence as
+`messages.NAME` when it is shown, never copy one into another module's constant at import.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
+
+from client import language
 
 # --- Section 1: media devices -------------------------------------------------
 
@@ -115,9 +120,6 @@ def device_message(device: str, code: str, platform: str) -> str:
     return table.get(code, fallback).format(hint=hint)
 
 
-# --- end of section 1 (media) -------------------------------------------------
-
-
 # --- Section 2: the call engine and the headless CLI (owner: client/engine.py) ---
 
 SERVER_UNREACHABLE = (
@@ -162,8 +164,6 @@ WINDOW_MISSING = (
     "Run `studymatch --headless` to use StudyMatch without a window."
 )
 
-# --- end of section 2 (engine) ------------------------------------------------
-
 
 # --- Section 3: a secure connection to the server (owner: client/signaling.py) ---
 
@@ -201,4 +201,197 @@ def certificate_problem(server: str, verify_code: int, seconds: float) -> str:
     why = _CERTIFICATE_WHY.get(verify_code, "could not be checked")
     return CERTIFICATE_PROBLEM.format(server=server, why=why, seconds=seconds)
 
-# --- end of section 3 ----------------------------------------------------------
+# --- Section 4: the window (owner: client/ui/) -----------------------------------
+
+APP_NAME = "StudyMatch"  # a name, not translated
+WINDOW_TITLE = "StudyMatch: find a study partner"
+
+# Lobby
+LOBBY_HEADING = "Study with someone, right now"
+LOBBY_SUBHEADING = "One click finds a random partner who wants to study too."
+MODE_LABEL = "How do you want to meet?"
+MODE_VIDEO = "Video"
+MODE_AUDIO = "Audio only"
+SUBJECT_LABEL = "Subject (optional)"
+SUBJECT_PLACEHOLDER = "e.g. calculus (empty: any subject)"
+CAMERA_LABEL = "Camera"
+MICROPHONE_LABEL = "Microphone"
+SPEAKER_LABEL = "Speaker"
+SYSTEM_DEFAULT = "System default"
+NO_DEVICES = "None found"
+FIND_PARTNER = "Find partner"
+TEST_CALL = "Test call"
+TEST_CALL_TIP = "Practise with yourself: your video and voice come back a second later."
+SETTINGS = "Settings"
+HELP = "Keyboard shortcuts"
+PREVIEW_OFF = "Camera preview"
+PREVIEW_NO_CAMERA = "No camera picture: see the message above"
+PREVIEW_AUDIO = "Audio only: your camera stays off"
+
+# Searching
+SEARCHING_TITLE = "Looking for a study partner…"
+SEARCHING_SUBJECT = "Subject: {topic}"
+SEARCHING_ANY = "Any subject"
+CANCEL = "Cancel"
+SEARCHING_TIME = "Time searching"  # for screen readers
+
+# Call
+PRACTICE_PARTNER = "Practice partner (your own video and voice, a second late)"
+PARTNER_VIDEO = "Partner · video"
+PARTNER_AUDIO = "Partner · audio only"
+PARTNER_SUBJECT = " · {topic}"
+CONNECTING = "Connecting…"
+PARTNER_AUDIO_ONLY = "Your partner joined with audio only"
+MUTE = "Mute"
+UNMUTE = "Unmute"
+CAMERA_OFF = "Camera off"
+CAMERA_ON = "Camera on"
+SKIP = "Next"
+SKIP_TIP = "Skip to the next partner (N)"
+END = "End"
+END_TIP = "End the call and go back (Esc)"
+REPORT = "Report"
+REPORT_TIP = "Report this partner for bad behaviour"
+REPORT_REASONS = ("Inappropriate behaviour", "Harassment", "Spam or advertising", "Other")
+CHAT_PLACEHOLDER = "Type a message and press Enter"
+CHAT_SEND = "Send"
+CHAT_ME = "You"
+CHAT_PARTNER = "Partner"
+CHAT_EMPTY = "Messages you send appear here."
+SELF_VIEW = "Your camera"
+REMOTE_VIEW = "Your partner's video"
+NO_VIDEO_PARTNER = "Audio only"
+PARTNER_CAMERA_OFF = "Your partner's camera is off"
+NO_VIDEO_SELF = "Camera off"
+# For screen readers
+CALL_PARTNER = "Partner"
+CALL_TIME = "Call time"
+CHAT_MESSAGES = "Chat messages"
+CHAT_MESSAGE = "Chat message"
+SERVER_STATUS = "Server connection"
+NOTICES = "Notices"
+NOTICE_A11Y = "Notice: {text}"
+
+# Quality
+NOT_MEASURED = "–"  # noqa: RUF001 (an en dash reads as "no value" in a table)
+QUALITY_UNKNOWN = "Connection: measuring…"
+QUALITY_TEXT = "Connection: {label}"
+QUALITY_DETAIL = "Round trip {rtt} · loss {loss} · {bitrate}"
+QUALITY_LABELS = {"good": "good", "fair": "fair", "poor": "poor", "unknown": "measuring…"}
+
+# Notices (inside the window; never modal)
+NOTICE_PARTNER_LEFT = "Your partner left the call."
+NOTICE_PARTNER_LEFT_AGAIN = "Your partner left the call. Looking for someone new…"
+NOTICE_PARTNER_REPORTED = "The call ended after a report."
+NOTICE_RECONNECTED = "Connected to {server}."
+NOTICE_MEDIA_FAILED = "The call could not connect: {message} Try the next partner."
+NOTICE_SERVER_SHUTDOWN = "The server is restarting. Reconnecting in {seconds:.0f} s…"
+NOTICE_REPORTED = "Thank you. Your report was sent, and you won't meet this person again soon."
+NOTICE_CALL_ENDED = "Call ended after {duration}."
+NOTICE_LOCAL_SERVER = "No server answered at {server}, so StudyMatch started one on this computer."
+NOTICE_PRACTICE_FAILED = "The test call could not start: {message}"
+NOTICE_TOKEN_NEEDED = (
+    "The server at {server} only lets in people with an access token. "
+    "Enter the one your school gave you in Settings."
+)
+NOTICE_TOKEN_REJECTED = (
+    "The server at {server} did not accept your access token (it may have expired). "
+    "Enter a current one in Settings."
+)
+NOTICE_BAD_CA_FILE = (
+    "The certificate file {path} cannot be read, so StudyMatch did not connect to {server}. "
+    "Choose another file in Settings, or clear the field."
+)
+ACTION_AUDIO_ONLY = "Continue with audio only"
+ACTION_TRY_AGAIN = "Try again"
+ACTION_CHOOSE_CAMERA = "Choose another camera"
+ACTION_CHOOSE_MICROPHONE = "Choose another microphone"
+ACTION_SKIP = "Next partner"
+ACTION_DISMISS = "Dismiss"
+ACTION_OPEN_SETTINGS = "Open Settings"
+ACTION_RELAY_OFF = "Stop hiding my IP address"
+
+# Settings dialog
+SETTINGS_TITLE = "StudyMatch settings"
+SETTINGS_SERVER = "Server address"
+SETTINGS_SERVER_HINT = "Leave the default to use a server on this computer."
+SETTINGS_AUTO_SEARCH = "Search again automatically when a partner leaves"
+SETTINGS_SOUNDS = "Play a sound when a partner joins or leaves"
+SETTINGS_NOTIFY = "Show a system notification when matched in the background"
+SETTINGS_BAD_SERVER = "The address must start with ws:// or wss://"
+SETTINGS_RELAY_ONLY = "Hide my IP address from partners (calls may take longer to connect)"
+SETTINGS_TOKEN = "Access token"
+SETTINGS_TOKEN_PLACEHOLDER = "none"
+SETTINGS_TOKEN_HINT = "Only if your school's server needs one; whoever runs the server gives it out."
+SETTINGS_CA_FILE = "Certificate file"
+SETTINGS_CA_FILE_PLACEHOLDER = "none (this computer's trusted authorities)"
+SETTINGS_CA_FILE_HINT = (
+    "Only for a wss:// server whose certificate your school issued itself: the path of its .pem file."
+)
+SETTINGS_BAD_CA_FILE = "There is no certificate file at that path."
+SETTINGS_LANGUAGE = "Language"
+SETTINGS_LANGUAGE_SYSTEM = "System default"
+SETTINGS_LANGUAGE_HINT = "A new language shows the next time you start StudyMatch."
+
+# Notifications
+NOTIFY_MATCHED_TITLE = "Partner found"
+NOTIFY_MATCHED_BODY = "Your study partner is here. Say hello!"
+
+# Help overlay
+HELP_TITLE = "Keyboard shortcuts"
+HELP_CLOSE = "Press Esc or F1 to close"
+SHORTCUTS = (
+    ("Enter", "Find partner"),
+    ("M", "Mute or unmute your microphone"),
+    ("V", "Turn your camera on or off"),
+    ("N", "Skip to the next partner"),
+    ("Esc", "End the call, or stop searching"),
+    ("F1 or ?", "Show or hide this help"),
+)
+
+
+def duration(seconds: float) -> str:
+    """'0:07', '12:34', '1:02:03': the clock format people read at a glance."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
+# --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
+# Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.
+
+HEADLESS_CONNECTED = "connected to {server}"
+HEADLESS_QUEUED = "looking for a {mode} partner ({topic})"
+HEADLESS_KINDS = {"video": "video", "audio": "audio"}
+HEADLESS_TOPIC = "topic {topic}"
+HEADLESS_ANY_TOPIC = "any topic"
+HEADLESS_MATCHED = "matched (session {session})"
+HEADLESS_MATCHED_CALLER = "matched (session {session}, you call)"
+HEADLESS_MEDIA_CONNECTED = "connected to your partner in {ms:.0f} ms"
+HEADLESS_FIRST_FRAME = "first {kind} from your partner after {ms:.0f} ms"
+HEADLESS_YOU = "you"
+HEADLESS_PARTNER = "partner"
+HEADLESS_PARTNER_LEFT = "your partner left ({reason})"
+HEADLESS_PARTNER_CAMERA_ON = "your partner's camera is on"
+HEADLESS_PARTNER_CAMERA_OFF = "your partner's camera is off"
+HEADLESS_CALL_ENDED = "call ended after {seconds:.1f} s ({video} video frames, {audio} audio frames{latency})"
+HEADLESS_LATENCY = ", latency p50 {latency:.0f} ms"
+HEADLESS_IDLE = "not looking for a partner"
+HEADLESS_ERROR = "error ({code}): {message}"
+HEADLESS_SHUTDOWN = "the server is restarting (retry in {seconds:.0f} s)"
+
+
+# English, as written above; `set_language` rebinds the names from it.
+SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
+current_language = language.SOURCE_LANGUAGE
+
+
+def set_language(code: str) -> None:
+    """Every sentence in `code` from now on (English where `code` has no translation)."""
+    global current_language
+    translated: dict[str, Any] = language.translate(SOURCE, code)
+    globals().update(translated)
+    current_language = code

@@ -9,6 +9,9 @@ from hypothesis import HealthCheck, settings
 # Qt without a display aborts the whole process; every layer that makes a
 # QApplication (gui/, and integration/ for real Qt audio) renders offscreen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Sentences in English, the source language, whatever the developer's own locale (QLocale and
+# gettext both read LANGUAGE first); tests/unit/test_translations.py switches on purpose.
+os.environ["LANGUAGE"] = "en"
 
 # Two shared cores: generation speed says nothing about the code under test.
 settings.register_profile(

@@ -1,10 +1,12 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
 the help overlay and the settings dialog.
 
-    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [out_dir]
+    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
 
 --dark paints the window with a dark palette (as a desktop in dark mode
 hands Qt) and names the files *-dark.png, to check that everything stays readable.
+--language es starts every window in that language (as chosen in Settings) and names
+the files *-es.png, to check that the translation fits.
 
 A local server on a free port, windows with synthetic media (the moving test
 pattern and a tone), and one window whose camera path really fails.
@@ -30,6 +32,7 @@ from server.config import ServerConfig
 from server.ws.app import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
+LANGUAGE = ""  # --language: the Settings choice every window starts with ("": the system's)
 SIZE = (1180, 740)
 
 
@@ -45,6 +48,7 @@ async def until(predicate: Callable[[], object], within: float = 30.0) -> None:
 def settings(folder: Path, name: str, server: str, **values: object) -> Settings:
     s = Settings(QSettings(str(folder / f"{name}.ini"), QSettings.Format.IniFormat))
     s.server = server
+    s.language = LANGUAGE
     for key, value in values.items():
         setattr(s, key, value)
     return s
@@ -111,9 +115,14 @@ async def main(out: Path, suffix: str = "") -> None:
 
 
 def run() -> int:
+    global LANGUAGE
     args = sys.argv[1:]
     dark = "--dark" in args
     args = [a for a in args if a != "--dark"]
+    if "--language" in args:
+        at = args.index("--language")
+        LANGUAGE = args[at + 1]
+        del args[at : at + 2]
     out = Path(args[0]) if args else ROOT / "assets" / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     qapp = make_qapp([sys.argv[0]])
@@ -124,7 +133,8 @@ def run() -> int:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
-        loop.run_until_complete(main(out, "-dark" if dark else ""))
+        suffix = ("-dark" if dark else "") + (f"-{LANGUAGE}" if LANGUAGE else "")
+        loop.run_until_complete(main(out, suffix))
     for png in sorted(out.glob("*.png")):
         print(png)
     return 0

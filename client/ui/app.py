@@ -13,9 +13,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from client import messages
 from client.heap import freeze_startup_heap
 from client.practice.partner import start_practice_partner
-from client.ui import strings
+from client.ui import translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
 from client.ui.settings import ORGANIZATION, Settings
@@ -44,6 +45,7 @@ class App:
 
     def __init__(self, settings: Settings, *, fake_media: bool = False,
                  loop: asyncio.AbstractEventLoop | None = None) -> None:
+        translation.apply(settings.language)  # before any widget reads a sentence
         self.runtime = Runtime()
         self.controller = Controller(
             settings,
@@ -73,7 +75,7 @@ class App:
         self.local_server = await ensure_local_server(server)
         if self.local_server is not None:
             self.controller.notice.emit(
-                Notice("local", strings.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
+                Notice("local", messages.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
             )
         await self.controller.start()
 
@@ -98,8 +100,8 @@ def make_qapp(argv: list[str]) -> QApplication:
     QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication(argv)
     app.setOrganizationName(ORGANIZATION)
-    app.setApplicationName(strings.APP_NAME)
-    app.setApplicationDisplayName(strings.APP_NAME)
+    app.setApplicationName(messages.APP_NAME)
+    app.setApplicationDisplayName(messages.APP_NAME)
     app.setDesktopFileName("studymatch")
     app.setWindowIcon(app_icon())
     return app

@@ -23,9 +23,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
+from client import messages
 from client.practice import call as practice_call
 from client.session import Change, ClientSession, InvalidStateError
-from client.ui import alerts, connection, strings
+from client.ui import alerts, connection
 from client.ui.background import Background
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page
@@ -197,7 +198,7 @@ class Controller(QObject):
         if self.page is not Page.CALL or self.engine is None or self._practice_engine is not None:
             return
         self.spawn(self.engine.report(reason))
-        self._notify("report", strings.NOTICE_REPORTED, timeout=8)
+        self._notify("report", messages.NOTICE_REPORTED, timeout=8)
 
     def send_chat(self, text: str) -> None:
         engine = self.active_engine()
@@ -263,7 +264,7 @@ class Controller(QObject):
         try:
             engine = await self._practice.open(self.mode, self.options(), self._on_practice_event)
         except Exception as exc:  # any failure becomes a notice; the lobby stays usable
-            self._notify("practice", strings.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
+            self._notify("practice", messages.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
             return
         self.model.find()
         self.searching.emit("")
@@ -299,13 +300,13 @@ class Controller(QObject):
                 self.notice_cleared.emit("server")
                 self.connection_changed.emit(True, event.server)
                 if not was and self.model.asked:
-                    self._notify("server", strings.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
+                    self._notify("server", messages.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
             case ev.Disconnected():
                 self.connected = False
                 self.connection_changed.emit(False, event.server)
                 self.notice.emit(alerts.disconnected_notice(event))
             case ev.Shutdown():
-                self._notify("server", strings.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
+                self._notify("server", messages.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
             case ev.Matched():
                 self.session = event.session
                 self.partner_mode = event.partner_mode
@@ -347,7 +348,7 @@ class Controller(QObject):
             self.model.on_partner_left(event.session, event.reason)
             return
         if self.settings.auto_search and self.engine is not None:
-            self._notify("partner", strings.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
+            self._notify("partner", messages.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
             self.model.on_partner_left(event.session, event.reason, search_again=True)
             self.searching.emit(self.topic)
             self.spawn(self.engine.find(self.mode, self.topic or None))

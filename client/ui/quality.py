@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from client.ui import strings
+from client import messages
 
 # Thresholds follow common VoIP guidance: past ~300 ms round trip people talk
 # over each other; past ~5 % loss video freezes and speech breaks up.
@@ -35,10 +35,10 @@ def classify(rtt_ms: float | None, loss_percent: float | None, bitrate_kbps: flo
         else:
             level = "poor"
     bars = {"good": 3, "fair": 2, "poor": 1, "unknown": 0}[level]
-    detail = strings.QUALITY_DETAIL.format(
-        rtt=strings.NOT_MEASURED if rtt_ms is None else f"{rtt_ms:.0f} ms",
-        loss=strings.NOT_MEASURED if loss_percent is None else f"{loss_percent:.1f} %",
-        bitrate=strings.NOT_MEASURED if bitrate_kbps is None else f"{bitrate_kbps:.0f} kbit/s",
+    detail = messages.QUALITY_DETAIL.format(
+        rtt=messages.NOT_MEASURED if rtt_ms is None else f"{rtt_ms:.0f} ms",
+        loss=messages.NOT_MEASURED if loss_percent is None else f"{loss_percent:.1f} %",
+        bitrate=messages.NOT_MEASURED if bitrate_kbps is None else f"{bitrate_kbps:.0f} kbit/s",
     )
-    text = strings.QUALITY_TEXT.format(label=strings.QUALITY_LABELS[level])
+    text = messages.QUALITY_TEXT.format(label=messages.QUALITY_LABELS[level])
     return Quality(level, bars, text, detail)

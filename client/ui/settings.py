@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from client.language import LANGUAGES
+
 DEFAULT_SERVER = "ws://127.0.0.1:8765/ws"
 ORGANIZATION = "StudyMatch"
 APPLICATION = "StudyMatch"
@@ -144,6 +146,16 @@ class Settings:
     @ca_file.setter
     def ca_file(self, value: str) -> None:
         self._set("connection/ca_file", value.strip())
+
+    @property
+    def language(self) -> str:
+        """A language code from client/language.py's LANGUAGES; empty: the system's."""
+        value = self._str("language", "")
+        return value if value in LANGUAGES else ""
+
+    @language.setter
+    def language(self, value: str) -> None:
+        self._set("language", value)
 
     @property
     def geometry(self) -> QByteArray | None:

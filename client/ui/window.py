@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import alerts, strings
+from client import messages
+from client.ui import alerts
 from client.ui.controller import Controller
 from client.ui.devices import DeviceWatcher
 from client.ui.pages import Page
@@ -48,12 +49,12 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.devices = devices or DeviceWatcher(self)
         self.sounds = SoundPlayer(self)
-        self.setWindowTitle(strings.WINDOW_TITLE)
+        self.setWindowTitle(messages.WINDOW_TITLE)
         self.setWindowIcon(app_icon())
         self.setMinimumSize(QSize(820, 560))
         self.resize(1100, 720)
 
-        self.title = QLabel(strings.APP_NAME)
+        self.title = QLabel(messages.APP_NAME)
         font = self.title.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.2)
@@ -61,9 +62,9 @@ class MainWindow(QMainWindow):
         logo = QLabel()
         logo.setPixmap(app_icon().pixmap(28, 28))
         self.status = SecondaryLabel("")
-        self.status.setAccessibleName("Server connection")
-        self.help_button = self._tool("?", strings.HELP + " (F1)")
-        self.settings_button = self._tool("⚙", strings.SETTINGS)
+        self.status.setAccessibleName(messages.SERVER_STATUS)
+        self.help_button = self._tool("?", messages.HELP + " (F1)")
+        self.settings_button = self._tool("⚙", messages.SETTINGS)
         header = QHBoxLayout()
         header.setContentsMargins(16, 10, 12, 0)
         header.addWidget(logo)
@@ -95,7 +96,7 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(app_icon(), self)
-            self.tray.setToolTip(strings.APP_NAME)
+            self.tray.setToolTip(messages.APP_NAME)
             self.tray.show()
         self.notifications_shown: list[str] = []
 
@@ -190,9 +191,9 @@ class MainWindow(QMainWindow):
         self.call.set_camera_on(self.controller.camera_on)
         self.sounds.play("partner_found")
         if not self.isActiveWindow() and self.controller.settings.notifications and not practice:
-            self.notifications_shown.append(strings.NOTIFY_MATCHED_TITLE)
+            self.notifications_shown.append(messages.NOTIFY_MATCHED_TITLE)
             if self.tray is not None and QSystemTrayIcon.supportsMessages():
-                self.tray.showMessage(strings.NOTIFY_MATCHED_TITLE, strings.NOTIFY_MATCHED_BODY, app_icon(), 5000)
+                self.tray.showMessage(messages.NOTIFY_MATCHED_TITLE, messages.NOTIFY_MATCHED_BODY, app_icon(), 5000)
             else:
                 QApplicationAlert.alert(self)
 
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         s = self.controller.settings
         values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
-                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file)
+                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language)
         if self.settings_dialog is not None:
             self.settings_dialog.close()  # one dialog at a time, showing what is saved now
         dialog = SettingsDialog(values, self)
@@ -247,6 +248,7 @@ class MainWindow(QMainWindow):
     def _settings_saved(self, values: SettingsValues) -> None:
         s = self.controller.settings
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
+        s.language = values.language  # shown from the next start (the dialog says so)
         self.sounds.enabled = values.sounds
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
                                          ca_file=values.ca_file)

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from integration.tls_support import TestCA
 
 from client import messages
-from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
@@ -53,13 +52,13 @@ def test_dialog_shows_and_validates_connection_options(qtbot, tmp_path):
     dialog = SettingsDialog(SettingsValues("ws://127.0.0.1:8765/ws", False, True, True, relay_only=True,
                                            token="t0k", ca_file=""))
     qtbot.addWidget(dialog)
-    assert dialog.relay_only.text() == strings.SETTINGS_RELAY_ONLY
+    assert dialog.relay_only.text() == messages.SETTINGS_RELAY_ONLY
     assert dialog.relay_only.isChecked() and dialog.token.text() == "t0k"
     assert dialog.token.echoMode() != dialog.token.EchoMode.Normal  # not readable over a shoulder
     dialog.ca_file.setText(str(tmp_path / "missing.pem"))
     with qtbot.assertNotEmitted(dialog.saved):
         save(qtbot, dialog)
-    assert dialog.error.text() == strings.SETTINGS_BAD_CA_FILE
+    assert dialog.error.text() == messages.SETTINGS_BAD_CA_FILE
     dialog.ca_file.setText(str(pem))
     dialog.relay_only.setChecked(False)
     dialog.token.setText("  other  ")
@@ -118,7 +117,7 @@ def test_access_token_refused_then_entered_in_settings(qtbot, aloop, tmp_path):
                 w = a.window
                 await until(lambda: w.notices.item("error:unauthorized") is not None, what="token notice")
                 item = shown_notice(w, "error:unauthorized")
-                assert item.notice.text == strings.NOTICE_TOKEN_NEEDED.format(server=srv.url)
+                assert item.notice.text == messages.NOTICE_TOKEN_NEEDED.format(server=srv.url)
                 assert item.notice.timeout is None  # the engine stopped retrying: it stays until acted on
                 dialog = open_settings_from_notice(qtbot, a, "error:unauthorized")
                 await until(dialog.token.hasFocus, what="the token field focused")
@@ -174,7 +173,7 @@ def test_unreadable_ca_file_says_which_file_and_server(qtbot, aloop, tmp_path):
             w = a.window
             await until(lambda: w.notices.item("error:bad_ca_file") is not None, what="CA file notice")
             item = shown_notice(w, "error:bad_ca_file")
-            assert item.notice.text == strings.NOTICE_BAD_CA_FILE.format(path=garbage, server=url)
+            assert item.notice.text == messages.NOTICE_BAD_CA_FILE.format(path=garbage, server=url)
             assert set(item.buttons) == {"open_settings"}
 
     aloop.run(scenario())

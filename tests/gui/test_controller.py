@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 
 from client import events as ev
 from client import messages
-from client.ui import strings
 from client.ui.controller import EngineOptions, Page
 
 
@@ -39,7 +38,7 @@ def test_find_search_match_call_end(harness, aloop, qtbot):
         h.engine.emit(ev.RemoteVideoFrame("old-session", frame))  # a stale session never paints
         assert w.call.remote.frames_received == 1
         h.engine.emit(ev.ChatMessage("s1", "hi!", False))
-        assert w.call.chat_texts() == [f"{strings.CHAT_PARTNER}: hi!"]
+        assert w.call.chat_texts() == [f"{messages.CHAT_PARTNER}: hi!"]
         h.engine.emit(ev.CallStats("s1", 320.0, 0.0, 700.0))
         assert w.call.quality.quality.level == "poor"
         qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)
@@ -117,7 +116,7 @@ def test_partner_left_notice_then_auto_search(harness, aloop, qtbot):
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s4", True, "video", None))
     h.engine.emit(ev.PartnerLeft("s4", "skipped"))
-    assert h.page is w.lobby and strings.NOTICE_PARTNER_LEFT in w.notices.texts()
+    assert h.page is w.lobby and messages.NOTICE_PARTNER_LEFT in w.notices.texts()
     assert w.sounds.played[-1] == "partner_left"
     # "Next partner" on the notice searches again.
     qtbot.mouseClick(w.notices.item("partner").buttons["next"], Qt.MouseButton.LeftButton)
@@ -125,7 +124,7 @@ def test_partner_left_notice_then_auto_search(harness, aloop, qtbot):
     h.controller.settings.auto_search = True
     h.engine.emit(ev.Matched("s5", True, "video", None))
     h.engine.emit(ev.PartnerLeft("s5", "left"))
-    assert h.page is w.searching and strings.NOTICE_PARTNER_LEFT_AGAIN in w.notices.texts()
+    assert h.page is w.searching and messages.NOTICE_PARTNER_LEFT_AGAIN in w.notices.texts()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("find", "video", None)
 
@@ -163,7 +162,7 @@ def test_device_error_actions(harness, aloop, qtbot):
     item = w.notices.item("device:camera")
     assert item is not None
     assert [b.text() for b in item.buttons.values()] == [
-        strings.ACTION_AUDIO_ONLY, strings.ACTION_TRY_AGAIN, strings.ACTION_CHOOSE_CAMERA]
+        messages.ACTION_AUDIO_ONLY, messages.ACTION_TRY_AGAIN, messages.ACTION_CHOOSE_CAMERA]
     qtbot.mouseClick(item.buttons["try_again"], Qt.MouseButton.LeftButton)
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("retry",)
@@ -202,8 +201,8 @@ def test_report_and_mode_changed(harness, aloop):
     h.engine.emit(ev.Matched("s7", True, "video", None))
     w.call.report_menu.actions()[0].trigger()
     aloop.run(h.settle())
-    assert h.engine.calls[-1] == ("report", strings.REPORT_REASONS[0])
-    assert strings.NOTICE_REPORTED in w.notices.texts()
+    assert h.engine.calls[-1] == ("report", messages.REPORT_REASONS[0])
+    assert messages.NOTICE_REPORTED in w.notices.texts()
     h.engine.emit(ev.ModeChanged("audio", "Continuing with audio only."))
     assert not w.call.camera_button.isEnabled() and w.lobby.mode() == "audio"
 
@@ -239,7 +238,7 @@ def test_matched_in_background_notifies(harness, aloop, qtbot):
     qtbot.waitUntil(lambda: not w.isActiveWindow())
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s9", True, "video", None))
-    assert w.notifications_shown == [strings.NOTIFY_MATCHED_TITLE]
+    assert w.notifications_shown == [messages.NOTIFY_MATCHED_TITLE]
 
 
 def test_every_control_has_an_accessible_name(harness):

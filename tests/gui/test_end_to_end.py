@@ -16,7 +16,6 @@ from PySide6.QtMultimedia import QMediaDevices
 
 from client import messages
 from client.media.synthetic import PatternInfo, read_pattern
-from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
 from server.config import ServerConfig
@@ -102,13 +101,13 @@ def test_two_windows_call_chat_skip_end(qtbot, aloop, tmp_path):
                 wa.call.chat_input.setFocus()
                 qtbot.keyClicks(wa.call.chat_input, "shall we start with chapter 3?")
                 qtbot.keyClick(wa.call.chat_input, Qt.Key.Key_Return)
-                await until(lambda: f"{strings.CHAT_PARTNER}: shall we start with chapter 3?" in wb.call.chat_texts(),
+                await until(lambda: f"{messages.CHAT_PARTNER}: shall we start with chapter 3?" in wb.call.chat_texts(),
                             what="chat text at B")
-                assert wa.call.chat_texts() == [f"{strings.CHAT_ME}: shall we start with chapter 3?"]
+                assert wa.call.chat_texts() == [f"{messages.CHAT_ME}: shall we start with chapter 3?"]
 
                 # Skip in A: B is told its partner left; A searches again.
                 click(qtbot, wa.call.skip_button)
-                await until(lambda: strings.NOTICE_PARTNER_LEFT in wb.notices.texts(), what="partner-left notice")
+                await until(lambda: messages.NOTICE_PARTNER_LEFT in wb.notices.texts(), what="partner-left notice")
                 assert wb.pages.currentWidget() is wb.lobby
                 assert wa.pages.currentWidget() is wa.searching
 
@@ -119,7 +118,7 @@ def test_two_windows_call_chat_skip_end(qtbot, aloop, tmp_path):
                 click(qtbot, wa.call.end_button)
                 assert wa.pages.currentWidget() is wa.lobby
                 await until(lambda: wb.pages.currentWidget() is wb.lobby, what="B back in the lobby")
-                assert strings.NOTICE_PARTNER_LEFT in wb.notices.texts()
+                assert messages.NOTICE_PARTNER_LEFT in wb.notices.texts()
 
     aloop.run(scenario())
 
@@ -141,9 +140,9 @@ def test_camera_error_then_continue_with_audio_only(qtbot, aloop, tmp_path):
                 assert wa.lobby.mode() == "audio"
                 await until(lambda: wa.pages.currentWidget() is wa.call and wb.pages.currentWidget() is wb.call,
                             what="an audio call")
-                assert wb.call.partner.text() == strings.PARTNER_AUDIO
+                assert wb.call.partner.text() == messages.PARTNER_AUDIO
                 assert not wa.call.camera_button.isEnabled()
-                await until(lambda: wa.call.remote._placeholder == strings.NO_VIDEO_PARTNER, MEDIA_TIMEOUT,
+                await until(lambda: wa.call.remote._placeholder == messages.NO_VIDEO_PARTNER, MEDIA_TIMEOUT,
                             what="media connected")
 
     aloop.run(scenario())

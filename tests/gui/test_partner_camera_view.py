@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from client import events as ev
-from client.ui import strings
+from client import messages
 from client.ui.window import MainWindow
 from server.config import ServerConfig
 from server.ws.app import running_server
@@ -51,14 +51,14 @@ def test_placeholder_on_camera_off_and_the_picture_again_on(harness, aloop, qtbo
 
         h.engine.emit(ev.PartnerCamera("s1", False))
         assert not remote.has_frame()
-        assert remote._placeholder == strings.PARTNER_CAMERA_OFF
-        assert remote.accessibleDescription() == strings.PARTNER_CAMERA_OFF
+        assert remote._placeholder == messages.PARTNER_CAMERA_OFF
+        assert remote.accessibleDescription() == messages.PARTNER_CAMERA_OFF
         assert shows_text(w)
         # The black frames a camera-off partner sends are not painted over the words.
         h.engine.emit(ev.RemoteVideoFrame("s1", grey(0)))
         assert not remote.has_frame() and remote.frames_received == 1
         h.engine.emit(ev.PartnerCamera("old-session", True))  # a stale session changes nothing
-        assert remote._placeholder == strings.PARTNER_CAMERA_OFF
+        assert remote._placeholder == messages.PARTNER_CAMERA_OFF
 
         h.engine.emit(ev.PartnerCamera("s1", True))
         assert remote._placeholder == "" and remote.accessibleDescription() == ""
@@ -80,12 +80,12 @@ def test_the_next_partner_starts_with_no_camera_notice(harness, aloop, qtbot):
         h.engine.emit(ev.PartnerCamera("s1", False))
         # Said before media connected: "Connecting…" must not replace it.
         h.engine.emit(ev.MediaConnected("s1", 300.0))
-        assert remote._placeholder == strings.PARTNER_CAMERA_OFF
+        assert remote._placeholder == messages.PARTNER_CAMERA_OFF
         qtbot.mouseClick(w.call.skip_button, Qt.MouseButton.LeftButton)
         await h.settle()
         h.engine.emit(ev.Matched("s2", False, "video", None))  # an older client: never says a thing
         h.engine.emit(ev.MediaConnected("s2", 300.0))
-        assert remote._placeholder == strings.CONNECTING and remote.accessibleDescription() == ""
+        assert remote._placeholder == messages.CONNECTING and remote.accessibleDescription() == ""
         h.engine.emit(ev.RemoteVideoFrame("s2", grey(90)))
         assert remote.has_frame()
 
@@ -104,7 +104,7 @@ def test_two_windows_camera_button_shows_and_clears_the_notice(qtbot, aloop, tmp
                 await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's picture in B")
 
                 click(qtbot, wa.call.camera_button)  # A: camera off
-                await until(lambda: wb.call.remote._placeholder == strings.PARTNER_CAMERA_OFF, MEDIA_TIMEOUT,
+                await until(lambda: wb.call.remote._placeholder == messages.PARTNER_CAMERA_OFF, MEDIA_TIMEOUT,
                             what="B told A's camera is off")
                 assert not wb.call.remote.has_frame() and shows_text(wb)
 

@@ -7,9 +7,9 @@ import asyncio
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 
+from client import messages
 from client.media.synthetic import ToneAudioTrack, dominant_frequency
 from client.practice.echo import DelayedAudioTrack, EchoSink
-from client.ui import strings
 from client.ui.app import App
 from client.ui.settings import Settings
 from server.config import ServerConfig
@@ -56,7 +56,7 @@ def test_test_call_shows_your_own_video_back(qtbot, aloop, tmp_path):
                 w = app.window
                 qtbot.mouseClick(w.lobby.test_button, Qt.MouseButton.LeftButton)
                 await until(lambda: w.pages.currentWidget() is w.call, TIMEOUT, what="practice call")
-                assert w.call.partner.text() == strings.PRACTICE_PARTNER
+                assert w.call.partner.text() == messages.PRACTICE_PARTNER
                 assert not w.call.skip_button.isEnabled()
                 await until(lambda: painted_pattern(app) is not None, MEDIA_TIMEOUT, what="own video echoed")
                 qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)

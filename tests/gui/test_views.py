@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from client.ui import strings
+from client import messages
 from client.ui.quality import classify
 from client.ui.views.call import CallView
 from client.ui.views.lobby import LobbyView
@@ -59,14 +59,14 @@ def test_lobby_device_pickers_list_devices_and_emit_choice(qtbot):
     lobby = LobbyView()
     qtbot.addWidget(lobby)
     lobby.set_microphones([("Mic A", "Mic A"), ("Mic B", "Mic B")], "Mic B")
-    assert [lobby.microphone.itemText(i) for i in range(3)] == [strings.SYSTEM_DEFAULT, "Mic A", "Mic B"]
+    assert [lobby.microphone.itemText(i) for i in range(3)] == [messages.SYSTEM_DEFAULT, "Mic A", "Mic B"]
     assert lobby.microphone.currentText() == "Mic B"
     with qtbot.waitSignal(lobby.microphone_selected) as blocker:
         lobby.microphone.setCurrentIndex(1)
         lobby.microphone.activated.emit(1)
     assert blocker.args == ["Mic A"]
     lobby.set_speakers([], "")
-    assert strings.NO_DEVICES.lower() in lobby.speaker.itemText(0)
+    assert messages.NO_DEVICES.lower() in lobby.speaker.itemText(0)
     with qtbot.waitSignal(lobby.speaker_selected) as blocker:
         lobby.speaker.activated.emit(0)
     assert blocker.args == [""]
@@ -90,7 +90,7 @@ def test_searching_shows_subject_elapsed_and_cancel(qtbot):
     view.stop()
     assert not view.pulse.running()
     view.start("")
-    assert view.subject.text() == strings.SEARCHING_ANY
+    assert view.subject.text() == messages.SEARCHING_ANY
 
 
 def test_call_controls_emit_intents(qtbot):
@@ -100,17 +100,17 @@ def test_call_controls_emit_intents(qtbot):
     assert "physics" in view.partner.text()
     with qtbot.waitSignal(view.mute_toggled) as blocker:
         qtbot.mouseClick(view.mute_button, Qt.MouseButton.LeftButton)
-    assert blocker.args == [True] and view.mute_button.text() == strings.UNMUTE
+    assert blocker.args == [True] and view.mute_button.text() == messages.UNMUTE
     with qtbot.waitSignal(view.camera_toggled) as blocker:
         qtbot.mouseClick(view.camera_button, Qt.MouseButton.LeftButton)
-    assert blocker.args == [False] and view.camera_button.text() == strings.CAMERA_ON
+    assert blocker.args == [False] and view.camera_button.text() == messages.CAMERA_ON
     with qtbot.waitSignal(view.skip_requested):
         qtbot.mouseClick(view.skip_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(view.end_requested):
         qtbot.mouseClick(view.end_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(view.report_requested) as blocker:
         view.report_menu.actions()[1].trigger()
-    assert blocker.args == [strings.REPORT_REASONS[1]]
+    assert blocker.args == [messages.REPORT_REASONS[1]]
     qtbot.keyClicks(view.chat_input, "hello there")
     with qtbot.waitSignal(view.chat_submitted) as blocker:
         qtbot.keyClick(view.chat_input, Qt.Key.Key_Return)
@@ -123,17 +123,17 @@ def test_call_renders_partner_chat_stats_and_modes(qtbot):
     view = CallView()
     qtbot.addWidget(view)
     view.start("audio", "", practice=False, own_mode="audio")
-    assert view.partner.text() == strings.PARTNER_AUDIO
+    assert view.partner.text() == messages.PARTNER_AUDIO
     assert not view.camera_button.isEnabled() and view.self_view.isHidden()
     view.add_chat("hi", mine=True)
     view.add_chat("hello", mine=False)
-    assert view.chat_texts() == [f"{strings.CHAT_ME}: hi", f"{strings.CHAT_PARTNER}: hello"]
+    assert view.chat_texts() == [f"{messages.CHAT_ME}: hi", f"{messages.CHAT_PARTNER}: hello"]
     view.set_stats(40.0, 0.0, 900.0)
     assert view.quality.quality.level == "good" and "good" in view.quality_label.text()
     view.set_stats(450.0, 9.0, 100.0)
     assert view.quality.quality.bars == 1 and "450 ms" in view.quality.toolTip()
     view.start("video", "", practice=True, own_mode="video")
-    assert view.partner.text() == strings.PRACTICE_PARTNER
+    assert view.partner.text() == messages.PRACTICE_PARTNER
     assert not view.skip_button.isEnabled() and not view.report_button.isEnabled()
     assert view.chat_texts() == []
 

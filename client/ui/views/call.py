@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client import messages
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
@@ -35,25 +35,25 @@ class CallView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.remote = VideoWidget(strings.CONNECTING)
-        self.remote.setAccessibleName(strings.REMOTE_VIEW)
+        self.remote = VideoWidget(messages.CONNECTING)
+        self.remote.setAccessibleName(messages.REMOTE_VIEW)
         # The self-view floats over the partner's video, like every video call app.
-        self.self_view = VideoWidget(strings.NO_VIDEO_SELF, mirrored=True, parent=self.remote)
-        self.self_view.setAccessibleName(strings.SELF_VIEW)
+        self.self_view = VideoWidget(messages.NO_VIDEO_SELF, mirrored=True, parent=self.remote)
+        self.self_view.setAccessibleName(messages.SELF_VIEW)
         self.self_view.setMinimumSize(120, 90)
         self.self_view.setStyleSheet("border: 1px solid palette(mid);")
         self.remote.installEventFilter(self)
         self.partner_camera_on = True  # False: the partner said their camera is off
 
-        self.partner = QLabel(strings.PARTNER_VIDEO)
-        self.partner.setAccessibleName("Partner")
+        self.partner = QLabel(messages.PARTNER_VIDEO)
+        self.partner.setAccessibleName(messages.CALL_PARTNER)
         bold = self.partner.font()
         bold.setBold(True)
         self.partner.setFont(bold)
-        self.elapsed = QLabel(strings.duration(0))
-        self.elapsed.setAccessibleName("Call time")
+        self.elapsed = QLabel(messages.duration(0))
+        self.elapsed.setAccessibleName(messages.CALL_TIME)
         self.quality = QualityBars()
-        self.quality_label = SecondaryLabel(strings.QUALITY_UNKNOWN)
+        self.quality_label = SecondaryLabel(messages.QUALITY_UNKNOWN)
         top = QHBoxLayout()
         top.addWidget(self.partner)
         top.addStretch(1)
@@ -62,23 +62,24 @@ class CallView(QWidget):
         top.addSpacing(12)
         top.addWidget(self.elapsed)
 
-        self.mute_button = self._button(strings.MUTE, "M", checkable=True)
-        self.camera_button = self._button(strings.CAMERA_OFF, "V", checkable=True)
-        self.skip_button = self._button(strings.SKIP, "N", tip=strings.SKIP_TIP)
-        self.end_button = self._button(strings.END, "Esc", tip=strings.END_TIP)
+        self.mute_button = self._button(messages.MUTE, "M", checkable=True)
+        self.camera_button = self._button(messages.CAMERA_OFF, "V", checkable=True)
+        self.skip_button = self._button(messages.SKIP, "N", tip=messages.SKIP_TIP)
+        self.end_button = self._button(messages.END, "Esc", tip=messages.END_TIP)
         self.end_button.setStyleSheet(
             "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
             " border: none; border-radius: 6px; padding: 6px 18px; }"
         )
         self.report_button = QToolButton()
-        self.report_button.setText(strings.REPORT)
-        self.report_button.setToolTip(strings.REPORT_TIP)
-        self.report_button.setAccessibleName(strings.REPORT)
+        self.report_button.setText(messages.REPORT)
+        self.report_button.setToolTip(messages.REPORT_TIP)
+        self.report_button.setAccessibleName(messages.REPORT)
         self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.report_button.setMinimumHeight(36)
         self.report_menu = QMenu(self.report_button)
-        for reason in strings.REPORT_REASONS:
-            action = QAction(reason, self.report_menu)
+        # The server records the reason in English, whatever language the menu speaks.
+        for reason, label in zip(messages.SOURCE["REPORT_REASONS"], messages.REPORT_REASONS, strict=True):
+            action = QAction(label, self.report_menu)
             action.triggered.connect(lambda _=False, r=reason: self.report_requested.emit(r))
             self.report_menu.addAction(action)
         self.report_button.setMenu(self.report_menu)
@@ -96,15 +97,15 @@ class CallView(QWidget):
         main.addLayout(controls)
 
         self.chat_list = QListWidget()
-        self.chat_list.setAccessibleName("Chat messages")
+        self.chat_list.setAccessibleName(messages.CHAT_MESSAGES)
         self.chat_list.setWordWrap(True)
         self.chat_list.setAlternatingRowColors(True)
         self.chat_input = QLineEdit()
-        self.chat_input.setPlaceholderText(strings.CHAT_PLACEHOLDER)
-        self.chat_input.setAccessibleName("Chat message")
+        self.chat_input.setPlaceholderText(messages.CHAT_PLACEHOLDER)
+        self.chat_input.setAccessibleName(messages.CHAT_MESSAGE)
         self.chat_input.setMaxLength(1000)
-        self.send_button = QPushButton(strings.CHAT_SEND)
-        self.send_button.setAccessibleName(strings.CHAT_SEND)
+        self.send_button = QPushButton(messages.CHAT_SEND)
+        self.send_button.setAccessibleName(messages.CHAT_SEND)
         entry = QHBoxLayout()
         entry.addWidget(self.chat_input, 1)
         entry.addWidget(self.send_button)
@@ -116,7 +117,7 @@ class CallView(QWidget):
         )
         chat = QVBoxLayout(chat_panel)
         chat.setContentsMargins(10, 10, 10, 10)
-        self.chat_hint = SecondaryLabel(strings.CHAT_EMPTY)
+        self.chat_hint = SecondaryLabel(messages.CHAT_EMPTY)
         self.chat_hint.setWordWrap(True)
         chat.addWidget(self.chat_hint)
         chat.addWidget(self.chat_list, 1)
@@ -193,15 +194,15 @@ class CallView(QWidget):
         self.chat_list.clear()
         self.chat_hint.show()
         self.quality.reset()
-        self.quality_label.setText(strings.QUALITY_UNKNOWN)
+        self.quality_label.setText(messages.QUALITY_UNKNOWN)
         if practice:
-            label = strings.PRACTICE_PARTNER
+            label = messages.PRACTICE_PARTNER
         else:
-            label = strings.PARTNER_VIDEO if partner_mode == "video" else strings.PARTNER_AUDIO
+            label = messages.PARTNER_VIDEO if partner_mode == "video" else messages.PARTNER_AUDIO
             if partner_topic:
-                label += strings.PARTNER_SUBJECT.format(topic=partner_topic)
+                label += messages.PARTNER_SUBJECT.format(topic=partner_topic)
         self.partner.setText(label)
-        self.remote.set_placeholder(strings.CONNECTING)
+        self.remote.set_placeholder(messages.CONNECTING)
         self.remote.setAccessibleDescription("")
         self.partner_camera_on = True
         self.skip_button.setEnabled(not practice)
@@ -223,9 +224,9 @@ class CallView(QWidget):
 
     def media_connected(self, partner_mode: str) -> None:
         if partner_mode != "video":
-            self.remote.set_placeholder(strings.NO_VIDEO_PARTNER)
+            self.remote.set_placeholder(messages.NO_VIDEO_PARTNER)
         elif self.partner_camera_on:  # else the partner already said their camera is off
-            self.remote.set_placeholder(strings.CONNECTING)
+            self.remote.set_placeholder(messages.CONNECTING)
 
     def set_partner_camera(self, on: bool) -> None:
         """Say the partner's camera is off rather than show black; their picture again when on."""
@@ -234,8 +235,8 @@ class CallView(QWidget):
             self.remote.set_placeholder("")  # their next frame paints over the black
         else:
             self.remote.clear()
-            self.remote.set_placeholder(strings.PARTNER_CAMERA_OFF)
-        self.remote.setAccessibleDescription("" if on else strings.PARTNER_CAMERA_OFF)  # screen readers
+            self.remote.set_placeholder(messages.PARTNER_CAMERA_OFF)
+        self.remote.setAccessibleDescription("" if on else messages.PARTNER_CAMERA_OFF)  # screen readers
 
     def set_muted(self, muted: bool) -> None:
         self.mute_button.blockSignals(True)
@@ -251,10 +252,10 @@ class CallView(QWidget):
 
     def _sync_buttons(self) -> None:
         muted = self.mute_button.isChecked()
-        self.mute_button.setText(strings.UNMUTE if muted else strings.MUTE)
+        self.mute_button.setText(messages.UNMUTE if muted else messages.MUTE)
         self.mute_button.setAccessibleName(self.mute_button.text())
         off = self.camera_button.isChecked()
-        self.camera_button.setText(strings.CAMERA_ON if off else strings.CAMERA_OFF)
+        self.camera_button.setText(messages.CAMERA_ON if off else messages.CAMERA_OFF)
         self.camera_button.setAccessibleName(self.camera_button.text())
 
     def set_stats(self, rtt: float | None, loss: float | None, bitrate: float | None) -> None:
@@ -264,7 +265,7 @@ class CallView(QWidget):
 
     def add_chat(self, text: str, mine: bool) -> None:
         self.chat_hint.hide()
-        who = strings.CHAT_ME if mine else strings.CHAT_PARTNER
+        who = messages.CHAT_ME if mine else messages.CHAT_PARTNER
         item = QListWidgetItem(f"{who}: {text}")
         item.setTextAlignment(Qt.AlignmentFlag.AlignRight if mine else Qt.AlignmentFlag.AlignLeft)
         self.chat_list.addItem(item)
@@ -277,4 +278,4 @@ class CallView(QWidget):
         return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
 
     def _update_elapsed(self) -> None:
-        self.elapsed.setText(strings.duration(self.seconds()))
+        self.elapsed.setText(messages.duration(self.seconds()))

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client import messages
 from client.ui.widgets.video import VideoWidget
 
 Devices = list[tuple[str, str]]  # (id, human-readable name)
@@ -36,26 +36,26 @@ class LobbyView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.preview = VideoWidget(strings.PREVIEW_OFF, mirrored=True)
-        self.preview.setAccessibleName(strings.SELF_VIEW)
+        self.preview = VideoWidget(messages.PREVIEW_OFF, mirrored=True)
+        self.preview.setAccessibleName(messages.SELF_VIEW)
         self.preview.setMinimumSize(320, 240)
 
-        heading = QLabel(strings.LOBBY_HEADING)
+        heading = QLabel(messages.LOBBY_HEADING)
         font = heading.font()
         font.setPointSizeF(font.pointSizeF() * 1.6)
         font.setBold(True)
         heading.setFont(font)
         heading.setWordWrap(True)
-        sub = QLabel(strings.LOBBY_SUBHEADING)
+        sub = QLabel(messages.LOBBY_SUBHEADING)
         sub.setWordWrap(True)
         sub.setForegroundRole(sub.foregroundRole())
 
-        self.video_button = QPushButton(strings.MODE_VIDEO)
-        self.audio_button = QPushButton(strings.MODE_AUDIO)
+        self.video_button = QPushButton(messages.MODE_VIDEO)
+        self.audio_button = QPushButton(messages.MODE_AUDIO)
         self.mode_group = QButtonGroup(self)
         for button, mode in ((self.video_button, "video"), (self.audio_button, "audio")):
             button.setCheckable(True)
-            button.setAccessibleName(f"{strings.MODE_LABEL} {button.text()}")
+            button.setAccessibleName(f"{messages.MODE_LABEL} {button.text()}")
             button.setProperty("mode", mode)
             button.setMinimumHeight(36)
             self.mode_group.addButton(button)
@@ -66,20 +66,20 @@ class LobbyView(QWidget):
         modes.addWidget(self.audio_button)
 
         self.subject = QLineEdit()
-        self.subject.setPlaceholderText(strings.SUBJECT_PLACEHOLDER)
+        self.subject.setPlaceholderText(messages.SUBJECT_PLACEHOLDER)
         self.subject.setMaxLength(32)  # the server compares at most 32 characters
         self.subject.setClearButtonEnabled(True)
-        self.subject.setAccessibleName(strings.SUBJECT_LABEL)
+        self.subject.setAccessibleName(messages.SUBJECT_LABEL)
 
-        self.camera = self._combo(strings.CAMERA_LABEL)
-        self.microphone = self._combo(strings.MICROPHONE_LABEL)
-        self.speaker = self._combo(strings.SPEAKER_LABEL)
+        self.camera = self._combo(messages.CAMERA_LABEL)
+        self.microphone = self._combo(messages.MICROPHONE_LABEL)
+        self.speaker = self._combo(messages.SPEAKER_LABEL)
 
-        self.find_button = QPushButton(strings.FIND_PARTNER)
+        self.find_button = QPushButton(messages.FIND_PARTNER)
         self.find_button.setDefault(True)
         self.find_button.setMinimumHeight(48)
-        self.find_button.setAccessibleName(strings.FIND_PARTNER)
-        self.find_button.setToolTip(f"{strings.FIND_PARTNER} (Enter)")
+        self.find_button.setAccessibleName(messages.FIND_PARTNER)
+        self.find_button.setToolTip(f"{messages.FIND_PARTNER} (Enter)")
         bigger = self.find_button.font()
         bigger.setPointSizeF(bigger.pointSizeF() * 1.25)
         bigger.setBold(True)
@@ -90,19 +90,19 @@ class LobbyView(QWidget):
             "QPushButton:hover { background: palette(dark); }"
             "QPushButton:focus { border: 2px solid palette(text); }"
         )
-        self.test_button = QPushButton(strings.TEST_CALL)
-        self.test_button.setToolTip(strings.TEST_CALL_TIP)
-        self.test_button.setAccessibleName(strings.TEST_CALL)
-        self.test_button.setAccessibleDescription(strings.TEST_CALL_TIP)
+        self.test_button = QPushButton(messages.TEST_CALL)
+        self.test_button.setToolTip(messages.TEST_CALL_TIP)
+        self.test_button.setAccessibleName(messages.TEST_CALL)
+        self.test_button.setAccessibleDescription(messages.TEST_CALL_TIP)
         self.test_button.setMinimumHeight(36)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(10)
-        form.addRow(strings.SUBJECT_LABEL, self.subject)
-        form.addRow(strings.CAMERA_LABEL, self.camera)
-        form.addRow(strings.MICROPHONE_LABEL, self.microphone)
-        form.addRow(strings.SPEAKER_LABEL, self.speaker)
+        form.addRow(messages.SUBJECT_LABEL, self.subject)
+        form.addRow(messages.CAMERA_LABEL, self.camera)
+        form.addRow(messages.MICROPHONE_LABEL, self.microphone)
+        form.addRow(messages.SPEAKER_LABEL, self.speaker)
 
         card = QFrame()
         card.setObjectName("lobbyCard")
@@ -122,7 +122,7 @@ class LobbyView(QWidget):
         side.addWidget(heading)
         side.addWidget(sub)
         side.addSpacing(6)
-        side.addWidget(QLabel(strings.MODE_LABEL))
+        side.addWidget(QLabel(messages.MODE_LABEL))
         side.addLayout(modes)
         side.addLayout(form)
         side.addStretch(1)
@@ -184,21 +184,21 @@ class LobbyView(QWidget):
         self.camera.setEnabled(video and self.camera.count() > 0)
         if not video:
             self.preview.clear()
-        self.preview.set_placeholder(strings.PREVIEW_OFF if video else strings.PREVIEW_AUDIO)
+        self.preview.set_placeholder(messages.PREVIEW_OFF if video else messages.PREVIEW_AUDIO)
 
     def set_camera_failed(self) -> None:
         self.preview.clear()
-        self.preview.set_placeholder(strings.PREVIEW_NO_CAMERA)
+        self.preview.set_placeholder(messages.PREVIEW_NO_CAMERA)
 
     def _fill(self, combo: QComboBox, devices: Devices, selected: str) -> None:
         combo.clear()
-        combo.addItem(strings.SYSTEM_DEFAULT, "")
+        combo.addItem(messages.SYSTEM_DEFAULT, "")
         for device_id, name in devices:
             combo.addItem(name, device_id)
         index = combo.findData(selected)
         combo.setCurrentIndex(max(0, index))
         if not devices:
-            combo.setItemText(0, f"{strings.SYSTEM_DEFAULT} ({strings.NO_DEVICES.lower()})")
+            combo.setItemText(0, f"{messages.SYSTEM_DEFAULT} ({messages.NO_DEVICES.lower()})")
 
     def set_cameras(self, devices: Devices, selected: str) -> None:
         self._fill(self.camera, devices, selected)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
-from client.ui import strings
+from client import messages
 from client.ui.widgets.indicators import Pulse
 
 
@@ -15,21 +15,21 @@ class SearchingView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.pulse = Pulse()
-        self.pulse.setAccessibleName(strings.SEARCHING_TITLE)
-        self.title = QLabel(strings.SEARCHING_TITLE)
+        self.pulse.setAccessibleName(messages.SEARCHING_TITLE)
+        self.title = QLabel(messages.SEARCHING_TITLE)
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.5)
         font.setBold(True)
         self.title.setFont(font)
-        self.subject = QLabel(strings.SEARCHING_ANY)
-        self.elapsed = QLabel(strings.duration(0))
-        self.elapsed.setAccessibleName("Time searching")
+        self.subject = QLabel(messages.SEARCHING_ANY)
+        self.elapsed = QLabel(messages.duration(0))
+        self.elapsed.setAccessibleName(messages.SEARCHING_TIME)
         mono = self.elapsed.font()
         mono.setPointSizeF(mono.pointSizeF() * 1.3)
         self.elapsed.setFont(mono)
-        self.cancel_button = QPushButton(strings.CANCEL)
-        self.cancel_button.setAccessibleName(strings.CANCEL)
-        self.cancel_button.setToolTip(f"{strings.CANCEL} (Esc)")
+        self.cancel_button = QPushButton(messages.CANCEL)
+        self.cancel_button.setAccessibleName(messages.CANCEL)
+        self.cancel_button.setToolTip(f"{messages.CANCEL} (Esc)")
         self.cancel_button.setMinimumWidth(160)
         self.cancel_button.setMinimumHeight(36)
         layout = QVBoxLayout(self)
@@ -47,7 +47,7 @@ class SearchingView(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
 
     def start(self, topic: str) -> None:
-        self.subject.setText(strings.SEARCHING_SUBJECT.format(topic=topic) if topic else strings.SEARCHING_ANY)
+        self.subject.setText(messages.SEARCHING_SUBJECT.format(topic=topic) if topic else messages.SEARCHING_ANY)
         if not self._tick.isActive():  # a retry keeps counting from the first press
             self._clock.start()
             self._tick.start()
@@ -62,4 +62,4 @@ class SearchingView(QWidget):
         return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
 
     def _update_elapsed(self) -> None:
-        self.elapsed.setText(strings.duration(self.seconds()))
+        self.elapsed.setText(messages.duration(self.seconds()))

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -18,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client import messages
+from client.language import LANGUAGES
 from client.ui.widgets.labels import SecondaryLabel
 
 
@@ -31,6 +33,7 @@ class SettingsValues:
     relay_only: bool = False
     token: str = ""
     ca_file: str = ""
+    language: str = ""  # a code from LANGUAGES; empty: the system's
 
 
 def valid_server(url: str) -> bool:
@@ -55,37 +58,45 @@ class SettingsDialog(QDialog):
 
     def __init__(self, values: SettingsValues, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(strings.SETTINGS_TITLE)
+        self.setWindowTitle(messages.SETTINGS_TITLE)
         self.setMinimumWidth(460)
         self.server = QLineEdit(values.server)
-        self.server.setAccessibleName(strings.SETTINGS_SERVER)
-        self.server_hint = _hint(strings.SETTINGS_SERVER_HINT)
+        self.server.setAccessibleName(messages.SETTINGS_SERVER)
+        self.server_hint = _hint(messages.SETTINGS_SERVER_HINT)
         self.token = QLineEdit(values.token)
         self.token.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)  # shoulder-surfing in a classroom
-        self.token.setPlaceholderText(strings.SETTINGS_TOKEN_PLACEHOLDER)
-        self.token.setAccessibleName(strings.SETTINGS_TOKEN)
+        self.token.setPlaceholderText(messages.SETTINGS_TOKEN_PLACEHOLDER)
+        self.token.setAccessibleName(messages.SETTINGS_TOKEN)
         self.ca_file = QLineEdit(values.ca_file)
-        self.ca_file.setPlaceholderText(strings.SETTINGS_CA_FILE_PLACEHOLDER)
-        self.ca_file.setAccessibleName(strings.SETTINGS_CA_FILE)
+        self.ca_file.setPlaceholderText(messages.SETTINGS_CA_FILE_PLACEHOLDER)
+        self.ca_file.setAccessibleName(messages.SETTINGS_CA_FILE)
+        self.language = QComboBox()
+        self.language.setAccessibleName(messages.SETTINGS_LANGUAGE)
+        # Each language under its own name, so a person finds theirs whatever is shown now.
+        for code, name in {"": messages.SETTINGS_LANGUAGE_SYSTEM, **LANGUAGES}.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(values.language)))
         self.error = QLabel("")
         self.error.setVisible(False)
-        self.relay_only = QCheckBox(strings.SETTINGS_RELAY_ONLY)
+        self.relay_only = QCheckBox(messages.SETTINGS_RELAY_ONLY)
         self.relay_only.setChecked(values.relay_only)
-        self.auto_search = QCheckBox(strings.SETTINGS_AUTO_SEARCH)
+        self.auto_search = QCheckBox(messages.SETTINGS_AUTO_SEARCH)
         self.auto_search.setChecked(values.auto_search)
-        self.sounds = QCheckBox(strings.SETTINGS_SOUNDS)
+        self.sounds = QCheckBox(messages.SETTINGS_SOUNDS)
         self.sounds.setChecked(values.sounds)
-        self.notifications = QCheckBox(strings.SETTINGS_NOTIFY)
+        self.notifications = QCheckBox(messages.SETTINGS_NOTIFY)
         self.notifications.setChecked(values.notifications)
         for box in (self.relay_only, self.auto_search, self.sounds, self.notifications):
             box.setAccessibleName(box.text())
         form = QFormLayout()
-        form.addRow(strings.SETTINGS_SERVER, self.server)
+        form.addRow(messages.SETTINGS_SERVER, self.server)
         form.addRow("", self.server_hint)
-        form.addRow(strings.SETTINGS_TOKEN, self.token)
-        form.addRow("", _hint(strings.SETTINGS_TOKEN_HINT))
-        form.addRow(strings.SETTINGS_CA_FILE, self.ca_file)
-        form.addRow("", _hint(strings.SETTINGS_CA_FILE_HINT))
+        form.addRow(messages.SETTINGS_TOKEN, self.token)
+        form.addRow("", _hint(messages.SETTINGS_TOKEN_HINT))
+        form.addRow(messages.SETTINGS_CA_FILE, self.ca_file)
+        form.addRow("", _hint(messages.SETTINGS_CA_FILE_HINT))
+        form.addRow(messages.SETTINGS_LANGUAGE, self.language)
+        form.addRow("", _hint(messages.SETTINGS_LANGUAGE_HINT))
         form.addRow("", self.error)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -109,6 +120,7 @@ class SettingsDialog(QDialog):
             relay_only=self.relay_only.isChecked(),
             token=self.token.text().strip(),
             ca_file=self.ca_file.text().strip(),
+            language=str(self.language.currentData()),
         )
 
     def focus_token(self) -> None:
@@ -119,9 +131,9 @@ class SettingsDialog(QDialog):
     def _save(self) -> None:
         problem = ""
         if not valid_server(self.server.text()):
-            problem = strings.SETTINGS_BAD_SERVER
+            problem = messages.SETTINGS_BAD_SERVER
         elif not valid_ca_file(self.ca_file.text()):
-            problem = strings.SETTINGS_BAD_CA_FILE
+            problem = messages.SETTINGS_BAD_CA_FILE
         if problem:
             self.error.setText(problem)
             self.error.setVisible(True)

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from client.ui import strings
+from client import messages
 
 
 class HelpOverlay(QWidget):
@@ -15,7 +15,7 @@ class HelpOverlay(QWidget):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
-        self.setAccessibleName(strings.HELP_TITLE)
+        self.setAccessibleName(messages.HELP_TITLE)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         outer = QVBoxLayout(self)
         outer.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -28,13 +28,13 @@ class HelpOverlay(QWidget):
         grid.setContentsMargins(28, 22, 28, 22)
         grid.setHorizontalSpacing(24)
         grid.setVerticalSpacing(10)
-        title = QLabel(strings.HELP_TITLE)
+        title = QLabel(messages.HELP_TITLE)
         font = title.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         title.setFont(font)
         grid.addWidget(title, 0, 0, 1, 2)
-        self.rows: list[tuple[str, str]] = list(strings.SHORTCUTS)
+        self.rows: list[tuple[str, str]] = list(messages.SHORTCUTS)
         for row, (key, action) in enumerate(self.rows, start=1):
             key_label = QLabel(key)
             key_label.setStyleSheet(
@@ -44,7 +44,7 @@ class HelpOverlay(QWidget):
             key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(key_label, row, 0)
             grid.addWidget(QLabel(action), row, 1)
-        hint = QLabel(strings.HELP_CLOSE)
+        hint = QLabel(messages.HELP_CLOSE)
         hint.setEnabled(False)
         grid.addWidget(hint, len(self.rows) + 1, 0, 1, 2)
         outer.addWidget(panel)

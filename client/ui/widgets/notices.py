@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.ui import strings
+from client import messages
 
 _ICONS = {
     "info": QStyle.StandardPixmap.SP_MessageBoxInformation,
@@ -52,7 +52,7 @@ class NoticeItem(QFrame):
             "QFrame#notice { background: palette(alternate-base); border: 1px solid palette(mid);"
             " border-left: 4px solid palette(highlight); border-radius: 6px; }"
         )
-        self.setAccessibleName(f"Notice: {notice.text}")
+        self.setAccessibleName(messages.NOTICE_A11Y.format(text=notice.text))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         icon = QLabel()
@@ -72,8 +72,8 @@ class NoticeItem(QFrame):
         close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
-        close.setToolTip(strings.ACTION_DISMISS)
-        close.setAccessibleName(strings.ACTION_DISMISS)
+        close.setToolTip(messages.ACTION_DISMISS)
+        close.setAccessibleName(messages.ACTION_DISMISS)
         close.clicked.connect(lambda: self.dismissed.emit(notice.key))
         layout.addWidget(close)
         self.close_button = close
@@ -89,7 +89,7 @@ class NoticeArea(QWidget):
         self._layout.setSpacing(6)
         self._items: dict[str, NoticeItem] = {}
         self._timers: dict[str, QTimer] = {}
-        self.setAccessibleName("Notices")
+        self.setAccessibleName(messages.NOTICES)
         self.setVisible(False)
 
     def show_notice(self, notice: Notice) -> NoticeItem:
