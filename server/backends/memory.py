@@ -82,7 +82,7 @@ class MemoryBackend:
 
     def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         """Relayed inside the call (the core names the partner): nothing to await."""
-        self._send(self.core.signal(client_id, session, data))
+        self._deliver(self.core.signal_partner(client_id, session), p.Signal(session, data))
 
     async def partner_of(self, client_id: str, session: str) -> str | None:
         """The other side of `session` if it is the client's present one (abuse reports need it)."""

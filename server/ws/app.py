@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -84,6 +85,7 @@ class Server:
             config, self.backend, self.security, self.metrics, self._clients, self.spawn, self.detach
         )
         self._http: Callable[[Peer, Request], Response | None] | None = None
+        self._clock: Callable[[], float] = time.monotonic  # the loop's, from start()
         self._listener: asyncio.Server | None = None
         self.closing = False
         self.host = config.host
@@ -112,6 +114,7 @@ class Server:
             self.backend.stats, lambda: len(self._connections), lambda: self.closing, self.metrics
         )
         loop = asyncio.get_running_loop()
+        self._clock = loop.time
         self._listener = await loop.create_server(
             lambda: Connection(self), config.host, config.port, ssl=tls_context(config)
         )
@@ -226,7 +229,7 @@ class Server:
         """One whole message, in order: the session decides, the effects are applied."""
         session = conn.session
         assert session is not None  # a connection without one is closing and reads nothing
-        self.effects.run(conn, session.receive(frame, asyncio.get_running_loop().time()))
+        self.effects.run(conn, session.receive(frame, self._clock()))
 
     def lost(self, conn: Connection) -> None:
         self._sockets.discard(conn)

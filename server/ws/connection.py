@@ -351,14 +351,21 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        for data in self.ws.data_to_send():
-            if data:
-                transport.write(data)
-            elif transport.can_write_eof():  # websockets ends the TCP stream after its close
-                transport.write_eof()
-            else:  # TLS cannot half-close
-                transport.close()
-        if self._deadline is None and self.ws.close_expected():
+        ws = self.ws
+        chunks = ws.data_to_send()
+        if not chunks:
+            pass
+        elif b"" not in chunks:
+            transport.writelines(chunks)  # a flood's frames to one client in one system call
+        else:
+            for data in chunks:
+                if data:
+                    transport.write(data)
+                elif transport.can_write_eof():  # websockets ends the TCP stream after its close
+                    transport.write_eof()
+                else:  # TLS cannot half-close
+                    transport.close()
+        if ws.state is not _OPEN and self._deadline is None and ws.close_expected():
             # The client has `close_timeout` to finish the closing handshake.
             loop = asyncio.get_running_loop()
             self._deadline = loop.call_later(self.config.close_timeout, self.abort)
