@@ -229,7 +229,14 @@ class Server:
         """One whole message, in order: the session decides, the effects are applied."""
         session = conn.session
         assert session is not None  # a connection without one is closing and reads nothing
-        self.effects.run(conn, session.receive(frame, self._clock()))
+        try:
+            effects = session.receive(frame, self._clock())
+        except Exception:
+            # One client's bug must not take the server (or anyone else) down.
+            log.exception("event=handler_failed id=%s", conn.id)
+            conn.drop("internal")
+            return
+        self.effects.run(conn, effects)
 
     def lost(self, conn: Connection) -> None:
         self._sockets.discard(conn)

@@ -3,9 +3,10 @@
 websockets parses and writes the WebSocket protocol (the handshake, frames,
 pings and pongs, the closing handshake, 1002/1007/1009); this module moves
 its bytes and keeps what a signaling server adds around them: the opening
-handshake's timeout, keepalive pings, the close timeout, a small bounded
-outbox for a client that stops reading, and, once open, whole messages
-handed to the server (`Host.received`) in the order they came.
+handshake's timeout, keepalive pings (`server/ws/keepalive.py`), the close
+timeout, a small bounded outbox for a client that stops reading, and, once
+open, whole messages handed to the server (`Host.received`) in the order
+they came.
 
 Why not websockets' `ServerConnection`: it gives every connection a reader
 task and awaits every send, two task switches per relayed message, which
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -44,6 +44,7 @@ from server.core import protocol as p
 from server.core import texts
 from server.core.codec import Codec
 from server.core.session import ClientSession
+from server.ws.keepalive import Keepalive
 from server.ws.metrics import Metrics
 
 log = logging.getLogger("studymatch.server")
@@ -89,27 +90,21 @@ class Writes:
 
     def __init__(self) -> None:
         self._dirty: list[Connection] = []
-        self._reading = False
+        self.reading = False  # inside a socket's read: its end writes them
         self._scheduled = False
 
     def add(self, conn: Connection) -> None:
         self._dirty.append(conn)
-        if not self._reading and not self._scheduled:
+        if not self.reading and not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
-    def begin_read(self) -> None:
-        self._reading = True
-
-    def end_read(self) -> None:
-        self._reading = False
-        self.flush()
-
     def flush(self) -> None:
         self._scheduled = False
-        dirty, self._dirty = self._dirty, []
-        for conn in dirty:
-            conn.flush()
+        if self._dirty:
+            dirty, self._dirty = self._dirty, []
+            for conn in dirty:
+                conn.flush()
 
 
 class Connection(asyncio.Protocol):
@@ -139,9 +134,8 @@ class Connection(asyncio.Protocol):
         self._fragmented_text = False
         self._deadline: asyncio.TimerHandle | None = None  # handshake, then close timeout
         self._stall: asyncio.TimerHandle | None = None  # the outbox full for too long
-        self._keepalive: asyncio.TimerHandle | None = None
         self._hello: asyncio.TimerHandle | None = None
-        self._ping: tuple[bytes, float] | None = None  # the ping waiting for its pong, and when
+        self._keepalive = Keepalive(self.ws, self.flush, config.ping_interval, config.ping_timeout)
 
     @property
     def remote_address(self) -> Any:
@@ -168,16 +162,20 @@ class Connection(asyncio.Protocol):
         ws = self.ws
         ws.receive_data(data)
         writes = self.host.writes
-        writes.begin_read()
+        writes.reading = True
         try:
-            self._written()  # pongs and close replies websockets made, then what the messages make
             for ev in ws.events_received():
-                if type(ev) is Frame:
+                if type(ev) is not Frame:
+                    if isinstance(ev, Request):
+                        self._handshake(ev)
+                elif ev.opcode is Opcode.TEXT and ev.fin:  # a whole text message: most of them
+                    self._message(ev.data, True)
+                else:
                     self._frame(ev)
-                elif isinstance(ev, Request):
-                    self._handshake(ev)
         finally:
-            writes.end_read()
+            writes.reading = False
+            self.flush()  # pongs and close replies websockets made, and this client's replies
+            writes.flush()  # what the messages made the server send to others
 
     def eof_received(self) -> None:
         self.ws.receive_eof()
@@ -186,10 +184,11 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.ws.receive_eof()  # idempotent: the state is CLOSED from here on
         self.closing = True
-        for timer in (self._deadline, self._stall, self._keepalive, self._hello):
+        for timer in (self._deadline, self._stall, self._hello):
             if timer is not None:
                 timer.cancel()
-        self._deadline = self._stall = self._keepalive = self._hello = None
+        self._deadline = self._stall = self._hello = None
+        self._keepalive.stop()
         self._outbox = None
         self.host.lost(self)
 
@@ -227,7 +226,7 @@ class Connection(asyncio.Protocol):
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
-            self._start_keepalive()
+            self._keepalive.start()
             self.host.opened(self)
 
     def _frame(self, frame: Frame) -> None:
@@ -245,7 +244,7 @@ class Connection(asyncio.Protocol):
                 data, self._fragments = b"".join(self._fragments), None
                 self._message(data, self._fragmented_text)
         elif opcode is Opcode.PONG:
-            self._pong(frame.data)
+            self._keepalive.pong(frame.data)
 
     def _message(self, data: BytesLike, text: bool) -> None:
         if self.closing:
@@ -279,17 +278,21 @@ class Connection(asyncio.Protocol):
     # --- outgoing ---------------------------------------------------------------------
 
     def send(self, message: p.ServerMessage) -> None:
-        """Queue a message without waiting; a client that lags too far is dropped."""
-        if not self.closing:
-            self.send_encoded(self.host.codec.encode(message))
-
-    def send_encoded(self, text: bytes) -> None:
-        """`send` for a message already encoded (UTF-8 JSON)."""
+        """Send without waiting: at once while the socket takes data, else through the outbox."""
         if self.closing:
             return
+        text = self.host.codec.encode(message)
         if self._outbox is None and not self._paused:
-            self._send_frame(text)
+            if self.ws.state is _OPEN:
+                self.ws.send_text(text)
+                if not self.dirty:
+                    self.dirty = True
+                    self.host.writes.add(self)
             return
+        self._queue(text)
+
+    def _queue(self, text: bytes) -> None:
+        """Into the outbox; a client that lets it fill is dropped."""
         config = self.config
         queued = len(self._outbox) if self._outbox is not None else 0
         if queued >= config.outbox_messages or self._outbox_bytes + len(text) > config.outbox_bytes:
@@ -321,7 +324,7 @@ class Connection(asyncio.Protocol):
     def drop(self, reason: str) -> None:
         """Let go of a client now: out of the backend at once, closed (or aborted if it does not read)."""
         if self.closing and reason != "internal":
-            return  # already on its way out
+            return  # already on its way out (a close queued behind the outbox is dropped with it)
         self.host.metrics.dropped[reason] += 1
         event("dropped", id=self.id, reason=reason, queued=len(self._outbox or ()))
         self.closing = True
@@ -388,41 +391,3 @@ class Connection(asyncio.Protocol):
     def _stall_timer(self) -> None:
         loop = asyncio.get_running_loop()
         self._stall = loop.call_later(self.config.send_timeout, self.drop, "send_timeout")
-
-    # Keepalive on timers, not a task per connection: a ping every `ping_interval` after
-    # the last one was sent; a pong later than `ping_timeout` closes with 1011, as
-    # websockets' own keepalive does.
-
-    def _start_keepalive(self) -> None:
-        if self.config.ping_interval:
-            loop = asyncio.get_running_loop()
-            self._keepalive = loop.call_later(self.config.ping_interval, self._send_ping)
-
-    def _send_ping(self) -> None:
-        self._keepalive = None
-        if self.ws.state is not _OPEN:
-            return
-        loop = asyncio.get_running_loop()
-        data = os.urandom(4)
-        self._ping = (data, loop.time())
-        self.ws.send_ping(data)
-        self.flush()
-        if self.config.ping_timeout:
-            self._keepalive = loop.call_later(self.config.ping_timeout, self._pong_late)
-
-    def _pong(self, data: BytesLike) -> None:
-        if self._ping is None or self._ping[0] != data:
-            return  # not ours (websockets answers the client's own pings itself)
-        sent = self._ping[1]
-        self._ping = None
-        if self._keepalive is not None:
-            self._keepalive.cancel()
-        loop = asyncio.get_running_loop()
-        self._keepalive = loop.call_at(sent + self.config.ping_interval, self._send_ping)
-
-    def _pong_late(self) -> None:
-        self._keepalive = None
-        if self.ws.state is _OPEN:
-            self.closing = True
-            self.ws.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
-            self.flush()

@@ -68,7 +68,17 @@ class Effects:
     def run(self, conn: Connection, effects: Sequence[Effect]) -> None:
         """Apply `effects` in order; from the first that must wait on, a task goes on."""
         for index, effect in enumerate(effects):
-            pending = self._step(conn, effect)
+            if conn.closing:
+                return  # what was decided before the close has been applied; nothing after it
+            try:
+                pending = self._apply(conn, effect)
+            except p.ProtocolError as error:
+                self.refuse(conn, error)
+                continue
+            except Exception:
+                log.exception("event=handler_failed id=%s", conn.id)
+                conn.drop("internal")
+                return
             if pending is not None:
                 conn.busy = True
                 self.spawn(self._resume(conn, pending, effects[index + 1 :]))
@@ -94,18 +104,6 @@ class Effects:
         while not conn.busy and (frame := conn.next_message()) is not None:
             assert conn.session is not None
             self.run(conn, conn.session.receive(frame, loop.time()))
-
-    def _step(self, conn: Connection, effect: Effect) -> Awaitable[None] | None:
-        if conn.closing:
-            return None  # what was decided before the close has been applied; nothing after it
-        try:
-            return self._apply(conn, effect)
-        except p.ProtocolError as error:
-            self.refuse(conn, error)
-        except Exception:
-            log.exception("event=handler_failed id=%s", conn.id)
-            conn.drop("internal")
-        return None
 
     def _apply(self, conn: Connection, effect: Effect) -> Awaitable[None] | None:
         backend = self.backend

@@ -1,6 +1,6 @@
 """The WebSocket handshake's gate: browser origins and connections per address.
 
-Checked in websockets' `process_request`, before any WebSocket exists, so a
+Checked on the opening handshake's request, before any WebSocket exists, so a
 refused page or a flood of sockets from one address costs an HTTP answer
 (403 or 429) and nothing more. The per-address count is of open
 connections; a burst of handshakes that all pass the check before any of

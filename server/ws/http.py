@@ -1,8 +1,8 @@
 """Plain HTTP on the WebSocket port: /healthz and /metrics, 404 elsewhere.
 
-websockets calls `process_request` before the opening handshake; returning a
-`Response` answers the request as HTTP, returning None lets the handshake
-go on (only for /ws).
+The server asks `process_request` for every request before the opening
+handshake (`Server.handshake`); returning a `Response` answers the request
+as HTTP, returning None lets the handshake go on (only for /ws).
 """
 
 from __future__ import annotations
