@@ -151,6 +151,8 @@ class ClientSession:
                 msg = self._codec.decode_client(frame)
             except p.ProtocolError as error:
                 return self.refused(error)
+            if type(msg) is p.Signal:  # the message sent most, by far
+                return [Relay(msg.session, msg.data)]
             return self._dispatch(msg, now)
         if phase is Phase.HELLO:
             return self._hello(frame)
@@ -202,7 +204,7 @@ class ClientSession:
         return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))]
 
     def _dispatch(self, msg: p.ClientMessage, now: float) -> list[Effect]:
-        if type(msg) is p.Signal:  # the message sent most: first
+        if isinstance(msg, p.Signal):
             return [Relay(msg.session, msg.data)]
         if isinstance(msg, (p.Find, p.Skip)):
             if not self._finds.allow(now):
