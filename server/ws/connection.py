@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sys
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
+import websockets
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import State
@@ -54,6 +56,7 @@ OPEN_TIMEOUT = 10.0  # the opening handshake, as websockets' serve() allows by d
 WRITE_LIMIT = 32 * 1024  # the transport's buffer before `pause_writing`, as websockets' default
 INBOX_LIMIT = 16  # messages read ahead of a request still being handled, as websockets' max_queue
 _OPEN = State.OPEN
+SERVER_HEADER = f"Python/{sys.version_info[0]}.{sys.version_info[1]} websockets/{websockets.__version__}"
 
 
 def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -218,9 +221,12 @@ class Connection(asyncio.Protocol):
     # --- incoming ---------------------------------------------------------------------
 
     def _handshake(self, request: Request) -> None:
-        response = self.host.handshake(self, request)
         ws = self.ws
-        ws.send_response(response if response is not None else ws.accept(request))
+        response = self.host.handshake(self, request)
+        if response is None:
+            response = ws.accept(request)
+        response.headers["Server"] = SERVER_HEADER  # as websockets' serve() says it
+        ws.send_response(response)
         self.flush()
         if ws.state is _OPEN:
             if self._deadline is not None:
