@@ -213,17 +213,15 @@ class Server:
             self.metrics.auth_failures["ip_limit"] += 1
             conn.close(CloseCode.POLICY_VIOLATION, texts.CLOSE_TOO_MANY_CONNECTIONS)
             return
+        session = conn.session = ClientSession(self.limits, self.codec, self._clock())
         if self.closing:
-            conn.send(p.Shutdown(self.config.shutdown_retry_after))
-            conn.close(CloseCode.GOING_AWAY, texts.CLOSE_SHUTDOWN)
+            self.effects.run(conn, session.shutdown(self.config.shutdown_retry_after))
             return
-        loop = asyncio.get_running_loop()
-        session = conn.session = ClientSession(self.limits, self.codec, loop.time())
         conn.set_hello_deadline(session.hello_deadline, self._hello_late)
 
     def _hello_late(self, conn: Connection) -> None:
         if conn.session is not None:
-            self.effects.run(conn, conn.session.expire(asyncio.get_running_loop().time()))
+            self.effects.run(conn, conn.session.expire(self._clock()))
 
     def received(self, conn: Connection, frame: str | bytes) -> None:
         """One whole message, in order: the session decides, the effects are applied."""
