@@ -2,6 +2,12 @@
 
     python bench/relay_compare.py [--workers 4] [--pairs 100] [--messages 100]
         [--paced-messages 10] [--rate 2] [--rounds 3] [--studymatch-args "--loop uvloop"]
+        [--before ../checkout-of-an-older-commit]
+
+`--before DIR` runs a third server in the same rounds: `python -m server`
+from another checkout of the repository (`git worktree add DIR <commit>`),
+with this Python and its packages, so a change is measured before and after
+under the same load, beside the same PeerJS.
 
 Each server runs alone on loopback, one after the other, driven by the same
 `--workers` client processes: `2 * pairs` clients per worker connect and pair
@@ -43,7 +49,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.common import CLOCK_TICKS, ServerProcess, percentile, raise_fd_limit, start_server
+from bench.common import CLOCK_TICKS, UNLIMITED, ServerProcess, percentile, raise_fd_limit, start_server
 from bench.peers.peerjs_server import VERSION as PEERJS_VERSION
 from bench.peers.peerjs_server import PeerJsProcess, start_peerjs
 
@@ -234,6 +240,11 @@ def measure(kind: str, args: argparse.Namespace) -> Figures:
     server: ServerProcess
     if kind == "peerjs":
         server = start_peerjs(concurrent_limit=clients + 100)
+    elif kind == "before":
+        # `env -C` runs `python -m server` from the other checkout (its `server` package first
+        # on sys.path) and execs, so the pid measured is the server's.
+        command = ["env", "-C", args.before, sys.executable, "-m", "server", "--port", "0", *UNLIMITED]
+        server = start_server(command=[*command, *shlex.split(args.studymatch_args)])
     else:
         server = start_server(shlex.split(args.studymatch_args))
     try:
@@ -300,8 +311,8 @@ def median_figures(rounds: list[Figures]) -> Figures:
     return merged
 
 
-def table(ours: Figures, theirs: Figures) -> str:
-    head = f"{'':34}{'StudyMatch':>12}{'PeerJS ' + PEERJS_VERSION:>14}{'ratio':>9}"
+def table(ours: Figures, theirs: Figures, name: str = "StudyMatch") -> str:
+    head = f"{'':34}{name:>12}{'PeerJS ' + PEERJS_VERSION:>14}{'ratio':>9}"
     lines = [head]
     for label, name, fmt in ROWS:
         a, b = getattr(ours, name), getattr(theirs, name)
@@ -313,13 +324,13 @@ def table(ours: Figures, theirs: Figures) -> str:
     return "\n".join(lines)
 
 
-def round_ratios(ours: list[Figures], theirs: list[Figures]) -> str:
+def round_ratios(ours: list[Figures], theirs: list[Figures], name: str = "StudyMatch") -> str:
     """The CPU ratio within each round (both servers run back to back, under the same load)."""
     lines = []
-    for label, name in (("flood", "flood_us"), ("paced", "paced_us")):
-        ratios = sorted(getattr(a, name) / getattr(b, name) for a, b in zip(ours, theirs, strict=True))
+    for label, field_name in (("flood", "flood_us"), ("paced", "paced_us")):
+        ratios = sorted(getattr(a, field_name) / getattr(b, field_name) for a, b in zip(ours, theirs, strict=True))
         lines.append(
-            f"CPU ratio by round, {label}: median {statistics.median(ratios):.2f}x, "
+            f"{name} CPU ratio to PeerJS by round, {label}: median {statistics.median(ratios):.2f}x, "
             f"range {ratios[0]:.2f}x-{ratios[-1]:.2f}x ({' '.join(f'{r:.2f}' for r in ratios)})"
         )
     return "\n".join(lines)
@@ -335,8 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each server, alternating; medians")
     parser.add_argument("--servers", default="studymatch,peerjs", help="which to run, comma-separated")
     parser.add_argument("--studymatch-args", default="", help="extra options for `python -m server`")
+    parser.add_argument("--before", metavar="DIR", help="also run `python -m server` from this checkout")
     args = parser.parse_args(argv)
     kinds = args.servers.split(",")
+    if args.before:
+        kinds.insert(1, "before")
     clients = args.workers * 2 * args.pairs
     print(
         f"{clients} clients ({args.workers} worker processes), {args.messages} flood + "
@@ -358,9 +372,11 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
     merged = {kind: median_figures(figures) for kind, figures in rounds.items()}
-    if len(kinds) == 2:
-        print(table(merged["studymatch"], merged["peerjs"]))
-        print(round_ratios(rounds["studymatch"], rounds["peerjs"]))
+    if "peerjs" in merged:
+        for kind, name in (("studymatch", "StudyMatch"), ("before", "before")):
+            if kind in merged:
+                print(table(merged[kind], merged["peerjs"], name))
+                print(round_ratios(rounds[kind], rounds["peerjs"], name))
     lost = any(f.flood_counts[0] != f.flood_counts[1] or f.paced_counts[0] != f.paced_counts[1]
                for f in merged.values())  # fmt: skip
     if lost:

@@ -10,19 +10,26 @@ The Redis backend (`server/backends/redis/backend.py`) shares one queue between 
 processes; both follow the rules in `server/core/rules.py`.
 
 `report` answers who was reported (`ReportedPartner`): the backend ends the
-session, so it knows the other side in the same step. A backend shared by
-several processes also offers `abuse_store(threshold, window, penalty)`, an
-`AbuseStore` (`server/core/abuse.py`) every process counts reports in; without one
-the shell keeps reports in its own memory.
+session, so it knows the other side in the same step. `abuse_store(threshold,
+window, penalty)` is where reports are counted (`AbuseStore`,
+`server/core/abuse.py`): this process's memory for the memory backend, one
+store every process shares for a shared backend.
+
+`signal` is the relay, the request sent most: a backend that can relay without
+waiting (the memory one: its core names the partner) does it inside the call
+and returns None; one that must wait (Redis publishes) returns an awaitable.
+The shell applies both the same way: `pending = backend.signal(...)`, and
+awaits `pending` when there is one. Every other request is a coroutine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from server.core import protocol as p
+from server.core.abuse import AbuseStore
 
 Deliver = Callable[[str, p.ServerMessage], None]
 Clock = Callable[[], float]
@@ -57,6 +64,7 @@ class Backend(Protocol):
     async def skip(self, client_id: str) -> None: ...
     async def leave(self, client_id: str) -> None: ...
     async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None: ...
-    async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None: ...
+    def signal(self, client_id: str, session: str, data: dict[str, Any]) -> Awaitable[None] | None: ...
     async def disconnect(self, client_id: str) -> None: ...
+    def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore: ...
     def stats(self) -> BackendStats: ...

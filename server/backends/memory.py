@@ -10,6 +10,7 @@ from typing import Any
 
 from server.backends.base import BackendStats, Clock, Deliver, ReportedPartner
 from server.core import protocol as p
+from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
 from server.core.matchmaking import Matchmaker, Outgoing
 
 
@@ -79,18 +80,9 @@ class MemoryBackend:
             return None
         return ReportedPartner(partner, self._abuse_keys.get(partner, partner))
 
-    async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
-        self._send(self.core.signal(client_id, session, data))
-
-    @property
-    def signal_partner(self) -> Callable[[str, str], str]:
-        """`(client_id, session) -> partner id`: who `signal` would deliver to, without an await.
-
-        For the shell's fast path: the same decision as `signal` (the core's one check),
-        but the shell sends the message itself, already encoded, instead of a `Signal`
-        going through `deliver`. The core's own method, so a relay makes one call here.
-        """
-        return self.core.signal_partner
+    def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
+        """Relayed inside the call (the core names the partner): nothing to await."""
+        self._deliver(self.core.signal_partner(client_id, session), p.Signal(session, data))
 
     async def partner_of(self, client_id: str, session: str) -> str | None:
         """The other side of `session` if it is the client's present one (abuse reports need it)."""
@@ -102,6 +94,10 @@ class MemoryBackend:
     async def disconnect(self, client_id: str) -> None:
         self._abuse_keys.pop(client_id, None)
         self._send(self.core.disconnect(client_id, self._clock()))
+
+    def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore:
+        """Reports counted in this process: nobody else shares this queue."""
+        return MemoryAbuseStore(ReportLedger(threshold, window, penalty))
 
     def stats(self) -> BackendStats:
         return BackendStats(

@@ -45,27 +45,6 @@ class Codec:
     def decode_client(self, frame: str | bytes) -> p.ClientMessage:
         return p.decode_client(frame, self.loads)
 
-    def signal_parts(self, frame: str) -> tuple[str, dict[str, Any]] | None:
-        """The session and data of a frame `decode_client` would read as a valid `signal`, else None.
-
-        The relay's path for the message it handles most, with `server/core/protocol.py`'s
-        rules for a signal in one function (a paced signal wakes the server alone, so
-        every Python call it makes counts): session a string of at most MAX_ID_CHARS,
-        data an object. None says nothing about why: the caller hands the frame to
-        `decode_client`, which decides. tests/unit/test_codec.py holds the two to the
-        same answer on any input.
-        """
-        try:
-            obj = self.loads(frame)
-        except (ValueError, RecursionError):
-            return None
-        if type(obj) is not dict or obj.get("type") != "signal":
-            return None
-        session, data = obj.get("session"), obj.get("data")
-        if type(session) is not str or len(session) > p.MAX_ID_CHARS or type(data) is not dict:
-            return None
-        return session, data
-
     def encode(self, message: p.ServerMessage) -> bytes:
         if type(message) is p.Signal:
             return self.signal(message.session, message.data)

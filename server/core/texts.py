@@ -77,6 +77,8 @@ CLOSE_SLOW: Final = _("too slow reading messages")
 CLOSE_INTERNAL: Final = _("internal server error")
 CLOSE_SHUTDOWN: Final = _("server shutting down")
 CLOSE_PING_TIMEOUT: Final = _("keepalive ping timeout")
+# A text frame that is not UTF-8 (the reason is Python's, e.g. "invalid start byte").
+CLOSE_BAD_UTF8: Final = _("{reason} at position {position}")
 
 # --- plain HTTP on the WebSocket port ---
 HTTP_ORIGIN_FORBIDDEN: Final = _("forbidden: pages from this origin may not use this StudyMatch server\n")

@@ -1,6 +1,6 @@
 """The WebSocket handshake's gate: browser origins and connections per address.
 
-Checked in websockets' `process_request`, before any WebSocket exists, so a
+Checked on the opening handshake's request, before any WebSocket exists, so a
 refused page or a flood of sockets from one address costs an HTTP answer
 (403 or 429) and nothing more. The per-address count is of open
 connections; a burst of handshakes that all pass the check before any of
@@ -16,14 +16,21 @@ from __future__ import annotations
 import http
 import ipaddress
 from collections import Counter
-from typing import Final
+from typing import Any, Final, Protocol
 
-from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 
 from server.config import ServerConfig
 from server.core import texts
 from server.core.auth import origin_allowed
+
+
+class Peer(Protocol):
+    """The socket a handshake came on."""
+
+    @property
+    def remote_address(self) -> Any: ...
+
 
 FORBIDDEN: Final = http.HTTPStatus.FORBIDDEN
 TOO_MANY: Final = http.HTTPStatus.TOO_MANY_REQUESTS
@@ -41,7 +48,7 @@ class Gate:
         self.config = config
         self._open: Counter[str] = Counter()
 
-    def address(self, connection: ServerConnection, headers: Headers) -> str:
+    def address(self, connection: Peer, headers: Headers) -> str:
         """The client's address: the proxy's header when one is trusted, else the socket's peer."""
         header = self.config.real_ip_header
         if header:
@@ -52,7 +59,7 @@ class Gate:
         peer = connection.remote_address
         return str(peer[0]) if peer else "-"
 
-    def refuse(self, connection: ServerConnection, headers: Headers) -> tuple[http.HTTPStatus, str, str] | None:
+    def refuse(self, connection: Peer, headers: Headers) -> tuple[http.HTTPStatus, str, str] | None:
         """(status, body, metrics reason) for a handshake that must not go on, else None."""
         config = self.config
         if not origin_allowed(headers.get("Origin"), config.allowed_origins, config.require_origin):

@@ -1,8 +1,8 @@
 """Plain HTTP on the WebSocket port: /healthz and /metrics, 404 elsewhere.
 
-websockets calls `process_request` before the opening handshake; returning a
-`Response` answers the request as HTTP, returning None lets the handshake
-go on (only for /ws).
+The server asks `process_request` for every request before the opening
+handshake (`Server.handshake`); returning a `Response` answers the request
+as HTTP, returning None lets the handshake go on (only for /ws).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import json
 from collections.abc import Callable
 from typing import Final
 
-from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from server.backends.base import BackendStats
 from server.core import texts
+from server.ws.gate import Peer
 from server.ws.metrics import Metrics
 
 WS_PATH: Final = "/ws"
@@ -62,8 +62,8 @@ def make_process_request(
     connections: Callable[[], int],
     closing: Callable[[], bool],
     metrics: Metrics,
-) -> Callable[[ServerConnection, Request], Response | None]:
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
+) -> Callable[[Peer, Request], Response | None]:
+    def process_request(connection: Peer, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == WS_PATH:
             return None

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
 from server.config import ServerConfig
@@ -22,7 +21,7 @@ from server.core import protocol as p
 from server.core import texts
 from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
 from server.core.auth import Access, Admitted, AuthFailure, read_tokens_file
-from server.ws.gate import Gate
+from server.ws.gate import Gate, Peer
 from server.ws.http import WS_PATH, plain_response
 from server.ws.metrics import Metrics
 
@@ -84,7 +83,7 @@ class Security:
 
     # --- the handshake -----------------------------------------------------------
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def process_request(self, connection: Peer, request: Request) -> Response | None:
         if request.path.split("?", 1)[0] != WS_PATH:
             return None
         refusal = self.gate.refuse(connection, request.headers)

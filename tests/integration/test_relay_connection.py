@@ -1,12 +1,12 @@
-"""The server's connection class (server/ws/wsconn.py) against a real server: same rules, less work.
+"""The server's connection (server/ws/connection.py) against a real server.
 
-It reads plain frames itself and relays a signal straight from the read,
-writes to a writable socket without a task, and pings on timers; every frame
-it does not read itself goes to websockets' parser, every message it does not
-take goes to the connection's task. These tests send what a browser or a
-hostile client may send (frames cut anywhere, many frames in one write,
-fragments, pings in between, bad UTF-8, requests mixed with signals) and
-check that the partner gets exactly the messages, in order.
+It drives websockets' sans-I/O protocol from an asyncio `Protocol`: a
+message is handled inside the socket's read, a request that must be awaited
+holds the client's next messages in order behind it, and pings go on
+timers. These tests send what a browser or a hostile client may send
+(frames cut anywhere, many frames in one write, fragments, pings in
+between, bad UTF-8, requests mixed with signals) and check that the
+partner gets exactly the messages, in order.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from server.ws.wsconn import RelayConnection
+from server.ws.connection import Connection
 
 from .conftest import TIMEOUT, Cluster, ServerFactory, WsClient
 
@@ -49,14 +49,9 @@ async def expect_signals(client: WsClient, session: str, count: int, size: int =
         assert message["data"] == {"n": n, "pad": "é" * size}
 
 
-def server_side(cluster: Cluster, client: WsClient) -> RelayConnection:
+def server_side(cluster: Cluster, client: WsClient) -> Connection:
     """The server's connection object for `client`, to hand it bytes in chosen pieces."""
-    return next(s._clients[client.id].ws for s in cluster.servers if client.id in s._clients)
-
-
-def relays_at_once(cluster: Cluster) -> bool:
-    """The backend relays without awaiting (memory), so the shell takes signals from the read."""
-    return all(hasattr(s.backend, "signal_partner") for s in cluster.servers)
+    return next(s._clients[client.id] for s in cluster.servers if client.id in s._clients)
 
 
 @pytest.mark.parametrize(
@@ -72,8 +67,7 @@ async def test_frames_cut_anywhere_are_read_whole(cluster: Cluster, size: int, p
         connection.data_received(stream[start : start + piece])
     await expect_signals(b, session, 3, size)
     await a.sync()  # and the real socket's stream is still in step
-    assert connection.reads_frames
-    assert connection.offers_messages == relays_at_once(cluster)
+    assert connection.open and not connection.busy
 
 
 async def test_many_frames_in_one_write_arrive_in_order(cluster: Cluster) -> None:
@@ -129,9 +123,8 @@ async def test_an_oversize_header_closes_with_1009_before_the_payload_arrives(cl
 async def test_a_request_read_by_the_task_is_not_overtaken_by_a_signal_behind_it(cluster: Cluster) -> None:
     a, b, session = await cluster.pair()
     await a.sync()
-    assert server_side(cluster, a).offers_messages == relays_at_once(cluster)
-    # `leave` goes to the connection's task; the signal right behind it in the same read
-    # must wait for it, and so find the session over.
+    # `leave` is awaited; the signal right behind it in the same read must wait for it,
+    # and so find the session over.
     a.ws.transport.write(
         masked(Opcode.TEXT, b'{"type":"leave"}') + masked(Opcode.TEXT, signal(session, 0).encode())
     )
@@ -145,17 +138,17 @@ async def test_a_lone_request_read_by_the_task_is_not_overtaken_by_the_next_read
     a, b, session = await cluster.pair()
     await a.sync()
     connection = server_side(cluster, a)
-    # Each frame in a read of its own, the second before the task has handled the first:
-    # the one-frame shortcut must hand the signal to the task too, behind the `leave`.
+    # Each frame in a read of its own, the second before the `leave` is done:
+    # the signal waits in the inbox behind it.
     connection.data_received(masked(Opcode.TEXT, b'{"type":"leave"}'))
-    assert not connection.offers_messages
+    assert connection.busy
     connection.data_received(masked(Opcode.TEXT, signal(session, 0).encode()))
     await a.expect("idle")
     await a.expect_error("not_in_session")
     await b.expect("partner_left", session=session, reason="left")
     await b.assert_silent()
     await a.sync()
-    assert connection.offers_messages == relays_at_once(cluster)  # the shortcut is back
+    assert not connection.busy and not connection.inbox  # messages go straight to the session again
 
 
 async def test_signals_and_refusals_keep_their_order(server_factory: ServerFactory) -> None:

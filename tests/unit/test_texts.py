@@ -36,6 +36,7 @@ INLINE = {
     "subject must be 1-64 characters of A-Z a-z 0-9 _ -",
     "unknown envelope kind {}",
     "client {} is already connected",
+    "no dispatch for {}",  # a message type the session forgot: a bug, never a state
     # Not sentences: the line scripts read (server/cli.py) and the program's name before a sentence.
     "listening on {}",
     "studymatch-server: {}",

@@ -1,0 +1,169 @@
+"""What a client's session decided, applied: replies, closes and the backend's requests.
+
+`ClientSession` (`server/core/session.py`) turns each message into effects;
+`Effects.run` applies them in order, the same way on every backend. Most
+effects finish at once; one that must wait (a backend's request, a relay
+through Redis) goes on in a task, and the client's next messages wait
+behind it in its inbox, so a client's messages are always handled in the
+order they came.
+
+Errors become wire `error` messages in one place, `Effects.refuse`: a
+refusal raised while applying an effect goes back through the session
+(`ClientSession.refused`), which decides whether it also closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from server.backends.base import Backend
+from server.config import ServerConfig
+from server.core import protocol as p
+from server.core.session import (
+    CancelFind,
+    Close,
+    Effect,
+    FindPartner,
+    Greet,
+    LeaveSession,
+    Refuse,
+    Relay,
+    Reply,
+    ReportPartner,
+    SkipPartner,
+)
+from server.ws.connection import Connection, event
+from server.ws.metrics import Metrics
+from server.ws.security import Security
+
+log = logging.getLogger("studymatch.server")
+_SAFE = re.compile(r"[^A-Za-z0-9_.:/+-]")
+
+
+class Effects:
+    """Applies sessions' effects for one server."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        backend: Backend,
+        security: Security,
+        metrics: Metrics,
+        clients: dict[str, Connection],
+        spawn: Callable[[Any], asyncio.Task[None]],
+        detach: Callable[[Connection], Awaitable[None]],
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.security = security
+        self.metrics = metrics
+        self.clients = clients  # said hello, known to the backend
+        self.spawn = spawn
+        self.detach = detach
+
+    def run(self, conn: Connection, effects: Sequence[Effect]) -> None:
+        """Apply `effects` in order; from the first that must wait on, a task goes on."""
+        for index, effect in enumerate(effects):
+            if conn.closing:
+                return  # what was decided before the close has been applied; nothing after it
+            try:
+                pending = self._apply(conn, effect)
+            except p.ProtocolError as error:
+                self.refuse(conn, error)
+                continue
+            except Exception:
+                log.exception("event=handler_failed id=%s", conn.id)
+                conn.drop("internal")
+                return
+            if pending is not None:
+                conn.busy = True
+                self.spawn(self._resume(conn, pending, effects[index + 1 :]))
+                return
+
+    def refuse(self, conn: Connection, error: p.ProtocolError) -> None:
+        assert conn.session is not None
+        self.run(conn, conn.session.refused(error))
+
+    async def _resume(self, conn: Connection, pending: Awaitable[None], rest: Sequence[Effect]) -> None:
+        """Wait for one request, then go on with what came behind it, in order."""
+        try:
+            await pending
+        except p.ProtocolError as error:
+            self.refuse(conn, error)
+        except Exception:
+            # One client's bug must not take the server (or anyone else) down.
+            log.exception("event=handler_failed id=%s", conn.id)
+            conn.drop("internal")
+        conn.busy = False
+        self.run(conn, rest)
+        loop = asyncio.get_running_loop()
+        while not conn.busy and (frame := conn.next_message()) is not None:
+            assert conn.session is not None
+            self.run(conn, conn.session.receive(frame, loop.time()))
+
+    def _apply(self, conn: Connection, effect: Effect) -> Awaitable[None] | None:
+        backend = self.backend
+        match effect:
+            case Relay(session, data):
+                return backend.signal(conn.id, session, data)
+            case Reply(message):
+                conn.send(message)
+            case Refuse(error):
+                self.metrics.errors[error.code] += 1
+                event("error", logging.DEBUG, id=conn.id, code=error.code)
+                conn.send(p.Error(error.code, error.message))
+            case Close(code, reason, dropped):
+                if dropped is not None:
+                    self.metrics.dropped[dropped] += 1
+                    event("dropped", id=conn.id, reason=dropped)
+                conn.close(code, reason)
+                self.spawn(self.detach(conn))  # out of the backend at once
+            case Greet(hello):
+                return self._greet(conn, hello)
+            case FindPartner(mode, topic):
+                return self._find(conn, mode, topic)
+            case SkipPartner():
+                return self._skip(conn)
+            case CancelFind():
+                return backend.cancel(conn.id)
+            case LeaveSession():
+                return backend.leave(conn.id)
+            case ReportPartner(session, reason):
+                event("report", id=conn.id, session=session)
+                return self._report(conn, session, reason)
+        return None
+
+    async def _greet(self, conn: Connection, hello: p.Hello) -> None:
+        conn.cancel_hello_deadline()
+        admitted = self.security.admit(hello)
+        if admitted.subject is not None:
+            conn.abuse_key = "sub:" + admitted.subject
+        self.clients[conn.id] = conn
+        conn.attached = True
+        await self.backend.connect(conn.id, conn.abuse_key)
+        ice_servers = self.security.ice_servers(conn.id)
+        conn.send(p.Welcome(id=conn.id, ice_servers=ice_servers, limits=self.config.limits()))
+        event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
+
+    async def _find(self, conn: Connection, mode: str, topic: str | None) -> None:
+        await self.security.check_may_match(conn.abuse_key)
+        event("find", logging.DEBUG, id=conn.id, mode=mode)
+        await self.backend.find(conn.id, mode, topic)
+
+    async def _skip(self, conn: Connection) -> None:
+        await self.security.check_may_match(conn.abuse_key)
+        await self.backend.skip(conn.id)
+
+    async def _report(self, conn: Connection, session: str, reason: str) -> None:
+        # The backend ends the session, so it says who was on the other side (and the
+        # key their reports follow, which the partner's instance, maybe not this one, knows).
+        partner = await self.backend.report(conn.id, session, reason)
+        if partner is not None:
+            await self.security.record_report(
+                conn.abuse_key, partner.abuse_key, reason,
+                reporter_id=conn.id, reported_id=partner.client_id,
+            )
