@@ -7,6 +7,7 @@ engine events.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 import av
@@ -54,8 +55,12 @@ def test_find_search_match_call_end(harness, aloop, qtbot):
 def test_a_failing_engine_call_is_logged_and_the_window_goes_on(harness, aloop, caplog):
     h, w = harness, harness.window
 
-    async def broken_find(mode: str | None = None, topic: str | None = None) -> None:
+    async def fall_over() -> None:
         raise OSError("the engine fell over")
+
+    def broken_find(mode: str | None = None, topic: str | None = None) -> Coroutine[Any, Any, None]:
+        h.engine.model.find()  # the wish moves at once, as the real engine's does...
+        return fall_over()  # ...and what goes to the server fails
 
     h.engine.find = broken_find  # one intent's call fails
     w.lobby.find_button.click()

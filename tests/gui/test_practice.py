@@ -62,7 +62,7 @@ def test_test_call_shows_your_own_video_back(qtbot, aloop, tmp_path):
                 qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)
                 assert w.pages.currentWidget() is w.lobby
                 await app.controller.settle()
-                assert app.controller._practice_engine is None
+                assert app.controller.active_engine() is app.controller.engine  # the test call's is gone
                 # The real server never saw the practice call.
                 assert srv.backend.stats().matches_total == 0
             finally:
