@@ -12,10 +12,11 @@ then searches again, or shows the lobby with a notice).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import Enum
 
-from client.session import Change, ClientSession, Intent, Trigger
+from client.session import Change, ClientSession, Intent, Subscriber, Trigger
 
 # The person's moves that change the page; a report ends the call but leaves it on screen.
 _MOVES_ON = frozenset({Intent.FIND, Intent.CANCEL, Intent.SKIP, Intent.LEAVE})
@@ -50,15 +51,17 @@ class Screen:
         self.page = Page.LOBBY
         self.asked = False  # the person has moved since the window opened (any model): a reconnect is news
         self._model: ClientSession | None = None
+        self._heard: Subscriber | None = None
         self._on_page = on_page
 
     def follow(self, model: ClientSession | None) -> None:
         """Show `model` (None: none while engines change; the page stays)."""
-        if self._model is not None:
-            self._model.unsubscribe(self._changed)
-        self._model = model
+        if self._model is not None and self._heard is not None:
+            self._model.unsubscribe(self._heard)
+        self._model, self._heard = model, None
         if model is not None:
-            model.subscribe(self._changed)
+            self._heard = functools.partial(self._changed, model)
+            model.subscribe(self._heard)
             self.show_model()
 
     def show_model(self) -> None:
@@ -66,10 +69,9 @@ class Screen:
         if self._model is not None:
             self._show(Page.of(self._model))
 
-    def _changed(self, change: Change) -> None:
-        assert self._model is not None
+    def _changed(self, model: ClientSession, change: Change) -> None:
         self.asked = self.asked or change.intent is not None
-        self._show(self.page.after(change, self._model))
+        self._show(self.page.after(change, model))
 
     def _show(self, page: Page) -> None:
         if page is not self.page:
