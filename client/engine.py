@@ -10,7 +10,9 @@ Who decides what:
 - the user ends calls (skip/leave/report end the call here at once, then the
   server is told), so media stops without waiting for a round trip;
 - `client/session.py` holds the state and the wish to be queued, says which
-  moves are legal and returns the effects this engine applies;
+  moves are legal and returns the effects this engine applies. It is public as
+  `engine.model`: the window subscribes to it (`model.subscribe`) and shows
+  what it hears, so an intent moves it at once, before its coroutine runs;
 - `client/calldevices.py` holds the camera, microphone and speaker across calls.
 """
 
@@ -90,6 +92,7 @@ class Engine:
         self._devices = CallDevices(media, self._emit, lambda: self._call,
                                     lambda: self._switch_to_audio(messages.FELL_BACK_TO_AUDIO))
         self._closed = False
+        self._finds_in_flight = 0  # finds not yet told to the server: each tells it itself, once
         factory = signaling or websocket_signaling
         self.signaling = factory(self)
 
@@ -136,27 +139,40 @@ class Engine:
 
     # --- intents --------------------------------------------------------------------------
 
-    async def find(self, mode: str | None = None, topic: str | None = None) -> None:
+    # The person's intents move the model at once (a window on it shows the move before
+    # anything goes over the network); the coroutine returned carries the move out.
+
+    def find(self, mode: str | None = None, topic: str | None = None) -> Coroutine[Any, Any, None]:
         if self._closed or self.model.in_session:
-            return
+            return _done()
         self.model.choose(mode, topic)
-        if self.model.mode == "video" and self._devices.camera_usable:
-            await self._devices.probe_camera()
-            if self._closed or self.model.in_session:
-                return  # matched (an earlier find) while the camera was opening
-        await self._apply(self.model.find())
+        effects = self.model.find()
+        self._finds_in_flight += 1
+        return self._ask_server(effects)
 
-    async def cancel(self) -> None:
-        await self._apply(self.model.cancel())
+    async def _ask_server(self, effects: list[Effect]) -> None:
+        try:
+            if self.model.mode == "video" and self._devices.camera_usable:
+                await self._devices.probe_camera()
+                # The wish as it stands now: a camera that failed switched the mode, and a match
+                # (an earlier find) or a cancel may have come while the camera was opening.
+                effects = self.model.restate()
+        finally:
+            self._finds_in_flight -= 1
+        if not self._closed:
+            await self._apply(effects)
 
-    async def skip(self) -> None:
-        await self._apply(self.model.skip())
+    def cancel(self) -> Coroutine[Any, Any, None]:
+        return self._apply(self.model.cancel())
 
-    async def leave(self) -> None:
-        await self._apply(self.model.leave())
+    def skip(self) -> Coroutine[Any, Any, None]:
+        return self._apply(self.model.skip())
 
-    async def report(self, reason: str) -> None:
-        await self._apply(self.model.report(reason))
+    def leave(self) -> Coroutine[Any, Any, None]:
+        return self._apply(self.model.leave())
+
+    def report(self, reason: str) -> Coroutine[Any, Any, None]:
+        return self._apply(self.model.report(reason))
 
     async def send_chat(self, text: str) -> None:
         if self._call is None or not self._call.send_chat(text):
@@ -200,7 +216,8 @@ class Engine:
         if self.config.relay_only and not offers_turn(welcome.ice_servers):
             # Relay-only never falls back to direct candidates: say why calls will not connect.
             self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
-        await self._apply(self.model.on_welcome())
+        if not self._finds_in_flight:  # else the find on its way asks, once
+            await self._apply(self.model.on_welcome())
 
     async def on_disconnected(self, retry_in: float, message: str) -> None:
         self._end_calls(self.model.on_lost())
@@ -275,15 +292,25 @@ class Engine:
 
     # --- helpers ----------------------------------------------------------------------------
 
-    async def _apply(self, effects: list[Effect]) -> None:
-        """Carry out what the session model asked for, in its order."""
+    def _apply(self, effects: list[Effect]) -> Coroutine[Any, Any, None]:
+        """Carry out what the session model asked for, in its order: what moves the model or
+        ends a call at once, now; the coroutine returned sends the messages."""
+        steps: list[p.ClientMessage | Coroutine[Any, Any, None]] = []
         for effect in effects:
             if isinstance(effect, Send):
-                await self._send(effect.message)
+                steps.append(effect.message)
             elif isinstance(effect, EndCall):
                 self._end_call(effect)
             elif isinstance(effect, FindAgain):
-                await self.find()  # "Next" after a call that is already over
+                steps.append(self.find())  # "Next" after a call that is already over
+        return self._carry(steps)
+
+    async def _carry(self, steps: list[p.ClientMessage | Coroutine[Any, Any, None]]) -> None:
+        for step in steps:
+            if isinstance(step, Coroutine):
+                await step
+            else:
+                await self._send(step)
 
     def _end_calls(self, effects: list[Effect]) -> None:
         """The effects of a move that only ends a call (no message to send)."""
@@ -318,6 +345,10 @@ class Engine:
             self._on_event(event)
         except Exception:
             log.exception("event handler failed on %s", type(event).__name__)
+
+
+async def _done() -> None:
+    """An intent with nothing left to carry out."""
 
 
 def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:

@@ -18,9 +18,10 @@ Two rules shape the table:
 - Queue changes follow the server's answers (`queued`, `idle`), because only
   the server knows whether a `matched` crossed our `cancel`.
 
-The engine (client/engine.py) keeps one, fed by the server; the window's
-controller (client/ui/controller.py) keeps one fed by its engine's events, and
-shows the page that the state and the wish make (client/ui/pages.py).
+The engine (client/engine.py) owns one, fed by the server and moved by the
+person's intents at once; the window's controller (client/ui/controller.py)
+subscribes to the model of the engine on screen and shows the page that its
+state, its wish and the cause of each `Change` make (client/ui/pages.py).
 """
 
 from __future__ import annotations
@@ -83,6 +84,16 @@ TRANSITIONS: dict[tuple[CallState, Trigger], CallState] = {
 }
 
 
+class Intent(Enum):
+    """The person's moves, as a `Change` names its cause (None: the server, the connection or the engine)."""
+
+    FIND = "find"
+    CANCEL = "cancel"
+    SKIP = "skip"
+    LEAVE = "leave"
+    REPORT = "report"
+
+
 class InvalidStateError(Exception):
     """A trigger that is not legal in the current state."""
 
@@ -100,6 +111,8 @@ class Change:
     after: CallState
     ended_session: str | None  # the session this move ended, if any
     searching: bool  # the wish to be in the queue, after the move
+    trigger: Trigger | None = None  # the table's trigger; None when only the wish moved
+    intent: Intent | None = None  # the person's intent behind the move; None when it came by itself
 
 
 # --- effects: what the engine does because of a move -----------------------------------------
@@ -136,11 +149,15 @@ class ClientSession:
         self.matched_at: float | None = None
         self.mode = mode
         self.topic = topic
-        self.asked = False  # the person has asked for something since the start
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        """Hear no more moves (a window that shows another engine's model now); unknown: nothing."""
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
 
     # --- queries ------------------------------------------------------------------------
 
@@ -163,51 +180,45 @@ class ClientSession:
 
     def choose(self, mode: str | None = None, topic: str | None = None) -> None:
         """What to search for next (None keeps it; an empty topic means any)."""
-        self.asked = True
         if mode is not None:
             self.mode = mode
         if topic is not None:
             self.topic = topic or None
 
     def find(self) -> list[Effect]:
-        self.asked = True
         if self.in_session:
             return []
-        self._move(None, searching=True)
+        self._move(None, searching=True, intent=Intent.FIND)
         return [Send(p.Find(self.mode, self.topic))]
 
     def cancel(self) -> list[Effect]:
-        self.asked = True
-        self._move(None, searching=False)
+        self._move(None, searching=False, intent=Intent.CANCEL)
         return [] if self.in_session else [Send(p.Cancel())]
 
     def skip(self) -> list[Effect]:
-        self.asked = True
         if self.in_session:
             session = self._session()
-            self._move(Trigger.SKIP, searching=True)
+            self._move(Trigger.SKIP, searching=True, intent=Intent.SKIP)
             return [EndCall(session), Send(p.Skip(session))]
         if self.state is CallState.QUEUED:
             return []  # already searching: the place in the queue is kept
         return [FindAgain()]
 
     def leave(self) -> list[Effect]:
-        self.asked = True
         session = self.session
         effects: list[Effect] = []
         if session is not None and self.in_session:
             effects.append(EndCall(session))
-            self._move(Trigger.LEAVE, searching=False)
+            self._move(Trigger.LEAVE, searching=False, intent=Intent.LEAVE)
         else:
-            self._move(None, searching=False)
+            self._move(None, searching=False, intent=Intent.LEAVE)
         return [*effects, Send(p.Leave(session))]
 
     def report(self, reason: str) -> list[Effect]:
         if not self.in_session:
             return []
-        self.asked = True
         session = self._session()
-        self._move(Trigger.LEAVE, searching=False)
+        self._move(Trigger.LEAVE, searching=False, intent=Intent.REPORT)
         return [EndCall(session), Send(p.Report(session, reason[: p.MAX_REASON_CHARS]))]
 
     def set_mode(self, mode: str) -> list[Effect]:
@@ -219,10 +230,14 @@ class ClientSession:
 
     # --- the server and the connection --------------------------------------------------
 
-    def on_welcome(self) -> list[Effect]:
+    def restate(self) -> list[Effect]:
+        """The wish as it stands, for the server: after a reconnect, or once the engine's camera check is done."""
         if self.searching and not self.in_session:
             return [Send(p.Find(self.mode, self.topic))]
         return []
+
+    def on_welcome(self) -> list[Effect]:
+        return self.restate()
 
     def on_queued(self) -> None:
         self._move(Trigger.QUEUED)
@@ -274,6 +289,7 @@ class ClientSession:
         session: str | None = None,
         initiator: bool = False,
         now: float = 0.0,
+        intent: Intent | None = None,
     ) -> Change:
         """Apply one move (a table trigger and/or a new wish) and tell every subscriber, once."""
         before, ended = self.state, None
@@ -293,7 +309,7 @@ class ClientSession:
             self.state = after
         if searching is not None:
             self.searching = searching
-        change = Change(before, after, ended, self.searching)
+        change = Change(before, after, ended, self.searching, trigger, intent)
         for subscriber in list(self._subscribers):
             subscriber(change)
         return change

@@ -48,20 +48,34 @@ class PracticeCall:
         """Start the partner and make the engine that will call it.
 
         The engine is not started: the caller shows the search first. Whatever
-        starting the partner raises is passed on.
+        starting the partner raises is passed on. `on_event` hears what `shown` lets
+        through, while the test call lasts.
         """
         assert self._factory is not None
         url, self._close_partner = await self._factory(mode, options)
-        self.engine = self._engine_factory(dataclasses.replace(options, server=url), on_event)
+
+        def heard(event: Any) -> None:
+            if self.engine is not None and shown(event):  # None: ended, late news
+                on_event(event)
+
+        self.engine = self._engine_factory(dataclasses.replace(options, server=url), heard)
         return self.engine
 
-    async def call(self, engine: EngineLike, mode: str, *, muted: bool) -> None:
-        """Connect the test call's engine (made by `open`) and search for the partner."""
+    def call(self, engine: EngineLike, mode: str, *, muted: bool) -> Coroutine[Any, Any, None]:
+        """Search for the partner with the test call's engine (made by `open`), and connect it.
+
+        The search is in the engine's model at once, so the window shows it while the
+        engine connects; the engine asks the partner's server once it is welcome there.
+        """
+        return self._call(engine, engine.find(mode, None), muted)
+
+    async def _call(self, engine: EngineLike, finding: Coroutine[Any, Any, None], muted: bool) -> None:
         await engine.start()
         if self.engine is not engine:
+            finding.close()
             return  # cancelled while it connected: closed already
         engine.set_microphone_muted(muted)
-        await engine.find(mode, None)
+        await finding
 
     def close(self) -> Coroutine[Any, Any, None]:
         """Forget the test call at once; the coroutine returned closes its engine and partner.

@@ -4,19 +4,18 @@ The engine reports plain events (client/events.py); the controller turns them
 into Qt signals the views render, and the views' intents into engine calls.
 It owns no widget and no widget knows it: MainWindow._connect_signals() wires
 both sides. Everything runs on the Qt thread (qasync): events are re-emitted
-directly. The page follows the window's session model (client/session.py,
-read by pages.py), moved by the person's intents and the engine's `matched`
-and `partner_left`; its effects are the engine's business, not the window's.
+directly. The page follows the session model (client/session.py) of the active
+engine, the real one or the test call's, which an intent moves at once; the
+controller keeps none of its own (pages.py `Screen`).
 
-Next door: the test call's engine (client/practice/call.py), the lobby's live
-camera (lobbypreview.py), what the settings mean for a new engine
-(connection.py), the engine calls in flight (background.py).
+Next door: the test call (client/practice/call.py), the lobby's live camera
+(lobbypreview.py), the settings for a new engine (connection.py), the engine
+calls in flight (background.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
@@ -25,11 +24,10 @@ from PySide6.QtCore import QObject, Signal
 from client import events as ev
 from client import messages
 from client.practice import call as practice_call
-from client.session import Change, ClientSession, InvalidStateError
 from client.ui import alerts, connection
 from client.ui.background import Background
 from client.ui.lobbypreview import LobbyPreview
-from client.ui.pages import Page
+from client.ui.pages import Page, Screen
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
 from client.ui.widgets.notices import Notice
@@ -77,9 +75,7 @@ class Controller(QObject):
         self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn)
         self._fake_media = fake_media
         self.engine: EngineLike | None = None
-        self.model = ClientSession()  # the window's: what the person asked, what the engine reported
-        self.page = Page.LOBBY  # always Page.of(self.model)
-        self.model.subscribe(self._model_changed)
+        self._screen = Screen(self._page_changed)  # follows the active engine's model
         self.mode = settings.mode
         self.topic = settings.topic
         self.session: str | None = None
@@ -102,20 +98,21 @@ class Controller(QObject):
         return connection.engine_options(self.settings, mode=self.mode, topic=self.topic,
                                          fake_media=self._fake_media, server=server)
 
-    @property
-    def _practice_engine(self) -> EngineLike | None:
-        return self._practice.engine
-
     def active_engine(self) -> EngineLike | None:
         """The engine of the call on screen: the test call's while there is one."""
-        return self._practice_engine or self.engine
+        return self._practice.engine or self.engine
 
-    def _model_changed(self, change: Change) -> None:
-        page = Page.of(self.model)
-        if page is not self.page:
-            self.page = page
-            self.page_changed.emit(page)
-            self.update_preview()
+    @property
+    def page(self) -> Page:
+        return self._screen.page
+
+    def _follow_active(self) -> None:
+        engine = self.active_engine()
+        self._screen.follow(None if engine is None else engine.model)
+
+    def _page_changed(self, page: Page) -> None:
+        self.page_changed.emit(page)
+        self.update_preview()
 
     def update_preview(self) -> None:
         self._preview.update()
@@ -134,12 +131,14 @@ class Controller(QObject):
     async def start(self, server: str | None = None) -> None:
         """Create the engine and connect; the engine keeps retrying on its own."""
         self.engine = self._engine_factory(self.options(server), self.on_event)
+        self._follow_active()
         await self.engine.start()
         self.update_preview()
 
     async def restart(self, server: str | None = None) -> None:
         """New server address or devices: a fresh engine (only between calls)."""
         old, self.engine = self.engine, None
+        self._follow_active()
         await self._preview.stop()
         if old is not None:
             await old.close()
@@ -147,11 +146,13 @@ class Controller(QObject):
 
     async def shutdown(self) -> None:
         await self.settle()
-        await self._practice.close()
+        closing = self._practice.close()
+        engine, self.engine = self.engine, None
+        self._follow_active()  # none: the engines' last moves as they close are not shown
+        await closing
         await self._preview.stop()
-        if self.engine is not None:
-            await self.engine.close()
-            self.engine = None
+        if engine is not None:
+            await engine.close()
 
     # --- intents (slots the views' signals connect to) ------------------------
     def find(self, mode: str, topic: str) -> None:
@@ -160,26 +161,26 @@ class Controller(QObject):
         self.mode, self.topic = mode, topic.strip()
         self.settings.mode, self.settings.topic = self.mode, self.topic
         self.notice_cleared.emit("partner")
-        self.model.find()
+        self._search(self.engine.find(self.mode, self.topic or None))
+
+    def _search(self, moved: Coroutine[Any, Any, None]) -> None:
+        """An intent that searches has moved the engine's model (and the page): the rest runs behind."""
         self.searching.emit(self.topic)
-        self.spawn(self.engine.find(self.mode, self.topic or None))
+        self.spawn(moved)
 
     def cancel(self) -> None:
         if self.page is not Page.SEARCHING:
             return
-        self.model.cancel()
-        if self._practice_engine is not None:  # a test call's search: end the test, not the real search
-            self.spawn(self._practice.close())
+        if self._practice.engine is not None:  # a test call's search: end the test, not the real search
+            self._end_practice()
         elif self.engine is not None:
             self.spawn(self.engine.cancel())
 
     def skip(self) -> None:
-        if self.page is not Page.CALL or self._practice_engine is not None or self.engine is None:
+        if self.page is not Page.CALL or self._practice.engine is not None or self.engine is None:
             return
-        self._end_call_view()
-        self.model.skip()
-        self.searching.emit(self.topic)
-        self.spawn(self.engine.skip())
+        self.session = None  # off the call page: the old session's frames must not paint any more
+        self._search(self.engine.skip())
 
     def end(self) -> None:
         if self.page is Page.SEARCHING:
@@ -187,15 +188,14 @@ class Controller(QObject):
             return
         if self.page is not Page.CALL:
             return
-        self._end_call_view()
-        self.model.leave()
-        if self._practice_engine is not None:
-            self.spawn(self._practice.close())
+        self.session = None  # off the call page: the old session's frames must not paint any more
+        if self._practice.engine is not None:
+            self._end_practice()
         elif self.engine is not None:
             self.spawn(self.engine.leave())
 
     def report(self, reason: str) -> None:
-        if self.page is not Page.CALL or self.engine is None or self._practice_engine is not None:
+        if self.page is not Page.CALL or self.engine is None or self._practice.engine is not None:
             return
         self.spawn(self.engine.report(reason))
         self._notify("report", messages.NOTICE_REPORTED, timeout=8)
@@ -207,7 +207,7 @@ class Controller(QObject):
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
-        for engine in (self.engine, self._practice_engine):
+        for engine in (self.engine, self._practice.engine):
             if engine is not None:
                 engine.set_microphone_muted(muted)
         self.muted_changed.emit(muted)
@@ -256,7 +256,6 @@ class Controller(QObject):
         if self.page is not Page.LOBBY or not self._practice.available:
             return
         self.mode = mode
-        self.model.choose(mode)  # asked for: from now on a reconnect is worth a notice
         self.spawn(self._start_practice())
 
     async def _start_practice(self) -> None:
@@ -266,18 +265,27 @@ class Controller(QObject):
         except Exception as exc:  # any failure becomes a notice; the lobby stays usable
             self._notify("practice", messages.NOTICE_PRACTICE_FAILED.format(message=exc), "warning")
             return
-        self.model.find()
+        if self.page is not Page.LOBBY:  # a real search began while the partner started: one call on screen
+            await self._practice.close()
+            return
+        self._follow_active()
+        calling = self._practice.call(engine, self.mode, muted=self.muted)  # its search shows at once
         self.searching.emit("")
-        await self._practice.call(engine, self.mode, muted=self.muted)
+        await calling
+
+    def _end_practice(self) -> None:
+        """The test call is forgotten at once, and the real engine's model shown again."""
+        closing = self._practice.close()
+        self._follow_active()
+        self.spawn(closing)
 
     # --- events ----------------------------------------------------------------
     def _on_practice_event(self, event: Any) -> None:
-        if self._practice_engine is not None and practice_call.shown(event):  # None: ended, late news
-            self._handle(event, practice=True)
+        self._handle(event, practice=True)  # what practice_call.shown lets through
 
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
-        if self._practice_engine is None or not practice_call.hidden_by_practice(event):
+        if self._practice.engine is None or not practice_call.hidden_by_practice(event):
             self._handle(event, practice=False)
 
     def _handle(self, event: Any, *, practice: bool) -> None:
@@ -299,7 +307,7 @@ class Controller(QObject):
                 self.connected = True
                 self.notice_cleared.emit("server")
                 self.connection_changed.emit(True, event.server)
-                if not was and self.model.asked:
+                if not was and self._screen.asked:
                     self._notify("server", messages.NOTICE_RECONNECTED.format(server=event.server), timeout=4)
             case ev.Disconnected():
                 self.connected = False
@@ -313,8 +321,6 @@ class Controller(QObject):
                 self.partner_camera_on = True
                 self.notice_cleared.emit("partner")
                 self.notice_cleared.emit("media")
-                with contextlib.suppress(InvalidStateError):  # two engines matched at once: the newer shows
-                    self.model.on_matched(event.session, event.initiator, 0.0)  # the time matters to engines only
                 self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
             case ev.MediaConnected() if event.session == self.session:
                 self.media_connected.emit(self.partner_mode)
@@ -341,24 +347,18 @@ class Controller(QObject):
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
         if event.session != self.session or self.page is not Page.CALL:
             return
-        self._end_call_view()
+        self.session = None  # off the call page: the old session's frames must not paint any more
         self.partner_left.emit(event.reason)
+        # The call page stayed up (pages.py) until now: the window says why, then moves on.
         if practice:
-            self.spawn(self._practice.close())
-            self.model.on_partner_left(event.session, event.reason)
+            self._end_practice()
             return
         if self.settings.auto_search and self.engine is not None:
             self._notify("partner", messages.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
-            self.model.on_partner_left(event.session, event.reason, search_again=True)
-            self.searching.emit(self.topic)
-            self.spawn(self.engine.find(self.mode, self.topic or None))
+            self._search(self.engine.find(self.mode, self.topic or None))
         else:
             self.notice.emit(alerts.partner_left_notice(event.reason))
-            self.model.on_partner_left(event.session, event.reason)
-
-    def _end_call_view(self) -> None:
-        """Leaving the call screen: the old session's frames must not paint any more."""
-        self.session = None
+            self._screen.show_model()
 
     # --- a notice's buttons (client/ui/alerts.py names them) ------------------------
     def notice_action(self, key: str, action: str) -> None:

@@ -1,13 +1,19 @@
 """A recording fake engine and a controller + window around it, for tests that play engine events.
 
 The end-to-end tests use the real engine; these check the controller and the window
-against exactly the events a test chooses.
+against exactly the events a test chooses. The fake carries a real session model
+(client/session.py), moved as the real engine moves it: by an intent at once, and by
+an event the test plays just before the window hears that event.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Coroutine
 from typing import Any
 
+from client import events as ev
+from client.session import ClientSession, Effect, FindAgain, InvalidStateError
 from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
 
@@ -15,29 +21,65 @@ from client.ui.window import MainWindow
 class RecordingEngine:
     def __init__(self, options: EngineOptions, on_event: Any) -> None:
         self.options = options
-        self.emit = on_event
+        self._on_event = on_event
+        self.model = ClientSession(options.mode, options.topic)
         self.calls: list[tuple[Any, ...]] = []
+
+    def emit(self, event: Any) -> None:
+        """Play an engine event: the model moves as the real engine's would (client/engine.py), then
+        the window hears it. A matched is taken whatever the wish, as if the search had been queued."""
+        match event:
+            case ev.Queued():
+                with contextlib.suppress(InvalidStateError):  # the engine only logs a crossing message
+                    self.model.on_queued()
+            case ev.Matched() if not self.model.in_session:
+                self.model.on_matched(event.session, event.initiator, 0.0)
+                self.model.connecting()
+            case ev.MediaConnected() if self.model.is_current(event.session):
+                self.model.media_up()
+            case ev.PartnerLeft():
+                self.model.on_partner_left(event.session, event.reason)
+            case ev.Idle():
+                self.model.on_idle()
+            case ev.Disconnected():
+                self.model.on_lost()
+        self._on_event(event)
 
     async def start(self) -> None:
         self.calls.append(("start",))
 
     async def close(self) -> None:
+        self.model.leave()
         self.calls.append(("close",))
 
-    async def find(self, mode: str | None = None, topic: str | None = None) -> None:
-        self.calls.append(("find", mode, topic))
+    def _intent(self, call: tuple[Any, ...], effects: list[Effect]) -> Coroutine[Any, Any, None]:
+        """The model has moved; the call is recorded when its coroutine runs, as the engine carries it out."""
+        then = [self.find() for effect in effects if isinstance(effect, FindAgain)]
 
-    async def cancel(self) -> None:
-        self.calls.append(("cancel",))
+        async def carry_out() -> None:
+            self.calls.append(call)
+            for finding in then:
+                await finding
 
-    async def skip(self) -> None:
-        self.calls.append(("skip",))
+        return carry_out()
 
-    async def leave(self) -> None:
-        self.calls.append(("leave",))
+    def find(self, mode: str | None = None, topic: str | None = None) -> Coroutine[Any, Any, None]:
+        if self.model.in_session:
+            return self._intent(("find", mode, topic), [])
+        self.model.choose(mode, topic)
+        return self._intent(("find", mode, topic), self.model.find())
 
-    async def report(self, reason: str) -> None:
-        self.calls.append(("report", reason))
+    def cancel(self) -> Coroutine[Any, Any, None]:
+        return self._intent(("cancel",), self.model.cancel())
+
+    def skip(self) -> Coroutine[Any, Any, None]:
+        return self._intent(("skip",), self.model.skip())
+
+    def leave(self) -> Coroutine[Any, Any, None]:
+        return self._intent(("leave",), self.model.leave())
+
+    def report(self, reason: str) -> Coroutine[Any, Any, None]:
+        return self._intent(("report", reason), self.model.report(reason))
 
     async def send_chat(self, text: str) -> None:
         self.calls.append(("chat", text))

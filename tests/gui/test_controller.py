@@ -7,6 +7,7 @@ engine events.
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 import av
@@ -54,8 +55,12 @@ def test_find_search_match_call_end(harness, aloop, qtbot):
 def test_a_failing_engine_call_is_logged_and_the_window_goes_on(harness, aloop, caplog):
     h, w = harness, harness.window
 
-    async def broken_find(mode: str | None = None, topic: str | None = None) -> None:
+    async def fall_over() -> None:
         raise OSError("the engine fell over")
+
+    def broken_find(mode: str | None = None, topic: str | None = None) -> Coroutine[Any, Any, None]:
+        h.engine.model.find()  # the wish moves at once, as the real engine's does...
+        return fall_over()  # ...and what goes to the server fails
 
     h.engine.find = broken_find  # one intent's call fails
     w.lobby.find_button.click()
@@ -282,3 +287,41 @@ def test_cancelling_a_test_calls_search_ends_the_test_not_the_real_search(make_h
         assert h.page is w.lobby
 
     aloop.run(scenario())
+
+
+def test_a_new_engine_is_shown_and_the_old_ones_model_no_more(harness, aloop):
+    """Settings restart the engine: the window follows the new engine's model, not the old one's."""
+    h, w = harness, harness.window
+    h.controller.apply_connection("ws://127.0.0.1:9/ws", relay_only=False, token="", ca_file="")
+    aloop.run(h.settle())
+    old, new = h.engines
+    assert old.calls[-1] == ("close",)
+    old.model.find()  # the old model moves on: heard no more
+    old.emit(ev.Matched("old", True, "video", None))
+    assert h.page is w.lobby and h.controller.page is Page.LOBBY
+    w.lobby.find_button.click()
+    assert h.page is w.searching and new.model.searching and old.model.in_session
+    new.emit(ev.Matched("s10", True, "video", None))
+    assert h.page is w.call
+    aloop.run(h.settle())
+    assert new.calls[-1] == ("find", "video", None)
+
+
+def test_a_call_that_ended_by_itself_stays_until_the_person_moves_on(harness, aloop, qtbot):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s11", True, "video", None))
+    h.engine.emit(ev.Disconnected("ws://x/ws", 1.0, "lost"))  # the connection dropped: the call is over
+    assert not h.engine.model.in_session and h.page is w.call
+    h.engine.emit(ev.Connected("ws://x/ws"))
+    h.engine.emit(ev.Idle())
+    assert h.page is w.call
+    qtbot.keyClick(w, Qt.Key.Key_N)  # "Next" from the ended call searches again, at once
+    assert h.page is w.searching and h.engine.model.searching
+    h.engine.emit(ev.Matched("s12", True, "video", None))
+    w.call.report_menu.actions()[0].trigger()  # a report ends the call and leaves it on screen
+    assert not h.engine.model.in_session and h.page is w.call
+    qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)
+    assert h.page is w.lobby
+    aloop.run(h.settle())
+    assert [c[0] for c in h.engine.calls[-4:]] == ["skip", "find", "report", "leave"]

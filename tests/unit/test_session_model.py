@@ -4,9 +4,10 @@ Hypothesis drives random sequences of everything that can happen to a client
 (the person's intents, the server's answers, a lost connection) through the
 model and checks after every step what the engine and the window rely on: a
 session exists exactly while a call is on, the wish to be queued never
-outlives a match, every move is heard once, a call is torn down exactly when
-its session ends, and illegal moves raise naming the state. The table itself
-is written out by hand in test_call_state.py.
+outlives a match, every move is heard once and names its cause (the person's
+intent, or none), a call is torn down exactly when its session ends, and
+illegal moves raise naming the state. The table itself is written out by hand
+in test_call_state.py.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ from client.session import (
     Effect,
     EndCall,
     FindAgain,
+    Intent,
     InvalidStateError,
     Send,
+    Trigger,
 )
 from client.ui.pages import Page
 from server.core import protocol as p
 
 S = CallState
+INTENTS = {"find": Intent.FIND, "cancel": Intent.CANCEL, "skip": Intent.SKIP, "leave": Intent.LEAVE,
+           "report": Intent.REPORT}
 
 
 class SessionMachine(RuleBasedStateMachine):
@@ -54,6 +59,9 @@ class SessionMachine(RuleBasedStateMachine):
         if moved:
             assert moved[0].before is before and moved[0].after is self.model.state
             assert moved[0].searching is self.model.searching
+            # The window tells the person's moves from those that came by themselves (client/ui/pages.py).
+            assert moved[0].intent is INTENTS.get(move), (move, moved[0])
+            assert (moved[0].trigger is None) is (move in INTENTS and before is self.model.state)
         ended = [e for e in effects if isinstance(e, EndCall)]
         left_session = before in IN_SESSION and not self.model.in_session
         # The engine tears a call down exactly when its session ends, and names that session.
@@ -230,18 +238,53 @@ def test_a_reconnect_sends_the_search_again_until_it_is_cancelled() -> None:
 
 
 def test_the_windows_pages_through_an_evening() -> None:
-    """What the window's controller feeds its model, and the page it shows after each step."""
+    """The engine's model through an evening, and the page the window shows after each move."""
     model = ClientSession()
     pages = [Page.of(model)]
-    model.subscribe(lambda change: pages.append(Page.of(model)))
+    model.subscribe(lambda change: pages.append(pages[-1].after(change, model)))
     model.find()  # the person: Find
-    model.on_matched("a", True, 0.0)  # the engine: Matched (its `queued` is not passed on)
+    model.on_queued()  # the server: queued
+    model.on_matched("a", True, 0.0)  # the server: matched
+    model.connecting()
+    model.media_up()
     model.skip()  # the person: Next
+    model.on_queued()
     model.on_matched("b", False, 0.0)
-    model.on_partner_left("b", "left", search_again=True)  # auto-search is on
+    model.on_partner_left("b", "left")  # the partner leaves: the call stays until the window says so...
+    model.find()  # ...and auto-search finds again
+    model.on_queued()
     model.on_matched("c", True, 0.0)
-    model.on_partner_left("c", "left")
+    model.on_lost()  # the connection drops: the ended call stays on screen
+    model.on_idle()
+    model.leave()  # until the person ends it
     model.find()
-    model.cancel()
+    model.on_queued()
+    model.on_matched("d", True, 0.0)
+    model.report("rude")  # a report ends the call, and leaves it on screen too
+    model.on_idle()
+    model.cancel()  # any move of the person's goes on from there
     L, F, C = Page.LOBBY, Page.SEARCHING, Page.CALL
-    assert pages == [L, F, C, F, C, F, C, L, F, L]
+    assert pages == [L, F, F, C, C, C, F, F, C, C, F, F, C, C, C, L, F, F, C, C, C, L]
+
+
+@pytest.mark.parametrize("trigger", [Trigger.LOST, Trigger.IDLE, Trigger.PARTNER_LEFT])
+def test_a_call_that_ends_by_itself_keeps_the_call_page(trigger: Trigger) -> None:
+    model = ClientSession()
+    model.on_matched("a", True, 0.0)
+    heard: list[Change] = []
+    model.subscribe(heard.append)
+    model.fire(trigger)
+    (change,) = heard
+    assert change.trigger is trigger and change.intent is None and change.ended_session == "a"
+    assert Page.of(model) is Page.LOBBY and Page.CALL.after(change, model) is Page.CALL
+
+
+def test_a_model_heard_no_more_after_unsubscribe() -> None:
+    model = ClientSession()
+    heard: list[Change] = []
+    model.subscribe(heard.append)
+    model.find()
+    model.unsubscribe(heard.append)
+    model.unsubscribe(heard.append)  # twice: nothing to do
+    model.cancel()
+    assert [c.intent for c in heard] == [Intent.FIND]
