@@ -313,18 +313,21 @@ class SharedCamera:
                 _call(loop, settle, closed, None)
                 return
             _call(loop, settle, opened, None)
+            failure: BaseException | None = None
             try:
                 while not stop.is_set():
                     frame = source.read()
                     if not stop.is_set():
                         _call(loop, track.push, frame)
             except BaseException as exc:
-                if not stop.is_set():
-                    err = classify_camera_error(exc, [], self._platform)
+                failure = exc
+            finally:
+                # Closed before anyone hears of the failure, so "Try again" finds the device free.
+                source.close()
+                if failure is not None and not stop.is_set():
+                    err = classify_camera_error(failure, [], self._platform)
                     log.warning("camera failed while reading: %r", err)
                     _call(loop, report, err)
-            finally:
-                source.close()
                 _call(loop, settle, closed, None)
 
         thread = threading.Thread(target=run, name="studymatch-camera", daemon=True)
