@@ -1,7 +1,7 @@
 """The pairing script against the pure core: same random events, same outcome.
 
 Hypothesis drives random find/cancel/skip/leave/report/signal/disconnect/tick
-sequences through `redis_scripts/matchmaking.lua` on a real redis-server and,
+sequences through `scripts/matchmaking.lua` on a real redis-server and,
 step by step, through the pure `Matchmaker`. Every step must send the same
 messages (in the same order, with the same session ids) or be refused with
 the same code, and afterwards the state in Redis must satisfy the core's
@@ -33,7 +33,7 @@ from server.backends.redis.script import (
     SCRIPT_TEXT,
     RedisKeys,
     Reply,
-    decode_envelope,
+    decode_envelopes,
     parse_reply,
     script_args,
     wire_topic,
@@ -65,12 +65,16 @@ class ScriptDriver:
         self.keys = RedisKeys(unique_prefix())
         self.script = self.r.register_script(SCRIPT_TEXT)
 
-    def call(self, op: str, *args: str, now: float) -> Reply:
+    def run(self, ops: list[tuple[str, ...]], now: float) -> Reply:
         raw = self.script(
             keys=self.keys.script_keys(),
-            args=script_args(op, *args, instance=INSTANCE, cooldown=COOLDOWN, lease=1e9, keys=self.keys, now=now),
+            args=script_args(ops, instance=INSTANCE, cooldown=COOLDOWN, lease=1e9, keys=self.keys, now=now),
         )
         return parse_reply(raw)
+
+    def call(self, op: str, *args: str, now: float) -> Reply:
+        """A run of one operation."""
+        return self.run([(op, *args)], now)
 
     def records(self) -> dict[str, dict[str, Any]]:
         return hash_json(self.r, self.keys.clients)
@@ -118,14 +122,15 @@ class PairingMachine(RuleBasedStateMachine):
         except p.ProtocolError as error:
             expected = error
         reply = self.driver.call(op, *args, now=self.now)
+        [outcome] = reply.outcomes
         if isinstance(expected, p.ProtocolError):
-            assert reply.status == "err", (op, args, reply)
-            assert refusal(reply.detail).code == expected.code
-            assert refusal(reply.detail).message == expected.message
+            assert outcome.status == "err", (op, args, reply)
+            assert refusal(outcome.detail).code == expected.code
+            assert refusal(outcome.detail).message == expected.message
             assert reply.sent == []
             return reply
-        assert reply.status == "ok", (op, args, reply)
-        sent = [decode_envelope(payload) for _, payload in reply.sent]
+        assert outcome.status == "ok", (op, args, reply)
+        sent = [m for _, payload in reply.sent for m in decode_envelopes(payload)]
         assert sent == expected, f"{op}{args}:\n redis {sent}\n core  {expected}"
         assert all(instance == INSTANCE for instance, _ in reply.sent)
         assert reply.waits == self.waits
@@ -147,7 +152,7 @@ class PairingMachine(RuleBasedStateMachine):
             cid = f"c{slot}-{next(self.generation)}"  # never reused, as the shell's ids
             self.slots[slot] = cid
             self.core.connect(cid)
-            assert self.driver.call("connect", cid, now=self.now).status == "ok"
+            assert self.driver.call("connect", cid, now=self.now).outcomes[0].status == "ok"
 
     @rule(slot=st.integers(0, SLOTS - 1), mode=st.sampled_from(p.MODES),
           topic=st.sampled_from([None, "maths", " Maths", "physics", ""]))
@@ -184,10 +189,11 @@ class PairingMachine(RuleBasedStateMachine):
             session = self.core.session_of(cid)
             sid = "s0" if stale or session is None else session.id
             reply = self.both(lambda: self.core.report(cid, sid, self.now), "report", cid, sid)
-            if reply.status == "ok":  # it names who was reported (no abuse key given: their id)
+            [outcome] = reply.outcomes
+            if outcome.status == "ok":  # it names who was reported (no abuse key given: their id)
                 assert session is not None
                 partner = session.partner_of(cid)
-                assert json.loads(reply.detail) == [partner, partner]
+                assert json.loads(outcome.detail) == [partner, partner]
 
     @rule(slot=st.integers(0, SLOTS - 1), stale=st.booleans(), data=st.sampled_from([{}, {"sdp": "x"}, {"a": [1]}]))
     def signal(self, slot: int, stale: bool, data: dict[str, Any]) -> None:

@@ -1,6 +1,6 @@
 """Report penalties shared by every instance: `AbuseStore` over Redis.
 
-Each report and each find/skip check is one run of `redis_scripts/abuse.lua`
+Each report and each find/skip check is one run of `scripts/abuse.lua`
 (the count-and-penalize step is atomic, so instances taking reports on the same
 client at once agree). Keys live under the deployment's hash tag
 (`RedisKeys.abuse_keys`): a sorted set of distinct reporters per reported key,

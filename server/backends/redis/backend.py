@@ -1,10 +1,11 @@
 """The Redis backend: many server processes, one shared queue.
 
-Every decision about the queue is one run of `redis_scripts/matchmaking.lua`
-(see `redis_script.py` for what Python and the script share), so instances
-racing each other can never pair a client twice. The script publishes every
-resulting message to the channel of the instance that owns the receiving
-connection; each instance subscribes to its own channel and passes messages
+Every decision about the queue is one operation of `scripts/matchmaking.lua`
+(see `script.py` for what Python and the script share), done atomically, so
+instances racing each other can never pair a client twice. The script
+publishes the resulting messages to the channel of the instance that owns the
+receiving connection (one PUBLISH per instance per run: `link.py` batches the
+operations); each instance subscribes to its own channel and passes messages
 on through `deliver`.
 
 Why pub/sub rather than streams: a pairing or a relayed signal is then one
@@ -12,15 +13,15 @@ round trip (the script publishes while it decides), and a message costs no
 storage nor trimming. What pub/sub loses, messages published while our
 subscription reconnects, is caught up from the truth instead of replayed:
 after every reconnect each local client is `sync`ed (the script re-reads its
-state into the same ordered stream and `redis_sync.reconcile` tells the
+state into the same ordered stream and `sync.reconcile` tells the
 client what it missed: `matched`, `partner_left`, `queued` or `idle`).
 Relayed `signal`s lost in that window are not recovered; they belong to a
 call being set up while the server was unreachable, and the client's own
 timeout (skip) is the way out. With streams they would survive a subscriber
 reconnect but not a Redis restart without persistence either.
 
-The link to Redis (the pool, the subscription, the lease, reconnecting and
-stopping tasks safely) is `redis_link.py`'s; this module is what the replies
+The link to Redis (the pool, the subscription, the lease, the batches,
+reconnecting and stopping tasks safely) is `link.py`'s; this module is what the replies
 and the published messages mean for this instance's clients.
 
 Redis down: connections stay up; queued clients get `backend_unavailable`,
@@ -44,11 +45,12 @@ from server.backends.redis.abuse import AbuseLimits, RedisAbuseStore
 from server.backends.redis.link import LinkHooks, RedisLink, Unavailable, new_session_id
 from server.backends.redis.script import (
     DEFAULT_PREFIX,
+    Outcome,
     RedisKeys,
     Reply,
     SharedStats,
     Truth,
-    decode_envelope,
+    decode_envelopes,
     wire_topic,
 )
 from server.backends.redis.sync import ClientView, admit, reconcile
@@ -152,7 +154,7 @@ class RedisBackend:
                 pass
         self._pending_disconnects.add(client_id)  # replayed as soon as Redis is back
 
-    async def _request(self, op: str, client_id: str, *args: str) -> Reply | None:
+    async def _request(self, op: str, client_id: str, *args: str) -> Outcome | None:
         if client_id not in self._views:
             return None
         unavailable = p.ProtocolError(p.ErrorCode.BACKEND_UNAVAILABLE, texts.BACKEND_UNAVAILABLE)
@@ -173,7 +175,7 @@ class RedisBackend:
             raise unavailable
         return reply
 
-    # --- report penalties, shared (server/backends/redis/abuse.py) ----------------------------------
+    # --- report penalties, shared (abuse.py) -----------------------------------------------
 
     def abuse_store(self, threshold: int, window: float, penalty: float) -> RedisAbuseStore:
         """The shell's `AbuseStore`: every instance counts the same reports."""
@@ -187,19 +189,19 @@ class RedisBackend:
             self._observe_wait(seconds)
 
     def _on_envelope(self, payload: bytes | str) -> None:
-        client_id, msg = decode_envelope(payload)
-        view = self._views.get(client_id)
-        if view is None:
-            return  # disconnected meanwhile; the script has been or will be told
-        if isinstance(msg, Truth):
-            for caught_up in reconcile(view, msg):
-                self._deliver(client_id, caught_up)
-            for waiter in self._sync_waiters.pop(client_id, []):
-                if not waiter.done():
-                    waiter.set_result(None)
-        else:
-            for passed in admit(view, msg):
-                self._deliver(client_id, passed)
+        for client_id, msg in decode_envelopes(payload):
+            view = self._views.get(client_id)
+            if view is None:
+                continue  # disconnected meanwhile; the script has been or will be told
+            if isinstance(msg, Truth):
+                for caught_up in reconcile(view, msg):
+                    self._deliver(client_id, caught_up)
+                for waiter in self._sync_waiters.pop(client_id, []):
+                    if not waiter.done():
+                        waiter.set_result(None)
+            else:
+                for passed in admit(view, msg):
+                    self._deliver(client_id, passed)
 
     def _on_down(self) -> None:
         for client_id, view in list(self._views.items()):

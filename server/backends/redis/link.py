@@ -1,10 +1,17 @@
 """One instance's link to Redis: script runs, its subscription, its lease, its outages.
 
 `RedisLink` owns the connection pool, runs the scripts (`call` for
-`redis_scripts/matchmaking.lua`, `run_abuse` for `abuse.lua`), listens on this
+`scripts/matchmaking.lua`, `run_abuse` for `scripts/abuse.lua`), listens on this
 instance's channel and keeps the instance alive. What the replies and the
-published messages mean is the backend's (`redis_backend.py`); the link tells
+published messages mean is the backend's (`backend.py`); the link tells
 it through `LinkHooks` and knows nothing of clients.
+
+Batches: `call` does not run the script at once. The operations asked for
+while a run is under way wait, and the next run does them all, in the order
+asked (at most `_BATCH` a run, at most `_RUNS` runs at a time). Under load a
+run then serves many requests: a script call, its reply and its PUBLISHes
+cost more than the decisions, on both sides. An idle instance still runs each
+operation alone and at once, so a lone request waits for nobody.
 
 Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
 every beat also reaps the clients of instances whose lease expired (a
@@ -44,16 +51,26 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
-from server.backends.redis.script import SCRIPT_TEXT, RedisKeys, Reply, parse_reply, script_args
+from server.backends.redis.script import SCRIPT_TEXT, Op, Outcome, RedisKeys, Reply, parse_reply, script_args
 
 log = logging.getLogger("studymatch.server.redis")
 
 # Errors that mean "Redis cannot be used now" rather than a bug of ours.
 _UNAVAILABLE_ERRORS: Final = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
+# Operations in one run: bounds how long one run holds Redis (a sync of every client
+# after an outage comes in batches of this size).
+_BATCH: Final = 64
+# Runs under way at once: one would leave Redis idle during each reply's trip; a few
+# keep it busy while the batches stay large.
+_RUNS: Final = 2
 
 
 class Unavailable(Exception):
     """Redis cannot be used now: the link is down, or went down during the call."""
+
+
+class ScriptFailed(RuntimeError):
+    """The script failed on an operation: a bug, not an outage."""
 
 
 def new_session_id() -> str:
@@ -126,6 +143,8 @@ class RedisLink:
         self._start_timeout = start_timeout
         self._socket_timeout = socket_timeout
         self._slots = asyncio.Semaphore(max_connections)
+        self._waiting: list[tuple[Op, asyncio.Future[Outcome]]] = []
+        self._runs: set[asyncio.Task[None]] = set()
         self._healthy = False
         self._last_error = ""
         self._outages = 0
@@ -185,6 +204,11 @@ class RedisLink:
             # Its own clean-up (stopping listener and heartbeat) takes one more round of
             # cancels at most: ask again only after a while, not in the middle of that.
             await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
+        if self._runs:
+            # A run under way (a cancelled heartbeat's, a last disconnect) ends within a
+            # socket timeout; stopped after that, so the pool closes with no socket in use.
+            await asyncio.wait(set(self._runs), timeout=self._socket_timeout)
+            await _stop(list(self._runs), within=self._socket_timeout, every=0.5)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._socket_timeout):
                 await self._close_pubsub()
@@ -193,8 +217,40 @@ class RedisLink:
 
     # --- running the scripts -------------------------------------------------------------
 
-    async def call(self, op: str, *args: str) -> Reply:
-        """One run of the pairing script; raises `Unavailable` (and marks the link down)."""
+    async def call(self, op: str, *args: str) -> Outcome:
+        """One operation of the pairing script, in the next run; raises `Unavailable`
+        (and marks the link down) or `ScriptFailed`."""
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append(((op, *args), done))
+        if len(self._runs) < _RUNS:
+            run = asyncio.create_task(self._run_batches(), name=f"redis-run-{self.instance}")
+            self._runs.add(run)
+            run.add_done_callback(self._runs.discard)
+        return await done
+
+    async def _run_batches(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:_BATCH], self._waiting[_BATCH:]
+            try:
+                outcomes = await self._run_batch(batch)
+            except asyncio.CancelledError:
+                for _, done in batch:
+                    done.cancel()
+                raise
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), outcome in zip(batch, outcomes, strict=True):
+                if done.done():
+                    continue  # its caller gave up; the operation was done all the same
+                if outcome.status == "fail":
+                    done.set_exception(ScriptFailed(outcome.detail))
+                else:
+                    done.set_result(outcome)
+
+    async def _run_batch(self, batch: list[tuple[Op, asyncio.Future[Outcome]]]) -> list[Outcome]:
         try:
             # Waiting for a free connection is load, not an outage: queue here, so the
             # pool (sized above this) never refuses and only Redis' silence counts.
@@ -202,19 +258,19 @@ class RedisLink:
                 raw = await self._script(
                     keys=self._key_list,
                     args=script_args(
-                        op, *args, instance=self.instance, cooldown=self._cooldown, lease=self.lease,
-                        keys=self.keys,
+                        [op for op, _ in batch], instance=self.instance, cooldown=self._cooldown,
+                        lease=self.lease, keys=self.keys,
                     ),
                 )
         except _UNAVAILABLE_ERRORS as exc:
             self._report_trouble(exc)
             raise Unavailable from exc
-        reply = parse_reply(raw)
+        reply: Reply = parse_reply(raw)
         self._hooks.on_reply(reply)
-        return reply
+        return reply.outcomes
 
     async def run_abuse(self, keys: list[str], args: list[str]) -> Any:
-        """One run of the abuse script (`redis_abuse.Runner`)."""
+        """One run of the abuse script (`abuse.Runner`)."""
         if not self._healthy:
             raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
         try:
@@ -297,8 +353,8 @@ class RedisLink:
     async def _beat(self) -> None:
         while not self._closing:
             await asyncio.sleep(self._heartbeat)
-            reply = await self.call("beat", new_session_id())
-            if reply.detail == "new":
+            outcome = await self.call("beat", new_session_id())
+            if outcome.detail == "new":
                 # Redis forgot us (it restarted, or took us for dead): catch up.
                 log.warning("event=redis_forgot_instance instance=%s", self.instance)
                 await self._hooks.on_forgotten()

@@ -1,4 +1,4 @@
-"""What Python and the pairing script (`redis_scripts/matchmaking.lua`) share.
+"""What Python and the pairing script (`scripts/matchmaking.lua`) share.
 
 The key names, the argument layout of the script, the shape of its reply,
 and the envelopes it publishes are defined here once; the backend and the
@@ -48,7 +48,7 @@ class RedisKeys:
         return self.channel_prefix + instance
 
     def reports(self, key: str) -> str:
-        """Who reported `key` within the window (see `redis_scripts/abuse.lua`)."""
+        """Who reported `key` within the window (see `scripts/abuse.lua`)."""
         return f"{self.prefix}:reports:{key}"
 
     def penalty(self, key: str) -> str:
@@ -68,26 +68,32 @@ class RedisKeys:
         return [f"{self.prefix}:{name}" for name in fixed] + [self.queue(m) for m in p.MODES]
 
 
+# One operation of a batch: its name, then its arguments.
+Op = tuple[str, ...]
+
+
 def script_args(
-    op: str,
-    *args: str,
+    ops: list[Op],
+    *,
     instance: str,
     cooldown: float,
     lease: float,
     keys: RedisKeys,
     now: float | None = None,
 ) -> list[str]:
-    """ARGV of a script call; `now=None` lets the script use Redis' clock (one clock for all)."""
-    return [
-        op,
+    """ARGV of a script run doing `ops` in order; `now=None` lets the script use
+    Redis' clock (one clock for all)."""
+    argv = [
         "" if now is None else repr(float(now)),
         repr(float(cooldown)),
         repr(float(lease)),
         keys.channel_prefix,
         instance,
         " ".join(p.MODES),
-        *args,
     ]
+    for name, *args in ops:
+        argv += [name, str(len(args)), *args]
+    return argv
 
 
 def wire_topic(topic: str | None) -> str:
@@ -103,12 +109,23 @@ class SharedStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    status: str  # ok | err | gone (the client's record is missing)
+class Outcome:
+    """What one operation of a run answered."""
+
+    # ok | err (detail: a refusal's name, `server.core.matchmaking.REFUSALS`)
+    # | gone (the client's record is missing) | fail (a bug; detail: the script's error)
+    status: str
     detail: str
-    waits: list[float]  # seconds waited by each client paired in this step
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one run of the script answered."""
+
+    outcomes: list[Outcome]  # one for each operation, in order
+    waits: list[float]  # seconds waited by each client paired in this run
     stats: SharedStats
-    sent: list[tuple[str, str]]  # (instance, envelope) in publish order
+    sent: list[tuple[str, str]]  # (instance, payload of `decode_envelopes`) in publish order
 
 
 def _text(value: Any) -> str:
@@ -116,13 +133,13 @@ def _text(value: Any) -> str:
 
 
 def parse_reply(raw: list[Any]) -> Reply:
-    status, detail, waits, stats, sent = raw
+    outcomes, waits, stats, sent = raw
     counts = [int(c) for c in stats]
     modes = len(p.MODES)
     flat = [_text(x) for x in sent]
+    pairs = [_text(x) for x in outcomes]
     return Reply(
-        status=_text(status),
-        detail=_text(detail),
+        outcomes=[Outcome(status, detail) for status, detail in zip(pairs[::2], pairs[1::2], strict=True)],
         waits=[float(_text(w)) for w in waits],
         stats=SharedStats(dict(zip(p.MODES, counts[:modes], strict=True)), counts[modes], counts[modes + 1]),
         sent=list(zip(flat[::2], flat[1::2], strict=True)),
@@ -147,9 +164,14 @@ def _topic(value: str) -> str | None:
     return value or None
 
 
-def decode_envelope(payload: str | bytes) -> tuple[str, p.ServerMessage | Truth]:
-    """The receiving client and the message of one published envelope."""
-    to, kind, *f = json.loads(payload)
+def decode_envelopes(payload: str | bytes) -> list[tuple[str, p.ServerMessage | Truth]]:
+    """The receiving clients and their messages, in order, of one PUBLISH (one run's
+    messages to one instance)."""
+    return [_decode(envelope) for envelope in json.loads(payload)]
+
+
+def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
+    to, kind, *f = envelope
     msg: p.ServerMessage | Truth
     if kind == "queued":
         msg = p.Queued(f[0], _topic(f[1]))
