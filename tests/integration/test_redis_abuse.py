@@ -1,4 +1,4 @@
-"""Report penalties in Redis (`redis_scripts/abuse.lua`, `server/backends/redis/abuse.py`), on a real redis-server.
+"""Report penalties in Redis (`server/backends/redis/scripts/abuse.lua`, `server/backends/redis/abuse.py`), on a real redis-server.
 
 - The script against the pure `ReportLedger`: same random reports and checks
   on an explicit clock, same answers, same reports kept.
@@ -72,7 +72,8 @@ def test_the_script_agrees_with_the_ledger(
             else:
                 expected = ledger.refused_for(reported, now)
                 args = abuse_args("check", limits, "", reported, "", now)
-            got = float(script(keys=keys.abuse_keys(reported), args=args))
+            [answer] = script(keys=keys.abuse_keys(reported), args=args)  # a batch of one
+            got = float(answer)
             assert got == expected, f"{op} {reporter}->{reported} at {now}: redis {got}, ledger {expected}"
         logged = [json.loads(m) for m in r.zrange(keys.report_log, 0, -1)]
         kept = {(x["reporter"], x["reported"], x["reason"], x["at"]) for x in logged}
@@ -83,7 +84,8 @@ def _store(client: aioredis.Redis, limits: AbuseLimits) -> tuple[RedisAbuseStore
     script = client.register_script(ABUSE_SCRIPT_TEXT)
 
     async def run(keys: list[str], args: list[str]) -> Any:
-        return await script(keys=keys, args=args)
+        [answer] = await script(keys=keys, args=args)  # a batch of one
+        return answer
 
     keys = RedisKeys(unique_prefix())
     return RedisAbuseStore(run, keys, limits), keys

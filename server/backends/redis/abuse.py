@@ -1,8 +1,8 @@
 """Report penalties shared by every instance: `AbuseStore` over Redis.
 
-Each report and each find/skip check is one run of `scripts/abuse.lua`
-(the count-and-penalize step is atomic, so instances taking reports on the same
-client at once agree). Keys live under the deployment's hash tag
+Each report and each find/skip check is one operation of `scripts/abuse.lua`
+(batched with others by `link.py`; each one's count-and-penalize step is
+atomic, so instances taking reports on the same client at once agree). Keys live under the deployment's hash tag
 (`RedisKeys.abuse_keys`): a sorted set of distinct reporters per reported key,
 trimmed to the window and expiring with it; a penalty key with a TTL; and a
 capped log of the reports themselves.
@@ -42,7 +42,7 @@ class AbuseUnavailable(Exception):
     """Redis cannot be asked now; the store fails open."""
 
 
-# Runs the abuse script: (KEYS, ARGV) -> its reply; raises `AbuseUnavailable`.
+# Runs one operation of the abuse script: (KEYS, ARGV) -> its answer; raises `AbuseUnavailable`.
 Runner = Callable[[list[str], list[str]], Awaitable[Any]]
 
 
@@ -64,7 +64,7 @@ class AbuseLimits:
 
 def abuse_args(op: str, limits: AbuseLimits, reporter: str, reported: str, reason: str,
                now: float | None) -> list[str]:
-    """ARGV of an abuse script call; `now=None` lets the script use Redis' clock."""
+    """ARGV of one abuse script operation; `now=None` lets the script use Redis' clock."""
     return [
         op, "" if now is None else repr(float(now)),
         repr(int(limits.threshold)), repr(float(limits.window)), repr(float(limits.penalty)),

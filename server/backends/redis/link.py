@@ -6,12 +6,9 @@ instance's channel and keeps the instance alive. What the replies and the
 published messages mean is the backend's (`backend.py`); the link tells
 it through `LinkHooks` and knows nothing of clients.
 
-Batches: `call` does not run the script at once. The operations asked for
-while a run is under way wait, and the next run does them all, in the order
-asked (at most `_BATCH` a run, at most `_RUNS` runs at a time). Under load a
-run then serves many requests: a script call, its reply and its PUBLISHes
-cost more than the decisions, on both sides. An idle instance still runs each
-operation alone and at once, so a lone request waits for nobody.
+Batches: both scripts take a list of operations, and operations asked for
+while a run is under way wait for the next one (`batch.py`): under load one
+script call serves many requests.
 
 Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
 every beat also reaps the clients of instances whose lease expired (a
@@ -51,6 +48,7 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
+from server.backends.redis.batch import Batcher
 from server.backends.redis.script import SCRIPT_TEXT, Op, Outcome, RedisKeys, Reply, parse_reply, script_args
 
 log = logging.getLogger("studymatch.server.redis")
@@ -71,6 +69,10 @@ class Unavailable(Exception):
 
 class ScriptFailed(RuntimeError):
     """The script failed on an operation: a bug, not an outage."""
+
+
+# One operation of the abuse script: its KEYS and its ARGV (`abuse.Runner`).
+AbuseOp = tuple[list[str], list[str]]
 
 
 def new_session_id() -> str:
@@ -143,8 +145,8 @@ class RedisLink:
         self._start_timeout = start_timeout
         self._socket_timeout = socket_timeout
         self._slots = asyncio.Semaphore(max_connections)
-        self._waiting: list[tuple[Op, asyncio.Future[Outcome]]] = []
-        self._runs: set[asyncio.Task[None]] = set()
+        self._pairing = Batcher(self._run_pairing, size=_BATCH, parallel=_RUNS, name=f"redis-run-{instance}")
+        self._abuse = Batcher(self._run_abuse, size=_BATCH, parallel=_RUNS, name=f"redis-abuse-{instance}")
         self._healthy = False
         self._last_error = ""
         self._outages = 0
@@ -204,11 +206,12 @@ class RedisLink:
             # Its own clean-up (stopping listener and heartbeat) takes one more round of
             # cancels at most: ask again only after a while, not in the middle of that.
             await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
-        if self._runs:
+        runs = self._pairing.runs | self._abuse.runs
+        if runs:
             # A run under way (a cancelled heartbeat's, a last disconnect) ends within a
             # socket timeout; stopped after that, so the pool closes with no socket in use.
-            await asyncio.wait(set(self._runs), timeout=self._socket_timeout)
-            await _stop(list(self._runs), within=self._socket_timeout, every=0.5)
+            await asyncio.wait(runs, timeout=self._socket_timeout)
+            await _stop(list(runs), within=self._socket_timeout, every=0.5)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._socket_timeout):
                 await self._close_pubsub()
@@ -220,37 +223,9 @@ class RedisLink:
     async def call(self, op: str, *args: str) -> Outcome:
         """One operation of the pairing script, in the next run; raises `Unavailable`
         (and marks the link down) or `ScriptFailed`."""
-        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append(((op, *args), done))
-        if len(self._runs) < _RUNS:
-            run = asyncio.create_task(self._run_batches(), name=f"redis-run-{self.instance}")
-            self._runs.add(run)
-            run.add_done_callback(self._runs.discard)
-        return await done
+        return await self._pairing((op, *args))
 
-    async def _run_batches(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[:_BATCH], self._waiting[_BATCH:]
-            try:
-                outcomes = await self._run_batch(batch)
-            except asyncio.CancelledError:
-                for _, done in batch:
-                    done.cancel()
-                raise
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for (_, done), outcome in zip(batch, outcomes, strict=True):
-                if done.done():
-                    continue  # its caller gave up; the operation was done all the same
-                if outcome.status == "fail":
-                    done.set_exception(ScriptFailed(outcome.detail))
-                else:
-                    done.set_result(outcome)
-
-    async def _run_batch(self, batch: list[tuple[Op, asyncio.Future[Outcome]]]) -> list[Outcome]:
+    async def _run_pairing(self, ops: list[Op]) -> list[Outcome | BaseException]:
         try:
             # Waiting for a free connection is load, not an outage: queue here, so the
             # pool (sized above this) never refuses and only Redis' silence counts.
@@ -258,8 +233,7 @@ class RedisLink:
                 raw = await self._script(
                     keys=self._key_list,
                     args=script_args(
-                        [op for op, _ in batch], instance=self.instance, cooldown=self._cooldown,
-                        lease=self.lease, keys=self.keys,
+                        ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys,
                     ),
                 )
         except _UNAVAILABLE_ERRORS as exc:
@@ -267,15 +241,21 @@ class RedisLink:
             raise Unavailable from exc
         reply: Reply = parse_reply(raw)
         self._hooks.on_reply(reply)
-        return reply.outcomes
+        return [ScriptFailed(o.detail) if o.status == "fail" else o for o in reply.outcomes]
 
     async def run_abuse(self, keys: list[str], args: list[str]) -> Any:
-        """One run of the abuse script (`abuse.Runner`)."""
+        """One operation of the abuse script, in the next run (`abuse.Runner`)."""
         if not self._healthy:
             raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
+        return await self._abuse((keys, args))
+
+    async def _run_abuse(self, ops: list[AbuseOp]) -> list[Any]:
         try:
             async with self._slots:
-                return await self._abuse_script(keys=keys, args=args)
+                answers: list[Any] = await self._abuse_script(
+                    keys=[k for keys, _ in ops for k in keys], args=[a for _, args in ops for a in args],
+                )
+                return answers
         except _UNAVAILABLE_ERRORS as exc:
             # The supervisor notices on its own (heartbeat); this only fails open.
             raise AbuseUnavailable from exc
