@@ -83,17 +83,15 @@ def script_args(
 ) -> list[str]:
     """ARGV of a script run doing `ops` in order; `now=None` lets the script use
     Redis' clock (one clock for all)."""
-    argv = [
+    return [
         "" if now is None else repr(float(now)),
         repr(float(cooldown)),
         repr(float(lease)),
         keys.channel_prefix,
         instance,
         " ".join(p.MODES),
+        json.dumps(ops, separators=(",", ":")),
     ]
-    for name, *args in ops:
-        argv += [name, str(len(args)), *args]
-    return argv
 
 
 def wire_topic(topic: str | None) -> str:
@@ -137,10 +135,9 @@ def parse_reply(raw: list[Any]) -> Reply:
     counts = [int(c) for c in stats]
     modes = len(p.MODES)
     flat = [_text(x) for x in sent]
-    pairs = [_text(x) for x in outcomes]
     return Reply(
-        outcomes=[Outcome(status, detail) for status, detail in zip(pairs[::2], pairs[1::2], strict=True)],
-        waits=[float(_text(w)) for w in waits],
+        outcomes=[Outcome(status, detail) for status, detail in json.loads(outcomes)],
+        waits=[float(w) for w in _text(waits).split()],
         stats=SharedStats(dict(zip(p.MODES, counts[:modes], strict=True)), counts[modes], counts[modes + 1]),
         sent=list(zip(flat[::2], flat[1::2], strict=True)),
     )

@@ -20,10 +20,11 @@
 --       (zset id -> seq), in the order of ARGV[7].
 -- ARGV: 1 now ('' = Redis' clock), 2 cool-down seconds, 3 lease seconds,
 --       4 channel prefix, 5 calling instance, 6 modes (space separated),
---       7.. the batch: for each operation its name, its number of arguments n,
---       then its n arguments.
--- Reply: { outcomes (status, detail for each operation, flat), waits, stats,
---          sent (instance, payload for each PUBLISH, flat) }.
+--       7 the batch, JSON: a list of operations, each [name, arguments...].
+-- Reply: { outcomes (JSON: [status, detail] for each operation), waits (one
+--          string, space separated), stats, sent (instance, payload for each
+--          PUBLISH, flat) }. JSON rather than Redis arrays both ways: one
+--          string costs redis-py far less to pack and parse than many.
 -- Record fields: w = where ('i' idle, 'q' queued, 's' in session), m/t = the
 -- last find's mode/topic, s = seq while queued, qa = when it was queued,
 -- ss = session, i = owning instance, ls/lr = last ended session and why
@@ -430,12 +431,10 @@ end
 -- --- the batch ----------------------------------------------------------------
 
 local outcomes = {}
-local j = 7
-while j <= #ARGV do
-  local name, n = ARGV[j], tonumber(ARGV[j + 1])
+for _, op in ipairs(cjson.decode(ARGV[7])) do
+  local name = op[1]
   local args = {}
-  for k = 1, n do args[k] = ARGV[j + 1 + k] end
-  j = j + 2 + n
+  for k = 2, #op do args[k - 1] = op[k] end
   session_base, session_n = '', 0
   local fn = OPS[name]
   local ok, status, detail
@@ -450,8 +449,7 @@ while j <= #ARGV do
   else
     status, detail = 'fail', 'unknown op ' .. tostring(name)
   end
-  outcomes[#outcomes + 1] = status
-  outcomes[#outcomes + 1] = detail
+  outcomes[#outcomes + 1] = { status, detail }
 end
 
 local sent = {}
@@ -461,4 +459,4 @@ for _, instance in ipairs(order) do
   sent[#sent + 1] = instance
   sent[#sent + 1] = payload
 end
-return { outcomes, waits, stats(), sent }
+return { cjson.encode(outcomes), table.concat(waits, ' '), stats(), sent }
