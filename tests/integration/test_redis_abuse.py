@@ -23,7 +23,14 @@ import redis.asyncio as aioredis
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, RedisAbuseStore, abuse_args
+from server.backends.redis.abuse import (
+    ABUSE_SCRIPT_TEXT,
+    AbuseLimits,
+    RedisAbuseStore,
+    abuse_answers,
+    abuse_args,
+    abuse_batch,
+)
 from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
 from server.core.abuse import ReportLedger
@@ -72,7 +79,7 @@ def test_the_script_agrees_with_the_ledger(
             else:
                 expected = ledger.refused_for(reported, now)
                 args = abuse_args("check", limits, "", reported, "", now)
-            [answer] = script(keys=keys.abuse_keys(reported), args=args)  # a batch of one
+            [answer] = abuse_answers(script(*abuse_batch([(keys.abuse_keys(reported), args)])))  # a batch of one
             got = float(answer)
             assert got == expected, f"{op} {reporter}->{reported} at {now}: redis {got}, ledger {expected}"
         logged = [json.loads(m) for m in r.zrange(keys.report_log, 0, -1)]
@@ -84,7 +91,7 @@ def _store(client: aioredis.Redis, limits: AbuseLimits) -> tuple[RedisAbuseStore
     script = client.register_script(ABUSE_SCRIPT_TEXT)
 
     async def run(keys: list[str], args: list[str]) -> Any:
-        [answer] = await script(keys=keys, args=args)  # a batch of one
+        [answer] = abuse_answers(await script(*abuse_batch([(keys, args)])))  # a batch of one
         return answer
 
     keys = RedisKeys(unique_prefix())

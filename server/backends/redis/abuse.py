@@ -72,6 +72,17 @@ def abuse_args(op: str, limits: AbuseLimits, reporter: str, reported: str, reaso
     ]
 
 
+def abuse_batch(ops: list[tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of one abuse script run doing `ops` (each its KEYS and its
+    `abuse_args`) in order."""
+    return [k for keys, _ in ops for k in keys], [json.dumps([args for _, args in ops], separators=(",", ":"))]
+
+
+def abuse_answers(raw: Any) -> list[str]:
+    """The answers of one abuse script run, one for each operation."""
+    return [str(answer) for answer in json.loads(raw)]
+
+
 class RedisAbuseStore:
     """`server.core.abuse.AbuseStore` with its state in Redis, shared by every instance."""
 

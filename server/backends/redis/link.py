@@ -47,7 +47,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
+from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable, abuse_answers, abuse_batch
 from server.backends.redis.batch import Batcher
 from server.backends.redis.script import SCRIPT_TEXT, Op, Outcome, RedisKeys, Reply, parse_reply, script_args
 
@@ -252,10 +252,8 @@ class RedisLink:
     async def _run_abuse(self, ops: list[AbuseOp]) -> list[Any]:
         try:
             async with self._slots:
-                answers: list[Any] = await self._abuse_script(
-                    keys=[k for keys, _ in ops for k in keys], args=[a for _, args in ops for a in args],
-                )
-                return answers
+                keys, args = abuse_batch(ops)
+                return abuse_answers(await self._abuse_script(keys=keys, args=args))
         except _UNAVAILABLE_ERRORS as exc:
             # The supervisor notices on its own (heartbeat); this only fails open.
             raise AbuseUnavailable from exc

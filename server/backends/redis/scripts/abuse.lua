@@ -5,17 +5,18 @@
 -- neither both miss the threshold nor both start a penalty.
 --
 -- One run does a batch of operations, one after the other, each as if it were
--- its own run (see server/backends/redis/batch.py): 3 KEYS and 9 ARGV each.
+-- its own run (see server/backends/redis/batch.py): 3 KEYS each, and ARGV[1]
+-- is JSON: a list of the operations' 9 arguments each.
 --
 -- KEYS (each operation's): 1 reports of the reported key (zset reporter -> time of their last
 --       report within the window), 2 its penalty (string: refused until, with
 --       a TTL), 3 the report log (zset JSON record -> time; a moderator's view).
 --       All under the deployment's hash tag, so the script runs on Cluster too.
--- ARGV (each operation's): 1 op ('record' | 'check'), 2 now ('' = Redis' clock), 3 threshold,
+-- Arguments (each operation's): 1 op ('record' | 'check'), 2 now ('' = Redis' clock), 3 threshold,
 --       4 window seconds, 5 penalty seconds, 6 most records kept in the log,
 --       7 reporter, 8 reported, 9 reason ('record' only).
--- The reply has one answer per operation, a string ('%.17g'): a Lua number
--- would come back truncated to an integer. 'record' answers the penalty it
+-- The reply is JSON, one answer per operation, a string ('%.17g'): a Lua
+-- number would come back truncated to an integer. 'record' answers the penalty it
 -- started (0 when none), 'check' the seconds of penalty left (0 when none).
 
 local clock
@@ -79,11 +80,9 @@ local function one(K_REPORTS, K_PENALTY, K_LOG, A)
 end
 
 local answers = {}
-for i = 0, #KEYS / 3 - 1 do
-  local A = {}
-  for j = 1, 9 do A[j] = ARGV[9 * i + j] end
-  local answer = one(KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3], A)
+for i, A in ipairs(cjson.decode(ARGV[1])) do
+  local answer = one(KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], A)
   if type(answer) == 'table' then return answer end -- an error: a bug of the caller's
   answers[#answers + 1] = answer
 end
-return answers
+return cjson.encode(answers)
