@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -29,61 +28,17 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from server.backends.redis.script import (
-    SCRIPT_TEXT,
-    RedisKeys,
-    Reply,
-    decode_envelopes,
-    parse_reply,
-    script_args,
-    wire_topic,
-)
+from server.backends.redis.script import Reply, decode_envelopes, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
 
-from .redis_support import (  # noqa: F401 (fixture)
-    RedisServer,
-    hash_json,
-    shared_redis,
-    unique_prefix,
-    zset_scored,
-)
+from .redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.redis
 
 SLOTS = 6
 COOLDOWN = 10.0
-INSTANCE = "test-instance"
 WHERE = {"i": Where.IDLE, "q": Where.QUEUED, "s": Where.IN_SESSION}
-
-
-class ScriptDriver:
-    """Calls the script directly, with an explicit clock."""
-
-    def __init__(self, url: str) -> None:
-        self.r = redis.Redis.from_url(url)
-        self.keys = RedisKeys(unique_prefix())
-        self.script = self.r.register_script(SCRIPT_TEXT)
-
-    def run(self, ops: list[tuple[str, ...]], now: float) -> Reply:
-        raw = self.script(
-            keys=self.keys.script_keys(),
-            args=script_args(ops, instance=INSTANCE, cooldown=COOLDOWN, lease=1e9, keys=self.keys, now=now),
-        )
-        return parse_reply(raw)
-
-    def call(self, op: str, *args: str, now: float) -> Reply:
-        """A run of one operation."""
-        return self.run([(op, *args)], now)
-
-    def records(self) -> dict[str, dict[str, Any]]:
-        return hash_json(self.r, self.keys.clients)
-
-    def sessions(self) -> dict[str, dict[str, Any]]:
-        return hash_json(self.r, self.keys.sessions)
-
-    def queue(self, mode: str) -> list[tuple[str, float]]:
-        return zset_scored(self.r, self.keys.queue(mode))
 
 
 class PairingMachine(RuleBasedStateMachine):
@@ -91,7 +46,7 @@ class PairingMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.driver = ScriptDriver(self.url)
+        self.driver = ScriptDriver(self.url, cooldown=COOLDOWN)
         self.now = 0.0
         self.step = 0
         self._names: Iterator[str] = iter(())

@@ -37,6 +37,11 @@ class RedisKeys:
         return f"{self.prefix}:sessions"
 
     @property
+    def cool(self) -> str:
+        """Pairs in a rematch cool-down: "a|b" (a < b) -> until when."""
+        return f"{self.prefix}:cool"
+
+    @property
     def instances(self) -> str:
         return f"{self.prefix}:instances"
 
