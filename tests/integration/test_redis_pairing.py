@@ -165,6 +165,43 @@ class PairingMachine(RuleBasedStateMachine):
             self.slots[slot] = None
             self.both(lambda: self.core.disconnect(cid, self.now), "disconnect", cid)
 
+    @rule(events=st.lists(st.tuples(st.sampled_from(["find", "skip", "cancel", "leave"]), st.integers(0, SLOTS - 1)),
+                          min_size=2, max_size=6))
+    def several_in_one_run(self, events: list[tuple[str, int]]) -> None:
+        """A batch (what an instance sends under load) does what its operations do one run each."""
+        self.waits = []
+        ops: list[tuple[str, ...]] = []
+        statuses: list[str] = []
+        expected: Outgoing = []
+        for kind, slot in events:
+            cid = self.client(slot)
+            if cid is None:
+                continue
+            try:
+                if kind == "find":
+                    ops.append(("find", cid, "video", "", self._session_base()))
+                    expected += self.core.find(cid, "video", None, self.now)
+                elif kind == "skip":
+                    ops.append(("skip", cid, self._session_base()))
+                    expected += self.core.skip(cid, self.now)
+                elif kind == "cancel":
+                    ops.append(("cancel", cid))
+                    expected += self.core.cancel(cid, self.now)
+                else:
+                    ops.append(("leave", cid))
+                    expected += self.core.leave(cid, self.now)
+                statuses.append("ok")
+            except p.ProtocolError:
+                statuses.append("err")
+        if not ops:
+            return
+        reply = self.driver.run(ops, now=self.now)
+        assert [o.status for o in reply.outcomes] == statuses, (ops, reply)
+        sent = [m for _, payload in reply.sent for m in decode_envelopes(payload)]
+        assert sent == expected, f"{ops}:\n redis {sent}\n core  {expected}"
+        assert len(reply.sent) == (1 if sent else 0), "one PUBLISH per instance per run"
+        assert reply.waits == self.waits
+
     # Around the cool-down's end, where an off-by-one would show.
     @rule(seconds=st.sampled_from([0, 1, 3, COOLDOWN - 1, COOLDOWN]))
     def time_passes(self, seconds: float) -> None:
