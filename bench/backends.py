@@ -135,13 +135,15 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("redis-server did not start")
 
 
-def script_counts(url: str) -> tuple[int, int]:
-    """Script calls so far (both scripts, every instance) and pairings so far, read together."""
+def script_counts(url: str) -> tuple[int, float, int]:
+    """Script calls so far (both scripts, every instance), Redis' CPU seconds so far, and
+    pairings so far, read together."""
     with redis.Redis.from_url(url) as r:
         stats = r.info("commandstats")
+        cpu = r.info("cpu")
         matches = int(r.get(MATCHES_KEY) or 0)
     calls = sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
-    return calls, matches
+    return calls, float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), matches
 
 
 def run_case(name: str, backend: str, instances: int, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
@@ -180,8 +182,11 @@ def run_case(name: str, backend: str, instances: int, args: argparse.Namespace, 
             "p99_ms": 1000 * statistics.quantiles(latencies, n=100)[98] if len(latencies) > 100 else float("nan"),
         }
         if counts:
-            (calls_before, matches_before), (calls_after, matches_after) = counts
-            result["script_calls_per_pairing"] = (calls_after - calls_before) / max(1, matches_after - matches_before)
+            (calls_before, cpu_before, matches_before), (calls_after, cpu_after, matches_after) = counts
+            pairings = max(1, matches_after - matches_before)
+            result["script_calls_per_pairing"] = (calls_after - calls_before) / pairings
+            # Redis' one thread is the ceiling of a deployment: 1 s of it / this = pairings/s at most.
+            result["redis_us_per_pairing"] = 1e6 * (cpu_after - cpu_before) / pairings
         return result
     finally:
         for proc in servers:
@@ -215,8 +220,9 @@ def main() -> None:
             rounds.append([run_case(name, backend, n, args, workdir) for name, backend, n in cases])
     print(f"{args.workers} load processes x {args.clients} clients, {args.seconds:g} s measured, "
           f"{args.rounds} rounds, load average now {os.getloadavg()[0]:.1f}")
-    print("| round | case | pairings/s | x memory | match latency p50 (ms) | p99 (ms) | script calls per pairing |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| round | case | pairings/s | x memory | match latency p50 (ms) | p99 (ms) | script calls per pairing "
+          "| Redis CPU per pairing (us) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for n, results in enumerate(rounds, 1):
         memory = results[0]["pairings_per_s"]
         for r in results:
@@ -225,7 +231,7 @@ def main() -> None:
     for i, (name, _, _) in enumerate(cases):
         same = [results[i] for results in rounds]
         median: dict[str, Any] = {"case": name}
-        for key in ("pairings_per_s", "ratio", "p50_ms", "p99_ms", "script_calls_per_pairing"):
+        for key in ("pairings_per_s", "ratio", "p50_ms", "p99_ms", "script_calls_per_pairing", "redis_us_per_pairing"):
             values = [r[key] for r in same if key in r]
             if values:
                 median[key] = statistics.median(values)
@@ -233,9 +239,9 @@ def main() -> None:
 
 
 def _row(label: str, r: dict[str, Any]) -> None:
-    calls = r.get("script_calls_per_pairing")
+    calls, cpu = r.get("script_calls_per_pairing"), r.get("redis_us_per_pairing")
     print(f"| {label} | {r['case']} | {r['pairings_per_s']:.0f} | {r['ratio']:.2f} | {r['p50_ms']:.2f} | "
-          f"{r['p99_ms']:.2f} | {'-' if calls is None else f'{calls:.2f}'} |")
+          f"{r['p99_ms']:.2f} | {'-' if calls is None else f'{calls:.2f}'} | {'-' if cpu is None else f'{cpu:.0f}'} |")
 
 if __name__ == "__main__":
     main()
