@@ -236,7 +236,7 @@ class RedisBackend:
 
     async def _sync_all(self) -> None:
         ids = list(self._views)
-        batch = max(1, self._link.max_connections // 2)  # leave connections for requests
+        batch = max(1, self._link.max_connections // 2)  # in groups: requests get runs in between
         for start in range(0, len(ids), batch):
             await asyncio.gather(*(self._sync(cid) for cid in ids[start:start + batch]))
 
