@@ -6,8 +6,9 @@
   start over after it, the report log keeps who, whom, why and when.
 - Redis restarted empty: the instances' catch-up gives every client back the
   key its reports follow (a signed token's subject).
-- Redis down: the check fails open at once and the find is refused for the
-  true reason, `backend_unavailable`, not `refused`.
+- Redis down: the find of a penalised client is refused at once for the true
+  reason, `backend_unavailable`, not `refused`; a store asked on its own
+  fails open at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from server.backends.redis.abuse import (
     ABUSE_SCRIPT_TEXT,
     AbuseLimits,
+    AbuseUnavailable,
     RedisAbuseStore,
     abuse_answers,
     abuse_args,
@@ -119,7 +121,6 @@ async def test_the_penalty_is_a_key_with_a_ttl_on_redis_clock(shared_redis: Redi
 
 async def test_while_redis_is_down_a_penalised_client_is_told_the_true_reason_at_once(
     own_redis: RedisServer,  # noqa: F811
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = ServerConfig(port=0, backend="redis", redis_url=own_redis.url, report_threshold=1,
                           report_penalty=120.0, backend_options={"prefix": unique_prefix()})
@@ -131,9 +132,20 @@ async def test_while_redis_is_down_a_penalised_client_is_told_the_true_reason_at
         for client in (target, reporter):
             started = time.monotonic()
             await client.request({"type": "find", "mode": "video"}, "error", code="backend_unavailable")
-            # Not held up by the abuse check: no socket timeout (2 s) was waited out.
+            # Not held up by the penalty check: no socket timeout (2 s) was waited out.
             assert time.monotonic() - started < 1.5 * SCALE
-        assert any("event=abuse_store_unavailable policy=fail_open" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_store_asked_on_its_own_fails_open_at_once_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def unreachable(keys: list[str], args: list[str]) -> Any:
+        raise AbuseUnavailable  # what `RedisLink.run_abuse` raises while Redis is down
+
+    store = RedisAbuseStore(unreachable, RedisKeys(unique_prefix()), AbuseLimits(1, 60.0, 120.0))
+    assert [await store.refused_for("x", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged.count("event=abuse_store_unavailable policy=fail_open") == 1
 
 
 async def test_after_redis_forgot_everything_reports_still_follow_the_subject(

@@ -119,13 +119,20 @@ class RedisBackend:
                 await self._link.call("connect", client_id, self._abuse_keys.get(client_id, ""))
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
-        await self._request("find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id())
+        await self._request(
+            "find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id(), self._penalty(client_id),
+        )
 
     async def cancel(self, client_id: str) -> None:
         await self._request("cancel", client_id)
 
     async def skip(self, client_id: str) -> None:
-        await self._request("skip", client_id, new_session_id())
+        await self._request("skip", client_id, new_session_id(), self._penalty(client_id))
+
+    def _penalty(self, client_id: str) -> str:
+        """The key of the report penalty a find or skip of this client must not be serving
+        (the script checks it in the same step; see `abuse_store`)."""
+        return self.keys.penalty(self._abuse_keys.get(client_id, client_id))
 
     async def leave(self, client_id: str) -> None:
         await self._request("leave", client_id)
@@ -171,6 +178,10 @@ class RedisBackend:
             raise unavailable from None
         if reply.status == "err":
             raise refusal(reply.detail)
+        if reply.status == "penalty":
+            # As the shell words it for a store that checks on its own (server/ws/security.py).
+            minutes = max(1, round(float(reply.detail) / 60))
+            raise p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=minutes))
         if reply.status != "ok":
             raise unavailable
         return reply
@@ -178,8 +189,12 @@ class RedisBackend:
     # --- report penalties, shared (abuse.py) -----------------------------------------------
 
     def abuse_store(self, threshold: int, window: float, penalty: float) -> RedisAbuseStore:
-        """The shell's `AbuseStore`: every instance counts the same reports."""
-        return RedisAbuseStore(self._link.run_abuse, self.keys, AbuseLimits(threshold, window, penalty))
+        """The shell's `AbuseStore`: every instance counts the same reports. Its penalty check
+        is this backend's `find` and `skip`, in the pairing script's step (`checked_by_pairing`):
+        a round trip less for each, and nothing can change in between."""
+        return RedisAbuseStore(
+            self._link.run_abuse, self.keys, AbuseLimits(threshold, window, penalty), checked_by_pairing=True,
+        )
 
     # --- what the link hears, and catching up (server/backends/redis/link.py calls these) ----------
 

@@ -49,7 +49,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable, abuse_answers, abuse_batch
 from server.backends.redis.batch import Batcher
-from server.backends.redis.script import SCRIPT_TEXT, Op, Outcome, RedisKeys, Reply, parse_reply, script_args
+from server.backends.redis.script import (
+    SCRIPT_TEXT,
+    Op,
+    Outcome,
+    RedisKeys,
+    Reply,
+    parse_reply,
+    run_keys,
+    script_args,
+)
 
 log = logging.getLogger("studymatch.server.redis")
 
@@ -138,7 +147,6 @@ class RedisLink:
         self.lease = lease
         self.max_connections = max_connections
         self._hooks = hooks
-        self._key_list = keys.script_keys()
         self._cooldown = cooldown
         self._heartbeat = heartbeat
         self._max_backoff = max_backoff
@@ -231,7 +239,7 @@ class RedisLink:
             # pool (sized above this) never refuses and only Redis' silence counts.
             async with self._slots:
                 raw = await self._script(
-                    keys=self._key_list,
+                    keys=run_keys(self.keys, ops),
                     args=script_args(
                         ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys,
                     ),

@@ -75,6 +75,19 @@ class RedisKeys:
 
 # One operation of a batch: its name, then its arguments.
 Op = tuple[str, ...]
+# Where a find's or a skip's penalty key (`RedisKeys.penalty`) is in its operation, if given.
+_PENALTY_KEY_AT: Final = {"find": 5, "skip": 3}
+
+
+def run_keys(keys: RedisKeys, ops: list[Op]) -> list[str]:
+    """KEYS of a run doing `ops`: the fixed ones, then the penalty keys its finds and
+    skips read (every key a script touches is declared, as Redis Cluster asks)."""
+    out = keys.script_keys()
+    for op in ops:
+        at = _PENALTY_KEY_AT.get(op[0])
+        if at is not None and at < len(op) and op[at]:
+            out.append(op[at])
+    return out
 
 
 def script_args(
@@ -116,7 +129,8 @@ class Outcome:
     """What one operation of a run answered."""
 
     # ok | err (detail: a refusal's name, `server.core.matchmaking.REFUSALS`)
-    # | gone (the client's record is missing) | fail (a bug; detail: the script's error)
+    # | gone (the client's record is missing) | penalty (detail: seconds of report penalty left)
+    # | fail (a bug; detail: the script's error)
     status: str
     detail: str
 

@@ -17,7 +17,8 @@
 --       3 cool (zset "a|b" -> till), 4 cooldue (zset of ends not yet ticked),
 --       5 seq (counter: the global waiting order), 6 matches (counter),
 --       7 instances (zset instance -> lease deadline), 8.. one queue per mode
---       (zset id -> seq), in the order of ARGV[7].
+--       (zset id -> seq), in the order of ARGV[6], then the penalty keys
+--       (abuse.lua's) the batch's find and skip operations read.
 -- ARGV: 1 now ('' = Redis' clock), 2 cool-down seconds, 3 lease seconds,
 --       4 channel prefix, 5 calling instance, 6 modes (space separated),
 --       7 the batch, JSON: a list of operations, each [name, arguments...].
@@ -245,7 +246,7 @@ local function stats()
 end
 
 -- What an operation answers: ok | err (detail: a refusal of the core's) | gone
--- (the client's record is missing; detail unused).
+-- (the client's record is missing; detail unused) | penalty (detail: seconds left).
 local function reply(status, detail)
   return status, detail or ''
 end
@@ -273,9 +274,22 @@ function OPS.connect(A)
   return reply('ok')
 end
 
+-- A find or a skip of a client serving a report penalty (its key, set by
+-- abuse.lua, is declared in KEYS after the queues) is refused first, whatever
+-- its state: checked in the same step as the pairing, so no round trip of its
+-- own and no moment between the check and the pairing.
+local function penalty_left(key)
+  if not key or key == '' then return 0 end
+  local till = redis.call('GET', key)
+  if not till then return 0 end
+  return math.max(0, tonumber(till) - now)
+end
+
 function OPS.find(A)
   local id, mode, topic = A[1], A[2], A[3]
   session_base = A[4]
+  local left = penalty_left(A[5])
+  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
   local r = mine(id)
   if not r then return reply('gone') end
   if r.w == 's' then return reply('err', 'find_in_session') end
@@ -305,6 +319,8 @@ end
 function OPS.skip(A)
   local id = A[1]
   session_base = A[2]
+  local left = penalty_left(A[3])
+  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
   local r = mine(id)
   if not r then return reply('gone') end
   if not r.m then return reply('err', 'nothing_to_skip') end
