@@ -51,7 +51,9 @@ class Batcher(Generic[Op, Answer]):
             try:
                 answers = await self._run([op for op, _ in batch])
             except asyncio.CancelledError:
-                for _, done in batch:
+                # Only closing stops a run: nobody is left to run what still waits.
+                waiting, self._waiting = batch + self._waiting, []
+                for _, done in waiting:
                     done.cancel()
                 raise
             except Exception as exc:
