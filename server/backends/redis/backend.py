@@ -138,12 +138,12 @@ class RedisBackend:
         await self._request("leave", client_id)
 
     async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None:
-        # The script ends the session and names the partner in the same run: no extra
+        # The script ends the session and names the partner in the same step: no extra
         # round trip, and nobody can change partners in between.
-        reply = await self._request("report", client_id, session)
-        if reply is None:
+        outcome = await self._request("report", client_id, session)
+        if outcome is None:
             return None
-        partner, key = json.loads(reply.detail)
+        partner, key = json.loads(outcome.detail)
         return ReportedPartner(partner, key)
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
@@ -168,23 +168,23 @@ class RedisBackend:
         if not self._link.healthy:
             raise unavailable
         try:
-            reply = await self._link.call(op, client_id, *args)
-            if reply.status == "gone":
+            outcome = await self._link.call(op, client_id, *args)
+            if outcome.status == "gone":
                 # Redis forgot this client (restart, or we were taken for dead):
                 # tell it what it missed, then do what it asked.
                 await self._sync_and_wait(client_id)
-                reply = await self._link.call(op, client_id, *args)
+                outcome = await self._link.call(op, client_id, *args)
         except Unavailable:
             raise unavailable from None
-        if reply.status == "err":
-            raise refusal(reply.detail)
-        if reply.status == "penalty":
+        if outcome.status == "err":
+            raise refusal(outcome.detail)
+        if outcome.status == "penalty":
             # As the shell words it for a store that checks on its own (server/ws/security.py).
-            minutes = max(1, round(float(reply.detail) / 60))
+            minutes = max(1, round(float(outcome.detail) / 60))
             raise p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=minutes))
-        if reply.status != "ok":
+        if outcome.status != "ok":
             raise unavailable
-        return reply
+        return outcome
 
     # --- report penalties, shared (abuse.py) -----------------------------------------------
 

@@ -254,7 +254,7 @@ class RedisLink:
     async def run_abuse(self, keys: list[str], args: list[str]) -> Any:
         """One operation of the abuse script, in the next run (`abuse.Runner`)."""
         if not self._healthy:
-            raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
+            raise AbuseUnavailable  # at once: nothing waits for a Redis known to be down
         return await self._abuse((keys, args))
 
     async def _run_abuse(self, ops: list[AbuseOp]) -> list[Any]:
