@@ -1,6 +1,6 @@
 """Pairings per second and match latency: memory vs Redis with 1 and 2 instances.
 
-    python bench/backends.py [--seconds 6] [--workers 2] [--clients 40]
+    python bench/backends.py [--seconds 6] [--workers 2] [--clients 40] [--rounds 3]
 
 Each case starts real server processes (`python -m server --port 0`, and a
 redis-server on a free port for the Redis cases) and drives them from
@@ -11,9 +11,15 @@ spread round-robin over the instances. A client loops: find -> matched ->
 Figures: pairings per second (matched pairs over the measured window) and
 match latency = time from the responder's `find` to its `matched` (the
 newcomer whose arrival made the pair; the server's decide + deliver path,
-including the cross-instance hop). For Redis, round trips per pairing are
-read from `INFO commandstats` deltas (EVALSHA/EVAL calls from the servers,
-heartbeats included) divided by pairings.
+including the cross-instance hop). For Redis, script calls per pairing are
+`INFO commandstats` deltas (EVALSHA/EVAL calls from the servers, both
+scripts, heartbeats included) divided by the delta of the script's own
+match counter, both read at the start and at the end of the measured window.
+
+The cases run in rounds (memory, Redis 1, Redis 2, then again), so that a
+machine shared with other work disturbs all of them alike; each round gives
+Redis' pairings/s as a ratio of the memory figure of the same round, and the
+summary is the median of each.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from typing import Any
 
 import redis
 from websockets.asyncio.client import connect
+
+# The pairing script's match counter (server/backends/redis/script.py's keys, default prefix).
+MATCHES_KEY = "{studymatch}:matches"
 
 LISTENING = re.compile(r"^listening on (ws://[^ ]+/ws)$")
 SERVER_ENV = {
@@ -126,13 +135,15 @@ def start_redis(workdir: str) -> tuple[subprocess.Popen[str], str]:
     raise RuntimeError("redis-server did not start")
 
 
-def script_calls(url: str) -> int:
-    r = redis.Redis.from_url(url)
-    try:
+def script_counts(url: str) -> tuple[int, float, int]:
+    """Script calls so far (both scripts, every instance), Redis' CPU seconds so far, and
+    pairings so far, read together."""
+    with redis.Redis.from_url(url) as r:
         stats = r.info("commandstats")
-    finally:
-        r.close()
-    return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+        cpu = r.info("cpu")
+        matches = int(r.get(MATCHES_KEY) or 0)
+    calls = sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+    return calls, float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]), matches
 
 
 def run_case(name: str, backend: str, instances: int, args: argparse.Namespace, workdir: str) -> dict[str, Any]:
@@ -155,10 +166,11 @@ def run_case(name: str, backend: str, instances: int, args: argparse.Namespace, 
                              stdout=subprocess.PIPE, text=True)
             for _ in range(args.workers)
         ]
-        calls_before = None
+        counts = []
         if redis_url:
-            time.sleep(max(0.0, start_at - time.time()))
-            calls_before = script_calls(redis_url)
+            for at in (start_at, stop_at):
+                time.sleep(max(0.0, at - time.time()))
+                counts.append(script_counts(redis_url))
         latencies: list[float] = []
         for w in workers:
             out, _ = w.communicate(timeout=args.seconds + args.warmup + 30)
@@ -169,9 +181,12 @@ def run_case(name: str, backend: str, instances: int, args: argparse.Namespace, 
             "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
             "p99_ms": 1000 * statistics.quantiles(latencies, n=100)[98] if len(latencies) > 100 else float("nan"),
         }
-        if redis_url and calls_before is not None:
-            # Counted to the end of the run (clients stop within ~1 s after stop_at): an upper bound.
-            result["script_calls_per_pairing"] = (script_calls(redis_url) - calls_before) / max(1, len(latencies))
+        if counts:
+            (calls_before, cpu_before, matches_before), (calls_after, cpu_after, matches_after) = counts
+            pairings = max(1, matches_after - matches_before)
+            result["script_calls_per_pairing"] = (calls_after - calls_before) / pairings
+            # Redis' one thread is the ceiling of a deployment: 1 s of it / this = pairings/s at most.
+            result["redis_us_per_pairing"] = 1e6 * (cpu_after - cpu_before) / pairings
         return result
     finally:
         for proc in servers:
@@ -188,6 +203,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--workers", type=int, default=2, help="load processes")
     parser.add_argument("--clients", type=int, default=40, help="clients per load process")
+    parser.add_argument("--rounds", type=int, default=3, help="times each case runs, interleaved")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--start-at", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--stop-at", type=float, help=argparse.SUPPRESS)
@@ -196,20 +212,36 @@ def main() -> None:
     if args.worker:
         worker_main(args)
         return
+    cases = [("memory, 1 instance", "memory", 1), ("redis, 1 instance", "redis", 1),
+             ("redis, 2 instances", "redis", 2)]
+    rounds: list[list[dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as workdir:
-        results = [
-            run_case("memory, 1 instance", "memory", 1, args, workdir),
-            run_case("redis, 1 instance", "redis", 1, args, workdir),
-            run_case("redis, 2 instances", "redis", 2, args, workdir),
-        ]
-    print(f"{args.workers} load processes x {args.clients} clients, {args.seconds:g} s measured")
-    print("| case | pairings/s | match latency p50 (ms) | p99 (ms) | script calls per pairing |")
-    print("| --- | --- | --- | --- | --- |")
-    for r in results:
-        calls = r.get("script_calls_per_pairing")
-        print(f"| {r['case']} | {r['pairings_per_s']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{'-' if calls is None else f'{calls:.2f}'} |")
+        for _ in range(args.rounds):
+            rounds.append([run_case(name, backend, n, args, workdir) for name, backend, n in cases])
+    print(f"{args.workers} load processes x {args.clients} clients, {args.seconds:g} s measured, "
+          f"{args.rounds} rounds, load average now {os.getloadavg()[0]:.1f}")
+    print("| round | case | pairings/s | x memory | match latency p50 (ms) | p99 (ms) | script calls per pairing "
+          "| Redis CPU per pairing (us) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for n, results in enumerate(rounds, 1):
+        memory = results[0]["pairings_per_s"]
+        for r in results:
+            r["ratio"] = r["pairings_per_s"] / memory if memory else float("nan")
+            _row(str(n), r)
+    for i, (name, _, _) in enumerate(cases):
+        same = [results[i] for results in rounds]
+        median: dict[str, Any] = {"case": name}
+        for key in ("pairings_per_s", "ratio", "p50_ms", "p99_ms", "script_calls_per_pairing", "redis_us_per_pairing"):
+            values = [r[key] for r in same if key in r]
+            if values:
+                median[key] = statistics.median(values)
+        _row("median", median)
 
+
+def _row(label: str, r: dict[str, Any]) -> None:
+    calls, cpu = r.get("script_calls_per_pairing"), r.get("redis_us_per_pairing")
+    print(f"| {label} | {r['case']} | {r['pairings_per_s']:.0f} | {r['ratio']:.2f} | {r['p50_ms']:.2f} | "
+          f"{r['p99_ms']:.2f} | {'-' if calls is None else f'{calls:.2f}'} | {'-' if cpu is None else f'{cpu:.0f}'} |")
 
 if __name__ == "__main__":
     main()

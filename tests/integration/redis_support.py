@@ -23,9 +23,12 @@ from typing import Any, cast
 import pytest
 import redis
 
+from server.backends.redis.script import SCRIPT_TEXT, Op, RedisKeys, Reply, parse_reply, script_args
+
 from .wsclient import TIMEOUT
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+INSTANCE = "test-instance"  # the one instance a `ScriptDriver` calls as
 _prefixes = itertools.count()
 
 
@@ -148,3 +151,34 @@ def zset_scored(r: redis.Redis, key: str) -> list[tuple[str, float]]:
     """A sorted set's (member, score) pairs, lowest score first."""
     reply = cast("list[tuple[bytes, float]]", r.zrange(key, 0, -1, withscores=True))
     return [(m.decode(), s) for m, s in reply]
+
+
+class ScriptDriver:
+    """Runs the pairing script directly, as one instance, with an explicit clock, under a
+    key prefix of its own."""
+
+    def __init__(self, url: str, *, cooldown: float) -> None:
+        self.r = redis.Redis.from_url(url)
+        self.keys = RedisKeys(unique_prefix())
+        self.cooldown = cooldown
+        self.script = self.r.register_script(SCRIPT_TEXT)
+
+    def run(self, ops: list[Op], now: float) -> Reply:
+        raw = self.script(
+            keys=self.keys.script_keys(),
+            args=script_args(ops, instance=INSTANCE, cooldown=self.cooldown, lease=1e9, keys=self.keys, now=now),
+        )
+        return parse_reply(raw)
+
+    def call(self, op: str, *args: str, now: float) -> Reply:
+        """A run of one operation."""
+        return self.run([(op, *args)], now)
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        return hash_json(self.r, self.keys.clients)
+
+    def sessions(self) -> dict[str, dict[str, Any]]:
+        return hash_json(self.r, self.keys.sessions)
+
+    def queue(self, mode: str) -> list[tuple[str, float]]:
+        return zset_scored(self.r, self.keys.queue(mode))

@@ -1,4 +1,4 @@
-"""Report penalties in Redis (`redis_scripts/abuse.lua`, `server/backends/redis/abuse.py`), on a real redis-server.
+"""Report penalties in Redis (`server/backends/redis/scripts/abuse.lua`, `server/backends/redis/abuse.py`), on a real redis-server.
 
 - The script against the pure `ReportLedger`: same random reports and checks
   on an explicit clock, same answers, same reports kept.
@@ -6,8 +6,9 @@
   start over after it, the report log keeps who, whom, why and when.
 - Redis restarted empty: the instances' catch-up gives every client back the
   key its reports follow (a signed token's subject).
-- Redis down: the check fails open at once and the find is refused for the
-  true reason, `backend_unavailable`, not `refused`.
+- Redis down: the find of a penalised client is refused at once for the true
+  reason, `backend_unavailable`, not `refused`; a store asked on its own
+  fails open at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ import redis.asyncio as aioredis
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseLimits, RedisAbuseStore, abuse_args
+from server.backends.redis.abuse import (
+    ABUSE_SCRIPT_TEXT,
+    AbuseLimits,
+    AbuseUnavailable,
+    RedisAbuseStore,
+    abuse_answers,
+    abuse_args,
+    abuse_batch,
+)
 from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
 from server.core.abuse import ReportLedger
@@ -72,7 +81,8 @@ def test_the_script_agrees_with_the_ledger(
             else:
                 expected = ledger.refused_for(reported, now)
                 args = abuse_args("check", limits, "", reported, "", now)
-            got = float(script(keys=keys.abuse_keys(reported), args=args))
+            [answer] = abuse_answers(script(*abuse_batch([(keys.abuse_keys(reported), args)])))  # a batch of one
+            got = float(answer)
             assert got == expected, f"{op} {reporter}->{reported} at {now}: redis {got}, ledger {expected}"
         logged = [json.loads(m) for m in r.zrange(keys.report_log, 0, -1)]
         kept = {(x["reporter"], x["reported"], x["reason"], x["at"]) for x in logged}
@@ -83,7 +93,8 @@ def _store(client: aioredis.Redis, limits: AbuseLimits) -> tuple[RedisAbuseStore
     script = client.register_script(ABUSE_SCRIPT_TEXT)
 
     async def run(keys: list[str], args: list[str]) -> Any:
-        return await script(keys=keys, args=args)
+        [answer] = abuse_answers(await script(*abuse_batch([(keys, args)])))  # a batch of one
+        return answer
 
     keys = RedisKeys(unique_prefix())
     return RedisAbuseStore(run, keys, limits), keys
@@ -110,7 +121,6 @@ async def test_the_penalty_is_a_key_with_a_ttl_on_redis_clock(shared_redis: Redi
 
 async def test_while_redis_is_down_a_penalised_client_is_told_the_true_reason_at_once(
     own_redis: RedisServer,  # noqa: F811
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = ServerConfig(port=0, backend="redis", redis_url=own_redis.url, report_threshold=1,
                           report_penalty=120.0, backend_options={"prefix": unique_prefix()})
@@ -122,9 +132,20 @@ async def test_while_redis_is_down_a_penalised_client_is_told_the_true_reason_at
         for client in (target, reporter):
             started = time.monotonic()
             await client.request({"type": "find", "mode": "video"}, "error", code="backend_unavailable")
-            # Not held up by the abuse check: no socket timeout (2 s) was waited out.
+            # Not held up by the penalty check: no socket timeout (2 s) was waited out.
             assert time.monotonic() - started < 1.5 * SCALE
-        assert any("event=abuse_store_unavailable policy=fail_open" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_store_asked_on_its_own_fails_open_at_once_and_says_so_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def unreachable(keys: list[str], args: list[str]) -> Any:
+        raise AbuseUnavailable  # what `RedisLink.run_abuse` raises while Redis is down
+
+    store = RedisAbuseStore(unreachable, RedisKeys(unique_prefix()), AbuseLimits(1, 60.0, 120.0))
+    assert [await store.refused_for("x", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    logged = [r.getMessage() for r in caplog.records]
+    assert logged.count("event=abuse_store_unavailable policy=fail_open") == 1
 
 
 async def test_after_redis_forgot_everything_reports_still_follow_the_subject(

@@ -1,7 +1,7 @@
 """The pairing script against the pure core: same random events, same outcome.
 
 Hypothesis drives random find/cancel/skip/leave/report/signal/disconnect/tick
-sequences through `redis_scripts/matchmaking.lua` on a real redis-server and,
+sequences through `scripts/matchmaking.lua` on a real redis-server and,
 step by step, through the pure `Matchmaker`. Every step must send the same
 messages (in the same order, with the same session ids) or be refused with
 the same code, and afterwards the state in Redis must satisfy the core's
@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -29,57 +28,17 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from server.backends.redis.script import (
-    SCRIPT_TEXT,
-    RedisKeys,
-    Reply,
-    decode_envelope,
-    parse_reply,
-    script_args,
-    wire_topic,
-)
+from server.backends.redis.script import Reply, decode_envelopes, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
 
-from .redis_support import (  # noqa: F401 (fixture)
-    RedisServer,
-    hash_json,
-    shared_redis,
-    unique_prefix,
-    zset_scored,
-)
+from .redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.redis
 
 SLOTS = 6
 COOLDOWN = 10.0
-INSTANCE = "test-instance"
 WHERE = {"i": Where.IDLE, "q": Where.QUEUED, "s": Where.IN_SESSION}
-
-
-class ScriptDriver:
-    """Calls the script directly, with an explicit clock."""
-
-    def __init__(self, url: str) -> None:
-        self.r = redis.Redis.from_url(url)
-        self.keys = RedisKeys(unique_prefix())
-        self.script = self.r.register_script(SCRIPT_TEXT)
-
-    def call(self, op: str, *args: str, now: float) -> Reply:
-        raw = self.script(
-            keys=self.keys.script_keys(),
-            args=script_args(op, *args, instance=INSTANCE, cooldown=COOLDOWN, lease=1e9, keys=self.keys, now=now),
-        )
-        return parse_reply(raw)
-
-    def records(self) -> dict[str, dict[str, Any]]:
-        return hash_json(self.r, self.keys.clients)
-
-    def sessions(self) -> dict[str, dict[str, Any]]:
-        return hash_json(self.r, self.keys.sessions)
-
-    def queue(self, mode: str) -> list[tuple[str, float]]:
-        return zset_scored(self.r, self.keys.queue(mode))
 
 
 class PairingMachine(RuleBasedStateMachine):
@@ -87,7 +46,7 @@ class PairingMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.driver = ScriptDriver(self.url)
+        self.driver = ScriptDriver(self.url, cooldown=COOLDOWN)
         self.now = 0.0
         self.step = 0
         self._names: Iterator[str] = iter(())
@@ -118,14 +77,15 @@ class PairingMachine(RuleBasedStateMachine):
         except p.ProtocolError as error:
             expected = error
         reply = self.driver.call(op, *args, now=self.now)
+        [outcome] = reply.outcomes
         if isinstance(expected, p.ProtocolError):
-            assert reply.status == "err", (op, args, reply)
-            assert refusal(reply.detail).code == expected.code
-            assert refusal(reply.detail).message == expected.message
+            assert outcome.status == "err", (op, args, reply)
+            assert refusal(outcome.detail).code == expected.code
+            assert refusal(outcome.detail).message == expected.message
             assert reply.sent == []
             return reply
-        assert reply.status == "ok", (op, args, reply)
-        sent = [decode_envelope(payload) for _, payload in reply.sent]
+        assert outcome.status == "ok", (op, args, reply)
+        sent = [m for _, payload in reply.sent for m in decode_envelopes(payload)]
         assert sent == expected, f"{op}{args}:\n redis {sent}\n core  {expected}"
         assert all(instance == INSTANCE for instance, _ in reply.sent)
         assert reply.waits == self.waits
@@ -147,7 +107,7 @@ class PairingMachine(RuleBasedStateMachine):
             cid = f"c{slot}-{next(self.generation)}"  # never reused, as the shell's ids
             self.slots[slot] = cid
             self.core.connect(cid)
-            assert self.driver.call("connect", cid, now=self.now).status == "ok"
+            assert self.driver.call("connect", cid, now=self.now).outcomes[0].status == "ok"
 
     @rule(slot=st.integers(0, SLOTS - 1), mode=st.sampled_from(p.MODES),
           topic=st.sampled_from([None, "maths", " Maths", "physics", ""]))
@@ -184,10 +144,11 @@ class PairingMachine(RuleBasedStateMachine):
             session = self.core.session_of(cid)
             sid = "s0" if stale or session is None else session.id
             reply = self.both(lambda: self.core.report(cid, sid, self.now), "report", cid, sid)
-            if reply.status == "ok":  # it names who was reported (no abuse key given: their id)
+            [outcome] = reply.outcomes
+            if outcome.status == "ok":  # it names who was reported (no abuse key given: their id)
                 assert session is not None
                 partner = session.partner_of(cid)
-                assert json.loads(reply.detail) == [partner, partner]
+                assert json.loads(outcome.detail) == [partner, partner]
 
     @rule(slot=st.integers(0, SLOTS - 1), stale=st.booleans(), data=st.sampled_from([{}, {"sdp": "x"}, {"a": [1]}]))
     def signal(self, slot: int, stale: bool, data: dict[str, Any]) -> None:
@@ -203,6 +164,43 @@ class PairingMachine(RuleBasedStateMachine):
         if cid is not None:
             self.slots[slot] = None
             self.both(lambda: self.core.disconnect(cid, self.now), "disconnect", cid)
+
+    @rule(events=st.lists(st.tuples(st.sampled_from(["find", "skip", "cancel", "leave"]), st.integers(0, SLOTS - 1)),
+                          min_size=2, max_size=6))
+    def several_in_one_run(self, events: list[tuple[str, int]]) -> None:
+        """A batch (what an instance sends under load) does what its operations do one run each."""
+        self.waits = []
+        ops: list[tuple[str, ...]] = []
+        statuses: list[str] = []
+        expected: Outgoing = []
+        for kind, slot in events:
+            cid = self.client(slot)
+            if cid is None:
+                continue
+            try:
+                if kind == "find":
+                    ops.append(("find", cid, "video", "", self._session_base()))
+                    expected += self.core.find(cid, "video", None, self.now)
+                elif kind == "skip":
+                    ops.append(("skip", cid, self._session_base()))
+                    expected += self.core.skip(cid, self.now)
+                elif kind == "cancel":
+                    ops.append(("cancel", cid))
+                    expected += self.core.cancel(cid, self.now)
+                else:
+                    ops.append(("leave", cid))
+                    expected += self.core.leave(cid, self.now)
+                statuses.append("ok")
+            except p.ProtocolError:
+                statuses.append("err")
+        if not ops:
+            return
+        reply = self.driver.run(ops, now=self.now)
+        assert [o.status for o in reply.outcomes] == statuses, (ops, reply)
+        sent = [m for _, payload in reply.sent for m in decode_envelopes(payload)]
+        assert sent == expected, f"{ops}:\n redis {sent}\n core  {expected}"
+        assert len(reply.sent) == (1 if sent else 0), "one PUBLISH per instance per run"
+        assert reply.waits == self.waits
 
     # Around the cool-down's end, where an off-by-one would show.
     @rule(seconds=st.sampled_from([0, 1, 3, COOLDOWN - 1, COOLDOWN]))

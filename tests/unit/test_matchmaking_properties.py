@@ -3,19 +3,25 @@
 A small model kept by the test (who asked for what, who waited since when,
 which pairs are cooling down) is the oracle: after every step the core's
 state and the messages it produced must agree with it.
+
+The machine talks to the core through `Pairing`, the core's own events and
+queries, so the same rules and invariants also run against the Redis pairing
+script (tests/integration/test_redis_properties.py subclasses the machine
+with `make_core`).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import Protocol
 
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from server.core import protocol as p
-from server.core.matchmaking import Matchmaker, Outgoing, Where
+from server.core.matchmaking import Matchmaker, Outgoing, Session, Where
 from server.core.rules import Wish, compatible
 
 CLIENTS = [f"c{i}" for i in range(7)]
@@ -25,17 +31,44 @@ topics = st.sampled_from([None, "maths", "Maths ", "physics"])
 clients = st.sampled_from(CLIENTS)
 
 
+class Pairing(Protocol):
+    """What the machine asks of a pairing implementation: `Matchmaker`'s events and queries."""
+
+    def connect(self, client_id: str) -> None: ...
+    def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing: ...
+    def cancel(self, client_id: str, now: float) -> Outgoing: ...
+    def skip(self, client_id: str, now: float) -> Outgoing: ...
+    def leave(self, client_id: str, now: float) -> Outgoing: ...
+    def report(self, client_id: str, session_id: str, now: float) -> Outgoing: ...
+    def signal(self, client_id: str, session_id: str, data: dict[str, object]) -> Outgoing: ...
+    def disconnect(self, client_id: str, now: float) -> Outgoing: ...
+    def tick(self, now: float) -> Outgoing: ...
+    def where(self, client_id: str) -> Where: ...
+    def session_of(self, client_id: str) -> Session | None: ...
+    def is_connected(self, client_id: str) -> bool: ...
+    def waiting_count(self, mode: str | None = None) -> int: ...
+    def waiting_order(self, mode: str) -> list[str]: ...
+    def wish_of(self, client_id: str) -> Wish | None: ...
+    def client_count(self) -> int: ...
+    def sessions(self) -> list[Session]: ...
+    def in_cooldown(self, a: str, b: str, now: float) -> bool: ...
+
+
 class MatchmakingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         counter = itertools.count()
-        self.core = Matchmaker(rematch_cooldown=COOLDOWN, new_session_id=lambda: f"s{next(counter)}")
+        self.core = self.make_core(lambda: f"s{next(counter)}")
         self.now = 0.0
         self.connected: set[str] = set()
         self.ever_connected: set[str] = set()
         # model: pairs that may not meet again until a time
         self.cooling: dict[frozenset[str], float] = {}
         self.sessions_seen: set[str] = set()
+
+    def make_core(self, new_session_id: Callable[[], str]) -> Pairing:
+        """The implementation under test."""
+        return Matchmaker(rematch_cooldown=COOLDOWN, new_session_id=new_session_id)
 
     # --- helpers ----------------------------------------------------------------
 

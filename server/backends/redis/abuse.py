@@ -1,20 +1,26 @@
 """Report penalties shared by every instance: `AbuseStore` over Redis.
 
-Each report and each find/skip check is one run of `redis_scripts/abuse.lua`
-(the count-and-penalize step is atomic, so instances taking reports on the same
-client at once agree). Keys live under the deployment's hash tag
-(`RedisKeys.abuse_keys`): a sorted set of distinct reporters per reported key,
-trimmed to the window and expiring with it; a penalty key with a TTL; and a
-capped log of the reports themselves.
+Each report is one operation of `scripts/abuse.lua` (batched with others by
+`link.py`; each one's count-and-penalize step is atomic, so instances taking
+reports on the same client at once agree). Keys live under the deployment's
+hash tag (`RedisKeys.abuse_keys`): a sorted set of distinct reporters per
+reported key, trimmed to the window and expiring with it; a penalty key with
+a TTL; and a capped log of the reports themselves.
+
+The penalty check: the Redis backend's store (`checked_by_pairing`) leaves it
+to the pairing script, which reads the penalty key in the same step as the
+find or skip it would refuse (`scripts/matchmaking.lua`): one round trip less
+for each, and no moment between the check and the pairing. A store on its
+own (`checked_by_pairing=False`) asks `abuse.lua`.
 
 The clock is Redis' own (`TIME` inside the script) unless `given_clock` is
 set: instances' clocks may disagree, Redis' is one clock for all of them. The
 shell's `now` is then ignored. Tests pass `given_clock=True` to drive time.
 
-Redis unreachable: the check **fails open** (answers 0) at once, without
-waiting. The queue lives in the same Redis, so nobody can be matched while it
-is down anyway: the find goes on to the backend, which refuses it with
-`backend_unavailable`, the true reason. Failing closed would tell blameless
+Redis unreachable: a find or skip is refused with `backend_unavailable`, the
+true reason, at once (the queue lives in the same Redis, so nobody can be
+matched while it is down anyway); a store asked on its own **fails open**
+(answers 0) at once, without waiting. Failing closed would tell blameless
 users they were reported, and a penalised user gains nothing in that window.
 A report that cannot be recorded is logged and lost (the backend ended its
 session a moment before, so this is the rare outage that began in between).
@@ -42,7 +48,7 @@ class AbuseUnavailable(Exception):
     """Redis cannot be asked now; the store fails open."""
 
 
-# Runs the abuse script: (KEYS, ARGV) -> its reply; raises `AbuseUnavailable`.
+# Runs one operation of the abuse script: (KEYS, ARGV) -> its answer; raises `AbuseUnavailable`.
 Runner = Callable[[list[str], list[str]], Awaitable[Any]]
 
 
@@ -64,7 +70,7 @@ class AbuseLimits:
 
 def abuse_args(op: str, limits: AbuseLimits, reporter: str, reported: str, reason: str,
                now: float | None) -> list[str]:
-    """ARGV of an abuse script call; `now=None` lets the script use Redis' clock."""
+    """ARGV of one abuse script operation; `now=None` lets the script use Redis' clock."""
     return [
         op, "" if now is None else repr(float(now)),
         repr(int(limits.threshold)), repr(float(limits.window)), repr(float(limits.penalty)),
@@ -72,14 +78,29 @@ def abuse_args(op: str, limits: AbuseLimits, reporter: str, reported: str, reaso
     ]
 
 
+def abuse_batch(ops: list[tuple[list[str], list[str]]]) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of one abuse script run doing `ops` (each its KEYS and its
+    `abuse_args`) in order."""
+    return [k for keys, _ in ops for k in keys], [json.dumps([args for _, args in ops], separators=(",", ":"))]
+
+
+def abuse_answers(raw: Any) -> list[str]:
+    """The answers of one abuse script run, one for each operation."""
+    return [str(answer) for answer in json.loads(raw)]
+
+
 class RedisAbuseStore:
     """`server.core.abuse.AbuseStore` with its state in Redis, shared by every instance."""
 
-    def __init__(self, run: Runner, keys: RedisKeys, limits: AbuseLimits, *, given_clock: bool = False) -> None:
+    def __init__(
+        self, run: Runner, keys: RedisKeys, limits: AbuseLimits, *, given_clock: bool = False,
+        checked_by_pairing: bool = False,
+    ) -> None:
         self._run = run
         self.keys = keys
         self.limits = limits
         self._given_clock = given_clock
+        self._checked_by_pairing = checked_by_pairing
         self._failing = False  # logged once per outage, not once per find
 
     async def record_report(self, reporter: str, reported: str, reason: str, now: float) -> float:
@@ -90,6 +111,8 @@ class RedisAbuseStore:
         return answer
 
     async def refused_for(self, key: str, now: float) -> float:
+        if self._checked_by_pairing:
+            return 0.0  # the Redis backend's find and skip refuse a penalised client themselves
         answer = await self._ask("check", "", key, "", now)
         return 0.0 if answer is None else answer
 

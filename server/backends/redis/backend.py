@@ -1,10 +1,11 @@
 """The Redis backend: many server processes, one shared queue.
 
-Every decision about the queue is one run of `redis_scripts/matchmaking.lua`
-(see `redis_script.py` for what Python and the script share), so instances
-racing each other can never pair a client twice. The script publishes every
-resulting message to the channel of the instance that owns the receiving
-connection; each instance subscribes to its own channel and passes messages
+Every decision about the queue is one operation of `scripts/matchmaking.lua`
+(see `script.py` for what Python and the script share), done atomically, so
+instances racing each other can never pair a client twice. The script
+publishes the resulting messages to the channel of the instance that owns the
+receiving connection (one PUBLISH per instance per run: `link.py` batches the
+operations); each instance subscribes to its own channel and passes messages
 on through `deliver`.
 
 Why pub/sub rather than streams: a pairing or a relayed signal is then one
@@ -12,15 +13,15 @@ round trip (the script publishes while it decides), and a message costs no
 storage nor trimming. What pub/sub loses, messages published while our
 subscription reconnects, is caught up from the truth instead of replayed:
 after every reconnect each local client is `sync`ed (the script re-reads its
-state into the same ordered stream and `redis_sync.reconcile` tells the
+state into the same ordered stream and `sync.reconcile` tells the
 client what it missed: `matched`, `partner_left`, `queued` or `idle`).
 Relayed `signal`s lost in that window are not recovered; they belong to a
 call being set up while the server was unreachable, and the client's own
 timeout (skip) is the way out. With streams they would survive a subscriber
 reconnect but not a Redis restart without persistence either.
 
-The link to Redis (the pool, the subscription, the lease, reconnecting and
-stopping tasks safely) is `redis_link.py`'s; this module is what the replies
+The link to Redis (the pool, the subscription, the lease, the batches,
+reconnecting and stopping tasks safely) is `link.py`'s; this module is what the replies
 and the published messages mean for this instance's clients.
 
 Redis down: connections stay up; queued clients get `backend_unavailable`,
@@ -44,11 +45,12 @@ from server.backends.redis.abuse import AbuseLimits, RedisAbuseStore
 from server.backends.redis.link import LinkHooks, RedisLink, Unavailable, new_session_id
 from server.backends.redis.script import (
     DEFAULT_PREFIX,
+    Outcome,
     RedisKeys,
     Reply,
     SharedStats,
     Truth,
-    decode_envelope,
+    decode_envelopes,
     wire_topic,
 )
 from server.backends.redis.sync import ClientView, admit, reconcile
@@ -117,24 +119,31 @@ class RedisBackend:
                 await self._link.call("connect", client_id, self._abuse_keys.get(client_id, ""))
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
-        await self._request("find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id())
+        await self._request(
+            "find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id(), self._penalty(client_id),
+        )
 
     async def cancel(self, client_id: str) -> None:
         await self._request("cancel", client_id)
 
     async def skip(self, client_id: str) -> None:
-        await self._request("skip", client_id, new_session_id())
+        await self._request("skip", client_id, new_session_id(), self._penalty(client_id))
+
+    def _penalty(self, client_id: str) -> str:
+        """The key of the report penalty a find or skip of this client must not be serving
+        (the script checks it in the same step; see `abuse_store`)."""
+        return self.keys.penalty(self._abuse_keys.get(client_id, client_id))
 
     async def leave(self, client_id: str) -> None:
         await self._request("leave", client_id)
 
     async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None:
-        # The script ends the session and names the partner in the same run: no extra
+        # The script ends the session and names the partner in the same step: no extra
         # round trip, and nobody can change partners in between.
-        reply = await self._request("report", client_id, session)
-        if reply is None:
+        outcome = await self._request("report", client_id, session)
+        if outcome is None:
             return None
-        partner, key = json.loads(reply.detail)
+        partner, key = json.loads(outcome.detail)
         return ReportedPartner(partner, key)
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
@@ -152,32 +161,40 @@ class RedisBackend:
                 pass
         self._pending_disconnects.add(client_id)  # replayed as soon as Redis is back
 
-    async def _request(self, op: str, client_id: str, *args: str) -> Reply | None:
+    async def _request(self, op: str, client_id: str, *args: str) -> Outcome | None:
         if client_id not in self._views:
             return None
         unavailable = p.ProtocolError(p.ErrorCode.BACKEND_UNAVAILABLE, texts.BACKEND_UNAVAILABLE)
         if not self._link.healthy:
             raise unavailable
         try:
-            reply = await self._link.call(op, client_id, *args)
-            if reply.status == "gone":
+            outcome = await self._link.call(op, client_id, *args)
+            if outcome.status == "gone":
                 # Redis forgot this client (restart, or we were taken for dead):
                 # tell it what it missed, then do what it asked.
                 await self._sync_and_wait(client_id)
-                reply = await self._link.call(op, client_id, *args)
+                outcome = await self._link.call(op, client_id, *args)
         except Unavailable:
             raise unavailable from None
-        if reply.status == "err":
-            raise refusal(reply.detail)
-        if reply.status != "ok":
+        if outcome.status == "err":
+            raise refusal(outcome.detail)
+        if outcome.status == "penalty":
+            # As the shell words it for a store that checks on its own (server/ws/security.py).
+            minutes = max(1, round(float(outcome.detail) / 60))
+            raise p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=minutes))
+        if outcome.status != "ok":
             raise unavailable
-        return reply
+        return outcome
 
-    # --- report penalties, shared (server/backends/redis/abuse.py) ----------------------------------
+    # --- report penalties, shared (abuse.py) -----------------------------------------------
 
     def abuse_store(self, threshold: int, window: float, penalty: float) -> RedisAbuseStore:
-        """The shell's `AbuseStore`: every instance counts the same reports."""
-        return RedisAbuseStore(self._link.run_abuse, self.keys, AbuseLimits(threshold, window, penalty))
+        """The shell's `AbuseStore`: every instance counts the same reports. Its penalty check
+        is this backend's `find` and `skip`, in the pairing script's step (`checked_by_pairing`):
+        a round trip less for each, and nothing can change in between."""
+        return RedisAbuseStore(
+            self._link.run_abuse, self.keys, AbuseLimits(threshold, window, penalty), checked_by_pairing=True,
+        )
 
     # --- what the link hears, and catching up (server/backends/redis/link.py calls these) ----------
 
@@ -187,19 +204,19 @@ class RedisBackend:
             self._observe_wait(seconds)
 
     def _on_envelope(self, payload: bytes | str) -> None:
-        client_id, msg = decode_envelope(payload)
-        view = self._views.get(client_id)
-        if view is None:
-            return  # disconnected meanwhile; the script has been or will be told
-        if isinstance(msg, Truth):
-            for caught_up in reconcile(view, msg):
-                self._deliver(client_id, caught_up)
-            for waiter in self._sync_waiters.pop(client_id, []):
-                if not waiter.done():
-                    waiter.set_result(None)
-        else:
-            for passed in admit(view, msg):
-                self._deliver(client_id, passed)
+        for client_id, msg in decode_envelopes(payload):
+            view = self._views.get(client_id)
+            if view is None:
+                continue  # disconnected meanwhile; the script has been or will be told
+            if isinstance(msg, Truth):
+                for caught_up in reconcile(view, msg):
+                    self._deliver(client_id, caught_up)
+                for waiter in self._sync_waiters.pop(client_id, []):
+                    if not waiter.done():
+                        waiter.set_result(None)
+            else:
+                for passed in admit(view, msg):
+                    self._deliver(client_id, passed)
 
     def _on_down(self) -> None:
         for client_id, view in list(self._views.items()):
@@ -234,7 +251,7 @@ class RedisBackend:
 
     async def _sync_all(self) -> None:
         ids = list(self._views)
-        batch = max(1, self._link.max_connections // 2)  # leave connections for requests
+        batch = max(1, self._link.max_connections // 2)  # in groups: requests get runs in between
         for start in range(0, len(ids), batch):
             await asyncio.gather(*(self._sync(cid) for cid in ids[start:start + batch]))
 

@@ -1,10 +1,14 @@
 """One instance's link to Redis: script runs, its subscription, its lease, its outages.
 
 `RedisLink` owns the connection pool, runs the scripts (`call` for
-`redis_scripts/matchmaking.lua`, `run_abuse` for `abuse.lua`), listens on this
+`scripts/matchmaking.lua`, `run_abuse` for `scripts/abuse.lua`), listens on this
 instance's channel and keeps the instance alive. What the replies and the
-published messages mean is the backend's (`redis_backend.py`); the link tells
+published messages mean is the backend's (`backend.py`); the link tells
 it through `LinkHooks` and knows nothing of clients.
+
+Batches: both scripts take a list of operations, and operations asked for
+while a run is under way wait for the next one (`batch.py`): under load one
+script call serves many requests.
 
 Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
 every beat also reaps the clients of instances whose lease expired (a
@@ -43,17 +47,41 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable
-from server.backends.redis.script import SCRIPT_TEXT, RedisKeys, Reply, parse_reply, script_args
+from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable, abuse_answers, abuse_batch
+from server.backends.redis.batch import Batcher
+from server.backends.redis.script import (
+    SCRIPT_TEXT,
+    Op,
+    Outcome,
+    RedisKeys,
+    Reply,
+    parse_reply,
+    run_keys,
+    script_args,
+)
 
 log = logging.getLogger("studymatch.server.redis")
 
 # Errors that mean "Redis cannot be used now" rather than a bug of ours.
 _UNAVAILABLE_ERRORS: Final = (RedisConnectionError, RedisTimeoutError, ReadOnlyError, OSError)
+# Operations in one run: bounds how long one run holds Redis (a sync of every client
+# after an outage comes in batches of this size).
+_BATCH: Final = 64
+# Runs under way at once: one would leave Redis idle during each reply's trip; a few
+# keep it busy while the batches stay large.
+_RUNS: Final = 2
 
 
 class Unavailable(Exception):
     """Redis cannot be used now: the link is down, or went down during the call."""
+
+
+class ScriptFailed(RuntimeError):
+    """The script failed on an operation: a bug, not an outage."""
+
+
+# One operation of the abuse script: its KEYS and its ARGV (`abuse.Runner`).
+AbuseOp = tuple[list[str], list[str]]
 
 
 def new_session_id() -> str:
@@ -119,13 +147,14 @@ class RedisLink:
         self.lease = lease
         self.max_connections = max_connections
         self._hooks = hooks
-        self._key_list = keys.script_keys()
         self._cooldown = cooldown
         self._heartbeat = heartbeat
         self._max_backoff = max_backoff
         self._start_timeout = start_timeout
         self._socket_timeout = socket_timeout
         self._slots = asyncio.Semaphore(max_connections)
+        self._pairing = Batcher(self._run_pairing, size=_BATCH, parallel=_RUNS, name=f"redis-run-{instance}")
+        self._abuse = Batcher(self._run_abuse, size=_BATCH, parallel=_RUNS, name=f"redis-abuse-{instance}")
         self._healthy = False
         self._last_error = ""
         self._outages = 0
@@ -185,6 +214,12 @@ class RedisLink:
             # Its own clean-up (stopping listener and heartbeat) takes one more round of
             # cancels at most: ask again only after a while, not in the middle of that.
             await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
+        runs = self._pairing.runs | self._abuse.runs
+        if runs:
+            # A run under way (a cancelled heartbeat's, a last disconnect) ends within a
+            # socket timeout; stopped after that, so the pool closes with no socket in use.
+            await asyncio.wait(runs, timeout=self._socket_timeout)
+            await _stop(list(runs), within=self._socket_timeout, every=0.5)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._socket_timeout):
                 await self._close_pubsub()
@@ -193,33 +228,40 @@ class RedisLink:
 
     # --- running the scripts -------------------------------------------------------------
 
-    async def call(self, op: str, *args: str) -> Reply:
-        """One run of the pairing script; raises `Unavailable` (and marks the link down)."""
+    async def call(self, op: str, *args: str) -> Outcome:
+        """One operation of the pairing script, in the next run; raises `Unavailable`
+        (and marks the link down) or `ScriptFailed`."""
+        return await self._pairing((op, *args))
+
+    async def _run_pairing(self, ops: list[Op]) -> list[Outcome | BaseException]:
         try:
             # Waiting for a free connection is load, not an outage: queue here, so the
             # pool (sized above this) never refuses and only Redis' silence counts.
             async with self._slots:
                 raw = await self._script(
-                    keys=self._key_list,
+                    keys=run_keys(self.keys, ops),
                     args=script_args(
-                        op, *args, instance=self.instance, cooldown=self._cooldown, lease=self.lease,
-                        keys=self.keys,
+                        ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys,
                     ),
                 )
         except _UNAVAILABLE_ERRORS as exc:
             self._report_trouble(exc)
             raise Unavailable from exc
-        reply = parse_reply(raw)
+        reply: Reply = parse_reply(raw)
         self._hooks.on_reply(reply)
-        return reply
+        return [ScriptFailed(o.detail) if o.status == "fail" else o for o in reply.outcomes]
 
     async def run_abuse(self, keys: list[str], args: list[str]) -> Any:
-        """One run of the abuse script (`redis_abuse.Runner`)."""
+        """One operation of the abuse script, in the next run (`abuse.Runner`)."""
         if not self._healthy:
-            raise AbuseUnavailable  # at once: a find must not wait for a Redis known to be down
+            raise AbuseUnavailable  # at once: nothing waits for a Redis known to be down
+        return await self._abuse((keys, args))
+
+    async def _run_abuse(self, ops: list[AbuseOp]) -> list[Any]:
         try:
             async with self._slots:
-                return await self._abuse_script(keys=keys, args=args)
+                keys, args = abuse_batch(ops)
+                return abuse_answers(await self._abuse_script(keys=keys, args=args))
         except _UNAVAILABLE_ERRORS as exc:
             # The supervisor notices on its own (heartbeat); this only fails open.
             raise AbuseUnavailable from exc
@@ -297,8 +339,8 @@ class RedisLink:
     async def _beat(self) -> None:
         while not self._closing:
             await asyncio.sleep(self._heartbeat)
-            reply = await self.call("beat", new_session_id())
-            if reply.detail == "new":
+            outcome = await self.call("beat", new_session_id())
+            if outcome.detail == "new":
                 # Redis forgot us (it restarted, or took us for dead): catch up.
                 log.warning("event=redis_forgot_instance instance=%s", self.instance)
                 await self._hooks.on_forgotten()

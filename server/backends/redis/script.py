@@ -1,4 +1,4 @@
-"""What Python and the pairing script (`redis_scripts/matchmaking.lua`) share.
+"""What Python and the pairing script (`scripts/matchmaking.lua`) share.
 
 The key names, the argument layout of the script, the shape of its reply,
 and the envelopes it publishes are defined here once; the backend and the
@@ -37,6 +37,11 @@ class RedisKeys:
         return f"{self.prefix}:sessions"
 
     @property
+    def cool(self) -> str:
+        """Pairs in a rematch cool-down: "a|b" (a < b) -> until when."""
+        return f"{self.prefix}:cool"
+
+    @property
     def instances(self) -> str:
         return f"{self.prefix}:instances"
 
@@ -48,7 +53,7 @@ class RedisKeys:
         return self.channel_prefix + instance
 
     def reports(self, key: str) -> str:
-        """Who reported `key` within the window (see `redis_scripts/abuse.lua`)."""
+        """Who reported `key` within the window (see `scripts/abuse.lua`)."""
         return f"{self.prefix}:reports:{key}"
 
     def penalty(self, key: str) -> str:
@@ -68,25 +73,42 @@ class RedisKeys:
         return [f"{self.prefix}:{name}" for name in fixed] + [self.queue(m) for m in p.MODES]
 
 
+# One operation of a batch: its name, then its arguments.
+Op = tuple[str, ...]
+# Where a find's or a skip's penalty key (`RedisKeys.penalty`) is in its operation, if given.
+_PENALTY_KEY_AT: Final = {"find": 5, "skip": 3}
+
+
+def run_keys(keys: RedisKeys, ops: list[Op]) -> list[str]:
+    """KEYS of a run doing `ops`: the fixed ones, then the penalty keys its finds and
+    skips read (every key a script touches is declared, as Redis Cluster asks)."""
+    out = keys.script_keys()
+    for op in ops:
+        at = _PENALTY_KEY_AT.get(op[0])
+        if at is not None and at < len(op) and op[at]:
+            out.append(op[at])
+    return out
+
+
 def script_args(
-    op: str,
-    *args: str,
+    ops: list[Op],
+    *,
     instance: str,
     cooldown: float,
     lease: float,
     keys: RedisKeys,
     now: float | None = None,
 ) -> list[str]:
-    """ARGV of a script call; `now=None` lets the script use Redis' clock (one clock for all)."""
+    """ARGV of a script run doing `ops` in order; `now=None` lets the script use
+    Redis' clock (one clock for all)."""
     return [
-        op,
         "" if now is None else repr(float(now)),
         repr(float(cooldown)),
         repr(float(lease)),
         keys.channel_prefix,
         instance,
         " ".join(p.MODES),
-        *args,
+        json.dumps(ops, separators=(",", ":")),
     ]
 
 
@@ -103,12 +125,24 @@ class SharedStats:
 
 
 @dataclass(frozen=True, slots=True)
-class Reply:
-    status: str  # ok | err | gone (the client's record is missing)
+class Outcome:
+    """What one operation of a run answered."""
+
+    # ok | err (detail: a refusal's name, `server.core.matchmaking.REFUSALS`)
+    # | gone (the client's record is missing) | penalty (detail: seconds of report penalty left)
+    # | fail (a bug; detail: the script's error)
+    status: str
     detail: str
-    waits: list[float]  # seconds waited by each client paired in this step
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one run of the script answered."""
+
+    outcomes: list[Outcome]  # one for each operation, in order
+    waits: list[float]  # seconds waited by each client paired in this run
     stats: SharedStats
-    sent: list[tuple[str, str]]  # (instance, envelope) in publish order
+    sent: list[tuple[str, str]]  # (instance, payload of `decode_envelopes`) in publish order
 
 
 def _text(value: Any) -> str:
@@ -116,14 +150,13 @@ def _text(value: Any) -> str:
 
 
 def parse_reply(raw: list[Any]) -> Reply:
-    status, detail, waits, stats, sent = raw
+    outcomes, waits, stats, sent = raw
     counts = [int(c) for c in stats]
     modes = len(p.MODES)
     flat = [_text(x) for x in sent]
     return Reply(
-        status=_text(status),
-        detail=_text(detail),
-        waits=[float(_text(w)) for w in waits],
+        outcomes=[Outcome(status, detail) for status, detail in json.loads(outcomes)],
+        waits=[float(w) for w in _text(waits).split()],
         stats=SharedStats(dict(zip(p.MODES, counts[:modes], strict=True)), counts[modes], counts[modes + 1]),
         sent=list(zip(flat[::2], flat[1::2], strict=True)),
     )
@@ -147,9 +180,14 @@ def _topic(value: str) -> str | None:
     return value or None
 
 
-def decode_envelope(payload: str | bytes) -> tuple[str, p.ServerMessage | Truth]:
-    """The receiving client and the message of one published envelope."""
-    to, kind, *f = json.loads(payload)
+def decode_envelopes(payload: str | bytes) -> list[tuple[str, p.ServerMessage | Truth]]:
+    """The receiving clients and their messages, in order, of one PUBLISH (one run's
+    messages to one instance)."""
+    return [_decode(envelope) for envelope in json.loads(payload)]
+
+
+def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
+    to, kind, *f = envelope
     msg: p.ServerMessage | Truth
     if kind == "queued":
         msg = p.Queued(f[0], _topic(f[1]))

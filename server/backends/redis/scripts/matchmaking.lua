@@ -5,17 +5,27 @@
 -- script run is one step, so two server instances racing can never pair a
 -- client twice. Every key is passed in KEYS (all under one hash tag), so the
 -- script also runs on Redis Cluster. Topics arrive normalized by Python;
--- '' means "any topic". Every message is PUBLISHed to the channel of the
--- instance that owns the receiving connection, in the order decided here.
+-- '' means "any topic".
+--
+-- One run carries a batch of operations (the requests of an instance's clients
+-- that arrived while its previous run was under way), done one after the other
+-- as if each were its own run: a script call and its reply cost more than the
+-- decisions themselves. The messages of the whole run go out as one PUBLISH
+-- per receiving instance (a JSON array, in the order decided here).
 --
 -- KEYS: 1 clients (hash id -> JSON record), 2 sessions (hash id -> JSON),
 --       3 cool (zset "a|b" -> till), 4 cooldue (zset of ends not yet ticked),
 --       5 seq (counter: the global waiting order), 6 matches (counter),
 --       7 instances (zset instance -> lease deadline), 8.. one queue per mode
---       (zset id -> seq), in the order of ARGV[7].
--- ARGV: 1 op, 2 now ('' = Redis' clock), 3 cool-down seconds, 4 lease seconds,
---       5 channel prefix, 6 calling instance, 7 modes (space separated),
---       8.. the op's arguments.
+--       (zset id -> seq), in the order of ARGV[6], then the penalty keys
+--       (abuse.lua's) the batch's find and skip operations read.
+-- ARGV: 1 now ('' = Redis' clock), 2 cool-down seconds, 3 lease seconds,
+--       4 channel prefix, 5 calling instance, 6 modes (space separated),
+--       7 the batch, JSON: a list of operations, each [name, arguments...].
+-- Reply: { outcomes (JSON: [status, detail] for each operation), waits (one
+--          string, space separated), stats, sent (instance, payload for each
+--          PUBLISH, flat) }. JSON rather than Redis arrays both ways: one
+--          string costs redis-py far less to pack and parse than many.
 -- Record fields: w = where ('i' idle, 'q' queued, 's' in session), m/t = the
 -- last find's mode/topic, s = seq while queued, qa = when it was queued,
 -- ss = session, i = owning instance, ls/lr = last ended session and why
@@ -25,31 +35,29 @@
 local K_CLIENTS, K_SESSIONS, K_COOL, K_COOLDUE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_SEQ, K_MATCHES, K_INSTANCES = KEYS[5], KEYS[6], KEYS[7]
 
-local op = ARGV[1]
 local now
-if ARGV[2] == '' then
+if ARGV[1] == '' then
   local t = redis.call('TIME')
   now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 else
-  now = tonumber(ARGV[2])
+  now = tonumber(ARGV[1])
 end
-local cooldown = tonumber(ARGV[3])
-local lease = tonumber(ARGV[4])
-local chan_prefix = ARGV[5]
-local me = ARGV[6]
+local cooldown = tonumber(ARGV[2])
+local lease = tonumber(ARGV[3])
+local chan_prefix = ARGV[4]
+local me = ARGV[5]
 local QUEUE, MODES = {}, {}
 do
   local k = 8
-  for mode in string.gmatch(ARGV[7], '%S+') do
+  for mode in string.gmatch(ARGV[6], '%S+') do
     QUEUE[mode] = KEYS[k]
     MODES[#MODES + 1] = mode
     k = k + 1
   end
 end
-local A = {}
-for j = 8, #ARGV do A[#A + 1] = ARGV[j] end
 
-local sent, waits = {}, {}
+-- outbox: instance -> encoded envelopes; order: instances in first-use order.
+local outbox, order, waits = {}, {}, {}
 local session_base, session_n = '', 0
 local COOLDOWN_REASONS = { skipped = true, reported = true }
 
@@ -64,10 +72,13 @@ local function save(id, r)
 end
 
 local function send(r, to, ...)
-  local payload = cjson.encode({ to, ... })
-  redis.call('PUBLISH', chan_prefix .. r.i, payload)
-  sent[#sent + 1] = r.i
-  sent[#sent + 1] = payload
+  local box = outbox[r.i]
+  if not box then
+    box = {}
+    outbox[r.i] = box
+    order[#order + 1] = r.i
+  end
+  box[#box + 1] = cjson.encode({ to, ... })
 end
 
 local function next_session()
@@ -234,8 +245,10 @@ local function stats()
   return out
 end
 
+-- What an operation answers: ok | err (detail: a refusal of the core's) | gone
+-- (the client's record is missing; detail unused) | penalty (detail: seconds left).
 local function reply(status, detail)
-  return { status, detail or '', waits, stats(), sent }
+  return status, detail or ''
 end
 
 local function mine(id)
@@ -250,17 +263,33 @@ local function set_key(r, key)
   if key and key ~= '' then r.k = key else r.k = nil end
 end
 
-if op == 'connect' then
+local OPS = {}
+
+function OPS.connect(A)
   local id = A[1]
   local r = load(id) or { w = 'i' }
   r.i = me
   set_key(r, A[2])
   save(id, r)
   return reply('ok')
+end
 
-elseif op == 'find' then
+-- A find or a skip of a client serving a report penalty (its key, set by
+-- abuse.lua, is declared in KEYS after the queues) is refused first, whatever
+-- its state: checked in the same step as the pairing, so no round trip of its
+-- own and no moment between the check and the pairing.
+local function penalty_left(key)
+  if not key or key == '' then return 0 end
+  local till = redis.call('GET', key)
+  if not till then return 0 end
+  return math.max(0, tonumber(till) - now)
+end
+
+function OPS.find(A)
   local id, mode, topic = A[1], A[2], A[3]
   session_base = A[4]
+  local left = penalty_left(A[5])
+  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
   local r = mine(id)
   if not r then return reply('gone') end
   if r.w == 's' then return reply('err', 'find_in_session') end
@@ -272,8 +301,9 @@ elseif op == 'find' then
   r.m, r.t = mode, topic
   enqueue(id, r)
   return reply('ok')
+end
 
-elseif op == 'cancel' then
+function OPS.cancel(A)
   local id = A[1]
   local r = mine(id)
   if not r then return reply('gone') end
@@ -284,10 +314,13 @@ elseif op == 'cancel' then
   end
   send(r, id, 'idle')
   return reply('ok')
+end
 
-elseif op == 'skip' then
+function OPS.skip(A)
   local id = A[1]
   session_base = A[2]
+  local left = penalty_left(A[3])
+  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
   local r = mine(id)
   if not r then return reply('gone') end
   if not r.m then return reply('err', 'nothing_to_skip') end
@@ -301,8 +334,9 @@ elseif op == 'skip' then
   end
   enqueue(id, r)
   return reply('ok')
+end
 
-elseif op == 'leave' then
+function OPS.leave(A)
   local id = A[1]
   local r = mine(id)
   if not r then return reply('gone') end
@@ -314,8 +348,9 @@ elseif op == 'leave' then
   save(id, r)
   send(r, id, 'idle')
   return reply('ok')
+end
 
-elseif op == 'report' then
+function OPS.report(A)
   local id, sid = A[1], A[2]
   local r = mine(id)
   if not r then return reply('gone') end
@@ -325,8 +360,9 @@ elseif op == 'report' then
   send(r, id, 'reported', sid)
   -- Who was reported, for the report penalties (server/backends/redis/abuse.py).
   return reply('ok', cjson.encode({ pid, (pr and pr.k) or pid }))
+end
 
-elseif op == 'signal' then
+function OPS.signal(A)
   local id, sid, data = A[1], A[2], A[3]
   local r = load(id)
   if not r then return reply('gone') end
@@ -337,12 +373,14 @@ elseif op == 'signal' then
   local pr = load(pid)
   if pr then send(pr, pid, 'signal', sid, data) end
   return reply('ok')
+end
 
-elseif op == 'disconnect' then
+function OPS.disconnect(A)
   drop_client(A[1])
   return reply('ok')
+end
 
-elseif op == 'sync' then
+function OPS.sync(A)
   -- Re-read a client's truth into its instance's stream of messages (after a
   -- lost subscription or a lost Redis); a client Redis forgot is re-created
   -- idle and, if it was waiting, queued again with the wish its instance kept.
@@ -373,8 +411,9 @@ elseif op == 'sync' then
   send(r, id, 'sync', lost, r.w, r.ss or '', initiator, pm, pt,
        r.m or '', r.t or '', r.ls or '', r.lr or '')
   return reply('ok')
+end
 
-elseif op == 'beat' then
+function OPS.beat(A)
   -- One round trip a heartbeat: renew this instance's lease, take out the
   -- clients of instances that stopped renewing theirs, pair what an ending
   -- cool-down made pairable. 'new' tells an instance Redis had forgotten it.
@@ -385,20 +424,55 @@ elseif op == 'beat' then
   tick()
   if known then return reply('ok', 'known') end
   return reply('ok', 'new')
+end
 
-elseif op == 'reap' then
+function OPS.reap(A)
   return reply('ok', tostring(reap_expired()))
+end
 
-elseif op == 'retire' then
+function OPS.retire(A)
   return reply('ok', tostring(reap({ me })))
+end
 
-elseif op == 'tick' then
+function OPS.tick(A)
   session_base = A[1]
   tick()
   return reply('ok')
+end
 
-elseif op == 'stats' then
+function OPS.stats(A)
   return reply('ok')
 end
 
-return redis.error_reply('studymatch: unknown op ' .. tostring(op))
+-- --- the batch ----------------------------------------------------------------
+
+local outcomes = {}
+for _, op in ipairs(cjson.decode(ARGV[7])) do
+  local name = op[1]
+  local args = {}
+  for k = 2, #op do args[k - 1] = op[k] end
+  session_base, session_n = '', 0
+  local fn = OPS[name]
+  local ok, status, detail
+  if fn then
+    -- One failing operation (a bug) must not take the others' messages with it.
+    ok, status, detail = pcall(fn, args)
+    if not ok then
+      -- redis.call raises a table ({ err = ... }); Lua itself a string.
+      if type(status) == 'table' then status = status.err end
+      status, detail = 'fail', tostring(status)
+    end
+  else
+    status, detail = 'fail', 'unknown op ' .. tostring(name)
+  end
+  outcomes[#outcomes + 1] = { status, detail }
+end
+
+local sent = {}
+for _, instance in ipairs(order) do
+  local payload = '[' .. table.concat(outbox[instance], ',') .. ']'
+  redis.call('PUBLISH', chan_prefix .. instance, payload)
+  sent[#sent + 1] = instance
+  sent[#sent + 1] = payload
+end
+return { cjson.encode(outcomes), table.concat(waits, ' '), stats(), sent }
