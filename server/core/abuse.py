@@ -17,6 +17,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from server.core import protocol as p
+from server.core import texts
+
 
 @dataclass(frozen=True, slots=True)
 class ReportRecord:
@@ -113,3 +116,9 @@ class MemoryAbuseStore:
 
     async def refused_for(self, key: str, now: float) -> float:
         return self.ledger.refused_for(key, now)
+
+
+def penalty_refusal(seconds: float) -> p.ProtocolError:
+    """How a find or skip is refused while a report penalty runs, wherever the penalty is checked
+    (the shell's store, or the Redis pairing script in the same step)."""
+    return p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=max(1, round(seconds / 60))))

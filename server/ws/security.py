@@ -19,7 +19,7 @@ from websockets.http11 import Request, Response
 from server.config import ServerConfig
 from server.core import protocol as p
 from server.core import texts
-from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
+from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger, penalty_refusal
 from server.core.auth import Access, Admitted, AuthFailure, read_tokens_file
 from server.ws.gate import Gate, Peer
 from server.ws.http import WS_PATH, plain_response
@@ -114,8 +114,7 @@ class Security:
         """Refuse find/skip (`refused`) while `key` serves a report penalty."""
         seconds = await self.abuse.refused_for(key, self.clock())
         if seconds > 0:
-            minutes = max(1, round(seconds / 60))
-            raise p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=minutes))
+            raise penalty_refusal(seconds)
 
     async def record_report(
         self, reporter: str, reported: str, reason: str, *, reporter_id: str, reported_id: str

@@ -56,6 +56,7 @@ from server.backends.redis.script import (
 from server.backends.redis.sync import ClientView, admit, reconcile
 from server.core import protocol as p
 from server.core import texts
+from server.core.abuse import penalty_refusal
 from server.core.matchmaking import refusal  # the script refuses with the core's names and words
 from server.core.rules import DEFAULT_REMATCH_COOLDOWN
 
@@ -179,9 +180,7 @@ class RedisBackend:
         if outcome.status == "err":
             raise refusal(outcome.detail)
         if outcome.status == "penalty":
-            # As the shell words it for a store that checks on its own (server/ws/security.py).
-            minutes = max(1, round(float(outcome.detail) / 60))
-            raise p.ProtocolError(p.ErrorCode.REFUSED, texts.REFUSED_REPORTED.format(minutes=minutes))
+            raise penalty_refusal(float(outcome.detail))
         if outcome.status != "ok":
             raise unavailable
         return outcome
