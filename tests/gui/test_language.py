@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from client import messages
 from client.ui import translation
-from client.ui.app import App
-from client.ui.settings import Settings
 from client.ui.views.call import CallView
 from server.config import ServerConfig
 from server.ws.app import running_server
 
-from .conftest import until
+from .test_end_to_end import make_settings, window
 
 
 @pytest.fixture(autouse=True)
@@ -27,32 +23,13 @@ def english_afterwards() -> Iterator[None]:
     translation.apply("en")
 
 
-def make_settings(tmp_path: Path, server: str) -> Settings:
-    settings = Settings(QSettings(str(tmp_path / "studymatch.ini"), QSettings.Format.IniFormat))
-    settings.server = server
-    return settings
-
-
-@contextlib.asynccontextmanager
-async def opened(qtbot, settings: Settings) -> AsyncIterator[App]:
-    app = App(settings, fake_media=True)
-    qtbot.addWidget(app.window)
-    app.window.show()
-    await app.start()
-    try:
-        await until(lambda: app.controller.connected, what="connected to the server")
-        yield app
-    finally:
-        await app.close()
-
-
 def test_a_window_started_in_spanish_speaks_spanish_and_a_new_choice_waits_for_the_next_start(
         qtbot, aloop, tmp_path):
     async def scenario() -> None:
         async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
-            settings = make_settings(tmp_path, srv.url)
+            settings = make_settings(tmp_path, "studymatch", srv.url)
             settings.language = "es"
-            async with opened(qtbot, settings) as a:
+            async with window(qtbot, settings) as a:
                 w = a.window
                 assert w.windowTitle() == "StudyMatch: encuentra un compañero de estudio"
                 assert w.lobby.find_button.text() == "Buscar compañero"
@@ -71,7 +48,7 @@ def test_a_window_started_in_spanish_speaks_spanish_and_a_new_choice_waits_for_t
                 # The choice waits for the next start, as the dialog's hint says.
                 assert w.lobby.find_button.text() == "Buscar compañero"
 
-            async with opened(qtbot, settings) as b:
+            async with window(qtbot, settings) as b:
                 assert b.window.lobby.find_button.text() == "Find partner"
                 b.window.open_settings()
                 assert b.window.settings_dialog is not None
