@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, settings
 # QApplication (gui/, and integration/ for real Qt audio) renders offscreen.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Sentences in English, the source language, whatever the developer's own locale (QLocale and
-# gettext both read LANGUAGE first); tests/unit/test_translations.py switches on purpose.
+# gettext both read LANGUAGE first); tests/unit/client/test_translations.py switches on purpose.
 os.environ["LANGUAGE"] = "en"
 
 # Two shared cores: generation speed says nothing about the code under test.

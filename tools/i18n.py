@@ -5,7 +5,7 @@
     python tools/i18n.py compile         write each .po's .mo, which the app loads at run time
 
 Translators edit the .po (any gettext editor); `compile` after every edit, since the app
-reads the .mo (tests/unit/test_translations.py fails while the two differ). Needs Babel
+reads the .mo (tests/unit/client/test_translations.py fails while the two differ). Needs Babel
 (the `test` extra); the app itself needs only the standard library's gettext.
 """
 

@@ -3,7 +3,7 @@
 Pure: no I/O. The camera and audio shells hand in what they caught (the
 exception and FFmpeg's captured log lines, or Qt's error state) and get back
 a `DeviceError` to raise or report. Only the real texts are matched; where
-each comes from is noted beside it and quoted in tests/unit/test_devices.py.
+each comes from is noted beside it and quoted in tests/unit/client/media/test_devices.py.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ server/core/texts.py` finds every one) and translates it once, at import, for th
 locale the server runs in (gettext's LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
 Translations go in `server/locale/<lang>/LC_MESSAGES/studymatch-server.mo`; with
 none there (as shipped), every sentence is the English below, byte for byte.
-Placeholders are named: tests/unit/test_texts.py checks them against the names
+Placeholders are named: tests/unit/server/core/test_texts.py checks them against the names
 the code passes, and xgettext flags them python-brace-format so that
 `msgfmt --check-format` checks a translation keeps them. Clients act on the
 `code`, never on the sentence.
