@@ -56,7 +56,6 @@ OPEN_TIMEOUT = 10.0  # the opening handshake, as websockets' serve() allows by d
 WRITE_LIMIT = 32 * 1024  # the transport's buffer before `pause_writing`, as websockets' default
 INBOX_LIMIT = 16  # messages read ahead of a request still being handled, as websockets' max_queue
 _OPEN = State.OPEN
-_TEXT = Opcode.TEXT
 SERVER_HEADER = f"Python/{sys.version_info[0]}.{sys.version_info[1]} websockets/{websockets.__version__}"
 
 
@@ -172,7 +171,7 @@ class Connection(asyncio.Protocol):
                 if type(ev) is not Frame:
                     if isinstance(ev, Request):
                         self._handshake(ev)
-                elif ev.opcode is _TEXT and ev.fin:  # a whole text message: most of them
+                elif ev.opcode is Opcode.TEXT and ev.fin:  # a whole text message: most of them
                     self._message(ev.data, True)
                 else:
                     self._frame(ev)
