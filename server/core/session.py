@@ -31,23 +31,25 @@ POLICY_VIOLATION = 1008
 
 
 # --- effects: what the shell does for a session -------------------------------------
+# Slotted records, not frozen: the relay makes one for every message, and a frozen
+# dataclass's __init__ (object.__setattr__ per field) costs twice as much.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
     """Send `message` to this client."""
 
     message: p.ServerMessage
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refuse:
     """Tell this client its message was refused (a wire `error`, counted by code)."""
 
     error: p.ProtocolError
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Close:
     """Close this connection after what is queued; out of the backend at once.
 
@@ -58,14 +60,14 @@ class Close:
     dropped: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Greet:
     """A well-formed hello: check its credentials, connect to the backend, send `welcome`."""
 
     hello: p.Hello
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Relay:
     """Relay a signal to the partner in `session` (`Backend.signal`; the backend checks the session)."""
 
@@ -73,7 +75,7 @@ class Relay:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FindPartner:
     """Queue for a partner (`Backend.find`), unless a report penalty refuses it."""
 
@@ -81,22 +83,22 @@ class FindPartner:
     topic: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SkipPartner:
     """End the session and search again (`Backend.skip`), unless a report penalty refuses it."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CancelFind:
     """Stop searching (`Backend.cancel`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeaveSession:
     """End the session or the search (`Backend.leave`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReportPartner:
     """End `session` and record a report on the partner (`Backend.report`)."""
 

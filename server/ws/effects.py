@@ -71,7 +71,10 @@ class Effects:
             if conn.closing:
                 return  # what was decided before the close has been applied; nothing after it
             try:
-                pending = self._apply(conn, effect)
+                if type(effect) is Relay:  # nearly every effect is one: no call, no match
+                    pending = self.backend.signal(conn.id, effect.session, effect.data)
+                else:
+                    pending = self._apply(conn, effect)
             except p.ProtocolError as error:
                 self.refuse(conn, error)
                 continue
@@ -106,10 +109,9 @@ class Effects:
             self.run(conn, conn.session.receive(frame, loop.time()))
 
     def _apply(self, conn: Connection, effect: Effect) -> Awaitable[None] | None:
+        """Every effect but `Relay`, which `run` applies itself."""
         backend = self.backend
         match effect:
-            case Relay(session, data):
-                return backend.signal(conn.id, session, data)
             case Reply(message):
                 conn.send(message)
             case Refuse(error):
