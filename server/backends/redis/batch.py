@@ -34,18 +34,30 @@ class Batcher(Generic[Op, Answer]):
         self._parallel = parallel
         self._name = name
         self._waiting: list[tuple[Op, asyncio.Future[Answer]]] = []
+        # Drains that will still look at `_waiting`. Counted down by the drain itself, in the
+        # step where it finds nothing left: a task's done callbacks run a turn later, and an
+        # operation asked in between (its caller woken by the last answer) would find every
+        # place taken and wait until some other request came.
+        self._draining = 0
         self.runs: set[asyncio.Task[None]] = set()  # under way; see `RedisLink.close`
 
     async def __call__(self, op: Op) -> Answer:
         done: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting.append((op, done))
-        if len(self.runs) < self._parallel:
+        if self._draining < self._parallel:
+            self._draining += 1
             run = asyncio.create_task(self._drain(), name=self._name)
             self.runs.add(run)
             run.add_done_callback(self.runs.discard)
         return await done
 
     async def _drain(self) -> None:
+        try:
+            await self._drain_waiting()
+        finally:
+            self._draining -= 1
+
+    async def _drain_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:self._size], self._waiting[self._size:]
             try:

@@ -13,7 +13,12 @@ script call serves many requests.
 Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
 every beat also reaps the clients of instances whose lease expired (a
 SIGKILLed server) so their partners get `partner_left` and the queue forgets
-them, and pairs waiters whose rematch cool-down just ended.
+them, and pairs waiters whose rematch cool-down just ended. A beat runs on a
+path of its own, never in the requests' batches nor behind their wait for a
+connection: after a restart thousands of clients come back at once, and a
+beat queued behind their requests waited out the lease, so the other
+instances took a live one for dead. It waits only for the script runs
+Redis is already doing (each at most `_BATCH` operations).
 
 Redis down: the first failed call (a request's or the heartbeat's) marks the
 link down at once (`on_down`). A supervisor loop reconnects with backoff:
@@ -155,6 +160,9 @@ class RedisLink:
         self._slots = asyncio.Semaphore(max_connections)
         self._pairing = Batcher(self._run_pairing, size=_BATCH, parallel=_RUNS, name=f"redis-run-{instance}")
         self._abuse = Batcher(self._run_abuse, size=_BATCH, parallel=_RUNS, name=f"redis-abuse-{instance}")
+        # A batcher of its own for the beats: their own queue (one at a time, so always empty),
+        # and a run that a cancelled heartbeat leaves to end on its own, as requests' do.
+        self._beats = Batcher(self._run_script, size=1, parallel=1, name=f"redis-beat-{instance}")
         self._healthy = False
         self._last_error = ""
         self._outages = 0
@@ -186,7 +194,7 @@ class RedisLink:
         # requests waits for a connection rather than fails.
         pool = aioredis.BlockingConnectionPool.from_url(
             self.url,
-            max_connections=self.max_connections + 4,  # + the subscription (old and new)
+            max_connections=self.max_connections + 4,  # + the subscription (old and new), the beat
             timeout=self._socket_timeout,
             retry=Retry(NoBackoff(), 0),
             socket_timeout=self._socket_timeout,
@@ -214,7 +222,7 @@ class RedisLink:
             # Its own clean-up (stopping listener and heartbeat) takes one more round of
             # cancels at most: ask again only after a while, not in the middle of that.
             await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
-        runs = self._pairing.runs | self._abuse.runs
+        runs = self._pairing.runs | self._abuse.runs | self._beats.runs
         if runs:
             # A run under way (a cancelled heartbeat's, a last disconnect) ends within a
             # socket timeout; stopped after that, so the pool closes with no socket in use.
@@ -233,17 +241,23 @@ class RedisLink:
         (and marks the link down) or `ScriptFailed`."""
         return await self._pairing((op, *args))
 
+    async def _beat_once(self) -> Outcome:
+        """Renew the lease now, on the beats' own path (see Liveness in the module's docstring)."""
+        return await self._beats(("beat", new_session_id()))
+
     async def _run_pairing(self, ops: list[Op]) -> list[Outcome | BaseException]:
+        # Waiting for a free connection is load, not an outage: queue here, so the
+        # pool (sized above this) never refuses and only Redis' silence counts.
+        async with self._slots:
+            return await self._run_script(ops)
+
+    async def _run_script(self, ops: list[Op]) -> list[Outcome | BaseException]:
+        """One run of the pairing script; a beat's takes no slot (the pool keeps one for it)."""
         try:
-            # Waiting for a free connection is load, not an outage: queue here, so the
-            # pool (sized above this) never refuses and only Redis' silence counts.
-            async with self._slots:
-                raw = await self._script(
-                    keys=run_keys(self.keys, ops),
-                    args=script_args(
-                        ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys,
-                    ),
-                )
+            raw = await self._script(
+                keys=run_keys(self.keys, ops),
+                args=script_args(ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys),
+            )
         except _UNAVAILABLE_ERRORS as exc:
             self._report_trouble(exc)
             raise Unavailable from exc
@@ -306,7 +320,7 @@ class RedisLink:
         pubsub = self.redis.pubsub()
         self._pubsub = pubsub
         await pubsub.subscribe(self.keys.channel(self.instance))
-        await self.call("beat", new_session_id())
+        await self._beat_once()
         # Whatever was published while we were away is lost: the backend catches up.
         clients = await self._hooks.on_up()
         if self._trouble.is_set():
@@ -339,7 +353,7 @@ class RedisLink:
     async def _beat(self) -> None:
         while not self._closing:
             await asyncio.sleep(self._heartbeat)
-            outcome = await self.call("beat", new_session_id())
+            outcome = await self._beat_once()
             if outcome.detail == "new":
                 # Redis forgot us (it restarted, or took us for dead): catch up.
                 log.warning("event=redis_forgot_instance instance=%s", self.instance)

@@ -3,6 +3,8 @@
 Requests asked at once share script runs, and each still gets its own
 answer; a lone request runs at once, in a run of its own. Script calls are
 counted by Redis itself (`INFO commandstats`), as `bench/backends.py` does.
+The batcher alone, with a run of its own, for what needs no Redis: a
+request asked as the last run ends still gets one.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import redis
 from integration.redis_support import RedisServer, own_redis, unique_prefix  # noqa: F401 (fixture)
 from integration.wsclient import TIMEOUT
 from server.backends.redis.backend import RedisBackend
+from server.backends.redis.batch import Batcher
 from server.core import protocol as p
 
 pytestmark = pytest.mark.redis
@@ -93,3 +96,19 @@ async def test_a_refusal_in_a_batch_is_that_requests_alone(
     assert results[1] is None
     await until(lambda: bool(received.get("c")))
     assert received["c"] == [p.Queued("video", None)]
+
+
+async def test_a_request_asked_as_the_last_run_ends_gets_a_run() -> None:
+    """The caller, woken by its answer, asks again at once: in the turn where the run that
+    answered it has ended but is not yet seen as ended. With every place for a run taken
+    (one here; two for the pairing script, under load), such a request waited until some
+    other request came: after a storm, on a quiet instance, for good."""
+
+    async def echo(ops: list[int]) -> list[int | BaseException]:
+        await asyncio.sleep(0)  # a run answers on a later turn of the loop, as Redis does
+        return list(ops)
+
+    batcher: Batcher[int, int] = Batcher(echo, size=64, parallel=1, name="test-batcher")
+    async with asyncio.timeout(TIMEOUT):
+        answers = [await batcher(n) for n in range(3)]
+    assert answers == [0, 1, 2]
