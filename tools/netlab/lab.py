@@ -197,6 +197,9 @@ class Lab:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            for pipe in (process.stdin, process.stdout, process.stderr):
+                if pipe is not None:
+                    pipe.close()
         self.processes.clear()
         errors = []
         for full in self.namespaces.values():
