@@ -26,6 +26,7 @@ import argparse
 import itertools
 import json
 import queue
+import signal
 import socket
 import statistics
 import subprocess
@@ -250,6 +251,10 @@ def print_table(results: dict[str, dict[str, dict[str, Any]]]) -> None:
             print(f"  {label:42} {shown[0]:>12} {shown[1]:>12}")
 
 
+def stop_run(signum: int, _frame: object) -> None:
+    raise SystemExit(f"bench/network.py: stopped by signal {signum}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default=",".join(PROFILES))
@@ -268,6 +273,10 @@ def main() -> int:
     unknown = [n for n in names if n not in PROFILES]
     if unknown:
         parser.error(f"unknown profile(s) {unknown}; known: {', '.join(PROFILES)}")
+    # A stopped run still removes its namespaces: SIGTERM (and SIGINT, ignored in a
+    # background job) become an exception, so every `with` block below unwinds.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop_run)
     results = {name: run_profile(name, args) for name in names}
     if args.json:
         print(json.dumps(results, indent=2))

@@ -68,24 +68,25 @@ async def stdin_reader() -> asyncio.StreamReader:
 
 
 class RecordingRunner(HeadlessRunner):
-    """The CLI's runner; the hook copies each frame's arrival and the engine's own latency figure."""
+    """The CLI's runner; the hook records each remote frame's arrival and its pattern's latency.
+
+    The pattern is read here, as the bare peer does, not taken from the engine's own figures:
+    `client/remotemedia.py` stops reading it after 90 frames without one (a real camera), and
+    the garbled decodes right after an outage are that many, so the engine's figures stop there.
+    """
 
     record: Record
-    seen = 0  # latencies the engine had measured at the previous frame
 
     def on_event(self, event: ev.EngineEvent) -> None:
         super().on_event(event)
-        if isinstance(event, ev.LocalVideoFrame | ev.CallStats):
-            return  # many a second, and not about the network
-        if not isinstance(event, ev.RemoteVideoFrame):
-            self.record.event(type(event).__name__)
-            return
-        call = self.engine.call
-        latencies = call.received.latencies_ms if call is not None else ()
-        # RemoteMedia appends the frame's latency (when it read the pattern) before emitting it.
-        fresh = len(latencies) != self.seen
-        self.seen = len(latencies)
-        self.record.frame(latencies[-1] if fresh and latencies else None)
+        match event:
+            case ev.RemoteVideoFrame(frame=frame):
+                info = read_pattern(frame)
+                self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+            case ev.LocalVideoFrame() | ev.CallStats():
+                pass  # many a second, and not about the network
+            case _:
+                self.record.event(type(event).__name__)
 
 
 async def run_sm(server: str) -> dict[str, Any]:
