@@ -176,8 +176,28 @@ class Lab:
         # Replacing the table (not adding rules to it) makes a second call change the figure.
         self.exec(link.b, "nft", "-f", "-", stdin=f"table inet {table}\ndelete table inet {table}\n{rules}")
 
+    def masquerade(self, name: str, out: str, *, per_destination: bool = False) -> None:
+        """Namespace `name` NATs what leaves by device `out`, as a home router does.
+
+        `per_destination` draws a new source port for every destination (a symmetric NAT,
+        which STUN cannot see through: only a TURN relay connects two such ends).
+        """
+        table = f"nat_{out}"
+        how = "masquerade fully-random" if per_destination else "masquerade"
+        rules = f"""
+            table ip {table} {{
+                chain postrouting {{ type nat hook postrouting priority 100;
+                    oifname "{out}" {how};
+                }}
+            }}
+        """
+        self.exec(name, "nft", "-f", "-", stdin=rules)
+
     def readdress(self, link: Link, subnet: int) -> Link:
-        """a moves to another network: new addresses on both ends, a's old address gone."""
+        """a moves to another network: new addresses on both ends, a's old address gone.
+
+        `subnet` must be one no link of this lab uses (links take 1, 2, 3... in order).
+        """
         moved = Link(link.a, link.b, link.left, link.right, subnet)
         self.ip(link.b, "addr", "add", f"{moved.b_address}/24", "dev", link.right)
         self.ip(link.a, "addr", "flush", "dev", link.left)

@@ -27,7 +27,10 @@ def serve(port: int) -> None:
     print("ready", flush=True)
     while True:
         data, peer = sock.recvfrom(65536)
-        sock.sendto(data, peer)
+        try:
+            sock.sendto(data, peer)
+        except OSError:
+            pass  # no way back to the sender (no route, a link down): the reply is lost, not the echo
 
 
 def probe(host: str, port: int, count: int, interval: float, size: int, linger: float) -> dict[str, object]:

@@ -39,8 +39,14 @@ def net() -> Iterator[Star]:
 
 
 def probe(s: Star, *, count: int, interval_ms: float, size: int = 64, linger_ms: float = 1000) -> dict[str, Any]:
+    return probe_from(s.lab, "a", "10.99.2.2", count=count, interval_ms=interval_ms, size=size,
+                      linger_ms=linger_ms)  # fmt: skip
+
+
+def probe_from(lab: Lab, name: str, to: str, *, count: int, interval_ms: float, size: int = 64,
+               linger_ms: float = 1000) -> dict[str, Any]:  # fmt: skip
     out = subprocess.run(
-        s.lab.ns_command("a", [*ECHO, "probe", "--to", "10.99.2.2:9000", "--count", str(count),
+        lab.ns_command(name, [*ECHO, "probe", "--to", f"{to}:9000", "--count", str(count),
                                "--interval-ms", str(interval_ms), "--size", str(size),
                                "--linger-ms", str(linger_ms)]),
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=120,
@@ -95,6 +101,22 @@ def test_a_new_address_keeps_the_end_reachable_and_drops_the_old_one(net: Star) 
     assert "10.99.7.2/24" in addresses
     assert old not in addresses
     assert probe(net, count=30, interval_ms=5)["received"] == 30
+
+
+def test_masquerade_lets_a_private_end_reach_a_network_that_cannot_route_back_to_it() -> None:
+    with Lab() as lab:
+        lab.namespace("a")
+        lab.namespace("nat", forwarding=True)
+        lab.namespace("public")
+        home = lab.link("a", "nat")
+        uplink = lab.link("nat", "public")  # public knows no way back to home's 10.99.1.0/24
+        lab.default_route("a", home.b_address)
+        echo = lab.popen("public", [*ECHO, "serve", "--port", "9000"], cwd=ROOT, stdout=subprocess.PIPE)
+        assert echo.stdout is not None
+        assert echo.stdout.readline().strip() == "ready"
+        assert probe_from(lab, "a", uplink.b_address, count=20, interval_ms=5, linger_ms=300)["received"] == 0
+        lab.masquerade("nat", uplink.left, per_destination=True)
+        assert probe_from(lab, "a", uplink.b_address, count=20, interval_ms=5)["received"] == 20
 
 
 def test_nothing_is_left_behind_even_when_the_code_inside_fails() -> None:
