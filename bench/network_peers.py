@@ -1,0 +1,176 @@
+"""The two kinds of peer `bench/network.py` starts inside lab namespaces, recording every frame.
+
+    python -m bench.network_peers sm   --server URL
+    python -m bench.network_peers bare --role offer|answer --fd N
+
+Unlike `bench/call_peers.py`, which counts inside one window, these keep the arrival time
+(wall clock, shared by every namespace on the machine) and the capture-to-decode latency
+of every remote video frame, so the driver can cut the call into phases around an outage
+it makes itself. Control on stdin/stdout, one JSON line each way:
+- a peer prints `{"first_video": t}` when its first remote video frame arrives;
+- the driver writes `stop`; the peer ends its call (the StudyMatch one as `studymatch
+  --headless` does on SIGTERM), then prints `{"bench": {"frames": [[t, latency_ms], ...],
+  "events": [[t, name], ...]}}`, latency -1 when a frame carried no readable pattern.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, cast
+
+from aiortc import RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
+
+from bench.call_peers import BarePeer, Probe
+from client import events as ev
+from client.engine import EngineConfig
+from client.headless import HeadlessOptions, HeadlessRunner
+from client.heap import freeze_startup_heap
+from client.media.synthetic import read_pattern
+
+
+class Record:
+    def __init__(self) -> None:
+        self.frames: list[tuple[float, float]] = []
+        self.events: list[tuple[float, str]] = []
+
+    def frame(self, latency_ms: float | None) -> None:
+        now = time.time()
+        if not self.frames:
+            print(json.dumps({"first_video": now}), flush=True)
+        self.frames.append((round(now, 4), -1.0 if latency_ms is None else round(latency_ms, 2)))
+
+    def event(self, name: str) -> None:
+        self.events.append((round(time.time(), 3), name))
+
+    def result(self) -> dict[str, Any]:
+        return {"frames": self.frames, "events": self.events}
+
+
+async def stdin_reader() -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    return reader
+
+
+# --- StudyMatch: the headless client ------------------------------------------------------
+
+
+class RecordingRunner(HeadlessRunner):
+    """The CLI's runner; the hook records each remote frame's arrival and its pattern's latency.
+
+    The pattern is read here, as the bare peer does, not taken from the engine's own figures:
+    `client/remotemedia.py` stops reading it after 90 frames without one (a real camera), and
+    the garbled decodes right after an outage are that many, so the engine's figures stop there.
+    """
+
+    record: Record
+
+    def on_event(self, event: ev.EngineEvent) -> None:
+        super().on_event(event)
+        match event:
+            case ev.RemoteVideoFrame(frame=frame):
+                info = read_pattern(frame)
+                self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+            case ev.LocalVideoFrame() | ev.CallStats():
+                pass  # many a second, and not about the network
+            case _:
+                self.record.event(type(event).__name__)
+
+
+async def run_sm(server: str) -> dict[str, Any]:
+    options = HeadlessOptions(calls=1, call_seconds=None, events="json", connect_timeout=60.0)
+    runner = RecordingRunner(EngineConfig(server=server, fake_media=True), options, io.StringIO(), sys.stderr)
+    runner.record = Record()
+    control = await stdin_reader()
+
+    async def stop_on_request() -> None:
+        await control.readline()
+        os.kill(os.getpid(), signal.SIGTERM)  # the runner's own way out: hang up, close, exit 0
+
+    stopping = asyncio.create_task(stop_on_request())
+    await runner.run()
+    stopping.cancel()
+    return runner.record.result()
+
+
+# --- bare aiortc ---------------------------------------------------------------------------
+
+
+class RecordingBarePeer(BarePeer):
+    record: Record
+
+    async def consume(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if track.kind != "video":
+                continue
+            info = read_pattern(cast(VideoFrame, frame))
+            self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+
+
+async def run_bare(role: str, fd: int) -> dict[str, Any]:
+    reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
+    control = await stdin_reader()
+    peer = RecordingBarePeer(Probe(), time.monotonic())
+    peer.record = Record()
+    pc = peer.pc
+    pc.on("connectionstatechange", lambda: peer.record.event(f"connection_{pc.connectionState}"))
+
+    async def send(desc: RTCSessionDescription) -> None:
+        writer.write(json.dumps({"type": desc.type, "sdp": desc.sdp}).encode() + b"\n")
+        await writer.drain()
+
+    async def receive() -> RTCSessionDescription:
+        return RTCSessionDescription(**json.loads(await reader.readline()))
+
+    if role == "offer":
+        peer.add_tracks()
+        await pc.setLocalDescription(await pc.createOffer())
+        await send(pc.localDescription)
+        await pc.setRemoteDescription(await receive())
+    else:
+        await pc.setRemoteDescription(await receive())
+        peer.add_tracks()
+        await pc.setLocalDescription(await pc.createAnswer())
+        await send(pc.localDescription)
+    await control.readline()  # "stop" (or EOF)
+    for task in peer.tasks:
+        task.cancel()
+    await pc.close()
+    writer.close()
+    return peer.record.result()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=("sm", "bare"))
+    parser.add_argument("--server")
+    parser.add_argument("--role", choices=("offer", "answer"))
+    parser.add_argument("--fd", type=int)
+    args = parser.parse_args(argv)
+    if args.kind == "sm":
+        freeze_startup_heap()
+        result = asyncio.run(run_sm(args.server))
+    else:
+        result = asyncio.run(run_bare(args.role, args.fd))
+    print(json.dumps({"bench": result}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
