@@ -18,7 +18,7 @@ import pytest
 
 from tools.netlab import Lab, Star, star, unavailable_reason
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 ECHO = [sys.executable, "-m", "tools.netlab.udpecho"]
 WHY_NOT = unavailable_reason()
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(WHY_NOT is not None, reason=WHY_NOT or "")]
