@@ -252,11 +252,11 @@ class ClientSession:
         if self.can(Trigger.MEDIA_UP):
             self._move(Trigger.MEDIA_UP)
 
-    def on_partner_left(self, session: str, reason: str, *, search_again: bool = False) -> list[Effect]:
-        """The partner ended `session`; a stale one changes nothing. `search_again`: queue next."""
+    def on_partner_left(self, session: str, reason: str) -> list[Effect]:
+        """The partner ended `session`; a stale one changes nothing. Searching again is the window's choice."""
         if not (self.in_session and self.is_current(session)):
             return []
-        self._move(Trigger.PARTNER_LEFT, searching=search_again)
+        self._move(Trigger.PARTNER_LEFT, searching=False)
         return [EndCall(session, reason)]
 
     def on_idle(self) -> list[Effect]:

@@ -157,13 +157,13 @@ class SessionMachine(RuleBasedStateMachine):
         self.step("media_up")  # only ever after CONNECTING; else nothing happens
         assert self.model.state is (S.IN_CALL if before is S.CONNECTING else before)
 
-    @rule(stale=st.booleans(), again=st.booleans())
-    def partner_left(self, stale: bool, again: bool) -> None:
+    @rule(stale=st.booleans())
+    def partner_left(self, stale: bool) -> None:
         session = "old" if stale or self.model.session is None else self.model.session
-        before, _, effects = self.step("on_partner_left", session, "left", search_again=again)
+        before, _, effects = self.step("on_partner_left", session, "left")
         if before in IN_SESSION and not stale:
             assert effects == [EndCall(session, "left")]
-            assert self.model.state is S.PARTNER_LEFT and self.model.searching is again
+            assert self.model.state is S.PARTNER_LEFT and not self.model.searching
         else:
             assert effects == [] and self.model.state is before  # a stale message changes nothing
 
