@@ -52,10 +52,6 @@ class GatedAudioTrack(MediaStreamTrack):
         self._silence = AudioStreamTrack() if source is None else None
         self.muted = muted
 
-    @property
-    def has_source(self) -> bool:
-        return self._source is not None
-
     async def recv(self) -> av.AudioFrame:
         if self._source is None:
             assert self._silence is not None
