@@ -81,9 +81,11 @@ class PracticePartner:
     def __init__(self) -> None:
         self.started = asyncio.Event()  # set by the test: the partner's server is up
         self.started.set()
+        self.asked = asyncio.Event()  # the controller has begun starting the partner
         self.closed: list[str] = []
 
     async def __call__(self, mode: str, options: EngineOptions) -> tuple[str, Any]:
+        self.asked.set()
         await self.started.wait()
 
         async def close() -> None:
@@ -128,7 +130,7 @@ def test_a_search_begun_while_the_practice_partner_starts_drops_the_test_call(ma
 
     async def scenario() -> None:
         h.controller.start_test_call("video")
-        await asyncio.sleep(0)  # the partner is starting
+        await asyncio.wait_for(partner.asked.wait(), TIMEOUT)  # the partner is starting
         w.lobby.find_button.click()
         assert h.page is w.searching
         partner.started.set()
