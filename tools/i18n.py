@@ -45,11 +45,10 @@ def update(code: str) -> Path:
     if path.exists():
         catalog = read(path, code)
         catalog.project, catalog.version, catalog.msgid_bugs_address = PROJECT, "0.1", "-"
-        catalog.update(template(), no_fuzzy_matching=True)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(locale=code, domain=language.DOMAIN, project=PROJECT, version="0.1", fuzzy=False)
-        catalog.update(template(), no_fuzzy_matching=True)
+    catalog.update(template(), no_fuzzy_matching=True)
     with path.open("wb") as f:
         write_po(f, catalog, width=100, ignore_obsolete=True, omit_header=False, sort_output=False)
     return path
