@@ -1,9 +1,8 @@
 """Engine events as lines: JSON for scripts (`--events json`), short text for people.
 
-The JSON names and fields are the command-line contract in the README ("Headless client")
-(plus `partner_camera`, added since: README.md lists every event); tests and
-benchmarks parse them, so they change only additively. Events not
-in that table (frames, stats, chat...) have no JSON line.
+The JSON names and fields are the command-line contract, listed in the README
+("Headless client"); tests and benchmarks parse them, so they change only
+additively. Events not in that list (frames, stats, chat...) have no JSON line.
 """
 
 from __future__ import annotations
