@@ -27,11 +27,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aiortc import RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from bench.call_peers import BarePeer, Probe
+from bench.call_peers import BarePeer, Probe, stdin_reader
 from client import events as ev
 from client.engine import EngineConfig
 from client.headless import HeadlessOptions, HeadlessRunner
@@ -55,13 +54,6 @@ class Record:
 
     def result(self) -> dict[str, Any]:
         return {"frames": self.frames, "events": self.events}
-
-
-async def stdin_reader() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader
 
 
 # --- StudyMatch: the headless client ------------------------------------------------------
@@ -130,28 +122,9 @@ async def run_bare(role: str, fd: int) -> dict[str, Any]:
     peer.record = Record()
     pc = peer.pc
     pc.on("connectionstatechange", lambda: peer.record.event(f"connection_{pc.connectionState}"))
-
-    async def send(desc: RTCSessionDescription) -> None:
-        writer.write(json.dumps({"type": desc.type, "sdp": desc.sdp}).encode() + b"\n")
-        await writer.drain()
-
-    async def receive() -> RTCSessionDescription:
-        return RTCSessionDescription(**json.loads(await reader.readline()))
-
-    if role == "offer":
-        peer.add_tracks()
-        await pc.setLocalDescription(await pc.createOffer())
-        await send(pc.localDescription)
-        await pc.setRemoteDescription(await receive())
-    else:
-        await pc.setRemoteDescription(await receive())
-        peer.add_tracks()
-        await pc.setLocalDescription(await pc.createAnswer())
-        await send(pc.localDescription)
+    await peer.negotiate(role, reader, writer)
     await control.readline()  # "stop" (or EOF)
-    for task in peer.tasks:
-        task.cancel()
-    await pc.close()
+    await peer.close()
     writer.close()
     return peer.record.result()
 
