@@ -33,8 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,15 +104,15 @@ class Peer:
         self.process.stdin.flush()
 
 
-@contextmanager
-def server_in(net: Star) -> Iterator[int]:
+def start_server_in(net: Star) -> int:
+    """The signaling server in the router, its port; the lab stops it when it closes."""
     args = [sys.executable, "-m", "server", "--host", "0.0.0.0", "--port", "0", *UNLIMITED]
     process = net.lab.popen("router", args, cwd=ROOT, stdout=subprocess.PIPE)
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):
         raise RuntimeError(f"the server did not start: {line!r}")
-    yield int(line.rsplit(":", 1)[1].split("/", 1)[0])
+    return int(line.rsplit(":", 1)[1].split("/", 1)[0])
 
 
 def sm_peers(net: Star, port: int) -> list[Peer]:
@@ -213,18 +212,18 @@ def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
     out: dict[str, dict[str, Any]] = {}
     with star() as net:
         PROFILES[name].apply(net)
-        with server_in(net) as port:
-            starts: dict[str, Callable[[], list[Peer]]] = {
-                "studymatch": lambda: sm_peers(net, port),
-                "bare_aiortc": lambda: bare_peers(net),
-            }
-            for side in SIDES:
-                timeline, results = drive(net, starts[side](), args)
-                if args.dump:
-                    with open(f"{args.dump}-{name}-{side}.json", "w") as f:
-                        json.dump({"timeline": timeline.__dict__, "peers": results}, f)
-                out[side] = figures(timeline, results)
-                print(f"{name} {side} done", file=sys.stderr)
+        port = start_server_in(net)
+        starts: dict[str, Callable[[], list[Peer]]] = {
+            "studymatch": lambda: sm_peers(net, port),
+            "bare_aiortc": lambda: bare_peers(net),
+        }
+        for side in SIDES:
+            timeline, results = drive(net, starts[side](), args)
+            if args.dump:
+                with open(f"{args.dump}-{name}-{side}.json", "w") as f:
+                    json.dump({"timeline": timeline.__dict__, "peers": results}, f)
+            out[side] = figures(timeline, results)
+            print(f"{name} {side} done", file=sys.stderr)
     return out
 
 
