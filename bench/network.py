@@ -183,12 +183,12 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(window)]
         freezes.append(sum(gap > FREEZE_GAP for gap in gaps) * 60.0 / seconds)
         latencies += [lat for _, lat in window if lat >= 0]
-        # A new frame: its pattern is readable (not a garbled decode) and was captured after
-        # the link came back (arrival minus its latency).
-        new = [t for t, lat in between(frames, timeline.up, timeline.end) if lat >= 0 and t - lat / 1000 >= timeline.up]
-        back.append(new[0] - timeline.up if new else None)
         again = between(frames, timeline.up, timeline.end)
         moving.append(again[0][0] - timeline.up if again else None)
+        # A new frame: its pattern is readable (not a garbled decode) and was captured after
+        # the link came back (arrival minus its latency).
+        new = [t for t, lat in again if lat >= 0 and t - lat / 1000 >= timeline.up]
+        back.append(new[0] - timeline.up if new else None)
         tail += [lat for _, lat in between(frames, timeline.end - TAIL, timeline.end) if lat >= 0]
     p50 = percentile(latencies, 50) if latencies else None
     after_p50 = statistics.median(tail) if tail else None
