@@ -43,11 +43,13 @@ class Record:
         self.frames: list[tuple[float, float]] = []
         self.events: list[tuple[float, str]] = []
 
-    def frame(self, latency_ms: float | None) -> None:
+    def frame(self, frame: VideoFrame) -> None:
+        """A remote video frame arrived: when, and its pattern's capture-to-decode latency."""
         now = time.time()
         if not self.frames:
             print(json.dumps({"first_video": now}), flush=True)
-        self.frames.append((round(now, 4), -1.0 if latency_ms is None else round(latency_ms, 2)))
+        info = read_pattern(frame)
+        self.frames.append((round(now, 4), -1.0 if info is None else round(1000.0 * (now - info.capture_time), 2)))
 
     def event(self, name: str) -> None:
         self.events.append((round(time.time(), 3), name))
@@ -73,8 +75,7 @@ class RecordingRunner(HeadlessRunner):
         super().on_event(event)
         match event:
             case ev.RemoteVideoFrame(frame=frame):
-                info = read_pattern(frame)
-                self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+                self.record.frame(frame)
             case ev.LocalVideoFrame() | ev.CallStats():
                 pass  # many a second, and not about the network
             case _:
@@ -111,8 +112,7 @@ class RecordingBarePeer(BarePeer):
                 return
             if track.kind != "video":
                 continue
-            info = read_pattern(cast(VideoFrame, frame))
-            self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+            self.record.frame(cast(VideoFrame, frame))
 
 
 async def run_bare(role: str, fd: int) -> dict[str, Any]:
