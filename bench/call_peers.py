@@ -177,11 +177,38 @@ class BarePeer:
         self.pc.addTrack(ToneAudioTrack())
         self.pc.addTrack(PatternVideoTrack(640, 480, 30))
 
+    async def negotiate(self, role: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Offer or answer over the socketpair shared with the other bare peer, one JSON line each."""
+        pc = self.pc
+
+        async def send(desc: RTCSessionDescription) -> None:
+            writer.write(json.dumps({"type": desc.type, "sdp": desc.sdp}).encode() + b"\n")
+            await writer.drain()
+
+        async def receive() -> RTCSessionDescription:
+            return RTCSessionDescription(**json.loads(await reader.readline()))
+
+        if role == "offer":
+            self.add_tracks()
+            await pc.setLocalDescription(await pc.createOffer())
+            await send(pc.localDescription)
+            await pc.setRemoteDescription(await receive())
+        else:
+            await pc.setRemoteDescription(await receive())
+            self.add_tracks()  # after the offer, so addTrack reuses its transceivers
+            await pc.setLocalDescription(await pc.createAnswer())
+            await send(pc.localDescription)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pc.close()
+
     def counters(self) -> Counters:
         return Counters(self.video_frames, self.audio_frames, self.latencies_ms)
 
 
-async def _stdin_reader() -> asyncio.StreamReader:
+async def stdin_reader() -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -190,37 +217,17 @@ async def _stdin_reader() -> asyncio.StreamReader:
 
 async def run_bare(role: str, fd: int, warmup: float, seconds: float) -> dict[str, Any]:
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
-    control = await _stdin_reader()
+    control = await stdin_reader()
     print(json.dumps({"ready": role}), flush=True)
     if (await control.readline()).strip() != b"go":
         raise RuntimeError("the driver did not say go")
     probe = Probe()
     peer = BarePeer(probe, time.monotonic())
-    pc = peer.pc
-
-    async def send(desc: RTCSessionDescription) -> None:
-        writer.write(json.dumps({"type": desc.type, "sdp": desc.sdp}).encode() + b"\n")
-        await writer.drain()
-
-    async def receive() -> RTCSessionDescription:
-        return RTCSessionDescription(**json.loads(await reader.readline()))
-
-    if role == "offer":
-        peer.add_tracks()
-        await pc.setLocalDescription(await pc.createOffer())
-        await send(pc.localDescription)
-        await pc.setRemoteDescription(await receive())
-    else:
-        await pc.setRemoteDescription(await receive())
-        peer.add_tracks()  # after the offer, so addTrack reuses its transceivers
-        await pc.setLocalDescription(await pc.createAnswer())
-        await send(pc.localDescription)
+    await peer.negotiate(role, reader, writer)
     result = await probe.window(peer.counters, warmup, seconds)
     print(json.dumps({"bench": result}), flush=True)
     await control.readline()  # "stop" (or EOF): both windows are over
-    for task in peer.tasks:
-        task.cancel()
-    await pc.close()
+    await peer.close()
     writer.close()
     return result
 

@@ -33,8 +33,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,15 +104,15 @@ class Peer:
         self.process.stdin.flush()
 
 
-@contextmanager
-def server_in(net: Star) -> Iterator[int]:
+def start_server_in(net: Star) -> int:
+    """The signaling server in the router, its port; the lab stops it when it closes."""
     args = [sys.executable, "-m", "server", "--host", "0.0.0.0", "--port", "0", *UNLIMITED]
     process = net.lab.popen("router", args, cwd=ROOT, stdout=subprocess.PIPE)
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     if not line.startswith("listening on "):
         raise RuntimeError(f"the server did not start: {line!r}")
-    yield int(line.rsplit(":", 1)[1].split("/", 1)[0])
+    return int(line.rsplit(":", 1)[1].split("/", 1)[0])
 
 
 def sm_peers(net: Star, port: int) -> list[Peer]:
@@ -184,12 +183,12 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(window)]
         freezes.append(sum(gap > FREEZE_GAP for gap in gaps) * 60.0 / seconds)
         latencies += [lat for _, lat in window if lat >= 0]
-        # A new frame: its pattern is readable (not a garbled decode) and was captured after
-        # the link came back (arrival minus its latency).
-        new = [t for t, lat in between(frames, timeline.up, timeline.end) if lat >= 0 and t - lat / 1000 >= timeline.up]
-        back.append(new[0] - timeline.up if new else None)
         again = between(frames, timeline.up, timeline.end)
         moving.append(again[0][0] - timeline.up if again else None)
+        # A new frame: its pattern is readable (not a garbled decode) and was captured after
+        # the link came back (arrival minus its latency).
+        new = [t for t, lat in again if lat >= 0 and t - lat / 1000 >= timeline.up]
+        back.append(new[0] - timeline.up if new else None)
         tail += [lat for _, lat in between(frames, timeline.end - TAIL, timeline.end) if lat >= 0]
     p50 = percentile(latencies, 50) if latencies else None
     after_p50 = statistics.median(tail) if tail else None
@@ -213,18 +212,18 @@ def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
     out: dict[str, dict[str, Any]] = {}
     with star() as net:
         PROFILES[name].apply(net)
-        with server_in(net) as port:
-            starts: dict[str, Callable[[], list[Peer]]] = {
-                "studymatch": lambda: sm_peers(net, port),
-                "bare_aiortc": lambda: bare_peers(net),
-            }
-            for side in SIDES:
-                timeline, results = drive(net, starts[side](), args)
-                if args.dump:
-                    with open(f"{args.dump}-{name}-{side}.json", "w") as f:
-                        json.dump({"timeline": timeline.__dict__, "peers": results}, f)
-                out[side] = figures(timeline, results)
-                print(f"{name} {side} done", file=sys.stderr)
+        port = start_server_in(net)
+        starts: dict[str, Callable[[], list[Peer]]] = {
+            "studymatch": lambda: sm_peers(net, port),
+            "bare_aiortc": lambda: bare_peers(net),
+        }
+        for side in SIDES:
+            timeline, results = drive(net, starts[side](), args)
+            if args.dump:
+                with open(f"{args.dump}-{name}-{side}.json", "w") as f:
+                    json.dump({"timeline": timeline.__dict__, "peers": results}, f)
+            out[side] = figures(timeline, results)
+            print(f"{name} {side} done", file=sys.stderr)
     return out
 
 

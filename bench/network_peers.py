@@ -27,11 +27,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aiortc import RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from bench.call_peers import BarePeer, Probe
+from bench.call_peers import BarePeer, Probe, stdin_reader
 from client import events as ev
 from client.engine import EngineConfig
 from client.headless import HeadlessOptions, HeadlessRunner
@@ -44,24 +43,19 @@ class Record:
         self.frames: list[tuple[float, float]] = []
         self.events: list[tuple[float, str]] = []
 
-    def frame(self, latency_ms: float | None) -> None:
+    def frame(self, frame: VideoFrame) -> None:
+        """A remote video frame arrived: when, and its pattern's capture-to-decode latency."""
         now = time.time()
         if not self.frames:
             print(json.dumps({"first_video": now}), flush=True)
-        self.frames.append((round(now, 4), -1.0 if latency_ms is None else round(latency_ms, 2)))
+        info = read_pattern(frame)
+        self.frames.append((round(now, 4), -1.0 if info is None else round(1000.0 * (now - info.capture_time), 2)))
 
     def event(self, name: str) -> None:
         self.events.append((round(time.time(), 3), name))
 
     def result(self) -> dict[str, Any]:
         return {"frames": self.frames, "events": self.events}
-
-
-async def stdin_reader() -> asyncio.StreamReader:
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    return reader
 
 
 # --- StudyMatch: the headless client ------------------------------------------------------
@@ -81,8 +75,7 @@ class RecordingRunner(HeadlessRunner):
         super().on_event(event)
         match event:
             case ev.RemoteVideoFrame(frame=frame):
-                info = read_pattern(frame)
-                self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+                self.record.frame(frame)
             case ev.LocalVideoFrame() | ev.CallStats():
                 pass  # many a second, and not about the network
             case _:
@@ -119,8 +112,7 @@ class RecordingBarePeer(BarePeer):
                 return
             if track.kind != "video":
                 continue
-            info = read_pattern(cast(VideoFrame, frame))
-            self.record.frame(None if info is None else 1000.0 * (time.time() - info.capture_time))
+            self.record.frame(cast(VideoFrame, frame))
 
 
 async def run_bare(role: str, fd: int) -> dict[str, Any]:
@@ -130,28 +122,9 @@ async def run_bare(role: str, fd: int) -> dict[str, Any]:
     peer.record = Record()
     pc = peer.pc
     pc.on("connectionstatechange", lambda: peer.record.event(f"connection_{pc.connectionState}"))
-
-    async def send(desc: RTCSessionDescription) -> None:
-        writer.write(json.dumps({"type": desc.type, "sdp": desc.sdp}).encode() + b"\n")
-        await writer.drain()
-
-    async def receive() -> RTCSessionDescription:
-        return RTCSessionDescription(**json.loads(await reader.readline()))
-
-    if role == "offer":
-        peer.add_tracks()
-        await pc.setLocalDescription(await pc.createOffer())
-        await send(pc.localDescription)
-        await pc.setRemoteDescription(await receive())
-    else:
-        await pc.setRemoteDescription(await receive())
-        peer.add_tracks()
-        await pc.setLocalDescription(await pc.createAnswer())
-        await send(pc.localDescription)
+    await peer.negotiate(role, reader, writer)
     await control.readline()  # "stop" (or EOF)
-    for task in peer.tasks:
-        task.cancel()
-    await pc.close()
+    await peer.close()
     writer.close()
     return peer.record.result()
 

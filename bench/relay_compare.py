@@ -314,12 +314,12 @@ def median_figures(rounds: list[Figures]) -> Figures:
 def table(ours: Figures, theirs: Figures, name: str = "StudyMatch") -> str:
     head = f"{'':34}{name:>12}{'PeerJS ' + PEERJS_VERSION:>14}{'ratio':>9}"
     lines = [head]
-    for label, name, fmt in ROWS:
-        a, b = getattr(ours, name), getattr(theirs, name)
+    for label, field_name, fmt in ROWS:
+        a, b = getattr(ours, field_name), getattr(theirs, field_name)
         ratio = f"{a / b:.2f}x" if b else "-"
         lines.append(f"{label:34}{fmt.format(a):>12}{fmt.format(b):>14}{ratio:>9}")
-    for label, name in (("delivered/sent, flood", "flood_counts"), ("delivered/sent, paced", "paced_counts")):
-        a, b = getattr(ours, name), getattr(theirs, name)
+    for label, field_name in (("delivered/sent, flood", "flood_counts"), ("delivered/sent, paced", "paced_counts")):
+        a, b = getattr(ours, field_name), getattr(theirs, field_name)
         lines.append(f"{label:34}{f'{a[0]}/{a[1]}':>12}{f'{b[0]}/{b[1]}':>14}")
     return "\n".join(lines)
 

@@ -6,7 +6,7 @@ inside network namespaces it created, on addresses of its own (10.99.x.y), and i
 removed when the `Lab` context closes, also when the code inside it raised.
 """
 
-from tools.netlab.lab import Lab, LabError, Link, available, unavailable_reason
+from tools.netlab.lab import Lab, LabError, Link, unavailable_reason
 from tools.netlab.topology import Star, star
 
-__all__ = ["Lab", "LabError", "Link", "Star", "available", "star", "unavailable_reason"]
+__all__ = ["Lab", "LabError", "Link", "Star", "star", "unavailable_reason"]

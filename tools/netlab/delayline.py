@@ -86,11 +86,17 @@ async def serve(fd: int, line: DelayLine) -> None:
             line.push(packet, time.monotonic())
         wake.set()
 
+    stopping = False
+
+    def stop() -> None:
+        nonlocal stopping
+        stopping = True
+        wake.set()
+
     loop.add_reader(fd, readable)
-    stop = asyncio.Event()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, stop)
     print("ready", flush=True)
-    while not stop.is_set():
+    while not stopping:
         now = time.monotonic()
         for packet in line.pop_due(now):
             try:
@@ -100,10 +106,10 @@ async def serve(fd: int, line: DelayLine) -> None:
         head = line.next_due()
         wake.clear()
         timeout = None if head is None else max(0.0, head - time.monotonic())
-        waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())}
-        _done, pending = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        try:
+            await asyncio.wait_for(wake.wait(), timeout)  # a packet, SIGTERM, or the head's due time
+        except TimeoutError:
+            pass
     loop.remove_reader(fd)
 
 

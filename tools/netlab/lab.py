@@ -39,10 +39,6 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def available() -> bool:
-    return unavailable_reason() is None
-
-
 def run(args: Sequence[str], *, stdin: str | None = None) -> str:
     done = subprocess.run(list(args), input=stdin, capture_output=True, text=True)
     if done.returncode != 0:

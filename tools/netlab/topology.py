@@ -19,7 +19,6 @@ from tools.netlab.lab import Lab, LabError, Link
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY_TABLE = "100"
-READY_TIMEOUT = 10.0
 
 
 @dataclass

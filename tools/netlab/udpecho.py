@@ -5,7 +5,7 @@
 
 The probe sends numbered packets at a fixed pace, waits `--linger-ms` after the last one,
 and prints one JSON line: sent, received, the round-trip times (ms) of those that came
-back, and the bytes per second that came back over the sending time.
+back, and the bytes per second that came back over the whole probe (sending time plus linger).
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ def probe(host: str, port: int, count: int, interval: float, size: int, linger: 
             packet = HEADER.pack(sent, now).ljust(size, b"\0")
             try:
                 sock.send(packet)
-            except (BlockingIOError, OSError):
+            except OSError:
                 pass  # a full buffer or an unreachable network: the packet is lost, as on a wire
             sent += 1
         try:
             data = sock.recv(65536)
-        except (BlockingIOError, ConnectionRefusedError, OSError):
+        except OSError:  # nothing yet (BlockingIOError), or an ICMP error (ConnectionRefusedError)
             time.sleep(0.0005)
             continue
         _seq, sent_at = HEADER.unpack_from(data)
