@@ -18,12 +18,11 @@ outcome a user sees, not how long anything took.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 import redis
 
-from integration.redis_support import RedisServer, hash_json, own_redis, unique_prefix  # noqa: F401 (fixture)
+from integration.redis_support import RedisServer, hash_json, own_redis, unique_prefix, until  # noqa: F401 (fixture)
 from integration.wsclient import SCALE, TIMEOUT, WsClient
 from server.backends.base import Backend
 from server.backends.redis.backend import RedisBackend
@@ -59,13 +58,6 @@ async def crowd(backend: Backend, size: int, wave: int) -> list[BaseException]:
         await asyncio.sleep(0)  # the next wave on the next turn of the loop, as sockets are read
     results = await asyncio.gather(*visits, return_exceptions=True)
     return [r for r in results if isinstance(r, BaseException)]
-
-
-async def until(predicate: Callable[[], bool], within: float = TIMEOUT) -> None:
-    """Poll Redis (shared state of several instances: no one event to await)."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(HEARTBEAT)
 
 
 async def test_a_storm_of_requests_does_not_get_a_live_instance_reaped(own_redis: RedisServer) -> None:  # noqa: F811
