@@ -8,6 +8,7 @@ a sleep.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import json
@@ -16,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -132,6 +133,14 @@ def own_redis() -> Iterator[RedisServer]:
 # Reading the backend's keys directly. redis-py types every reply `bytes | str` because it
 # cannot know `decode_responses`; the tests' clients leave it off, so the replies are bytes,
 # and these are the only casts.
+async def until(predicate: Callable[[], bool], within: float = TIMEOUT, every: float = 0.02) -> None:
+    """Poll until `predicate` holds: what Redis holds, or what the subscription delivered,
+    is shared by several instances and Redis, with no one event to await."""
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110
+            await asyncio.sleep(every)
+
+
 def hash_json(r: redis.Redis, key: str) -> dict[str, Any]:
     """A hash whose values are JSON, decoded."""
     reply = cast("dict[bytes, bytes]", r.hgetall(key))

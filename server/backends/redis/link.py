@@ -213,15 +213,19 @@ class RedisLink:
 
     async def close(self) -> None:
         self._closing = True
+        if self._supervisor is not None:
+            # Stopped before the retire: a beat after it would renew the lease of an instance
+            # that has left, and, taken for new, sync its clients back in. Its own clean-up
+            # (stopping listener and heartbeat) takes one more round of cancels at most: ask
+            # again only after a while, not in the middle of that.
+            await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
+        if self._beats.runs:
+            await asyncio.wait(self._beats.runs, timeout=self._socket_timeout)  # a beat still on its way
         if self._healthy:
             with contextlib.suppress(Unavailable, TimeoutError):
                 async with asyncio.timeout(self._socket_timeout):
                     await self.call("retire")  # our clients leave now rather than at lease expiry
         self._healthy = False
-        if self._supervisor is not None:
-            # Its own clean-up (stopping listener and heartbeat) takes one more round of
-            # cancels at most: ask again only after a while, not in the middle of that.
-            await _stop([self._supervisor], within=self._socket_timeout * 2, every=0.5)
         runs = self._pairing.runs | self._abuse.runs | self._beats.runs
         if runs:
             # A run under way (a cancelled heartbeat's, a last disconnect) ends within a

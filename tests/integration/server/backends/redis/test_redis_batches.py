@@ -10,12 +10,12 @@ request asked as the last run ends still gets one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
-from integration.redis_support import RedisServer, own_redis, unique_prefix  # noqa: F401 (fixture)
+from integration.redis_support import RedisServer, own_redis, unique_prefix, until  # noqa: F401 (fixture)
 from integration.wsclient import TIMEOUT
 from server.backends.redis.backend import RedisBackend
 from server.backends.redis.batch import Batcher
@@ -43,13 +43,6 @@ async def backend(own_redis: RedisServer) -> AsyncIterator[tuple[RedisBackend, d
         yield backend, received
     finally:
         await backend.close()
-
-
-async def until(predicate: Callable[[], bool], within: float = TIMEOUT) -> None:
-    """Messages come through the subscription: wait for them, polling this process' state."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
 
 
 async def test_requests_asked_at_once_share_runs_and_each_gets_its_answer(

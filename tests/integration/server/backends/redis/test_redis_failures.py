@@ -15,7 +15,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from integration.redis_support import (  # noqa: F401 (fixtures)
     own_redis,
     shared_redis,
     unique_prefix,
+    until,
     zset_members,
 )
 from integration.wsclient import SCALE, TIMEOUT, WsClient
@@ -253,13 +254,6 @@ async def test_closing_the_backend_ends_whenever_it_comes(shared_redis: RedisSer
             pytest.fail(f"close() still pending in round {round_}: {stuck}")
         for done in closing:
             done.result()
-
-
-async def until(predicate: Callable[[], bool], within: float = TIMEOUT) -> None:
-    """Poll shared state (several processes and Redis: no one event to await)."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
 
 
 def _differences(storm: list[StormClient], r: redis.Redis, keys: RedisKeys) -> list[str]:

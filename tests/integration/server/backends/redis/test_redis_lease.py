@@ -18,14 +18,14 @@ outcome a user sees, not how long anything took.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 import redis
 
-from integration.redis_support import RedisServer, hash_json, own_redis, unique_prefix  # noqa: F401 (fixture)
+from integration.redis_support import RedisServer, hash_json, own_redis, unique_prefix, until  # noqa: F401 (fixture)
 from integration.wsclient import SCALE, TIMEOUT, WsClient
 from server.backends.base import Backend
+from server.backends.redis.backend import RedisBackend
 from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
 from server.ws.app import running_server
@@ -58,13 +58,6 @@ async def crowd(backend: Backend, size: int, wave: int) -> list[BaseException]:
         await asyncio.sleep(0)  # the next wave on the next turn of the loop, as sockets are read
     results = await asyncio.gather(*visits, return_exceptions=True)
     return [r for r in results if isinstance(r, BaseException)]
-
-
-async def until(predicate: Callable[[], bool], within: float = TIMEOUT) -> None:
-    """Poll Redis (shared state of several instances: no one event to await)."""
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(HEARTBEAT)
 
 
 async def test_a_storm_of_requests_does_not_get_a_live_instance_reaped(own_redis: RedisServer) -> None:  # noqa: F811
@@ -114,3 +107,22 @@ def _renewed_since(r: redis.Redis, keys: RedisKeys, when: tuple[int, int]) -> in
     return int(r.zcount(keys.instances, f"({since}", "+inf"))
 
 
+
+
+async def test_a_closed_instance_leaves_no_lease_and_no_client(own_redis: RedisServer) -> None:  # noqa: F811
+    # Beats back to back and a lease that outlasts the test: a beat landing after the
+    # retire would renew the lease (and, taken for new, bring its clients back) for good.
+    keys = RedisKeys(unique_prefix())
+    r = redis.Redis.from_url(own_redis.url)
+    try:
+        for round_ in range(20):
+            backend = RedisBackend(url=own_redis.url, prefix=keys.prefix, lease=60.0, heartbeat=1e-6)
+            backend.attach(lambda client_id, msg: None, lambda seconds: None)
+            await backend.start()
+            await backend.connect(f"waiter-{round_}")
+            await backend.find(f"waiter-{round_}", "video", f"alone-{round_}")
+            await backend.close()
+            assert r.zcard(keys.instances) == 0, f"round {round_}: the lease outlived close()"
+            assert hash_json(r, keys.clients) == {}, f"round {round_}: clients outlived close()"
+    finally:
+        r.close()
