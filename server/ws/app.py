@@ -207,7 +207,6 @@ class Server:
     def opened(self, conn: Connection) -> None:
         self._connections.add(conn)
         self.metrics.connections = len(self._connections)
-        conn.counted = True
         if not self.security.gate.opened(conn.address):
             # Handshakes that raced past the 429 check: one too many, closed at once.
             self.metrics.auth_failures["ip_limit"] += 1
@@ -241,8 +240,7 @@ class Server:
         if conn in self._connections:
             self._connections.discard(conn)
             self.metrics.connections = len(self._connections)
-            if conn.counted:
-                self.security.gate.closed(conn.address)
+            self.security.gate.closed(conn.address)  # opened() counted every open WebSocket
             self.spawn(self.detach(conn))
             event("disconnected", id=conn.id, code=conn.close_code)
         if not self._sockets and self._emptied is not None and not self._emptied.done():

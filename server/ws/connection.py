@@ -119,7 +119,6 @@ class Connection(asyncio.Protocol):
         self.config = config
         self.id = secrets.token_urlsafe(12)
         self.address = "-"  # counted per address by the gate; never logged
-        self.counted = False  # counted by the gate (so uncounted when it goes)
         self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
         self.attached = False  # known to the backend
         self.closing = False  # no more messages are taken or queued once a close is decided
