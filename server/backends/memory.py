@@ -74,7 +74,7 @@ class MemoryBackend:
 
     async def report(self, client_id: str, session: str, reason: str) -> ReportedPartner | None:
         # No await between reading the partner and ending the session: nobody can step in.
-        partner = await self.partner_of(client_id, session)
+        partner = self._partner_in(client_id, session)
         self._send(self.core.report(client_id, session, self._clock()))
         if partner is None:
             return None
@@ -84,8 +84,8 @@ class MemoryBackend:
         """Relayed inside the call (the core names the partner): nothing to await."""
         self._deliver(self.core.signal_partner(client_id, session), p.Signal(session, data))
 
-    async def partner_of(self, client_id: str, session: str) -> str | None:
-        """The other side of `session` if it is the client's present one (abuse reports need it)."""
+    def _partner_in(self, client_id: str, session: str) -> str | None:
+        """The other side of `session` if it is the client's present one."""
         if not self.core.is_connected(client_id):
             return None
         current = self.core.session_of(client_id)

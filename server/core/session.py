@@ -206,8 +206,7 @@ class ClientSession:
         return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.RATE_LIMITED))]
 
     def _dispatch(self, msg: p.ClientMessage, now: float) -> list[Effect]:
-        if isinstance(msg, p.Signal):
-            return [Relay(msg.session, msg.data)]
+        """Every message but `Signal`, which `receive` relays itself."""
         if isinstance(msg, (p.Find, p.Skip)):
             if not self._finds.allow(now):
                 return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED))]

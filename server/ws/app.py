@@ -63,7 +63,8 @@ class Server:
     def __init__(self, config: ServerConfig, backend: Backend | None = None) -> None:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
-        self.metrics = Metrics(self.backend.stats)
+        self._connections: set[Connection] = set()  # every open WebSocket
+        self.metrics = Metrics(self.backend.stats, self._open_count)
         # Where reports are counted: this process's memory, or a store a shared backend offers.
         abuse = self.backend.abuse_store(config.report_threshold, config.report_window, config.report_penalty)
         self.security = Security(config, self.metrics, abuse=abuse)
@@ -77,7 +78,6 @@ class Server:
             hello_timeout=config.hello_timeout,
         )
         self._clients: dict[str, Connection] = {}  # said hello, known to the backend
-        self._connections: set[Connection] = set()  # every open WebSocket
         self._sockets: set[Connection] = set()  # every TCP connection, handshakes included
         self._emptied: asyncio.Future[None] | None = None  # stop() waits on it
         self._tasks: set[asyncio.Task[None]] = set()
@@ -111,7 +111,7 @@ class Server:
         await self.backend.start()
         config = self.config
         self._http = make_process_request(
-            self.backend.stats, lambda: len(self._connections), lambda: self.closing, self.metrics
+            self.backend.stats, self._open_count, lambda: self.closing, self.metrics
         )
         loop = asyncio.get_running_loop()
         self._clock = loop.time
@@ -167,6 +167,9 @@ class Server:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _open_count(self) -> int:
+        return len(self._connections)
+
     # --- the backend's side ------------------------------------------------------
 
     def deliver(self, client_id: str, message: p.ServerMessage) -> None:
@@ -206,8 +209,6 @@ class Server:
 
     def opened(self, conn: Connection) -> None:
         self._connections.add(conn)
-        self.metrics.connections = len(self._connections)
-        conn.counted = True
         if not self.security.gate.opened(conn.address):
             # Handshakes that raced past the 429 check: one too many, closed at once.
             self.metrics.auth_failures["ip_limit"] += 1
@@ -240,9 +241,7 @@ class Server:
         self._sockets.discard(conn)
         if conn in self._connections:
             self._connections.discard(conn)
-            self.metrics.connections = len(self._connections)
-            if conn.counted:
-                self.security.gate.closed(conn.address)
+            self.security.gate.closed(conn.address)  # opened() counted every open WebSocket
             self.spawn(self.detach(conn))
             event("disconnected", id=conn.id, code=conn.close_code)
         if not self._sockets and self._emptied is not None and not self._emptied.done():

@@ -119,7 +119,6 @@ class Connection(asyncio.Protocol):
         self.config = config
         self.id = secrets.token_urlsafe(12)
         self.address = "-"  # counted per address by the gate; never logged
-        self.counted = False  # counted by the gate (so uncounted when it goes)
         self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
         self.attached = False  # known to the backend
         self.closing = False  # no more messages are taken or queued once a close is decided
@@ -207,8 +206,9 @@ class Connection(asyncio.Protocol):
         while outbox and not self._paused:
             item = outbox.popleft()
             self._outbox_bytes -= len(item)
-            self._send_frame(item)
-            self.flush()
+            if self.ws.state is _OPEN:
+                self.ws.send_text(item)
+            self.flush()  # one by one: a write may pause the transport again
         if outbox:
             self._stall_timer()
             return
@@ -311,11 +311,6 @@ class Connection(asyncio.Protocol):
         self._outbox_bytes += len(text)
         metrics = self.host.metrics
         metrics.outbox_peak_bytes = max(metrics.outbox_peak_bytes, self._outbox_bytes)
-
-    def _send_frame(self, text: bytes) -> None:
-        if self.ws.state is _OPEN:
-            self.ws.send_text(text)
-            self._written()
 
     def close(self, code: int, reason: str) -> None:
         """Close after what is already queued has been written."""

@@ -44,8 +44,7 @@ class Metrics:
     prometheus-client's own `Histogram`.
     """
 
-    def __init__(self, stats: Callable[[], BackendStats]) -> None:
-        self.connections = 0
+    def __init__(self, stats: Callable[[], BackendStats], connections: Callable[[], int]) -> None:
         self.relayed = 0
         self.errors: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -56,7 +55,7 @@ class Metrics:
         self.penalties = 0
 
         self.registry = CollectorRegistry()
-        self.registry.register(_Counted(self, stats))
+        self.registry.register(_Counted(self, stats, connections))
         self.match_wait = Histogram(
             "studymatch_match_wait_seconds",
             "How long a client waited in the queue before it was matched.",
@@ -79,16 +78,17 @@ class Metrics:
 
 
 class _Counted(Collector):
-    """Reads the shell's counters and the backend's shared figures at scrape time."""
+    """Reads the shell's counters, its open connections and the backend's figures at scrape time."""
 
-    def __init__(self, metrics: Metrics, stats: Callable[[], BackendStats]) -> None:
+    def __init__(self, metrics: Metrics, stats: Callable[[], BackendStats], connections: Callable[[], int]) -> None:
         self._metrics = metrics
         self._stats = stats
+        self._connections = connections
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         m, stats = self._metrics, self._stats()
         yield GaugeMetricFamily("studymatch_connections", "Open WebSocket connections on this instance.",
-                                value=m.connections)
+                                value=self._connections())
         waiting = GaugeMetricFamily("studymatch_waiting", "Clients waiting for a partner, by mode.",
                                     labels=["mode"])
         for mode in p.MODES:

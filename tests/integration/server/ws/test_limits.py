@@ -131,6 +131,22 @@ async def test_a_client_that_stops_reading_is_dropped_and_memory_stays_bounded(
         assert message["type"] == "error" and message["code"] == "not_in_session", message
 
 
+async def test_a_slow_reader_that_catches_up_gets_every_message_in_order(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(rate_messages=10_000.0, rate_burst=10_000, outbox_messages=10**6,
+                                   outbox_bytes=256 * 1024**2, send_timeout=4 * TIMEOUT)
+    flooder, reader, session = await cluster.pair()
+    blob = "y" * 60_000
+    sent = 0
+    # `reader` reads nothing until the socket's buffers are full and the server queues for it.
+    async with asyncio.timeout(4 * TIMEOUT):
+        while max(await cluster.metric("studymatch_outbox_peak_bytes")) == 0:
+            for _ in range(10):
+                await flooder.send({"type": "signal", "session": session, "data": {"n": sent, "blob": blob}})
+                sent += 1
+    for n in range(sent):  # the outbox drains as the socket takes data again, in order, nothing lost
+        assert await reader.recv() == {"type": "signal", "session": session, "data": {"n": n, "blob": blob}}
+
+
 class SilentPeer:
     """A WebSocket client that says hello, then never answers a ping (or anything).
 

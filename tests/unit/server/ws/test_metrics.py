@@ -29,14 +29,13 @@ def samples(text: str, parse: Callable[[str], Iterable[Metric]] = parse_text) ->
 
 def test_counters_and_backend_figures_in_the_text_format() -> None:
     stats = BackendStats(waiting={"video": 1, "audio": 0}, sessions=2, matches_total=5)
-    metrics = Metrics(lambda: stats)
+    metrics = Metrics(lambda: stats, lambda: 4)
     metrics.match_wait.observe(0.05)
     metrics.match_wait.observe(3.0)
     metrics.errors["bad_json"] += 2
     metrics.relayed += 7
     metrics.dropped["abuse"] += 1
     metrics.auth_failures["origin"] += 1
-    metrics.connections = 4
     body, content_type = metrics.exposition("")
     assert content_type == "text/plain; version=0.0.4; charset=utf-8"
     got = samples(body.decode())
@@ -65,7 +64,7 @@ def test_counters_and_backend_figures_in_the_text_format() -> None:
 
 def test_backend_figures_are_read_at_each_scrape() -> None:
     stats = [BackendStats(waiting={}, sessions=0, matches_total=0, healthy=True)]
-    metrics = Metrics(lambda: stats[-1])
+    metrics = Metrics(lambda: stats[-1], lambda: 0)
     assert samples(metrics.exposition("")[0].decode())[("studymatch_backend_up", ())] == 1
     stats.append(BackendStats(waiting={"audio": 3}, sessions=1, matches_total=9, healthy=False))
     got = samples(metrics.exposition("")[0].decode())
@@ -75,7 +74,7 @@ def test_backend_figures_are_read_at_each_scrape() -> None:
 
 
 def test_openmetrics_when_asked() -> None:
-    metrics = Metrics(lambda: BackendStats(waiting={}, sessions=0, matches_total=1))
+    metrics = Metrics(lambda: BackendStats(waiting={}, sessions=0, matches_total=1), lambda: 0)
     metrics.errors["unknown_type"] += 1
     # What Prometheus itself sends.
     accept = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
@@ -91,7 +90,7 @@ def test_openmetrics_when_asked() -> None:
 
 @pytest.mark.parametrize("accept", ["text/plain;version=abc", "application/openmetrics-text;version=x.y", ";;,=", "*/*"])
 def test_an_accept_header_it_cannot_read_gets_the_text_format(accept: str) -> None:
-    metrics = Metrics(lambda: BackendStats(waiting={}, sessions=3, matches_total=0))
+    metrics = Metrics(lambda: BackendStats(waiting={}, sessions=3, matches_total=0), lambda: 0)
     body, content_type = metrics.exposition(accept)
     assert content_type == "text/plain; version=0.0.4; charset=utf-8"
     assert samples(body.decode())[("studymatch_sessions", ())] == 3
@@ -99,7 +98,7 @@ def test_an_accept_header_it_cannot_read_gets_the_text_format(accept: str) -> No
 
 def test_each_server_has_its_own_registry() -> None:
     empty = BackendStats(waiting={}, sessions=0, matches_total=0)
-    first, second = Metrics(lambda: empty), Metrics(lambda: empty)  # no "Duplicated timeseries"
+    first, second = Metrics(lambda: empty, lambda: 0), Metrics(lambda: empty, lambda: 0)  # no "Duplicated timeseries"
     first.match_wait.observe(1.5)
     first.relayed += 1
     assert samples(first.exposition("")[0].decode())[("studymatch_match_wait_seconds_count", ())] == 1
