@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,11 @@ def test_almost_valid_messages(obj: dict[str, Any]) -> None:
     _decode(json.dumps(obj))
 
 
-def test_deep_nesting_is_a_bad_json_error_not_a_crash() -> None:
-    _decode("[" * 100_000 + "]" * 100_000)
-    _decode('{"type": "signal", "session": "s", "data": ' + '{"a":' * 5000 + "1" + "}" * 5001)
+@pytest.mark.parametrize("frame", [
+    "[" * 100_000 + "]" * 100_000,
+    '{"type": "signal", "session": "s", "data": ' + '{"a":' * 5000 + "1" + "}" * 5001,
+])
+def test_deep_nesting_is_a_bad_json_error_not_a_crash(frame: str) -> None:
+    with pytest.raises(p.ProtocolError) as info:
+        p.decode_client(frame)
+    assert info.value.code == p.ErrorCode.BAD_JSON
