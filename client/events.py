@@ -155,6 +155,55 @@ class Shutdown:
     retry_after: float
 
 
+# --- a call that outlives the network (docs/protocol.md, "Resuming after a dropped socket") ---
+
+
+@dataclass(frozen=True)
+class SignalingLost:
+    """The server went away during a call; the call goes on and the engine resumes in `retry_in` s."""
+
+    session: str
+    retry_in: float
+    message: str
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """Back in `session` on a new signaling connection."""
+
+    session: str
+
+
+@dataclass(frozen=True)
+class PartnerReconnecting:
+    """The partner is away (its signaling socket, or the peer connection, is gone); its place is kept."""
+
+    session: str
+
+
+@dataclass(frozen=True)
+class PartnerResumed:
+    """The partner is back after `PartnerReconnecting`."""
+
+    session: str
+
+
+@dataclass(frozen=True)
+class MediaReconnecting:
+    """The media stopped (link down, address changed): a new peer connection is being built."""
+
+    session: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class MediaRestored:
+    """Media flows again after `MediaReconnecting`; `gone_ms` is how long it was away."""
+
+    session: str
+    gone_ms: float
+
+
 EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better)
     Connected,
     Disconnected,
@@ -175,4 +224,10 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     Idle,
     ErrorEvent,
     Shutdown,
+    SignalingLost,
+    Resumed,
+    PartnerReconnecting,
+    PartnerResumed,
+    MediaReconnecting,
+    MediaRestored,
 ]

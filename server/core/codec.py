@@ -1,6 +1,6 @@
-"""The server's JSON on the hot path: `server/core/protocol.py`'s rules, the fastest parser at hand.
+"""The server's JSON on the hot path: `server/core/protocol/`'s rules, the fastest parser at hand.
 
-`server/core/protocol.py` stays dependency-free (the client and bots import it):
+`server/core/protocol/` stays dependency-free (the client and bots import it):
 it validates with whatever `loads` it is given and encodes with the standard
 `json`. The server, which parses and re-encodes every relayed message, brings
 orjson when it is installed (the `fast` extra) and falls back to `json`

@@ -18,7 +18,7 @@ the code passes, and xgettext flags them python-brace-format so that
 `msgfmt --check-format` checks a translation keeps them. Clients act on the
 `code`, never on the sentence.
 
-Pure: the standard library only; server/core/protocol.py, which the client
+Pure: the standard library only; server/core/protocol/, which the client
 imports too, takes its sentences from here.
 """
 
@@ -33,7 +33,7 @@ LOCALE_DIR: Final = Path(__file__).resolve().parent.parent / "locale"
 
 _ = gettext.translation(DOMAIN, LOCALE_DIR, fallback=True).gettext
 
-# --- the schema: a frame that breaks the wire contract (server/core/protocol.py) ---
+# --- the schema: a frame that breaks the wire contract (server/core/protocol/) ---
 BINARY_FRAME: Final = _("binary frames are not accepted; send JSON text")
 NOT_JSON: Final = _("the frame is not valid JSON")
 NOT_JSON_OBJECT: Final = _("the frame is not a JSON object")

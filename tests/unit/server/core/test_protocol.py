@@ -22,6 +22,8 @@ CLIENT_MESSAGES: list[p.ClientMessage] = [
     p.Leave(),
     p.Leave("s1"),
     p.Report("s1", "rude"),
+    p.Hello(resume=True),
+    p.Resume("t.k"),
 ]
 
 SERVER_MESSAGES: list[p.ServerMessage] = [
@@ -31,6 +33,13 @@ SERVER_MESSAGES: list[p.ServerMessage] = [
     p.Queued("audio", "physics"),
     p.Matched("s1", True, p.Partner("video", None)),
     p.Matched("s1", False, p.Partner("audio", "maths")),
+    p.Matched("s1", True, p.Partner("video", None), ticket="t.k"),
+    p.Queued("video", None, ticket="t.k"),
+    p.Resumed("s1", True, p.Partner("video", "maths"), "t.k"),
+    p.PartnerReconnecting("s1"),
+    p.PartnerResumed("s1"),
+    p.Ticket("t.k"),
+    p.Replaced("s1"),
     p.Signal("s1", {"candidate": "x"}),
     *(p.PartnerLeft("s1", reason) for reason in p.LEFT_REASONS),
     p.Idle(),
@@ -58,6 +67,8 @@ def test_every_type_of_the_contract_is_covered() -> None:
 def test_unset_optional_fields_are_left_out_of_the_frame() -> None:
     assert json.loads(p.encode(p.Skip())) == {"type": "skip"}
     assert json.loads(p.encode(p.Hello())) == {"type": "hello", "protocol": 1}
+    # An old client's view of the queue: no ticket unless it said `resume` in hello.
+    assert json.loads(p.encode(p.Queued("audio", None))) == {"type": "queued", "mode": "audio", "topic": None}
 
 
 def test_unknown_fields_are_ignored() -> None:

@@ -1,186 +1,50 @@
-"""The StudyMatch wire contract, version 1: every message, encoded and validated.
-
-Dependency-free on purpose: the server, the desktop client, bots and the
-benchmarks all import this one module, so a message means the same thing
-everywhere. `docs/protocol.md` describes the same contract in prose.
-"""
+"""Frames to messages and back: the validation of every field, by the contract's rules."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, TypeAlias
 
 from server.core import texts
-
-PROTOCOL_VERSION: Final = 1
-MODES: Final = ("video", "audio")
-MAX_TOPIC_CHARS: Final = 32
-MAX_ID_CHARS: Final = 64
-MAX_CLIENT_CHARS: Final = 64
-MAX_TOKEN_CHARS: Final = 1024
-MAX_REASON_CHARS: Final = 200
-MAX_MESSAGE_CHARS: Final = 500
-LEFT_REASONS: Final = ("skipped", "left", "disconnected", "reported")
-
-Mode: TypeAlias = Literal["video", "audio"]
-
-
-class ErrorCode:
-    """Every `code` an `error` message can carry."""
-
-    BAD_JSON: Final = "bad_json"
-    BAD_MESSAGE: Final = "bad_message"
-    UNKNOWN_TYPE: Final = "unknown_type"
-    HELLO_REQUIRED: Final = "hello_required"
-    UNSUPPORTED_PROTOCOL: Final = "unsupported_protocol"
-    UNAUTHORIZED: Final = "unauthorized"
-    NOT_IN_SESSION: Final = "not_in_session"
-    IN_SESSION: Final = "in_session"
-    RATE_LIMITED: Final = "rate_limited"
-    # Additive codes (see docs/protocol.md): the server's own troubles.
-    BACKEND_UNAVAILABLE: Final = "backend_unavailable"
-    REFUSED: Final = "refused"
-
-
-ALL_ERROR_CODES: Final = tuple(value for name, value in vars(ErrorCode).items() if name.isupper())
-# Errors after which the server closes the connection (close code 1008).
-FATAL_ERROR_CODES: Final = frozenset(
-    {ErrorCode.HELLO_REQUIRED, ErrorCode.UNSUPPORTED_PROTOCOL, ErrorCode.UNAUTHORIZED}
+from server.core.protocol.messages import (
+    MAX_CLIENT_CHARS,
+    MAX_ID_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_REASON_CHARS,
+    MAX_TICKET_CHARS,
+    MAX_TOKEN_CHARS,
+    MAX_TOPIC_CHARS,
+    MODES,
+    Cancel,
+    ClientMessage,
+    Error,
+    ErrorCode,
+    Find,
+    Hello,
+    Idle,
+    Leave,
+    Matched,
+    Message,
+    Mode,
+    Partner,
+    PartnerLeft,
+    PartnerReconnecting,
+    PartnerResumed,
+    ProtocolError,
+    Queued,
+    Replaced,
+    Report,
+    Reported,
+    Resume,
+    Resumed,
+    ServerMessage,
+    Shutdown,
+    Signal,
+    Skip,
+    Ticket,
+    Welcome,
 )
-
-
-class ProtocolError(Exception):
-    """A message that breaks the contract; `code` is its wire error code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-# --- client -> server -------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Hello:
-    protocol: int = PROTOCOL_VERSION
-    client: str | None = None
-    token: str | None = None
-    type: Literal["hello"] = field(default="hello", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Find:
-    mode: str
-    topic: str | None = None
-    type: Literal["find"] = field(default="find", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Cancel:
-    type: Literal["cancel"] = field(default="cancel", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """Both directions: what a client sends and what its partner receives."""
-
-    session: str
-    data: dict[str, Any]
-    type: Literal["signal"] = field(default="signal", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    session: str | None = None
-    type: Literal["skip"] = field(default="skip", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Leave:
-    session: str | None = None
-    type: Literal["leave"] = field(default="leave", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    session: str
-    reason: str
-    type: Literal["report"] = field(default="report", init=False)
-
-
-# --- server -> client -------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Welcome:
-    id: str
-    ice_servers: list[dict[str, Any]]
-    limits: dict[str, Any]
-    protocol: int = PROTOCOL_VERSION
-    type: Literal["welcome"] = field(default="welcome", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    mode: str
-    topic: str | None
-    type: Literal["queued"] = field(default="queued", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    mode: str
-    topic: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Matched:
-    session: str
-    initiator: bool
-    partner: Partner
-    type: Literal["matched"] = field(default="matched", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerLeft:
-    session: str
-    reason: str
-    type: Literal["partner_left"] = field(default="partner_left", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    type: Literal["idle"] = field(default="idle", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Reported:
-    session: str
-    type: Literal["reported"] = field(default="reported", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Error:
-    code: str
-    message: str
-    type: Literal["error"] = field(default="error", init=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Shutdown:
-    retry_after: float
-    type: Literal["shutdown"] = field(default="shutdown", init=False)
-
-
-ClientMessage: TypeAlias = Hello | Find | Cancel | Signal | Skip | Leave | Report
-ServerMessage: TypeAlias = (
-    Welcome | Queued | Matched | Signal | PartnerLeft | Idle | Reported | Error | Shutdown
-)
-Message: TypeAlias = ClientMessage | ServerMessage
-
 
 # --- validation helpers -------------------------------------------------------
 
@@ -265,6 +129,11 @@ def _partner(obj: dict[str, Any]) -> Partner:
     return Partner(mode=_mode(partner), topic=_topic(partner))
 
 
+def _ticket(obj: dict[str, Any]) -> str | None:
+    ticket: str | None = _str(obj, "ticket", MAX_TICKET_CHARS, optional=True)
+    return ticket
+
+
 def _ice_servers(obj: dict[str, Any]) -> list[dict[str, Any]]:
     servers = obj.get("ice_servers")
     if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
@@ -281,6 +150,7 @@ _CLIENT_DECODERS: Final = {
         protocol=_int(o, "protocol"),
         client=_str(o, "client", MAX_CLIENT_CHARS, optional=True),
         token=_str(o, "token", MAX_TOKEN_CHARS, optional=True),
+        resume=_bool(o, "resume") if o.get("resume") is not None else None,
     ),
     "find": lambda o: Find(mode=_mode(o), topic=_topic(o)),
     "cancel": lambda o: Cancel(),
@@ -291,6 +161,7 @@ _CLIENT_DECODERS: Final = {
         session=_str(o, "session", MAX_ID_CHARS),
         reason=_str(o, "reason", MAX_REASON_CHARS),
     ),
+    "resume": lambda o: Resume(ticket=_str(o, "ticket", MAX_TICKET_CHARS)),
 }
 
 _SERVER_DECODERS: Final = {
@@ -300,12 +171,23 @@ _SERVER_DECODERS: Final = {
         ice_servers=_ice_servers(o),
         limits=_object(o, "limits"),
     ),
-    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o)),
+    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o), ticket=_ticket(o)),
     "matched": lambda o: Matched(
         session=_str(o, "session", MAX_ID_CHARS),
         initiator=_bool(o, "initiator"),
         partner=_partner(o),
+        ticket=_ticket(o),
     ),
+    "resumed": lambda o: Resumed(
+        session=_str(o, "session", MAX_ID_CHARS),
+        initiator=_bool(o, "initiator"),
+        partner=_partner(o),
+        ticket=_ticket(o),
+    ),
+    "partner_reconnecting": lambda o: PartnerReconnecting(session=_str(o, "session", MAX_ID_CHARS)),
+    "partner_resumed": lambda o: PartnerResumed(session=_str(o, "session", MAX_ID_CHARS)),
+    "ticket": lambda o: Ticket(ticket=_str(o, "ticket", MAX_TICKET_CHARS)),
+    "replaced": lambda o: Replaced(session=_str(o, "session", MAX_ID_CHARS)),
     "signal": _CLIENT_DECODERS["signal"],
     "partner_left": lambda o: PartnerLeft(
         session=_str(o, "session", MAX_ID_CHARS), reason=_str(o, "reason", MAX_REASON_CHARS)
@@ -372,7 +254,7 @@ def to_wire(message: Message) -> dict[str, Any]:
         value = getattr(message, name)
         if isinstance(value, Partner):
             value = {"mode": value.mode, "topic": value.topic}
-        elif value is None and name in ("client", "token", "session"):
+        elif value is None and name in ("client", "token", "session", "ticket", "resume"):
             continue
         obj[name] = value
     return obj

@@ -1,0 +1,238 @@
+"""The StudyMatch wire contract's messages: every type, field and error code.
+
+Plain frozen dataclasses, no I/O; `wire.py` beside it decodes and validates
+frames into these and encodes them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal, TypeAlias
+
+PROTOCOL_VERSION: Final = 1
+MODES: Final = ("video", "audio")
+MAX_TOPIC_CHARS: Final = 32
+MAX_ID_CHARS: Final = 64
+MAX_CLIENT_CHARS: Final = 64
+MAX_TOKEN_CHARS: Final = 1024
+MAX_REASON_CHARS: Final = 200
+MAX_MESSAGE_CHARS: Final = 500
+MAX_TICKET_CHARS: Final = 1024
+# `timeout`: the partner's connection dropped and it did not resume within the grace period.
+LEFT_REASONS: Final = ("skipped", "left", "disconnected", "reported", "timeout")
+
+Mode: TypeAlias = Literal["video", "audio"]
+
+
+class ErrorCode:
+    """Every `code` an `error` message can carry."""
+
+    BAD_JSON: Final = "bad_json"
+    BAD_MESSAGE: Final = "bad_message"
+    UNKNOWN_TYPE: Final = "unknown_type"
+    HELLO_REQUIRED: Final = "hello_required"
+    UNSUPPORTED_PROTOCOL: Final = "unsupported_protocol"
+    UNAUTHORIZED: Final = "unauthorized"
+    NOT_IN_SESSION: Final = "not_in_session"
+    IN_SESSION: Final = "in_session"
+    RATE_LIMITED: Final = "rate_limited"
+    # Additive codes (see docs/protocol.md): the server's own troubles.
+    BACKEND_UNAVAILABLE: Final = "backend_unavailable"
+    REFUSED: Final = "refused"
+    # A resume ticket that is forged, expired, replayed or not this client's.
+    BAD_TICKET: Final = "bad_ticket"
+
+
+ALL_ERROR_CODES: Final = tuple(value for name, value in vars(ErrorCode).items() if name.isupper())
+# Errors after which the server closes the connection (close code 1008).
+FATAL_ERROR_CODES: Final = frozenset(
+    {ErrorCode.HELLO_REQUIRED, ErrorCode.UNSUPPORTED_PROTOCOL, ErrorCode.UNAUTHORIZED}
+)
+
+
+class ProtocolError(Exception):
+    """A message that breaks the contract; `code` is its wire error code."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# --- client -> server -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    protocol: int = PROTOCOL_VERSION
+    client: str | None = None
+    token: str | None = None
+    # True: this client resumes its session after a dropped socket (it is given tickets,
+    # and its partner waits for it through the grace period). Absent: as before resume.
+    resume: bool | None = None
+    type: Literal["hello"] = field(default="hello", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Back after a dropped socket: the ticket of the session (or the place in line) we had."""
+
+    ticket: str
+    type: Literal["resume"] = field(default="resume", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Find:
+    mode: str
+    topic: str | None = None
+    type: Literal["find"] = field(default="find", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    type: Literal["cancel"] = field(default="cancel", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """Both directions: what a client sends and what its partner receives."""
+
+    session: str
+    data: dict[str, Any]
+    type: Literal["signal"] = field(default="signal", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    session: str | None = None
+    type: Literal["skip"] = field(default="skip", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    session: str | None = None
+    type: Literal["leave"] = field(default="leave", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    session: str
+    reason: str
+    type: Literal["report"] = field(default="report", init=False)
+
+
+# --- server -> client -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    id: str
+    ice_servers: list[dict[str, Any]]
+    limits: dict[str, Any]
+    protocol: int = PROTOCOL_VERSION
+    type: Literal["welcome"] = field(default="welcome", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    mode: str
+    topic: str | None
+    ticket: str | None = None  # for clients that said `resume` in hello
+    type: Literal["queued"] = field(default="queued", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    mode: str
+    topic: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Matched:
+    session: str
+    initiator: bool
+    partner: Partner
+    ticket: str | None = None  # for clients that said `resume` in hello
+    type: Literal["matched"] = field(default="matched", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The answer to a `resume` with a session ticket: back in `session`, as before the drop."""
+
+    session: str
+    initiator: bool
+    partner: Partner
+    ticket: str | None = None  # a fresh one; the ticket used is spent
+    type: Literal["resumed"] = field(default="resumed", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerReconnecting:
+    """The partner's socket dropped; its place is kept for the grace period."""
+
+    session: str
+    type: Literal["partner_reconnecting"] = field(default="partner_reconnecting", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerResumed:
+    """The partner is back in the session after `partner_reconnecting`."""
+
+    session: str
+    type: Literal["partner_resumed"] = field(default="partner_resumed", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A fresh ticket before the last one expires (the last one stays valid until then)."""
+
+    ticket: str
+    type: Literal["ticket"] = field(default="ticket", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """Another connection resumed this client's session with its ticket; this one is closed."""
+
+    session: str
+    type: Literal["replaced"] = field(default="replaced", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerLeft:
+    session: str
+    reason: str
+    type: Literal["partner_left"] = field(default="partner_left", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    type: Literal["idle"] = field(default="idle", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    session: str
+    type: Literal["reported"] = field(default="reported", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Error:
+    code: str
+    message: str
+    type: Literal["error"] = field(default="error", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    retry_after: float
+    type: Literal["shutdown"] = field(default="shutdown", init=False)
+
+
+ClientMessage: TypeAlias = Hello | Find | Cancel | Signal | Skip | Leave | Report | Resume
+ServerMessage: TypeAlias = (
+    Welcome | Queued | Matched | Signal | PartnerLeft | Idle | Reported | Error | Shutdown
+    | Resumed | PartnerReconnecting | PartnerResumed | Ticket | Replaced
+)
+Message: TypeAlias = ClientMessage | ServerMessage
