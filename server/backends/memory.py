@@ -12,6 +12,7 @@ from server.backends.base import BackendStats, Clock, Deliver, ReportedPartner
 from server.core import protocol as p
 from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
 from server.core.matchmaking import Matchmaker, Outgoing
+from server.core.resume import Claim, SessionClaim
 
 
 class MemoryBackend:
@@ -20,19 +21,32 @@ class MemoryBackend:
     name = "memory"
 
     def __init__(
-        self, *, rematch_cooldown: float, clock: Clock = time.monotonic, tick_interval: float = 1.0
+        self,
+        *,
+        rematch_cooldown: float,
+        clock: Clock = time.monotonic,
+        tick_interval: float = 1.0,
+        resume_grace: float = 60.0,
+        ticket_ttl: float = 600.0,
     ) -> None:
         self._rematch_cooldown = rematch_cooldown
+        self._resume_grace, self._ticket_ttl = resume_grace, ticket_ttl
         self._clock = clock
         self._tick_interval = tick_interval
         self._ticker: asyncio.Task[None] | None = None
         self._deliver: Deliver = lambda client_id, message: None
         self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
-        self.core = Matchmaker(rematch_cooldown=rematch_cooldown)
+        self.core = self._core(lambda seconds: None)
 
     def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None:
         self._deliver = deliver
-        self.core = Matchmaker(rematch_cooldown=self._rematch_cooldown, observe_wait=observe_wait)
+        self.core = self._core(observe_wait)
+
+    def _core(self, observe_wait: Callable[[float], None]) -> Matchmaker:
+        return Matchmaker(
+            rematch_cooldown=self._rematch_cooldown, observe_wait=observe_wait,
+            resume_grace=self._resume_grace, ticket_ttl=self._ticket_ttl,
+        )
 
     async def start(self) -> None:
         self._ticker = asyncio.create_task(self._tick_forever(), name="matchmaker-tick")
@@ -45,20 +59,39 @@ class MemoryBackend:
             self._ticker = None
 
     async def _tick_forever(self) -> None:
-        # Pairs waiters whose rematch cool-down has ended; cheap when none has.
+        # Pairs waiters whose rematch cool-down has ended, ends sessions whose away side
+        # ran out of grace; cheap when nothing is due.
         while True:
             await asyncio.sleep(self._tick_interval)
             self._send(self.core.tick(self._clock()))
+            if len(self._abuse_keys) > self.core.client_count():
+                # Some are of away sides, or of ones whose grace ran out: forget those.
+                core = self.core
+                for gone in [c for c in self._abuse_keys if not core.is_connected(c) and not core.away.is_away(c)]:
+                    del self._abuse_keys[gone]
 
     def _send(self, out: Outgoing) -> None:
         for client_id, message in out:
             self._deliver(client_id, message)
 
     # Each method is synchronous inside: decide, record and deliver with no await.
-    async def connect(self, client_id: str, abuse_key: str | None = None) -> None:
-        self.core.connect(client_id)
+    async def connect(self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False) -> None:
+        self.core.connect(client_id, resumable)
         if abuse_key is not None and abuse_key != client_id:
             self._abuse_keys[client_id] = abuse_key
+
+    async def resume(self, client_id: str, claim: Claim) -> None:
+        now = self._clock()
+        if isinstance(claim, SessionClaim):
+            out = self.core.resume_session(client_id, claim, now)
+        else:
+            out = self.core.resume_queue(client_id, claim, now)
+        if claim.abuse_key != client_id:
+            self._abuse_keys[client_id] = claim.abuse_key
+        for replaced, message in out:
+            if type(message) is p.Replaced:
+                self._abuse_keys.pop(replaced, None)  # forgotten by the core, no disconnect will come
+        self._send(out)
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
         self._send(self.core.find(client_id, mode, topic, self._clock()))
@@ -82,7 +115,9 @@ class MemoryBackend:
 
     def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         """Relayed inside the call (the core names the partner): nothing to await."""
-        self._deliver(self.core.signal_partner(client_id, session), p.Signal(session, data))
+        partner, message = self.core.signal_partner(client_id, session), p.Signal(session, data)
+        if not self.core.away.keep(partner, message):  # kept for a partner away: delivered on resume
+            self._deliver(partner, message)
 
     def _partner_in(self, client_id: str, session: str) -> str | None:
         """The other side of `session` if it is the client's present one."""
@@ -91,9 +126,10 @@ class MemoryBackend:
         current = self.core.session_of(client_id)
         return current.partner_of(client_id) if current is not None and current.id == session else None
 
-    async def disconnect(self, client_id: str) -> None:
-        self._abuse_keys.pop(client_id, None)
-        self._send(self.core.disconnect(client_id, self._clock()))
+    async def disconnect(self, client_id: str, *, hold: bool = False) -> None:
+        self._send(self.core.disconnect(client_id, self._clock(), hold))
+        if not self.core.away.is_away(client_id):
+            self._abuse_keys.pop(client_id, None)
 
     def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore:
         """Reports counted in this process: nobody else shares this queue."""

@@ -11,16 +11,19 @@ request never leaves half a state behind.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Final
 
 from server.core import protocol as p
 from server.core import texts
+from server.core.away import AwayBook
+from server.core.places import Client, Session, Where
+from server.core.resume import QueueClaim, SessionClaim
 from server.core.rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
+from server.core.waiting import OrderKey, Waiting
 
 # Every request the core refuses, by name: the Redis script refuses with the same
 # names (server/backends/redis/script.py), so both backends word a refusal the same way.
@@ -29,6 +32,7 @@ REFUSALS: Final = {
     "cancel_in_session": (p.ErrorCode.IN_SESSION, texts.CANCEL_IN_SESSION),
     "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, texts.NOTHING_TO_SKIP),
     "not_your_session": (p.ErrorCode.NOT_IN_SESSION, texts.NOT_YOUR_SESSION),
+    "ticket_spent": (p.ErrorCode.BAD_TICKET, texts.TICKET_SPENT),
 }
 
 
@@ -37,52 +41,6 @@ def refusal(name: str) -> p.ProtocolError:
     return p.ProtocolError(code, message)
 
 Outgoing = list[tuple[str, p.ServerMessage]]
-
-
-class Where(Enum):
-    IDLE = "idle"
-    QUEUED = "queued"
-    IN_SESSION = "in_session"
-
-
-@dataclass(slots=True)
-class _Client:
-    id: str
-    where: Where = Where.IDLE
-    wish: Wish | None = None  # the last find's mode and topic
-    queued_at: float = 0.0
-    seq: int = 0  # position in the global waiting order; smaller waited longer
-    session: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    id: str
-    initiator: str
-    responder: str
-    started: float
-
-    def partner_of(self, client_id: str) -> str:
-        return self.responder if client_id == self.initiator else self.initiator
-
-
-@dataclass(slots=True)
-class _Waiting:
-    """One mode's queue: a bucket per topic, each in waiting order."""
-
-    buckets: dict[str | None, dict[str, int]] = field(default_factory=dict)
-
-    def add(self, topic: str | None, client_id: str, seq: int) -> None:
-        self.buckets.setdefault(topic, {})[client_id] = seq
-
-    def remove(self, topic: str | None, client_id: str) -> None:
-        bucket = self.buckets[topic]
-        del bucket[client_id]
-        if not bucket:
-            del self.buckets[topic]
-
-    def count(self) -> int:
-        return sum(len(b) for b in self.buckets.values())
 
 
 class Matchmaker:
@@ -94,25 +52,30 @@ class Matchmaker:
         rematch_cooldown: float = DEFAULT_REMATCH_COOLDOWN,
         new_session_id: Callable[[], str] = lambda: secrets.token_urlsafe(12),
         observe_wait: Callable[[float], None] = lambda seconds: None,
+        resume_grace: float = 60.0,
+        ticket_ttl: float = 600.0,
     ) -> None:
         self.rematch_cooldown = rematch_cooldown
         self._new_session_id = new_session_id
         self._observe_wait = observe_wait
-        self._clients: dict[str, _Client] = {}
-        self._waiting: dict[str, _Waiting] = {mode: _Waiting() for mode in p.MODES}
+        self._clients: dict[str, Client] = {}
+        self._waiting: dict[str, Waiting] = {mode: Waiting() for mode in p.MODES}
         self._sessions: dict[str, Session] = {}
         # client -> {other client -> time until which they may not be paired}
         self._cooldowns: dict[str, dict[str, float]] = {}
         self._cooldown_ends: list[float] = []  # heap: when a waiting pair may become pairable
         self._seq = 0
         self.matches_total = 0
+        self.away = AwayBook(resume_grace, ticket_ttl)
+        # Each side's resumes so far (`SessionClaim.epoch`); None: rebuilt, the first claim is taken.
+        self._epochs: dict[str, int | None] = {}
 
     # --- events ----------------------------------------------------------------
 
-    def connect(self, client_id: str) -> None:
-        if client_id in self._clients:
+    def connect(self, client_id: str, resumable: bool = False) -> None:
+        if client_id in self._clients or self.away.is_away(client_id):
             raise ValueError(f"client {client_id!r} is already connected")
-        self._clients[client_id] = _Client(client_id)
+        self._clients[client_id] = Client(client_id, resumable=resumable)
 
     def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing:
         client = self._clients[client_id]
@@ -140,7 +103,7 @@ class Matchmaker:
             raise refusal("nothing_to_skip")
         out: Outgoing = []
         if client.where is Where.IN_SESSION:
-            out += self._end_session(client, "skipped", now)
+            out += self._end_session(client.id, "skipped", now)
         if client.where is Where.QUEUED:
             # Already searching (for instance the partner skipped first): keep the place.
             return [*out, (client_id, p.Queued(client.wish.mode, client.wish.topic))]
@@ -150,18 +113,18 @@ class Matchmaker:
         client = self._clients[client_id]
         out: Outgoing = []
         if client.where is Where.IN_SESSION:
-            out += self._end_session(client, "left", now)
+            out += self._end_session(client.id, "left", now)
         elif client.where is Where.QUEUED:
             self._dequeue(client)
         return [*out, (client_id, p.Idle())]
 
     def report(self, client_id: str, session_id: str, now: float) -> Outgoing:
         session = self._current_session(client_id, session_id)
-        client = self._clients[client_id]
-        return [*self._end_session(client, "reported", now), (client_id, p.Reported(session.id))]
+        return [*self._end_session(client_id, "reported", now), (client_id, p.Reported(session.id))]
 
     def signal(self, client_id: str, session_id: str, data: dict[str, object]) -> Outgoing:
-        return [(self.signal_partner(client_id, session_id), p.Signal(session_id, data))]
+        partner, message = self.signal_partner(client_id, session_id), p.Signal(session_id, data)
+        return [] if self.away.keep(partner, message) else [(partner, message)]
 
     def signal_partner(self, client_id: str, session_id: str) -> str:
         """Who a signal from `client_id` in `session_id` goes to; refused unless it is the present one.
@@ -175,18 +138,76 @@ class Matchmaker:
         session = self._sessions[current]
         return session.responder if client_id == session.initiator else session.initiator
 
-    def disconnect(self, client_id: str, now: float) -> Outgoing:
-        client = self._clients.pop(client_id, None)
+    def disconnect(self, client_id: str, now: float, hold: bool = False) -> Outgoing:
+        """The connection is gone; `hold`: its socket dropped and it may resume (its session waits)."""
+        client = self._clients.get(client_id)
         if client is None:
             return []
         out: Outgoing = []
-        if client.where is Where.IN_SESSION:
-            out = self._end_session(client, "disconnected", now)
+        if client.where is Where.IN_SESSION and hold:
+            del self._clients[client_id]
+            assert client.session is not None and client.wish is not None
+            self.away.hold(client_id, client.session, client.wish, now)
+            partner = self._sessions[client.session].partner_of(client_id)
+            if partner in self._clients:
+                out = [(partner, p.PartnerReconnecting(client.session))]
+        elif client.where is Where.IN_SESSION:
+            out = self._end_session(client.id, "disconnected", now)
         elif client.where is Where.QUEUED:
             self._dequeue(client)
-        for other in self._cooldowns.pop(client_id, {}):
-            self._cooldowns.get(other, {}).pop(client_id, None)
+        self._clients.pop(client_id, None)
+        self._forget_cooldowns(client_id)
         return out
+
+    def resume_session(self, client_id: str, claim: SessionClaim, now: float) -> Outgoing:
+        """A new connection claims one side of a session with a verified ticket."""
+        client = self._clients[client_id]
+        if client.where is not Where.IDLE:
+            raise refusal("ticket_spent")
+        session = self._sessions.get(claim.session)
+        if session is None:
+            reason = self.away.tombstone(claim.session)
+            if reason is not None:
+                return [(client_id, p.PartnerLeft(claim.session, reason))]
+            return self._rebuild(client, claim, now)
+        side = session.initiator if claim.initiator else session.responder
+        epoch = self._epochs.get(side)
+        if epoch is not None and epoch != claim.epoch:
+            raise refusal("ticket_spent")
+        out: Outgoing = []
+        away = self.away.take(side)
+        if away is None:  # still connected: the server has not noticed its socket died
+            self._clients.pop(side)
+            self._forget_cooldowns(side)
+            out.append((side, p.Replaced(session.id)))
+        del self._epochs[side]
+        self._epochs[client_id] = claim.epoch + 1
+        if claim.initiator:
+            session = dataclasses.replace(session, initiator=client_id)
+        else:
+            session = dataclasses.replace(session, responder=client_id)
+        self._sessions[session.id] = session
+        client.where, client.session = Where.IN_SESSION, session.id
+        client.wish, client.resumable = Wish(claim.mode, claim.topic), True
+        partner = session.partner_of(client_id)
+        partner_away = self.away.sides.get(partner)
+        partner_wish = partner_away.wish if partner_away is not None else self._clients[partner].wish
+        assert partner_wish is not None
+        out.append((client_id, p.Resumed(session.id, claim.initiator, p.Partner(partner_wish.mode, partner_wish.topic))))
+        out += [(client_id, message) for message in (away.kept if away is not None else ())]
+        if partner_away is not None:
+            out.append((client_id, p.PartnerReconnecting(session.id)))
+        else:
+            out.append((partner, p.PartnerResumed(session.id)))
+        return out
+
+    def resume_queue(self, client_id: str, claim: QueueClaim, now: float) -> Outgoing:
+        """A new connection takes back a place in line, as old as the ticket says."""
+        client = self._clients[client_id]
+        if client.where is not Where.IDLE or not self.away.spend(claim.nonce, now):
+            raise refusal("ticket_spent")
+        client.wish, client.resumable = Wish(claim.mode, p.normalize_topic(claim.topic)), True
+        return self._enqueue(client, now, since=now - max(claim.waited, 0.0))
 
     def tick(self, now: float) -> Outgoing:
         """Pair waiters whose rematch cool-down has just ended (call about once a second).
@@ -194,18 +215,18 @@ class Matchmaker:
         Arrivals pair at once; only an ending cool-down can make two clients who
         are already waiting pairable, so nothing is scanned unless one ended.
         """
+        out = self._expire_away(now)
         if not self._cooldown_ends or self._cooldown_ends[0] > now:
-            return []
+            return out
         while self._cooldown_ends and self._cooldown_ends[0] <= now:
             heapq.heappop(self._cooldown_ends)
-        out: Outgoing = []
         for mode in p.MODES:
             for client_id in self.waiting_order(mode):
                 client = self._clients[client_id]
                 if client.where is not Where.QUEUED:
                     continue  # paired earlier in this pass
                 assert client.wish is not None
-                partner = self._longest_compatible_waiter(client, client.wish, now, older_than=client.seq)
+                partner = self._longest_compatible_waiter(client, client.wish, now, older_than=client.order)
                 if partner is not None:
                     self._dequeue(partner)
                     self._dequeue(client)
@@ -230,14 +251,18 @@ class Matchmaker:
 
     def waiting_order(self, mode: str) -> list[str]:
         """The waiting clients of a mode, longest waiter first."""
-        entries = [(seq, cid) for b in self._waiting[mode].buckets.values() for cid, seq in b.items()]
+        entries = [(key, cid) for b in self._waiting[mode].buckets.values() for cid, key in b.items()]
         return [cid for _, cid in sorted(entries)]
 
     def wish_of(self, client_id: str) -> Wish | None:
         return self._clients[client_id].wish
 
     def session_count(self) -> int:
+        """Sessions in progress, those with a side away included."""
         return len(self._sessions)
+
+    def session_by_id(self, session_id: str) -> Session | None:
+        return self._sessions.get(session_id)
 
     def client_count(self) -> int:
         return len(self._clients)
@@ -250,46 +275,47 @@ class Matchmaker:
 
     # --- the pairing itself ------------------------------------------------------
 
-    def _enqueue(self, client: _Client, now: float) -> Outgoing:
+    def _enqueue(self, client: Client, now: float, since: float | None = None) -> Outgoing:
         wish = client.wish
         assert wish is not None
         queued: Outgoing = [(client.id, p.Queued(wish.mode, wish.topic))]
-        client.queued_at = now
+        client.queued_at = now if since is None else since
         partner = self._longest_compatible_waiter(client, wish, now)
         if partner is None:
             self._seq += 1
             client.where, client.seq = Where.QUEUED, self._seq
-            self._waiting[wish.mode].add(wish.topic, client.id, self._seq)
+            self._waiting[wish.mode].add(wish.topic, client.id, client.order)
             return queued
         self._dequeue(partner)
         return queued + self._start_session(initiator=partner, responder=client, now=now)
 
     def _longest_compatible_waiter(
-        self, client: _Client, wish: Wish, now: float, older_than: int | None = None
-    ) -> _Client | None:
+        self, client: Client, wish: Wish, now: float, older_than: OrderKey | None = None
+    ) -> Client | None:
         waiting = self._waiting[wish.mode]
-        best: tuple[int, str] | None = None if older_than is None else (older_than, client.id)
+        best: tuple[OrderKey, str] | None = None if older_than is None else (older_than, client.id)
         for topic in candidate_topics(wish, set(waiting.buckets)):
-            for other_id, seq in waiting.buckets[topic].items():
-                if best is not None and seq >= best[0]:
+            for other_id, key in waiting.buckets[topic].items():
+                if best is not None and key >= best[0]:
                     break  # buckets are in waiting order: nothing older follows
                 if not self.in_cooldown(client.id, other_id, now):
-                    best = (seq, other_id)
+                    best = (key, other_id)
                     break
         if best is None or best[1] == client.id:
             return None
         return self._clients[best[1]]
 
-    def _dequeue(self, client: _Client) -> None:
+    def _dequeue(self, client: Client) -> None:
         assert client.wish is not None and client.where is Where.QUEUED
         self._waiting[client.wish.mode].remove(client.wish.topic, client.id)
         client.where = Where.IDLE
 
-    def _start_session(self, *, initiator: _Client, responder: _Client, now: float) -> Outgoing:
+    def _start_session(self, *, initiator: Client, responder: Client, now: float) -> Outgoing:
         session = Session(self._new_session_id(), initiator.id, responder.id, now)
         self._sessions[session.id] = session
         for client in (initiator, responder):
             client.where, client.session = Where.IN_SESSION, session.id
+            self._epochs[client.id] = 0
         self.matches_total += 1
         self._observe_wait(now - initiator.queued_at)
         self._observe_wait(now - responder.queued_at)
@@ -302,24 +328,69 @@ class Matchmaker:
             ),
         ]
 
-    def _end_session(self, client: _Client, reason: str, now: float) -> Outgoing:
-        assert client.session is not None
-        session = self._sessions.pop(client.session)
-        partner_id = session.partner_of(client.id)
-        for cid in (client.id, partner_id):
+    def _end_session(self, side: str, reason: str, now: float) -> Outgoing:
+        """`side` ended its session (or, away, ran out of grace); its partner is told `reason`.
+
+        An away partner is told nothing now: the session's tombstone tells it when it resumes.
+        """
+        client = self._clients.get(side)
+        session_id = client.session if client is not None else self.away.sides[side].session
+        assert session_id is not None
+        session = self._sessions.pop(session_id)
+        partner_id = session.partner_of(side)
+        resumable = False
+        for cid in (side, partner_id):
+            self._epochs.pop(cid, None)
+            resumable |= self.away.take(cid) is not None
             c = self._clients.get(cid)
             if c is not None:
                 c.where, c.session = Where.IDLE, None
-        if reason in COOLDOWN_REASONS and partner_id in self._clients:
+                resumable |= c.resumable
+        if resumable:
+            self.away.bury(session.id, reason, now)
+        if reason in COOLDOWN_REASONS and side in self._clients and partner_id in self._clients:
             until = now + self.rematch_cooldown
-            for a, b in ((client.id, partner_id), (partner_id, client.id)):
+            for a, b in ((side, partner_id), (partner_id, side)):
                 mine = self._cooldowns.setdefault(a, {})
                 # Prune as we go, so a long-lived connection's table stays small.
                 for expired in [o for o, t in mine.items() if t <= now]:
                     del mine[expired]
                 mine[b] = until
             heapq.heappush(self._cooldown_ends, until)
+        if partner_id not in self._clients:
+            return []
         return [(partner_id, p.PartnerLeft(session.id, reason))]
+
+    def _expire_away(self, now: float) -> Outgoing:
+        """End the sessions whose away side ran out of grace, unless the partner is away for longer."""
+        self.away.forget(now)
+        out: Outgoing = []
+        for side in self.away.due(now):
+            session = self._sessions[self.away.sides[side].session]
+            until = self.away.away_until(session.partner_of(side))
+            if until is None or until <= now:
+                out += self._end_session(side, "timeout", now)
+        return out
+
+    def _rebuild(self, client: Client, claim: SessionClaim, now: float) -> Outgoing:
+        """A session this core never knew (a restart): its claimed side back, the other away."""
+        other = f"~{claim.session}~{'r' if claim.initiator else 'i'}"  # no connection id looks like it
+        sides = (client.id, other) if claim.initiator else (other, client.id)
+        session = Session(claim.session, sides[0], sides[1], now)
+        self._sessions[session.id] = session
+        self.away.hold(other, session.id, Wish(claim.partner_mode, claim.partner_topic), now)
+        self._epochs[client.id], self._epochs[other] = claim.epoch + 1, None
+        client.where, client.session = Where.IN_SESSION, session.id
+        client.wish, client.resumable = Wish(claim.mode, claim.topic), True
+        partner = p.Partner(claim.partner_mode, claim.partner_topic)
+        return [
+            (client.id, p.Resumed(session.id, claim.initiator, partner)),
+            (client.id, p.PartnerReconnecting(session.id)),
+        ]
+
+    def _forget_cooldowns(self, client_id: str) -> None:
+        for other in self._cooldowns.pop(client_id, {}):
+            self._cooldowns.get(other, {}).pop(client_id, None)
 
     def _current_session(self, client_id: str, session_id: str) -> Session:
         current = self._clients[client_id].session

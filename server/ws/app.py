@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -44,15 +45,20 @@ log = logging.getLogger("studymatch.server")
 
 def make_backend(config: ServerConfig) -> Backend:
     if config.backend == "memory":
-        return MemoryBackend(rematch_cooldown=config.rematch_cooldown, **config.backend_options)
+        return MemoryBackend(
+            rematch_cooldown=config.rematch_cooldown, resume_grace=config.resume_grace,
+            ticket_ttl=config.ticket_ttl, **config.backend_options,
+        )
     try:
-        from server.backends.redis.backend import RedisBackend
+        # Imported by name: the Redis backend is an extra, and the app knows it only as a `Backend`.
+        redis_backend = importlib.import_module("server.backends.redis.backend")
     except ModuleNotFoundError as exc:
         if exc.name not in ("server.backends.redis.backend", "redis"):
             raise
         raise RuntimeError(texts.REDIS_BACKEND_MISSING) from exc
-    backend: Backend = RedisBackend(
-        url=config.redis_url, rematch_cooldown=config.rematch_cooldown, **config.backend_options
+    backend: Backend = redis_backend.RedisBackend(
+        url=config.redis_url, rematch_cooldown=config.rematch_cooldown, resume_grace=config.resume_grace,
+        ticket_ttl=config.ticket_ttl, **config.backend_options,
     )
     return backend
 

@@ -1,0 +1,46 @@
+"""Where each client of the matchmaking core is, and the sessions it made (pure data).
+
+`server/core/matchmaking.py` holds these and decides every change to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from server.core.rules import Wish
+from server.core.waiting import OrderKey
+
+
+class Where(Enum):
+    IDLE = "idle"
+    QUEUED = "queued"
+    IN_SESSION = "in_session"
+
+
+@dataclass(slots=True)
+class Client:
+    id: str
+    where: Where = Where.IDLE
+    wish: Wish | None = None  # the last find's mode and topic
+    queued_at: float = 0.0
+    seq: int = 0  # arrival order among waiters; with `queued_at`, the place in line
+    session: str | None = None
+    resumable: bool = False  # has tickets: its ended sessions are remembered (tombstones)
+
+    @property
+    def order(self) -> OrderKey:
+        return (self.queued_at, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    id: str
+    initiator: str
+    responder: str
+    started: float
+
+    def partner_of(self, client_id: str) -> str:
+        return self.responder if client_id == self.initiator else self.initiator
+
+
