@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from server.config import BACKENDS, LOG_LEVELS, LOOPS, ServerConfig
@@ -62,6 +63,10 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--close-timeout", "close_timeout", float, "seconds to wait for a closing handshake"),
     ("--rematch-cooldown", "rematch_cooldown", float, "seconds before a skipped pair can meet again"),
     ("--shutdown-retry-after", "shutdown_retry_after", float, "retry_after told to clients on shutdown"),
+    ("--resume-grace", "resume_grace", float, "seconds a dropped client's place in its session is kept"),
+    ("--ticket-ttl", "ticket_ttl", float, "seconds a resume ticket stays valid"),
+    ("--ticket-key", "ticket_key", str, "key resume tickets are signed with; share it between instances (prefer the env var)"),
+    ("--ticket-key-file", "ticket_key_file", str, "file holding the ticket key, created if missing (without --ticket-key)"),
 ]
 _REPEATABLE = {"stun", "tokens", "allowed_origins", "turn"}
 
@@ -109,10 +114,19 @@ def parse_config(argv: Sequence[str] | None = None, env: Mapping[str, str] | Non
             values[field.name] = tuple(given if given is not None else getattr(args, f"_env_{field.name}"))
         elif hasattr(args, field.name):
             values[field.name] = getattr(args, field.name)
+    if values.get("ticket_key") is None and values.get("ticket_key_file") is None:
+        # A restarted server must accept the tickets of the one before: a key that outlives the process.
+        values["ticket_key_file"] = str(default_ticket_key_file(env))
     try:
         return ServerConfig(**values)
     except ValueError as exc:
         parser.error(str(exc))
+
+
+def default_ticket_key_file(env: Mapping[str, str]) -> Path:
+    """$XDG_STATE_HOME/studymatch-server/ticket.key, else ~/.local/state/studymatch-server/ticket.key."""
+    state = env.get("XDG_STATE_HOME") or str(Path(env.get("HOME") or Path.home()) / ".local" / "state")
+    return Path(state) / "studymatch-server" / "ticket.key"
 
 
 def _setup_logging(level: str) -> None:

@@ -81,6 +81,15 @@ class ServerConfig:
     close_timeout: float = 2.0
     rematch_cooldown: float = DEFAULT_REMATCH_COOLDOWN
     shutdown_retry_after: float = 5.0
+    # A resuming client's dropped side is kept this long (docs/protocol.md, "Resuming
+    # after a dropped socket"); its tickets are valid this long after they were given.
+    resume_grace: float = 60.0
+    ticket_ttl: float = 600.0
+    # The key tickets are signed with. Instances behind one load balancer, and a server
+    # restarted, must share it. Neither given: a random key for this process only
+    # (`studymatch-server` itself defaults the file, server/cli.py).
+    ticket_key: str | None = None
+    ticket_key_file: str | None = None  # created with a random key if missing
     # Extra keyword arguments for the backend's constructor (tests, benchmarks).
     backend_options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -100,7 +109,7 @@ class ServerConfig:
             if getattr(self, name) < 1:
                 raise ValueError(texts.OPTION_BELOW_ONE.format(option=name.replace("_", "-")))
         for name in ("rate_messages", "send_timeout", "ping_interval", "ping_timeout", "hello_timeout",
-                     "close_timeout", "turn_ttl", "report_window"):
+                     "close_timeout", "turn_ttl", "report_window", "resume_grace", "ticket_ttl"):
             if getattr(self, name) <= 0:
                 raise ValueError(texts.OPTION_NOT_POSITIVE.format(option=name.replace("_", "-")))
         if self.rematch_cooldown < 0 or self.shutdown_retry_after < 0:
@@ -113,6 +122,8 @@ class ServerConfig:
             raise ValueError(texts.TURN_WITHOUT_SECRET)
         if self.token_secret is not None and len(self.token_secret) < 16:
             raise ValueError(texts.TOKEN_SECRET_SHORT)
+        if self.ticket_key is not None and len(self.ticket_key) < 16:
+            raise ValueError(texts.TICKET_KEY_SHORT)
         for url in self.turn:
             if not url.startswith(("turn:", "turns:")):
                 raise ValueError(texts.TURN_URL_SCHEME.format(url=repr(url)))
@@ -132,6 +143,7 @@ class ServerConfig:
             "ping_timeout": self.ping_timeout,
             "outbox_messages": self.outbox_messages,
             "rematch_cooldown": self.rematch_cooldown,
+            "resume_grace": self.resume_grace,
         }
 
     def ice_servers(self, connection_id: str = "", now: float | None = None) -> list[dict[str, Any]]:

@@ -53,11 +53,13 @@ class Refuse:
 class Close:
     """Close this connection after what is queued; out of the backend at once.
 
-    `dropped` names why, for the metrics, when the server ends it for cause."""
+    `dropped` names why, for the metrics, when the server ends it for cause; `hold`:
+    the backend keeps its place as for a dropped socket (`Backend.disconnect`)."""
 
     code: int
     reason: str
     dropped: str | None = None
+    hold: bool = False  # a resuming client's session waits for it (the server is restarting)
 
 
 @dataclass(slots=True)
@@ -99,6 +101,13 @@ class LeaveSession:
 
 
 @dataclass(slots=True)
+class ResumeSession:
+    """Verify `ticket` and put this client back where it claims (`Backend.resume`)."""
+
+    ticket: str
+
+
+@dataclass(slots=True)
 class ReportPartner:
     """End `session` and record a report on the partner (`Backend.report`)."""
 
@@ -108,6 +117,7 @@ class ReportPartner:
 
 Effect: TypeAlias = (
     Reply | Refuse | Close | Greet | Relay | FindPartner | SkipPartner | CancelFind | LeaveSession | ReportPartner
+    | ResumeSession
 )
 
 
@@ -132,7 +142,9 @@ class SessionLimits:
 class ClientSession:
     """One connection's protocol state: hello, rate limits, and dispatch of every message."""
 
-    __slots__ = ("_bucket", "_codec", "_finds", "_hello_timeout", "_strikes", "hello_deadline", "phase")
+    __slots__ = (
+        "_asked", "_bucket", "_codec", "_finds", "_hello_timeout", "_resumable", "_strikes", "hello_deadline", "phase",
+    )
 
     def __init__(self, limits: SessionLimits, codec: Codec, now: float) -> None:
         self.phase = Phase.HELLO
@@ -142,6 +154,8 @@ class ClientSession:
         self._bucket = TokenBucket(limits.rate_messages, limits.rate_burst, now)
         self._strikes: WindowCap = per_minute(limits.abuse_strikes)
         self._finds: WindowCap = per_minute(limits.finds_per_minute)
+        self._resumable = False  # said `"resume": true` in hello
+        self._asked = False  # a request other than a signal came: `resume` is too late
 
     def receive(self, frame: str | bytes, now: float) -> list[Effect]:
         """One whole WebSocket message from the client (text as str, binary as bytes)."""
@@ -176,7 +190,7 @@ class ClientSession:
     def shutdown(self, retry_after: float) -> list[Effect]:
         """The server is leaving: say so and close."""
         self.phase = Phase.CLOSED
-        return [Reply(p.Shutdown(retry_after)), Close(GOING_AWAY, texts.CLOSE_SHUTDOWN)]
+        return [Reply(p.Shutdown(retry_after)), Close(GOING_AWAY, texts.CLOSE_SHUTDOWN, hold=self._resumable)]
 
     # --- the steps ------------------------------------------------------------------------
 
@@ -197,6 +211,7 @@ class ClientSession:
                 texts.UNSUPPORTED_PROTOCOL.format(supported=p.PROTOCOL_VERSION, asked=hello.protocol),
             ))
         self.phase = Phase.READY
+        self._resumable = bool(hello.resume)
         return [Greet(hello)]
 
     def _over_rate(self, now: float) -> list[Effect]:
@@ -207,6 +222,15 @@ class ClientSession:
 
     def _dispatch(self, msg: p.ClientMessage, now: float) -> list[Effect]:
         """Every message but `Signal`, which `receive` relays itself."""
+        if isinstance(msg, p.Hello):
+            return [Refuse(p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN))]
+        asked, self._asked = self._asked, True
+        if isinstance(msg, p.Resume):
+            if asked:
+                return [Refuse(p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.RESUME_TOO_LATE))]
+            if not self._resumable:
+                return [Refuse(p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.RESUME_NOT_ASKED))]
+            return [ResumeSession(msg.ticket)]
         if isinstance(msg, (p.Find, p.Skip)):
             if not self._finds.allow(now):
                 return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED))]
@@ -217,6 +241,4 @@ class ClientSession:
             return [LeaveSession()]
         if isinstance(msg, p.Report):
             return [ReportPartner(msg.session, msg.reason)]
-        if isinstance(msg, p.Hello):
-            return [Refuse(p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN))]
         raise AssertionError(f"no dispatch for {type(msg).__name__}")  # pragma: no cover

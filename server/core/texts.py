@@ -62,6 +62,7 @@ TICKET_SPENT: Final = _("this ticket has been used already or is no longer valid
 HELLO_REQUIRED: Final = _("the first message must be hello")
 HELLO_TIMEOUT: Final = _("no hello arrived within {seconds:g} seconds")
 HELLO_AGAIN: Final = _("hello was already received on this connection")
+RESUME_NOT_ASKED: Final = _('resume needs "resume": true in hello')
 RESUME_TOO_LATE: Final = _("resume must be the first request after hello; start a new search instead")
 BAD_TICKET: Final = _("this ticket is not valid here (forged, garbled or expired); start a new search")
 BAD_TICKET_SUBJECT: Final = _("this ticket belongs to another account; start a new search")
@@ -71,6 +72,7 @@ UNAUTHORIZED_EXPIRED: Final = _("your access token has expired; get a new one fr
 REFUSED_REPORTED: Final = _(
     "several partners reported you recently, so you cannot be matched for {minutes} more minutes"
 )
+CLOSE_REPLACED: Final = _("your session was resumed on another connection")
 CLOSE_TOO_MANY_CONNECTIONS: Final = _("too many connections from your address")
 RATE_LIMITED: Final = _("too many messages; this one was dropped, slow down")
 FINDS_LIMITED: Final = _("too many find or skip requests; wait a little and try again")
@@ -119,4 +121,6 @@ REPORT_PENALTY_NEGATIVE: Final = _("report-penalty must not be negative")
 TLS_HALF_GIVEN: Final = _("tls-cert and tls-key go together: give both or neither")
 TURN_WITHOUT_SECRET: Final = _("turn needs turn-secret (the static-auth-secret of your TURN server)")
 TOKEN_SECRET_SHORT: Final = _("token-secret must be at least 16 characters")
+TICKET_KEY_SHORT: Final = _("ticket-key must be at least 16 characters")
+TICKET_KEY_FILE_BAD: Final = _("cannot use the ticket key file {path}: {error}")
 TURN_URL_SCHEME: Final = _("a TURN URL starts with turn: or turns:, not {url}")

@@ -33,10 +33,12 @@ from server.config import ServerConfig
 from server.core import codec, texts
 from server.core import protocol as p
 from server.core.session import ClientSession, SessionLimits
+from server.core.tickets import Tickets
 from server.ws.connection import Connection, Writes, event
 from server.ws.effects import Effects
 from server.ws.gate import Peer
 from server.ws.http import WS_PATH, make_process_request
+from server.ws.keyfile import ticket_key
 from server.ws.metrics import Metrics
 from server.ws.security import Security, tls_context
 
@@ -87,8 +89,11 @@ class Server:
         self._sockets: set[Connection] = set()  # every TCP connection, handshakes included
         self._emptied: asyncio.Future[None] | None = None  # stop() waits on it
         self._tasks: set[asyncio.Task[None]] = set()
+        self.tickets = Tickets(ticket_key(config), config.ticket_ttl)
+        self._refresher: asyncio.Task[None] | None = None
         self.effects = Effects(
-            config, self.backend, self.security, self.metrics, self._clients, self.spawn, self.detach
+            config, self.backend, self.security, self.metrics, self._clients, self.spawn, self.detach,
+            self.tickets,
         )
         self._http: Callable[[Peer, Request], Response | None] | None = None
         self._clock: Callable[[], float] = time.monotonic  # the loop's, from start()
@@ -125,6 +130,7 @@ class Server:
             lambda: Connection(self), config.host, config.port, ssl=tls_context(config)
         )
         self.port = self._listener.sockets[0].getsockname()[1]
+        self._refresher = loop.create_task(self._refresh_tickets(), name="ticket-refresh")
         loop_name = type(loop).__module__.split(".")[0]  # asyncio or uvloop
         event("listening", url=self.url, backend=self.backend.name, loop=loop_name, json=self.codec.name)
 
@@ -133,6 +139,8 @@ class Server:
         if self._listener is None or self.closing:
             return
         self.closing = True
+        if self._refresher is not None:
+            self._refresher.cancel()
         event("shutdown", connections=len(self._connections))
         self._listener.close()  # no new connections from here on
         for conn in list(self._connections):
@@ -182,20 +190,42 @@ class Server:
         conn = self._clients.get(client_id)
         if conn is None:
             return  # gone already; the backend has been or is being told
-        if type(message) is p.Signal:
+        kind = type(message)
+        if kind is p.Signal:
             self.metrics.relayed += 1
+        elif conn.tickets is not None:
+            message = conn.tickets.observe(message, time.time())  # with its ticket
         conn.send(message)
+        if kind is p.Replaced:
+            # Another connection took this one's place with its ticket; the backend forgot this
+            # id already, so it leaves without a `disconnect` (which would end the session).
+            conn.attached = False
+            self._clients.pop(conn.id, None)
+            conn.close(CloseCode.NORMAL_CLOSURE, texts.CLOSE_REPLACED)
 
-    async def detach(self, conn: Connection) -> None:
-        """Take a client out of the backend exactly once, however it left."""
+    async def detach(self, conn: Connection, hold: bool = False) -> None:
+        """Take a client out of the backend exactly once, however it left.
+
+        `hold`: a resuming client's socket dropped; its session waits for it through the grace.
+        """
         if not conn.attached:
             return
         conn.attached = False
         self._clients.pop(conn.id, None)
         try:
-            await self.backend.disconnect(conn.id)
+            await self.backend.disconnect(conn.id, hold=hold)
         except Exception:
             log.exception("event=backend_disconnect_failed id=%s", conn.id)
+
+    async def _refresh_tickets(self) -> None:
+        """A fresh `ticket` to every resuming client whose present one is half through its life."""
+        while True:
+            await asyncio.sleep(self.config.ticket_ttl / 4)
+            now = time.time()
+            for conn in list(self._clients.values()):
+                fresh = conn.tickets.refresh(now) if conn.tickets is not None else None
+                if fresh is not None:
+                    conn.send(fresh)
 
     # --- the connections' side (server/ws/connection.py calls these) --------------------
 
@@ -248,7 +278,10 @@ class Server:
         if conn in self._connections:
             self._connections.discard(conn)
             self.security.gate.closed(conn.address)  # opened() counted every open WebSocket
-            self.spawn(self.detach(conn))
+            # A resuming client whose socket dropped (not closed with 1000) keeps its place; one the
+            # server closed or dropped was detached already, without.
+            dropped = conn.tickets is not None and conn.close_code != CloseCode.NORMAL_CLOSURE
+            self.spawn(self.detach(conn, hold=dropped))
             event("disconnected", id=conn.id, code=conn.close_code)
         if not self._sockets and self._emptied is not None and not self._emptied.done():
             self._emptied.set_result(None)

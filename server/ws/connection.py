@@ -46,6 +46,7 @@ from server.core import protocol as p
 from server.core import texts
 from server.core.codec import Codec
 from server.core.session import ClientSession
+from server.core.tickets import TicketBook
 from server.ws.keepalive import Keepalive
 from server.ws.metrics import Metrics
 
@@ -121,6 +122,7 @@ class Connection(asyncio.Protocol):
         self.address = "-"  # counted per address by the gate; never logged
         self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
         self.attached = False  # known to the backend
+        self.tickets: TicketBook | None = None  # said `"resume": true`: it is given tickets
         self.closing = False  # no more messages are taken or queued once a close is decided
         self.session: ClientSession | None = None  # from the opening handshake on
         self.busy = False  # a request is being awaited: later messages wait in `inbox`

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -34,8 +35,10 @@ from server.core.session import (
     Relay,
     Reply,
     ReportPartner,
+    ResumeSession,
     SkipPartner,
 )
+from server.core.tickets import TicketBook, Tickets
 from server.ws.connection import Connection, event
 from server.ws.metrics import Metrics
 from server.ws.security import Security
@@ -55,7 +58,8 @@ class Effects:
         metrics: Metrics,
         clients: dict[str, Connection],
         spawn: Callable[[Any], asyncio.Task[None]],
-        detach: Callable[[Connection], Awaitable[None]],
+        detach: Callable[..., Awaitable[None]],
+        tickets: Tickets,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -63,7 +67,8 @@ class Effects:
         self.metrics = metrics
         self.clients = clients  # said hello, known to the backend
         self.spawn = spawn
-        self.detach = detach
+        self.detach = detach  # detach(conn, hold=False)
+        self.tickets = tickets
 
     def run(self, conn: Connection, effects: Sequence[Effect]) -> None:
         """Apply `effects` in order; from the first that must wait on, a task goes on."""
@@ -118,12 +123,12 @@ class Effects:
                 self.metrics.errors[error.code] += 1
                 event("error", logging.DEBUG, id=conn.id, code=error.code)
                 conn.send(p.Error(error.code, error.message))
-            case Close(code, reason, dropped):
+            case Close(code, reason, dropped, hold):
                 if dropped is not None:
                     self.metrics.dropped[dropped] += 1
                     event("dropped", id=conn.id, reason=dropped)
                 conn.close(code, reason)
-                self.spawn(self.detach(conn))  # out of the backend at once
+                self.spawn(self.detach(conn, hold=hold))  # out of the backend at once
             case Greet(hello):
                 return self._greet(conn, hello)
             case FindPartner(mode, topic):
@@ -137,6 +142,8 @@ class Effects:
             case ReportPartner(session, reason):
                 event("report", id=conn.id, session=session)
                 return self._report(conn, session, reason)
+            case ResumeSession(ticket):
+                return self._resume_ticket(conn, ticket)
         return None
 
     async def _greet(self, conn: Connection, hello: p.Hello) -> None:
@@ -146,10 +153,32 @@ class Effects:
             conn.abuse_key = "sub:" + admitted.subject
         self.clients[conn.id] = conn
         conn.attached = True
-        await self.backend.connect(conn.id, conn.abuse_key)
+        if hello.resume:
+            conn.tickets = TicketBook(self.tickets, conn.abuse_key)
+        await self.backend.connect(conn.id, conn.abuse_key, resumable=conn.tickets is not None)
         ice_servers = self.security.ice_servers(conn.id)
         conn.send(p.Welcome(id=conn.id, ice_servers=ice_servers, limits=self.config.limits()))
         event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
+
+    async def _resume_ticket(self, conn: Connection, ticket: str) -> None:
+        """Back where a verified ticket says; the backend delivers the answer (the book adds tickets)."""
+        book = conn.tickets
+        assert book is not None  # the session refuses `resume` without `"resume": true` in hello
+        now = time.time()
+        try:
+            subject = conn.abuse_key if conn.abuse_key.startswith("sub:") else None
+            claim = self.tickets.verify(ticket, now, subject)
+            book.resumed_with(claim, now)
+            await self.backend.resume(conn.id, claim)
+        except p.ProtocolError:
+            self.metrics.resumes["bad_ticket"] += 1
+            conn.tickets = TicketBook(self.tickets, conn.abuse_key)  # nothing changes
+            raise
+        conn.abuse_key = claim.abuse_key  # reports keep following the first connection's key
+        outcome = book.settle()
+        if outcome is not None:
+            self.metrics.resumes[outcome] += 1
+        event("resume", id=conn.id, outcome=outcome or "-")
 
     async def _find(self, conn: Connection, mode: str, topic: str | None) -> None:
         await self.security.check_may_match(conn.abuse_key)

@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from server.backends.base import BackendStats
 from server.core import protocol as p
 from server.core.auth import AUTH_FAILURE_REASONS
+from server.core.tickets import RESUME_OUTCOMES
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DROP_REASONS: Final = ("outbox_full", "send_timeout", "abuse", "hello_timeout", "internal")
@@ -53,6 +54,7 @@ class Metrics:
         self.auth_failures: Counter[str] = Counter()
         self.reports = 0
         self.penalties = 0
+        self.resumes: Counter[str] = Counter()  # by outcome (RESUME_OUTCOMES)
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -115,6 +117,8 @@ class _Counted(Collector):
         yield CounterMetricFamily("studymatch_report_penalties_total",
                                   "Clients refused new matches after reports by several partners.",
                                   value=m.penalties)
+        yield _by("studymatch_resumes_total", "Resume requests, by outcome.", "outcome",
+                  m.resumes, RESUME_OUTCOMES)
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:
