@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
 
@@ -12,6 +15,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Sentences in English, the source language, whatever the developer's own locale (QLocale and
 # gettext both read LANGUAGE first); tests/unit/client/test_translations.py switches on purpose.
 os.environ["LANGUAGE"] = "en"
+# `studymatch-server` keeps its ticket key under $XDG_STATE_HOME (server/cli.py): every server
+# a test starts, in this process or a child, keeps it here, never in the developer's home.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="studymatch-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 # Two shared cores: generation speed says nothing about the code under test.
 settings.register_profile(

@@ -103,7 +103,7 @@ class Tickets:
 
 def _text(value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError("a text field")
+        raise TypeError
     return value
 
 
@@ -115,7 +115,7 @@ def _claim(fields: dict[str, Any], now: float) -> Claim:
     if fields["k"] == "s":
         epoch = fields["e"]
         if type(epoch) is not int or type(fields["i"]) is not bool:
-            raise TypeError("epoch and initiator")
+            raise TypeError
         return SessionClaim(
             session=_text(fields["s"]), initiator=fields["i"], epoch=epoch, mode=_text(fields["m"]),
             topic=_topic(fields["t"]), partner_mode=_text(fields["pm"]), partner_topic=_topic(fields["pt"]),
@@ -126,7 +126,7 @@ def _claim(fields: dict[str, Any], now: float) -> Claim:
             mode=_text(fields["m"]), topic=_topic(fields["t"]), waited=max(0.0, now - float(fields["w"])),
             nonce=_text(fields["n"]), expires=float(fields["x"]), abuse_key=_text(fields["a"]),
         )
-    raise ValueError("unknown kind")
+    raise ValueError
 
 
 @dataclass(slots=True)

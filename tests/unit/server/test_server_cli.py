@@ -6,14 +6,19 @@ import sys
 
 import pytest
 
-from server.cli import _OPTIONS, env_name, parse_config
+from server.cli import _OPTIONS, default_ticket_key_file, env_name, parse_config
 from server.config import ServerConfig
 from server.ws import app
 
 
 def test_defaults_are_safe() -> None:
-    config = parse_config([], env={})
-    assert config == ServerConfig()
+    config = parse_config([], env={"XDG_STATE_HOME": "/state"})
+    # The dataclass's defaults, and a ticket key that outlives the process (server/cli.py).
+    assert config.replace(ticket_key_file=None) == ServerConfig()
+    assert config.ticket_key_file == "/state/studymatch-server/ticket.key"
+    assert default_ticket_key_file({"HOME": "/home/x"}) == default_ticket_key_file({"HOME": "/home/x", "XDG_STATE_HOME": ""})
+    assert str(default_ticket_key_file({"HOME": "/home/x"})) == "/home/x/.local/state/studymatch-server/ticket.key"
+    assert parse_config(["--ticket-key", "k" * 16], env={}).ticket_key_file is None
     assert (config.host, config.port, config.backend) == ("127.0.0.1", 8765, "memory")
     assert config.stun == () and config.tokens == ()
     assert config.max_frame_bytes == 65536 and config.ping_interval == 20.0
