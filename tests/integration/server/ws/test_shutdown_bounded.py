@@ -16,7 +16,7 @@ from server.ws.app import running_server
 class _HangingBackend(MemoryBackend):
     """The memory backend, but a disconnect never returns (a backend gone silent)."""
 
-    async def disconnect(self, client_id: str) -> None:
+    async def disconnect(self, client_id: str, *, hold: bool = False) -> None:
         await asyncio.Event().wait()
 
 
