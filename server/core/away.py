@@ -42,6 +42,7 @@ class AwayBook:
         self.remember = remember  # how long a ticket can be valid: tombstones and nonces last that long
         self.sides: dict[str, AwaySide] = {}
         self._deadlines: list[tuple[float, str]] = []  # heap of (deadline, side)
+        self._overdue: set[str] = set()  # past their deadline, waiting for an away partner's
         self._tombstones: dict[str, str] = {}  # session -> the reason it ended
         self._spent: set[str] = set()
         # (until, session or nonce), in the order they were added: `remember` is one constant
@@ -69,14 +70,19 @@ class AwayBook:
         return self.sides.pop(side, None)
 
     def due(self, now: float) -> list[str]:
-        """Away sides whose grace ran out by `now` (each named once)."""
-        out: list[str] = []
+        """Away sides whose grace ran out by `now`: new ones, and those `defer`red before."""
+        out = [side for side in self._overdue if side in self.sides]
+        self._overdue.clear()
         while self._deadlines and self._deadlines[0][0] <= now:
             deadline, side = heapq.heappop(self._deadlines)
             away = self.sides.get(side)
             if away is not None and away.deadline == deadline:
                 out.append(side)
         return out
+
+    def defer(self, side: str) -> None:
+        """Its grace ran out, but its session waits for an away partner: ask again next time."""
+        self._overdue.add(side)
 
     def is_away(self, side: str) -> bool:
         return side in self.sides

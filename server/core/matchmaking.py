@@ -11,7 +11,6 @@ request never leaves half a state behind.
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import secrets
 from collections.abc import Callable
@@ -182,10 +181,7 @@ class Matchmaker:
             out.append((side, p.Replaced(session.id)))
         del self._epochs[side]
         self._epochs[client_id] = claim.epoch + 1
-        if claim.initiator:
-            session = dataclasses.replace(session, initiator=client_id)
-        else:
-            session = dataclasses.replace(session, responder=client_id)
+        session = session.taken_over(side, client_id)
         self._sessions[session.id] = session
         client.where, client.session = Where.IN_SESSION, session.id
         client.wish, client.resumable = Wish(claim.mode, claim.topic), True
@@ -366,10 +362,15 @@ class Matchmaker:
         self.away.forget(now)
         out: Outgoing = []
         for side in self.away.due(now):
-            session = self._sessions[self.away.sides[side].session]
+            away = self.away.sides.get(side)
+            if away is None:
+                continue  # both sides were due: the session ended with the first
+            session = self._sessions[away.session]
             until = self.away.away_until(session.partner_of(side))
             if until is None or until <= now:
                 out += self._end_session(side, "timeout", now)
+            else:
+                self.away.defer(side)
         return out
 
     def _rebuild(self, client: Client, claim: SessionClaim, now: float) -> Outgoing:

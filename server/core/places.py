@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
@@ -42,5 +43,11 @@ class Session:
 
     def partner_of(self, client_id: str) -> str:
         return self.responder if client_id == self.initiator else self.initiator
+
+    def taken_over(self, side: str, by: str) -> Session:
+        """The same session with `side` resumed by the connection `by`."""
+        if side == self.initiator:
+            return dataclasses.replace(self, initiator=by)
+        return dataclasses.replace(self, responder=by)
 
 
