@@ -10,6 +10,7 @@ client in exactly one place, a spent ticket changes nothing.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Where
 from server.core.resume import Claim, QueueClaim, SessionClaim
 
-from .test_matchmaking_properties import COOLDOWN, MatchmakingMachine
+from .test_matchmaking_properties import COOLDOWN, MatchmakingMachine, Pairing
 
 GRACE = 20.0
 
@@ -32,7 +33,7 @@ class ResumeMachine(MatchmakingMachine):
         self.fresh = (f"r{n}" for n in itertools.count())
         self.nonces = (f"n{n}" for n in itertools.count())
 
-    def make_core(self, new_session_id):  # type: ignore[no-untyped-def]
+    def make_core(self, new_session_id: Callable[[], str]) -> Pairing:
         return Matchmaker(rematch_cooldown=COOLDOWN, new_session_id=new_session_id, resume_grace=GRACE)
 
     @property
@@ -191,4 +192,4 @@ class ResumeMachine(MatchmakingMachine):
 TestResume = ResumeMachine.TestCase
 # Four times the examples of the profile: a drop, then a resume or a take-over, needs a pair first.
 TestResume.settings = settings(TestResume.settings, stateful_step_count=60,
-                               max_examples=4 * settings.default.max_examples)
+                               max_examples=4 * settings().max_examples)
