@@ -24,6 +24,7 @@ from server.core.session import (
     Relay,
     Reply,
     ReportPartner,
+    ResumeSession,
     SessionLimits,
     SkipPartner,
 )
@@ -194,3 +195,29 @@ def test_any_sequence_keeps_the_limits(steps: list[tuple[str, float]]) -> None:
             assert len(inside) <= LIMITS.rate_burst + LIMITS.rate_messages * (now - start) + 1e-9
         assert len([t for t in finds if t > now - 60.0]) <= LIMITS.finds_per_minute
     assert greets <= 1 and closes <= 1
+
+
+# --- resume ------------------------------------------------------------------------------------
+
+
+def resuming() -> ClientSession:
+    s = session()
+    hello = json.dumps({"type": "hello", "protocol": 1, "resume": True})
+    assert s.receive(hello, 0.0) == [Greet(p.Hello(protocol=1, resume=True))]
+    return s
+
+
+def test_resume_is_taken_only_as_the_first_request_of_a_resuming_client() -> None:
+    resume = json.dumps({"type": "resume", "ticket": "t"})
+    assert resuming().receive(resume, 0.1) == [ResumeSession("t")]
+    for first in ({"type": "find", "mode": "video"}, {"type": "cancel"}, {"type": "leave"},
+                  {"type": "skip"}, {"type": "resume", "ticket": "t"}):
+        s = resuming()
+        s.receive(json.dumps(first), 0.1)
+        effects = s.receive(resume, 0.2)
+        assert codes(effects) == ["bad_message"] and len(effects) == 1, first
+    assert codes(ready().receive(resume, 0.1)) == ["bad_message"], "hello did not ask for resume"
+
+
+def test_a_resuming_client_keeps_its_session_through_a_shutdown() -> None:
+    assert resuming().shutdown(5.0) == [Reply(p.Shutdown(5.0)), Close(GOING_AWAY, texts.CLOSE_SHUTDOWN, hold=True)]
