@@ -245,3 +245,11 @@ async def test_a_killed_server_process_restarted_with_its_key_file_resumes_both(
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 4 * TIMEOUT)
+
+
+async def test_a_fresh_ticket_comes_before_the_present_one_expires() -> None:
+    async with running_server(config(ticket_ttl=2.0, resume_grace=1.0)) as server:
+        a, _b, session, _ticket_a, _ = await pair(server.url)
+        fresh = await a.expect("ticket")
+        claim = server.tickets.verify(fresh["ticket"], time.time() + 1.5)
+        assert isinstance(claim, SessionClaim) and claim.session == session and claim.initiator
