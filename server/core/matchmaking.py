@@ -29,6 +29,7 @@ REFUSALS: Final = {
     "cancel_in_session": (p.ErrorCode.IN_SESSION, texts.CANCEL_IN_SESSION),
     "nothing_to_skip": (p.ErrorCode.NOT_IN_SESSION, texts.NOTHING_TO_SKIP),
     "not_your_session": (p.ErrorCode.NOT_IN_SESSION, texts.NOT_YOUR_SESSION),
+    "ticket_spent": (p.ErrorCode.BAD_TICKET, texts.TICKET_SPENT),
 }
 
 

@@ -56,6 +56,7 @@ FIND_IN_SESSION: Final = _("you are in a session; skip or leave it first")
 CANCEL_IN_SESSION: Final = _("you are in a session; use leave to end it")
 NOTHING_TO_SKIP: Final = _("nothing to skip: send find first")
 NOT_YOUR_SESSION: Final = _("that session is not yours now")
+TICKET_SPENT: Final = _("this ticket has been used already or is no longer valid; start a new search")
 
 # --- the shell: limits, the hello handshake, access ---
 HELLO_REQUIRED: Final = _("the first message must be hello")
