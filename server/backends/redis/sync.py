@@ -77,10 +77,9 @@ def admit(view: ClientView, msg: p.ServerMessage) -> list[p.ServerMessage]:
             return []
         view._end()
     elif isinstance(msg, (p.PartnerReconnecting, p.PartnerResumed)):
-        away = isinstance(msg, p.PartnerReconnecting)
-        if msg.session != view.session or view.partner_away == away:
+        if msg.session != view.session:
             return []
-        view.partner_away = away
+        view.partner_away = isinstance(msg, p.PartnerReconnecting)
     elif isinstance(msg, p.Replaced):
         view._end()
     elif isinstance(msg, p.Signal):
@@ -123,10 +122,11 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
     elif truth.where == "i" and (view.where == "q" or (view.where == "s" and not told_session_over)):
         out.append(p.Idle())
     if truth.where == "s":
-        if truth.partner_away:
+        same = truth.session == view.session
+        if truth.partner_away and not (same and view.partner_away):
             out.append(p.PartnerReconnecting(truth.session or ""))
-        elif truth.session == view.session:
-            out.append(p.PartnerResumed(truth.session or ""))  # said only if it was told away
+        elif not truth.partner_away and same and view.partner_away:
+            out.append(p.PartnerResumed(truth.session or ""))
     passed = [passed for m in out for passed in admit(view, m)]
     if truth.wish is not None:
         view.wish = truth.wish
