@@ -24,6 +24,15 @@ The link to Redis (the pool, the subscription, the lease, the batches,
 reconnecting and stopping tasks safely) is `link.py`'s; this module is what the replies
 and the published messages mean for this instance's clients.
 
+Resuming (docs/protocol.md, "Resuming after a dropped socket"; the script's
+`sessions.lua`): a resumable client whose socket drops, or whose instance
+dies or retires (SIGTERM), leaves its side of its session in Redis for the
+grace period, so it resumes through any instance; `resume` is one script
+operation, so two connections racing with one ticket cannot both win. The
+messages it causes (`resumed`, `partner_resumed`, `replaced`, kept signals)
+go to the instances of their receivers like every other message. Instances
+must share the ticket key (the shell's), as they share Redis.
+
 Redis down: connections stay up; queued clients get `backend_unavailable`,
 requests are refused with it, disconnects are remembered and replayed; when
 the link is back every client is synced (Redis restarted empty: sessions end
@@ -58,6 +67,7 @@ from server.core import protocol as p
 from server.core import texts
 from server.core.abuse import penalty_refusal
 from server.core.matchmaking import refusal  # the script refuses with the core's names and words
+from server.core.resume import Claim, SessionClaim
 from server.core.rules import DEFAULT_REMATCH_COOLDOWN
 
 
@@ -71,6 +81,8 @@ class RedisBackend:
         *,
         url: str,
         rematch_cooldown: float = DEFAULT_REMATCH_COOLDOWN,
+        resume_grace: float = 60.0,
+        ticket_ttl: float = 600.0,
         prefix: str = DEFAULT_PREFIX,
         lease: float = 3.0,
         heartbeat: float = 0.5,
@@ -85,14 +97,15 @@ class RedisBackend:
         self._link = RedisLink(
             url=url, instance=self.instance, keys=self.keys,
             hooks=LinkHooks(self._on_reply, self._on_envelope, self._on_down, self._catch_up, self._sync_all),
-            cooldown=rematch_cooldown, lease=lease, heartbeat=heartbeat, max_backoff=max_backoff,
+            cooldown=rematch_cooldown, resume_grace=resume_grace, ticket_ttl=ticket_ttl, lease=lease, heartbeat=heartbeat, max_backoff=max_backoff,
             start_timeout=start_timeout, socket_timeout=socket_timeout, max_connections=max_connections,
         )
         self._deliver: Deliver = lambda client_id, message: None
         self._observe_wait: Callable[[float], None] = lambda seconds: None
         self._views: dict[str, ClientView] = {}
         self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
-        self._pending_disconnects: set[str] = set()
+        self._resumable: set[str] = set()
+        self._pending_disconnects: dict[str, bool] = {}  # id -> hold
         self._sync_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._shared = SharedStats({mode: 0 for mode in p.MODES}, 0, 0)
 
@@ -110,14 +123,45 @@ class RedisBackend:
 
     # --- requests -------------------------------------------------------------------
 
-    async def connect(self, client_id: str, abuse_key: str | None = None) -> None:
+    async def connect(self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False) -> None:
         self._views[client_id] = ClientView()
         if abuse_key is not None and abuse_key != client_id:
             self._abuse_keys[client_id] = abuse_key
+        if resumable:
+            self._resumable.add(client_id)
         if self._link.healthy:
             with contextlib.suppress(Unavailable):
                 # else created by the sync on reconnect
-                await self._link.call("connect", client_id, self._abuse_keys.get(client_id, ""))
+                await self._link.call(
+                    "connect", client_id, self._abuse_keys.get(client_id, ""), "1" if resumable else "0",
+                )
+
+    async def resume(self, client_id: str, claim: Claim) -> None:
+        view = self._views.get(client_id)
+        if view is None:
+            return
+        # Reports about the resumed client follow the key its ticket carries, here too.
+        if claim.abuse_key != client_id:
+            self._abuse_keys[client_id] = claim.abuse_key
+        else:
+            self._abuse_keys.pop(client_id, None)
+        key = self._abuse_keys.get(client_id, "")
+        if isinstance(claim, SessionClaim):
+            view.resuming = claim.session  # lets the session's `partner_left` through (sync.py)
+            try:
+                await self._request(
+                    "resume_session", client_id, claim.session, "1" if claim.initiator else "0", str(claim.epoch),
+                    claim.mode, wire_topic(claim.topic), claim.partner_mode, wire_topic(claim.partner_topic), key,
+                )
+            except p.ProtocolError:
+                view.resuming = None
+                raise
+        else:
+            await self._request(
+                "resume_queue", client_id, claim.mode, wire_topic(p.normalize_topic(claim.topic)),
+                repr(float(claim.waited)), claim.nonce, repr(float(claim.expires)), key, new_session_id(),
+                self._penalty(client_id),
+            )
 
     async def find(self, client_id: str, mode: str, topic: str | None) -> None:
         await self._request(
@@ -142,25 +186,26 @@ class RedisBackend:
         # The script ends the session and names the partner in the same step: no extra
         # round trip, and nobody can change partners in between.
         outcome = await self._request("report", client_id, session)
-        if outcome is None:
-            return None
+        if outcome is None or not outcome.detail:
+            return None  # nobody known: a rebuilt session whose partner never came back
         partner, key = json.loads(outcome.detail)
         return ReportedPartner(partner, key)
 
     async def signal(self, client_id: str, session: str, data: dict[str, Any]) -> None:
         await self._request("signal", client_id, session, json.dumps(data, separators=(",", ":")))
 
-    async def disconnect(self, client_id: str) -> None:
+    async def disconnect(self, client_id: str, *, hold: bool = False) -> None:
         self._abuse_keys.pop(client_id, None)
+        self._resumable.discard(client_id)
         if self._views.pop(client_id, None) is None:
             return
         if self._link.healthy:
             try:
-                await self._link.call("disconnect", client_id)
+                await self._link.call("disconnect", client_id, "1" if hold else "0")
                 return
             except Unavailable:
                 pass
-        self._pending_disconnects.add(client_id)  # replayed as soon as Redis is back
+        self._pending_disconnects[client_id] = hold  # replayed as soon as Redis is back
 
     async def _request(self, op: str, client_id: str, *args: str) -> Outcome | None:
         if client_id not in self._views:
@@ -174,6 +219,8 @@ class RedisBackend:
                 # Redis forgot this client (restart, or we were taken for dead):
                 # tell it what it missed, then do what it asked.
                 await self._sync_and_wait(client_id)
+                if client_id not in self._views:
+                    return None  # the sync found its place taken by a resume: it was told `replaced`
                 outcome = await self._link.call(op, client_id, *args)
         except Unavailable:
             raise unavailable from None
@@ -210,12 +257,25 @@ class RedisBackend:
             if isinstance(msg, Truth):
                 for caught_up in reconcile(view, msg):
                     self._deliver(client_id, caught_up)
-                for waiter in self._sync_waiters.pop(client_id, []):
-                    if not waiter.done():
-                        waiter.set_result(None)
+                self._synced(client_id)
             else:
                 for passed in admit(view, msg):
                     self._deliver(client_id, passed)
+                if isinstance(msg, p.Replaced):
+                    # Another connection holds its side now; the shell closes this one,
+                    # and nothing of it is left for Redis to hear of.
+                    self._forget(client_id)
+                    self._synced(client_id)
+
+    def _forget(self, client_id: str) -> None:
+        self._views.pop(client_id, None)
+        self._abuse_keys.pop(client_id, None)
+        self._resumable.discard(client_id)
+
+    def _synced(self, client_id: str) -> None:
+        for waiter in self._sync_waiters.pop(client_id, []):
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _on_down(self) -> None:
         for client_id, view in list(self._views.items()):
@@ -230,9 +290,9 @@ class RedisBackend:
 
     async def _catch_up(self) -> int:
         """After a reconnect: replay the disconnects Redis missed, then sync everyone."""
-        for client_id in list(self._pending_disconnects):
-            await self._link.call("disconnect", client_id)
-            self._pending_disconnects.discard(client_id)
+        for client_id, hold in list(self._pending_disconnects.items()):
+            await self._link.call("disconnect", client_id, "1" if hold else "0")
+            self._pending_disconnects.pop(client_id, None)
         # Whatever was published while we were away is lost: catch up from the truth.
         await self._sync_all()
         return len(self._views)
@@ -245,7 +305,8 @@ class RedisBackend:
         requeue = "1" if view.where == "q" else "0"
         await self._link.call(
             "sync", client_id, requeue, mode, wire_topic(topic), new_session_id(),
-            self._abuse_keys.get(client_id, ""),
+            self._abuse_keys.get(client_id, ""), "1" if client_id in self._resumable else "0",
+            view.session or "",
         )
 
     async def _sync_all(self) -> None:
@@ -256,13 +317,25 @@ class RedisBackend:
 
     async def _sync_and_wait(self, client_id: str) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sync_waiters.setdefault(client_id, []).append(done)
-        await self._sync(client_id)
+        waiters = self._sync_waiters.setdefault(client_id, [])
+        waiters.append(done)
         try:
+            await self._sync(client_id)
             async with asyncio.timeout(self._link.lease):
                 await done
         except TimeoutError:
             raise Unavailable from None
+        finally:
+            # However this ends (the sync refused, the link went down and `_on_down` failed
+            # the waiter, a timeout), nobody awaits `done` any more: settle it, read it.
+            if not done.done():
+                done.cancel()
+            elif not done.cancelled():
+                done.exception()
+            if done in waiters:
+                waiters.remove(done)
+            if not waiters and self._sync_waiters.get(client_id) is waiters:
+                del self._sync_waiters[client_id]
 
     # --- stats ---------------------------------------------------------------------------
 

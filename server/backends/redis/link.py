@@ -12,8 +12,11 @@ script call serves many requests.
 
 Liveness: each instance renews a lease (`beat`, every `heartbeat` seconds);
 every beat also reaps the clients of instances whose lease expired (a
-SIGKILLed server) so their partners get `partner_left` and the queue forgets
-them, and pairs waiters whose rematch cool-down just ended. A beat runs on a
+SIGKILLed server): the queue forgets them, a resumable client's side of its
+session waits for it to resume elsewhere (its partner gets
+`partner_reconnecting`), another's partner gets `partner_left`. A beat also
+ends the sessions whose away side's grace ran out, and pairs waiters whose
+rematch cool-down just ended. A beat runs on a
 path of its own, never in the requests' batches nor behind their wait for a
 connection: after a restart thousands of clients come back at once, and a
 beat queued behind their requests waited out the lease, so the other
@@ -137,6 +140,8 @@ class RedisLink:
         keys: RedisKeys,
         hooks: LinkHooks,
         cooldown: float,
+        resume_grace: float,
+        ticket_ttl: float,
         lease: float,
         heartbeat: float,
         max_backoff: float,
@@ -153,6 +158,8 @@ class RedisLink:
         self.max_connections = max_connections
         self._hooks = hooks
         self._cooldown = cooldown
+        self._resume_grace = resume_grace
+        self._ticket_ttl = ticket_ttl
         self._heartbeat = heartbeat
         self._max_backoff = max_backoff
         self._start_timeout = start_timeout
@@ -260,7 +267,10 @@ class RedisLink:
         try:
             raw = await self._script(
                 keys=run_keys(self.keys, ops),
-                args=script_args(ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys),
+                args=script_args(
+                    ops, instance=self.instance, cooldown=self._cooldown, lease=self.lease, keys=self.keys,
+                    resume_grace=self._resume_grace, ticket_ttl=self._ticket_ttl,
+                ),
             )
         except _UNAVAILABLE_ERRORS as exc:
             self._report_trouble(exc)

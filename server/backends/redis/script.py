@@ -15,8 +15,12 @@ from typing import Any, Final
 from server.core import protocol as p
 
 DEFAULT_PREFIX: Final = "{studymatch}"  # one hash tag: every key lands in one Cluster slot
-SCRIPT_TEXT: Final = (resources.files("server.backends.redis") / "scripts" / "matchmaking.lua").read_text("utf-8")
-
+# One script in three files, one idea each (see the first one's header): joined, they are one
+# chunk whose parts share its locals.
+SCRIPT_PARTS: Final = ("matchmaking.lua", "sessions.lua", "ops.lua")
+SCRIPT_TEXT: Final = "\n".join(
+    (resources.files("server.backends.redis") / "scripts" / part).read_text("utf-8") for part in SCRIPT_PARTS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +73,18 @@ class RedisKeys:
 
     def script_keys(self) -> list[str]:
         """KEYS of every script call, in the order the script reads them."""
-        fixed = ("clients", "sessions", "cool", "cooldue", "seq", "matches", "instances")
+        fixed = (
+            "clients", "sessions", "cool", "cooldue", "seq", "matches", "instances",
+            "tombs", "tombdue", "spent", "awaydue", "kept",
+        )
         return [f"{self.prefix}:{name}" for name in fixed] + [self.queue(m) for m in p.MODES]
 
 
 # One operation of a batch: its name, then its arguments.
 Op = tuple[str, ...]
-# Where a find's or a skip's penalty key (`RedisKeys.penalty`) is in its operation, if given.
-_PENALTY_KEY_AT: Final = {"find": 5, "skip": 3}
+# Where a find's, a skip's or a queue resume's penalty key (`RedisKeys.penalty`) is in its
+# operation, if given.
+_PENALTY_KEY_AT: Final = {"find": 5, "skip": 3, "resume_queue": 9}
 
 
 def run_keys(keys: RedisKeys, ops: list[Op]) -> list[str]:
@@ -98,9 +106,12 @@ def script_args(
     lease: float,
     keys: RedisKeys,
     now: float | None = None,
+    resume_grace: float = 60.0,
+    ticket_ttl: float = 600.0,
 ) -> list[str]:
     """ARGV of a script run doing `ops` in order; `now=None` lets the script use
-    Redis' clock (one clock for all)."""
+    Redis' clock (one clock for all). `resume_grace`: how long an away side of a
+    session is kept; `ticket_ttl`: how long an ended session is remembered."""
     return [
         "" if now is None else repr(float(now)),
         repr(float(cooldown)),
@@ -109,6 +120,8 @@ def script_args(
         instance,
         " ".join(p.MODES),
         json.dumps(ops, separators=(",", ":")),
+        repr(float(resume_grace)),
+        repr(float(ticket_ttl)),
     ]
 
 
@@ -174,6 +187,7 @@ class Truth:
     wish: tuple[str, str | None] | None
     last_session: str | None
     last_reason: str  # '' when the client ended its last session itself
+    partner_away: bool = False  # in a session whose partner's connection dropped (within its grace)
 
 
 def _topic(value: str) -> str | None:
@@ -201,8 +215,16 @@ def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
         msg = p.Reported(f[0])
     elif kind == "signal":
         msg = p.Signal(f[0], json.loads(f[1]))
+    elif kind == "resumed":
+        msg = p.Resumed(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])))
+    elif kind == "partner_reconnecting":
+        msg = p.PartnerReconnecting(f[0])
+    elif kind == "partner_resumed":
+        msg = p.PartnerResumed(f[0])
+    elif kind == "replaced":
+        msg = p.Replaced(f[0])
     elif kind == "sync":
-        lost, where, session, initiator, pmode, ptopic, mode, topic, last_session, last_reason = f
+        lost, where, session, initiator, pmode, ptopic, mode, topic, last_session, last_reason, away = f
         msg = Truth(
             lost=bool(lost),
             where=where,
@@ -212,6 +234,7 @@ def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
             wish=(mode, _topic(topic)) if mode else None,
             last_session=last_session or None,
             last_reason=last_reason,
+            partner_away=bool(away),
         )
     else:
         raise ValueError(f"unknown envelope kind {kind!r}")

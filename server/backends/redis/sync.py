@@ -14,6 +14,13 @@ view is what the client knows. Two things keep them equal:
   bring the client from its view to the truth: used after a lost
   subscription (pub/sub drops what is published while we reconnect), a
   restarted Redis, or an instance that was wrongly reaped.
+
+Resuming (docs/protocol.md, "Resuming after a dropped socket") adds to the
+view whether the partner is away (`partner_reconnecting` until
+`partner_resumed`), so a catch-up tells only the change it missed; and the
+session a `resume` asks for, so its `partner_left` (the session ended) passes.
+A session the client's side was kept in, taken back by a catch-up, is the same
+session: nothing is said about it but its partner's coming and going.
 """
 
 from __future__ import annotations
@@ -34,12 +41,14 @@ class ClientView:
     where: str = "i"  # i | q | s, as in the script
     session: str | None = None
     told_unavailable: bool = False  # got `backend_unavailable` while queued
+    partner_away: bool = False  # told `partner_reconnecting` and not yet `partner_resumed`
+    resuming: str | None = None  # the session a `resume` under way claims
     ended: deque[str] = field(default_factory=lambda: deque(maxlen=_ENDED_REMEMBERED))
 
     def _end(self) -> None:
         if self.session is not None:
             self.ended.append(self.session)
-        self.where, self.session = "i", None
+        self.where, self.session, self.partner_away = "i", None, False
 
 
 def admit(view: ClientView, msg: p.ServerMessage) -> list[p.ServerMessage]:
@@ -54,9 +63,24 @@ def admit(view: ClientView, msg: p.ServerMessage) -> list[p.ServerMessage]:
         view._end()
         view.where, view.session, view.told_unavailable = "s", msg.session, False
         return [*out, msg]
-    if isinstance(msg, p.PartnerLeft):
+    if isinstance(msg, p.Resumed):
+        # Only ever to a connection that asked for it, idle until then.
+        view.resuming = None
+        view._end()
+        view.where, view.session = "s", msg.session
+    elif isinstance(msg, p.PartnerLeft):
+        if msg.session == view.resuming:  # the session a resume claimed had ended
+            view.resuming = None
+            view.ended.append(msg.session)
+            return [msg]
         if msg.session != view.session:
             return []
+        view._end()
+    elif isinstance(msg, (p.PartnerReconnecting, p.PartnerResumed)):
+        if msg.session != view.session:
+            return []
+        view.partner_away = isinstance(msg, p.PartnerReconnecting)
+    elif isinstance(msg, p.Replaced):
         view._end()
     elif isinstance(msg, p.Signal):
         return [msg] if msg.session == view.session else []
@@ -72,6 +96,8 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
     """The messages that take the client from what it knows to the truth (view updated)."""
     out: list[p.ServerMessage] = []
     told_session_over = False
+    if view.resuming is not None and truth.last_session == view.resuming and truth.session != view.resuming:
+        out.append(p.PartnerLeft(view.resuming, truth.last_reason or "disconnected"))  # its resume's answer, unheard
     if view.session is not None and truth.session != view.session:
         if truth.last_session == view.session and truth.last_reason:
             out.append(p.PartnerLeft(view.session, truth.last_reason))
@@ -85,13 +111,22 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
         if view.session is not None and not told_session_over and truth.wish is not None:
             # It skipped and was paired again before it heard `queued`: replay both.
             out.append(p.Queued(truth.wish[0], truth.wish[1]))
-        out.append(p.Matched(truth.session, truth.initiator, truth.partner))
+        if truth.session == view.resuming:  # its resume went through, unheard
+            out.append(p.Resumed(truth.session, truth.initiator, truth.partner))
+        else:
+            out.append(p.Matched(truth.session, truth.initiator, truth.partner))
     elif truth.where == "q" and truth.wish is not None and (
         view.where != "q" or view.told_unavailable or view.wish != truth.wish
     ):
         out.append(p.Queued(truth.wish[0], truth.wish[1]))
     elif truth.where == "i" and (view.where == "q" or (view.where == "s" and not told_session_over)):
         out.append(p.Idle())
+    if truth.where == "s":
+        same = truth.session == view.session
+        if truth.partner_away and not (same and view.partner_away):
+            out.append(p.PartnerReconnecting(truth.session or ""))
+        elif not truth.partner_away and same and view.partner_away:
+            out.append(p.PartnerResumed(truth.session or ""))
     passed = [passed for m in out for passed in admit(view, m)]
     if truth.wish is not None:
         view.wish = truth.wish

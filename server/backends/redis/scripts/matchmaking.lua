@@ -13,27 +13,45 @@
 -- decisions themselves. The messages of the whole run go out as one PUBLISH
 -- per receiving instance (a JSON array, in the order decided here).
 --
+-- The script is this file followed by sessions.lua (sessions, away sides,
+-- tombstones, dead instances) and ops.lua (the operations and the batch),
+-- joined into one text by script.py: one chunk, so they share these locals.
+--
 -- KEYS: 1 clients (hash id -> JSON record), 2 sessions (hash id -> JSON),
 --       3 cool (zset "a|b" -> till), 4 cooldue (zset of ends not yet ticked),
---       5 seq (counter: the global waiting order), 6 matches (counter),
---       7 instances (zset instance -> lease deadline), 8.. one queue per mode
---       (zset id -> seq), in the order of ARGV[6], then the penalty keys
---       (abuse.lua's) the batch's find and skip operations read.
+--       5 seq (the last queue score given), 6 matches (counter),
+--       7 instances (zset instance -> lease deadline),
+--       8 tombs (hash session -> why it ended), 9 tombdue (zset session -> forget at),
+--       10 spent (zset queue-ticket nonce -> forget at), 11 awaydue (zset
+--       "session|side" -> grace deadline), 12 kept (hash "session|side" -> JSON
+--       list of signals kept for an away side), 13.. one queue per mode
+--       (zset id -> score: when it started waiting), in the order of ARGV[6],
+--       then the penalty keys (abuse.lua's) the batch's find, skip and
+--       resume_queue operations read.
 -- ARGV: 1 now ('' = Redis' clock), 2 cool-down seconds, 3 lease seconds,
 --       4 channel prefix, 5 calling instance, 6 modes (space separated),
---       7 the batch, JSON: a list of operations, each [name, arguments...].
+--       7 the batch, JSON: a list of operations, each [name, arguments...],
+--       8 resume grace seconds, 9 ticket lifetime seconds.
 -- Reply: { outcomes (JSON: [status, detail] for each operation), waits (one
 --          string, space separated), stats, sent (instance, payload for each
 --          PUBLISH, flat) }. JSON rather than Redis arrays both ways: one
 --          string costs redis-py far less to pack and parse than many.
 -- Record fields: w = where ('i' idle, 'q' queued, 's' in session), m/t = the
--- last find's mode/topic, s = seq while queued, qa = when it was queued,
+-- last find's mode/topic, s = its queue score while queued (a string: cjson
+-- would round it), qa = when it started waiting, rs = it may resume,
 -- ss = session, i = owning instance, ls/lr = last ended session and why
 -- ('' when this client ended it itself), k = the key reports about this client
 -- follow (a signed token's subject; absent: its id), given by its instance.
 
+-- Session fields: a/b = the initiator's/responder's client id (an away side's
+-- is the id it had when it left), t = started, ma/ta, mb/tb = each side's
+-- wish, ea/eb = each side's resume epoch (-1: not known, the session was
+-- rebuilt from the other side's ticket), da/db = an away side's grace deadline
+-- (absent while present), ka/kb = an away side's report key.
+
 local K_CLIENTS, K_SESSIONS, K_COOL, K_COOLDUE = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_SEQ, K_MATCHES, K_INSTANCES = KEYS[5], KEYS[6], KEYS[7]
+local K_TOMBS, K_TOMBDUE, K_SPENT, K_AWAYDUE, K_KEPT = KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 
 local now
 if ARGV[1] == '' then
@@ -46,9 +64,11 @@ local cooldown = tonumber(ARGV[2])
 local lease = tonumber(ARGV[3])
 local chan_prefix = ARGV[4]
 local me = ARGV[5]
+local grace = tonumber(ARGV[8])
+local ticket_ttl = tonumber(ARGV[9])
 local QUEUE, MODES = {}, {}
 do
-  local k = 8
+  local k = 13
   for mode in string.gmatch(ARGV[6], '%S+') do
     QUEUE[mode] = KEYS[k]
     MODES[#MODES + 1] = mode
@@ -60,6 +80,10 @@ end
 local outbox, order, waits = {}, {}, {}
 local session_base, session_n = '', 0
 local COOLDOWN_REASONS = { skipped = true, reported = true }
+-- Queue scores one after another at least this far apart: waiters queued in
+-- the same run (one `now`) keep the order they came in. A microsecond stays
+-- distinct from its neighbours in a double at today's Unix times.
+local SCORE_STEP = 0.000001
 
 local function load(id)
   local raw = redis.call('HGET', K_CLIENTS, id)
@@ -102,7 +126,7 @@ local function alive(instance)
   return deadline ~= false and tonumber(deadline) >= now
 end
 
--- The compatible waiter who has waited longest (smaller seq), skipping pairs
+-- The compatible waiter who has waited longest (smaller score), skipping pairs
 -- in cool-down and waiters whose instance stopped renewing its lease.
 local function longest_waiter(id, r, older_than)
   local queue = QUEUE[r.m]
@@ -111,8 +135,8 @@ local function longest_waiter(id, r, older_than)
     local batch = redis.call('ZRANGE', queue, start, start + 99, 'WITHSCORES')
     if #batch == 0 then return nil end
     for j = 1, #batch, 2 do
-      local other, seq = batch[j], tonumber(batch[j + 1])
-      if older_than and seq >= older_than then return nil end
+      local other, score = batch[j], tonumber(batch[j + 1])
+      if older_than and score >= older_than then return nil end
       if other ~= id then
         local o = load(other)
         if o and (r.t == '' or o.t == '' or o.t == r.t)
@@ -132,7 +156,9 @@ end
 
 local function start_session(aid, a, bid, b)
   local sid = next_session()
-  redis.call('HSET', K_SESSIONS, sid, cjson.encode({ a = aid, b = bid, t = now }))
+  redis.call('HSET', K_SESSIONS, sid, cjson.encode({
+    a = aid, b = bid, t = now, ma = a.m, ta = a.t, mb = b.m, tb = b.t, ea = 0, eb = 0,
+  }))
   a.w, a.ss, b.w, b.ss = 's', sid, 's', sid
   save(aid, a)
   save(bid, b)
@@ -143,74 +169,30 @@ local function start_session(aid, a, bid, b)
   send(b, bid, 'matched', sid, false, a.m, a.t)
 end
 
-local function enqueue(id, r)
-  r.qa = now
+-- Where a waiter goes in line: when it started waiting. A newcomer's score
+-- is now (or just after the last newcomer's); a client resuming its place
+-- (`waited` seconds in line before its socket dropped) goes back where that
+-- many seconds ago puts it: before everyone who came later.
+local function queue_score(waited)
+  if waited then return now - waited end
+  local score = math.max(now, tonumber(redis.call('GET', K_SEQ) or '0') + SCORE_STEP)
+  redis.call('SET', K_SEQ, string.format('%.17g', score))
+  return score
+end
+
+local function enqueue(id, r, waited)
+  r.qa = now - (waited or 0)
   send(r, id, 'queued', r.m, r.t)
   local pid, pr = longest_waiter(id, r, nil)
   if not pid then
-    local seq = redis.call('INCR', K_SEQ)
-    r.w, r.s = 'q', seq
-    redis.call('ZADD', QUEUE[r.m], seq, id)
+    local score = string.format('%.17g', queue_score(waited))
+    r.w, r.s = 'q', score
+    redis.call('ZADD', QUEUE[r.m], score, id)
     save(id, r)
     return
   end
   dequeue(pid, pr)
   start_session(pid, pr, id, r)
-end
-
--- Ends the session of r (the caller saves or deletes r); tells the partner.
--- Returns the partner's id and record (nil when it is gone).
-local function end_session(id, r, reason)
-  local sid = r.ss
-  local s = cjson.decode(redis.call('HGET', K_SESSIONS, sid))
-  redis.call('HDEL', K_SESSIONS, sid)
-  local pid = s.a
-  if pid == id then pid = s.b end
-  r.w, r.ss, r.ls, r.lr = 'i', nil, sid, ''
-  local pr = load(pid)
-  if not pr then return pid, nil end
-  pr.w, pr.ss, pr.ls, pr.lr = 'i', nil, sid, reason
-  save(pid, pr)
-  if COOLDOWN_REASONS[reason] then
-    local till = now + cooldown
-    redis.call('ZADD', K_COOL, till, pair_key(id, pid))
-    redis.call('ZADD', K_COOLDUE, till, pair_key(id, pid) .. '@' .. tostring(till))
-  end
-  send(pr, pid, 'partner_left', sid, reason)
-  return pid, pr
-end
-
-local function drop_client(id)
-  local r = load(id)
-  if not r then return end
-  if r.w == 's' then
-    end_session(id, r, 'disconnected')
-  elseif r.w == 'q' then
-    dequeue(id, r)
-  end
-  redis.call('HDEL', K_CLIENTS, id)
-end
-
--- Takes out every client of the given instances (crashed, or retiring).
-local function reap(dead)
-  if #dead == 0 then return 0 end
-  local is_dead = {}
-  for _, instance in ipairs(dead) do is_dead[instance] = true end
-  local ids = redis.call('HKEYS', K_CLIENTS)
-  local n = 0
-  for _, id in ipairs(ids) do
-    local r = load(id) -- fresh: an earlier drop may have ended its session
-    if r and is_dead[r.i] then
-      drop_client(id)
-      n = n + 1
-    end
-  end
-  redis.call('ZREM', K_INSTANCES, unpack(dead))
-  return n
-end
-
-local function reap_expired()
-  return reap(redis.call('ZRANGEBYSCORE', K_INSTANCES, '-inf', '(' .. tostring(now)))
 end
 
 -- Only an ending cool-down can make two clients who already wait pairable,
@@ -221,12 +203,12 @@ local function tick()
   redis.call('ZREMRANGEBYSCORE', K_COOLDUE, '-inf', tostring(now))
   redis.call('ZREMRANGEBYSCORE', K_COOL, '-inf', tostring(now))
   for _, mode in ipairs(MODES) do
-    local order = redis.call('ZRANGE', QUEUE[mode], 0, -1, 'WITHSCORES')
-    for j = 1, #order, 2 do
-      local id = order[j]
+    local line = redis.call('ZRANGE', QUEUE[mode], 0, -1, 'WITHSCORES')
+    for j = 1, #line, 2 do
+      local id = line[j]
       local r = load(id)
       if r and r.w == 'q' then
-        local pid, pr = longest_waiter(id, r, r.s)
+        local pid, pr = longest_waiter(id, r, tonumber(line[j + 1]))
         if pid then
           dequeue(pid, pr)
           dequeue(id, r)
@@ -244,235 +226,3 @@ local function stats()
   out[#out + 1] = tonumber(redis.call('GET', K_MATCHES) or '0')
   return out
 end
-
--- What an operation answers: ok | err (detail: a refusal of the core's) | gone
--- (the client's record is missing; detail unused) | penalty (detail: seconds left).
-local function reply(status, detail)
-  return status, detail or ''
-end
-
-local function mine(id)
-  local r = load(id)
-  if r then r.i = me end
-  return r
-end
-
--- --- the operations ----------------------------------------------------------
-
-local function set_key(r, key)
-  if key and key ~= '' then r.k = key else r.k = nil end
-end
-
-local OPS = {}
-
-function OPS.connect(A)
-  local id = A[1]
-  local r = load(id) or { w = 'i' }
-  r.i = me
-  set_key(r, A[2])
-  save(id, r)
-  return reply('ok')
-end
-
--- A find or a skip of a client serving a report penalty (its key, set by
--- abuse.lua, is declared in KEYS after the queues) is refused first, whatever
--- its state: checked in the same step as the pairing, so no round trip of its
--- own and no moment between the check and the pairing.
-local function penalty_left(key)
-  if not key or key == '' then return 0 end
-  local till = redis.call('GET', key)
-  if not till then return 0 end
-  return math.max(0, tonumber(till) - now)
-end
-
-function OPS.find(A)
-  local id, mode, topic = A[1], A[2], A[3]
-  session_base = A[4]
-  local left = penalty_left(A[5])
-  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
-  local r = mine(id)
-  if not r then return reply('gone') end
-  if r.w == 's' then return reply('err', 'find_in_session') end
-  if r.w == 'q' and r.m == mode and r.t == topic then
-    send(r, id, 'queued', mode, topic)
-    return reply('ok')
-  end
-  if r.w == 'q' then dequeue(id, r) end
-  r.m, r.t = mode, topic
-  enqueue(id, r)
-  return reply('ok')
-end
-
-function OPS.cancel(A)
-  local id = A[1]
-  local r = mine(id)
-  if not r then return reply('gone') end
-  if r.w == 's' then return reply('err', 'cancel_in_session') end
-  if r.w == 'q' then
-    dequeue(id, r)
-    save(id, r)
-  end
-  send(r, id, 'idle')
-  return reply('ok')
-end
-
-function OPS.skip(A)
-  local id = A[1]
-  session_base = A[2]
-  local left = penalty_left(A[3])
-  if left > 0 then return reply('penalty', string.format('%.17g', left)) end
-  local r = mine(id)
-  if not r then return reply('gone') end
-  if not r.m then return reply('err', 'nothing_to_skip') end
-  if r.w == 's' then
-    end_session(id, r, 'skipped')
-    save(id, r)
-  end
-  if r.w == 'q' then
-    send(r, id, 'queued', r.m, r.t)
-    return reply('ok')
-  end
-  enqueue(id, r)
-  return reply('ok')
-end
-
-function OPS.leave(A)
-  local id = A[1]
-  local r = mine(id)
-  if not r then return reply('gone') end
-  if r.w == 's' then
-    end_session(id, r, 'left')
-  elseif r.w == 'q' then
-    dequeue(id, r)
-  end
-  save(id, r)
-  send(r, id, 'idle')
-  return reply('ok')
-end
-
-function OPS.report(A)
-  local id, sid = A[1], A[2]
-  local r = mine(id)
-  if not r then return reply('gone') end
-  if r.w ~= 's' or r.ss ~= sid then return reply('err', 'not_your_session') end
-  local pid, pr = end_session(id, r, 'reported')
-  save(id, r)
-  send(r, id, 'reported', sid)
-  -- Who was reported, for the report penalties (server/backends/redis/abuse.py).
-  return reply('ok', cjson.encode({ pid, (pr and pr.k) or pid }))
-end
-
-function OPS.signal(A)
-  local id, sid, data = A[1], A[2], A[3]
-  local r = load(id)
-  if not r then return reply('gone') end
-  if r.w ~= 's' or r.ss ~= sid then return reply('err', 'not_your_session') end
-  local s = cjson.decode(redis.call('HGET', K_SESSIONS, sid))
-  local pid = s.a
-  if pid == id then pid = s.b end
-  local pr = load(pid)
-  if pr then send(pr, pid, 'signal', sid, data) end
-  return reply('ok')
-end
-
-function OPS.disconnect(A)
-  drop_client(A[1])
-  return reply('ok')
-end
-
-function OPS.sync(A)
-  -- Re-read a client's truth into its instance's stream of messages (after a
-  -- lost subscription or a lost Redis); a client Redis forgot is re-created
-  -- idle and, if it was waiting, queued again with the wish its instance kept.
-  local id, requeue, mode, topic = A[1], A[2], A[3], A[4]
-  session_base = A[5]
-  local r = mine(id)
-  local lost = 0
-  if not r then
-    lost = 1
-    r = { w = 'i', i = me }
-    set_key(r, A[6])
-    if mode ~= '' then r.m, r.t = mode, topic end
-    if requeue == '1' and r.m then
-      enqueue(id, r)
-      r = load(id)
-    end
-  end
-  save(id, r)
-  local initiator, pm, pt = false, '', ''
-  if r.w == 's' then
-    local s = cjson.decode(redis.call('HGET', K_SESSIONS, r.ss))
-    initiator = s.a == id
-    local pid = s.a
-    if initiator then pid = s.b end
-    local pr = load(pid)
-    if pr then pm, pt = pr.m, pr.t end
-  end
-  send(r, id, 'sync', lost, r.w, r.ss or '', initiator, pm, pt,
-       r.m or '', r.t or '', r.ls or '', r.lr or '')
-  return reply('ok')
-end
-
-function OPS.beat(A)
-  -- One round trip a heartbeat: renew this instance's lease, take out the
-  -- clients of instances that stopped renewing theirs, pair what an ending
-  -- cool-down made pairable. 'new' tells an instance Redis had forgotten it.
-  session_base = A[1]
-  local known = redis.call('ZSCORE', K_INSTANCES, me)
-  redis.call('ZADD', K_INSTANCES, now + lease, me)
-  reap_expired()
-  tick()
-  if known then return reply('ok', 'known') end
-  return reply('ok', 'new')
-end
-
-function OPS.reap(A)
-  return reply('ok', tostring(reap_expired()))
-end
-
-function OPS.retire(A)
-  return reply('ok', tostring(reap({ me })))
-end
-
-function OPS.tick(A)
-  session_base = A[1]
-  tick()
-  return reply('ok')
-end
-
-function OPS.stats(A)
-  return reply('ok')
-end
-
--- --- the batch ----------------------------------------------------------------
-
-local outcomes = {}
-for _, op in ipairs(cjson.decode(ARGV[7])) do
-  local name = op[1]
-  local args = {}
-  for k = 2, #op do args[k - 1] = op[k] end
-  session_base, session_n = '', 0
-  local fn = OPS[name]
-  local ok, status, detail
-  if fn then
-    -- One failing operation (a bug) must not take the others' messages with it.
-    ok, status, detail = pcall(fn, args)
-    if not ok then
-      -- redis.call raises a table ({ err = ... }); Lua itself a string.
-      if type(status) == 'table' then status = status.err end
-      status, detail = 'fail', tostring(status)
-    end
-  else
-    status, detail = 'fail', 'unknown op ' .. tostring(name)
-  end
-  outcomes[#outcomes + 1] = { status, detail }
-end
-
-local sent = {}
-for _, instance in ipairs(order) do
-  local payload = '[' .. table.concat(outbox[instance], ',') .. ']'
-  redis.call('PUBLISH', chan_prefix .. instance, payload)
-  sent[#sent + 1] = instance
-  sent[#sent + 1] = payload
-end
-return { cjson.encode(outcomes), table.concat(waits, ' '), stats(), sent }

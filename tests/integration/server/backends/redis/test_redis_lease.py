@@ -18,6 +18,7 @@ outcome a user sees, not how long anything took.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 import redis
@@ -28,6 +29,7 @@ from server.backends.base import Backend
 from server.backends.redis.backend import RedisBackend
 from server.backends.redis.script import RedisKeys
 from server.config import ServerConfig
+from server.core.resume import QueueClaim
 from server.ws.app import running_server
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -50,17 +52,32 @@ async def visitor(backend: Backend, client_id: str) -> None:
         await backend.disconnect(client_id)
 
 
-async def crowd(backend: Backend, size: int, wave: int) -> list[BaseException]:
+async def returning(backend: Backend, client_id: str) -> None:
+    """One client of a crowd coming back after a restart: resumes its place in line, drops again."""
+    await backend.connect(client_id, resumable=True)
+    try:
+        await backend.resume(client_id, QueueClaim("video", "crowd", 5.0, client_id, 4e9, client_id))
+    finally:
+        await backend.disconnect(client_id, hold=True)
+
+
+Visitor = Callable[[Backend, str], Awaitable[None]]
+
+
+async def crowd(backend: Backend, size: int, wave: int, visit: Visitor = visitor) -> list[BaseException]:
     """The crowd comes and goes; what the backend refused it."""
     visits: list[asyncio.Future[None]] = []
     for start in range(0, size, wave):
-        visits += [asyncio.ensure_future(visitor(backend, f"crowd-{n}")) for n in range(start, start + wave)]
+        visits += [asyncio.ensure_future(visit(backend, f"crowd-{n}")) for n in range(start, start + wave)]
         await asyncio.sleep(0)  # the next wave on the next turn of the loop, as sockets are read
     results = await asyncio.gather(*visits, return_exceptions=True)
     return [r for r in results if isinstance(r, BaseException)]
 
 
-async def test_a_storm_of_requests_does_not_get_a_live_instance_reaped(own_redis: RedisServer) -> None:  # noqa: F811
+@pytest.mark.parametrize("visit", [visitor, returning], ids=["finds", "resumes"])
+async def test_a_storm_of_requests_does_not_get_a_live_instance_reaped(
+    own_redis: RedisServer, visit: Visitor,  # noqa: F811
+) -> None:
     prefix = unique_prefix()
     options = {"prefix": prefix, "lease": LEASE, "heartbeat": HEARTBEAT}
     config = ServerConfig(port=0, backend="redis", redis_url=own_redis.url, backend_options=options)
@@ -75,7 +92,7 @@ async def test_a_storm_of_requests_does_not_get_a_live_instance_reaped(own_redis
             await here.expect("matched", session=session)
 
             # The pair's half on the calm instance hears nothing, during the storm or after.
-            storm = asyncio.ensure_future(crowd(busy.backend, CROWD, WAVE))
+            storm = asyncio.ensure_future(crowd(busy.backend, CROWD, WAVE, visit))
             heard = asyncio.ensure_future(there.recv(within=4 * TIMEOUT))
             await asyncio.wait({storm, heard}, return_when=asyncio.FIRST_COMPLETED)
             if heard.done():

@@ -222,7 +222,7 @@ class PairingMachine(RuleBasedStateMachine):
             for cid, seq in entries:
                 assert cid not in queued, "queued twice"
                 queued[cid] = mode
-                assert records[cid]["w"] == "q" and records[cid]["m"] == mode and records[cid]["s"] == seq
+                assert records[cid]["w"] == "q" and records[cid]["m"] == mode and float(records[cid]["s"]) == seq
         in_session: dict[str, str] = {}
         for sid, s in sessions.items():
             assert s["a"] != s["b"], "paired with themselves"

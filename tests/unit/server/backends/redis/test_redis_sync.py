@@ -67,3 +67,45 @@ def test_a_new_match_over_an_unheard_ending_tells_the_ending_first() -> None:
     assert admit(view, p.Matched("T", True, PARTNER)) == [
         p.PartnerLeft("S", "disconnected"), p.Matched("T", True, PARTNER)
     ]
+
+
+def away_truth(session: str, *, away: bool) -> Truth:
+    return Truth(lost=False, where="s", session=session, initiator=True, partner=PARTNER,
+                 wish=("video", None), last_session=None, last_reason="", partner_away=away)
+
+
+def test_a_missed_partner_reconnecting_is_told_once_and_its_return_too() -> None:
+    view = in_session("S")
+    assert reconcile(view, away_truth("S", away=True)) == [p.PartnerReconnecting("S")]
+    assert reconcile(view, away_truth("S", away=True)) == []  # told already
+    assert reconcile(view, away_truth("S", away=False)) == [p.PartnerResumed("S")]
+    assert reconcile(view, away_truth("S", away=False)) == []
+
+
+def test_a_side_taken_back_after_a_catch_up_is_the_same_session() -> None:
+    view = in_session("S")
+    back = Truth(lost=True, where="s", session="S", initiator=True, partner=PARTNER,
+                 wish=("video", None), last_session=None, last_reason="")
+    assert reconcile(view, back) == []  # no partner_left, no second matched
+
+
+def test_a_resume_whose_answer_was_lost_hears_resumed_not_matched() -> None:
+    view = ClientView()
+    view.resuming = "S"
+    assert reconcile(view, away_truth("S", away=True)) == [
+        p.Resumed("S", True, PARTNER), p.PartnerReconnecting("S"),
+    ]
+    ended = ClientView()
+    ended.resuming = "T"
+    assert reconcile(ended, truth("i", last="T", reason="timeout")) == [p.PartnerLeft("T", "timeout")]
+
+
+def test_resume_messages_pass_only_for_the_current_session() -> None:
+    view = ClientView()
+    view.resuming = "S"
+    assert admit(view, p.Resumed("S", False, PARTNER)) == [p.Resumed("S", False, PARTNER)]
+    assert admit(view, p.PartnerReconnecting("old")) == []
+    assert admit(view, p.PartnerReconnecting("S")) == [p.PartnerReconnecting("S")]
+    assert view.partner_away
+    assert admit(view, p.Replaced("S")) == [p.Replaced("S")]
+    assert view.session is None and not view.partner_away
