@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from client import messages
+from client.ui import clock
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
@@ -50,7 +51,7 @@ class CallView(QWidget):
         bold = self.partner.font()
         bold.setBold(True)
         self.partner.setFont(bold)
-        self.elapsed = QLabel(messages.duration(0))
+        self.elapsed = QLabel(clock.duration(0))
         self.elapsed.setAccessibleName(messages.CALL_TIME)
         self.quality = QualityBars()
         self.quality_label = SecondaryLabel(messages.QUALITY_UNKNOWN)
@@ -278,4 +279,4 @@ class CallView(QWidget):
         return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
 
     def _update_elapsed(self) -> None:
-        self.elapsed.setText(messages.duration(self.seconds()))
+        self.elapsed.setText(clock.duration(self.seconds()))
