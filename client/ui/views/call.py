@@ -204,8 +204,8 @@ class CallView(QWidget):
                 label += messages.PARTNER_SUBJECT.format(topic=partner_topic)
         self.partner.setText(label)
         self.remote.set_placeholder(messages.CONNECTING)
-        self.remote.setAccessibleDescription("")
         self.partner_camera_on = True
+        self.set_reconnecting(False)  # a new partner: nothing of the last call's network
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
         self.set_own_mode(own_mode)
@@ -238,6 +238,12 @@ class CallView(QWidget):
             self.remote.clear()
             self.remote.set_placeholder(messages.PARTNER_CAMERA_OFF)
         self.remote.setAccessibleDescription("" if on else messages.PARTNER_CAMERA_OFF)  # screen readers
+
+    def set_reconnecting(self, on: bool) -> None:
+        """The media is being rebuilt: "Reconnecting…" over the partner's last picture, which stays."""
+        self.remote.set_overlay(messages.MEDIA_RECONNECTING if on else "")
+        camera = "" if self.partner_camera_on else messages.PARTNER_CAMERA_OFF
+        self.remote.setAccessibleDescription(messages.MEDIA_RECONNECTING if on else camera)  # screen readers
 
     def set_muted(self, muted: bool) -> None:
         self.mute_button.blockSignals(True)
