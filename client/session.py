@@ -247,7 +247,7 @@ class ClientSession:
 
     def on_welcome(self) -> list[Effect]:
         """Connected: `resume` first when a ticket keeps our place (it must be the first request), else the wish."""
-        self.online = True
+        self.online, self.resuming = True, False
         ticket = self.farewell.ticket if self.farewell is not None else self.ticket
         if ticket is not None and (self.farewell is not None or self.in_session or self.searching):
             self.resuming = True
@@ -317,7 +317,7 @@ class ClientSession:
 
     def on_replaced(self, session: str) -> list[Effect]:
         """Another connection took our session with our ticket: ended here, and not resumed."""
-        self.ticket, self.farewell = None, None
+        self.ticket, self.farewell, self.resuming = None, None, False
         if not (self.in_session and self.is_current(session)):
             return []
         return self._end_or_move(Trigger.LOST)
