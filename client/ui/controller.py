@@ -10,7 +10,8 @@ controller keeps none of its own (pages.py `Screen`).
 
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
-calls in flight (background.py).
+calls in flight (background.py), the call page's network notices (callnotices.py)
+and what a notice's buttons do (noticeactions.py).
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ class Controller(QObject):
                 self.connection_changed.emit(False, event.server)
                 if self.session is None:  # in a call, the call goes on: SignalingLost says so, quietly
                     self.notice.emit(alerts.disconnected_notice(event))
-            case ev.Shutdown():
+            case ev.Shutdown() if self.session is None:  # a call goes on through a restart: SignalingLost
                 self._notify("server", messages.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
             case ev.Matched():
                 self.session = event.session

@@ -334,6 +334,7 @@ def test_a_lost_server_in_a_call_is_a_quiet_notice_gone_on_resumed(harness, aloo
     h.engine.emit(ev.Matched("s1", True, "video", None))
     h.engine.emit(ev.MediaConnected("s1", 100.0))
     text = messages.SERVER_WENT_AWAY.format(seconds=1.0)
+    h.engine.emit(ev.Shutdown(1.0))  # a restart: no warning over a call that goes on
     h.engine.emit(ev.SignalingLost("s1", 1.0, text))
     h.engine.emit(ev.Disconnected("ws://h:1/ws", 1.0, text))
     assert h.page is w.call  # the call goes on
