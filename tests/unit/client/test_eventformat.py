@@ -81,7 +81,7 @@ def test_events_outside_the_table_have_no_json_line(event: ev.EngineEvent) -> No
 def test_the_readme_lists_every_json_event() -> None:
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Headless client", 1)[1].split("\n## ", 1)[0]
-    for name in {expected["event"] for _, expected in CONTRACT} | {"retry_in", "attempt", "gone_ms"}:
+    for name in {str(expected["event"]) for _, expected in CONTRACT} | {"retry_in", "attempt", "gone_ms"}:
         assert f"`{name}`" in section, name
 
 
