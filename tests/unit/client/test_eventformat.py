@@ -15,7 +15,7 @@ T0 = 1_700_000_000.25
 FRAME = av.VideoFrame(16, 16, "yuv420p")  # frame events carry one; its pixels do not matter
 
 # Every JSON event the README's headless section lists, with exactly its fields.
-CONTRACT = [
+CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.Connected("ws://h:1/ws"), {"event": "connected", "server": "ws://h:1/ws"}),
     (ev.Queued("video", None), {"event": "queued", "mode": "video", "topic": None}),
     (ev.Queued("audio", "maths"), {"event": "queued", "mode": "audio", "topic": "maths"}),
