@@ -89,6 +89,8 @@ class Call:
         relay_only: bool = False,
         loopback: bool = False,
         stats_interval: float = 1.0,
+        grace: float = 60.0,  # presence: the media side (this branch only accepts them)
+        on_gone: Callable[[Call], None] = lambda call: None,
     ) -> None:
         self.session = session
         self.initiator = initiator
@@ -330,6 +332,9 @@ class Call:
             self.set_video_track(BlankVideoTrack(), camera_on=False)
 
     # --- the end -----------------------------------------------------------------------
+
+    def signaling_resumed(self) -> None:
+        """Back on the server after a drop: re-send what the partner may have missed (the media side)."""
 
     def close(self) -> ev.CallEnded:
         """End the call now; the peer connection is closed in the background (`closing`)."""

@@ -9,6 +9,9 @@ Who decides what:
 - the server decides the queue (`queued`, `idle`, `matched`);
 - the user ends calls (skip/leave/report end the call here at once, then the
   server is told), so media stops without waiting for a round trip;
+- a call outlives the signaling socket (the model keeps the resume ticket;
+  docs/protocol.md): it ends when a person ends it or its peer connection is
+  gone past the grace period (`Call(on_gone=...)`);
 - `client/session.py` holds the state and the wish to be queued, says which
   moves are legal and returns the effects this engine applies. It is public as
   `engine.model`: the window subscribes to it (`model.subscribe`) and shows
@@ -23,7 +26,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from server.core import protocol as p
@@ -33,6 +35,7 @@ from . import messages
 from .backoff import Backoff
 from .call import Call
 from .calldevices import CallDevices
+from .engineconfig import EngineConfig, offers_turn
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
@@ -44,21 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("studymatch.client.engine")
 
 # Codes after which the signaling channel stops retrying.
+DEFAULT_GRACE = 60.0  # docs/protocol.md: `--resume-grace`, when the server's welcome does not say
+ResumeMessage = p.Resumed | p.PartnerReconnecting | p.PartnerResumed | p.Ticket | p.Replaced
 FATAL_CODES = frozenset({p.ErrorCode.UNSUPPORTED_PROTOCOL, p.ErrorCode.UNAUTHORIZED, "bad_url", "bad_ca_file"})
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    server: str = "ws://127.0.0.1:8765/ws"
-    mode: str = "video"  # "video" | "audio"
-    topic: str | None = None
-    camera: str | None = None  # None = system default, "fake" = synthetic pattern, else a device
-    microphone: str | None = None  # None = default, "fake" = synthetic tone
-    fake_media: bool = False  # both synthetic, no device touched
-    media_timeout: float = 15.0  # seconds from matched to media connected before MediaFailed
-    relay_only: bool = False  # TURN only (iceTransportPolicy "relay")
-    token: str | None = None  # sent in hello, for servers that need one
-    ca_file: str | None = None  # extra trusted CA for wss:// (a school's private CA)
 
 
 SignalingFactory = Callable[["Engine"], SignalingChannel]
@@ -93,6 +84,7 @@ class Engine:
                                     lambda: self._switch_to_audio(messages.FELL_BACK_TO_AUDIO))
         self._closed = False
         self._finds_in_flight = 0  # finds not yet told to the server: each tells it itself, once
+        self._grace = DEFAULT_GRACE  # how long a call goes on with its peer connection gone: the server's
         factory = signaling or websocket_signaling
         self.signaling = factory(self)
 
@@ -216,11 +208,15 @@ class Engine:
         if self.config.relay_only and not offers_turn(welcome.ice_servers):
             # Relay-only never falls back to direct candidates: say why calls will not connect.
             self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
-        if not self._finds_in_flight:  # else the find on its way asks, once
-            await self._apply(self.model.on_welcome())
+        self._grace = float(welcome.limits.get("resume_grace") or DEFAULT_GRACE)
+        effects = self.model.on_welcome()
+        if self.model.resuming or not self._finds_in_flight:  # else the find on its way asks, once
+            await self._apply(effects)
 
     async def on_disconnected(self, retry_in: float, message: str) -> None:
         self._end_calls(self.model.on_lost())
+        if self.model.session is not None:  # kept by its ticket: the call goes on
+            self._emit(ev.SignalingLost(self.model.session, retry_in, message))
         self._emit(ev.Disconnected(self.config.server, retry_in, message))
 
     async def on_fatal(self, code: str, message: str) -> None:
@@ -229,7 +225,7 @@ class Engine:
     async def on_message(self, msg: p.ServerMessage) -> None:
         if isinstance(msg, p.Queued):
             try:
-                self.model.on_queued()
+                self.model.on_queued(msg.ticket)
             except InvalidStateError as exc:
                 # The server and we disagree (a crossing message); the server's next word settles it.
                 log.warning("session: %s", exc)
@@ -242,12 +238,18 @@ class Engine:
             else:
                 log.info("ignoring a signal for an old session")
         elif isinstance(msg, p.PartnerLeft):
-            self._end_calls(self.model.on_partner_left(msg.session, msg.reason))
+            await self._apply(self.model.on_partner_left(msg.session, msg.reason))
         elif isinstance(msg, (p.Idle, p.Reported)):
             self._end_calls(self.model.on_idle())
             self._emit(ev.Idle())
+        elif isinstance(msg, ResumeMessage):
+            await self._resume_message(msg)
         elif isinstance(msg, p.Error):
-            if msg.code == p.ErrorCode.NOT_IN_SESSION:
+            if msg.code == p.ErrorCode.BAD_TICKET and self.model.resuming:
+                if self.model.in_session:  # a call cannot go on without its session
+                    self._emit(ev.ErrorEvent(msg.code, messages.SESSION_NOT_RESUMED))
+                await self._apply(self.model.on_bad_ticket())  # a place in line is searched anew
+            elif msg.code == p.ErrorCode.NOT_IN_SESSION:
                 # Our signal/report crossed the partner's leaving: nothing for the user to do.
                 log.info("server: %s (%s)", msg.code, msg.message)
             else:
@@ -257,12 +259,39 @@ class Engine:
         else:
             log.info("ignoring %s", type(msg).__name__)
 
+    async def _resume_message(self, msg: ResumeMessage) -> None:
+        if isinstance(msg, p.Ticket):
+            self.model.on_ticket(msg.ticket)
+        elif isinstance(msg, p.Resumed):
+            effects = self.model.on_resumed(msg.session, msg.ticket)
+            if self._call is not None and self.model.is_current(msg.session):
+                self._emit(ev.Resumed(msg.session))
+                self._call.signaling_resumed()
+            await self._apply(effects)  # or a farewell owed since the drop
+        elif not self.model.is_current(msg.session):
+            log.info("ignoring %s for an old session", msg.type)
+        elif isinstance(msg, p.PartnerReconnecting):
+            self._emit(ev.PartnerReconnecting(msg.session))
+        elif isinstance(msg, p.PartnerResumed):
+            self._emit(ev.PartnerResumed(msg.session))
+        else:  # replaced: our ticket resumed this session on another connection; that one has it now
+            self._emit(ev.ErrorEvent("replaced", messages.SESSION_REPLACED))
+            self._end_calls(self.model.on_replaced(msg.session))
+
+    def _gone(self, call: Call) -> None:
+        """The peer connection stayed gone past the grace period: the partner is gone, whatever the server says."""
+        if call is not self._call:
+            return
+        self._end_calls(self.model.on_partner_left(call.session, "timeout"))
+        if self.signaling.connected:
+            self._spawn(self._carry([p.Leave(call.session)]))
+
     async def _matched(self, msg: p.Matched) -> None:
         if self._closed or not self.model.accepts_match():
             # Our cancel crossed the match: end that session rather than leave a partner hanging.
             await self._send(p.Leave(msg.session))
             return
-        self.model.on_matched(msg.session, msg.initiator, time.monotonic())
+        self.model.on_matched(msg.session, msg.initiator, time.monotonic(), msg.ticket)
         self._emit(ev.Matched(msg.session, msg.initiator, msg.partner.mode, msg.partner.topic))
         session = msg.session
 
@@ -281,6 +310,8 @@ class Engine:
             media_timeout=self.config.media_timeout,
             relay_only=self.config.relay_only,
             loopback=is_loopback_url(self.config.server),
+            grace=self._grace,
+            on_gone=self._gone,
         )
         self._call = call
         self.model.connecting()
@@ -349,15 +380,6 @@ class Engine:
 
 async def _done() -> None:
     """An intent with nothing left to carry out."""
-
-
-def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:
-    for server in ice_servers:
-        urls = server.get("urls")
-        for url in [urls] if isinstance(urls, str) else urls or []:
-            if isinstance(url, str) and url.startswith(("turn:", "turns:")):
-                return True
-    return False
 
 
 def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF) -> SignalingChannel:

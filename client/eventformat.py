@@ -47,6 +47,18 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
                 fields["latency_ms_p50"] = round(event.latency_ms_p50, 1)
         case ev.ErrorEvent(code=code, message=message):
             name, fields = "error", {"code": code, "message": message}
+        case ev.SignalingLost(session=session, retry_in=retry_in, message=message):
+            name, fields = "signaling_lost", {"session": session, "retry_in": retry_in, "message": message}
+        case ev.Resumed(session=session):
+            name, fields = "resumed", {"session": session}
+        case ev.PartnerReconnecting(session=session):
+            name, fields = "partner_reconnecting", {"session": session}
+        case ev.PartnerResumed(session=session):
+            name, fields = "partner_resumed", {"session": session}
+        case ev.MediaReconnecting(session=session, attempt=attempt):
+            name, fields = "media_reconnecting", {"session": session, "attempt": attempt}
+        case ev.MediaRestored(session=session, gone_ms=gone_ms):
+            name, fields = "media_restored", {"session": session, "gone_ms": round(gone_ms, 1)}
         case _:
             return None
     return {"event": name, "t": t, **fields}
@@ -94,4 +106,16 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_ERROR.format(code=code, message=message)
         case ev.Shutdown(retry_after=retry_after):
             return messages.HEADLESS_SHUTDOWN.format(seconds=retry_after)
+        case ev.SignalingLost(retry_in=retry_in):
+            return messages.HEADLESS_SIGNALING_LOST.format(seconds=retry_in)
+        case ev.Resumed(session=session):
+            return messages.HEADLESS_RESUMED.format(session=session)
+        case ev.PartnerReconnecting():
+            return messages.HEADLESS_PARTNER_RECONNECTING
+        case ev.PartnerResumed():
+            return messages.HEADLESS_PARTNER_RESUMED
+        case ev.MediaReconnecting(attempt=attempt):
+            return messages.HEADLESS_MEDIA_RECONNECTING.format(attempt=attempt)
+        case ev.MediaRestored(gone_ms=gone_ms):
+            return messages.HEADLESS_MEDIA_RESTORED.format(ms=gone_ms)
     return None

@@ -76,8 +76,8 @@ class HeadlessRunner:
                 if self._deadline is not None:
                     self._deadline.cancel()
                     self._deadline = None
-            case ev.Disconnected():
-                self._arm_deadline()
+            case ev.Disconnected() if not self.engine.model.in_session:
+                self._arm_deadline()  # a call goes on without the server: no giving up under it
             case ev.ErrorEvent(code=code, message=message) if code in FATAL_CODES:
                 self.err.write(message + "\n")
                 self._finish(1)

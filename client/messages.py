@@ -39,16 +39,12 @@ CAMERA_BUSY = (
     "Your camera is being used by another application. "
     "Close that application and try again, or continue with audio only."
 )
-CAMERA_NOT_FOUND = (
-    "No camera was found. Plug one in and try again, or continue with audio only."
-)
+CAMERA_NOT_FOUND = "No camera was found. Plug one in and try again, or continue with audio only."
 CAMERA_PERMISSION = (
     "StudyMatch is not allowed to use your camera. "
     "Allow it in {hint}, then try again, or continue with audio only."
 )
-CAMERA_UNKNOWN = (
-    "Your camera could not be started. Try again, or continue with audio only."
-)
+CAMERA_UNKNOWN = "Your camera could not be started. Try again, or continue with audio only."
 CAMERA_LOST = (
     "Your camera stopped sending video (was it unplugged?). "
     "Plug it back in and try again, or continue with audio only."
@@ -157,6 +153,9 @@ MEDIA_CONNECTION_FAILED = "The connection to your partner failed. Skip to find s
 FELL_BACK_TO_AUDIO = "Continuing with audio only because your camera is not available."
 BACK_TO_VIDEO = "Your camera works again: your next call will be a video call."
 CHAT_NOT_OPEN = "The chat is not open yet: wait until you are connected to your partner."
+# A call outlives the server connection (client/engine.py resumes it).
+SESSION_NOT_RESUMED = "The server could not take this call back after the connection dropped, so it ended."
+SESSION_REPLACED = "This call was taken over by StudyMatch on another connection, so it ended here."
 WINDOW_MISSING = (
     "The StudyMatch window is not available in this installation ({detail}). "
     "Run `studymatch --headless` to use StudyMatch without a window."
@@ -259,6 +258,10 @@ SELF_VIEW = "Your camera"
 REMOTE_VIEW = "Your partner's video"
 NO_VIDEO_PARTNER = "Audio only"
 PARTNER_CAMERA_OFF = "Your partner's camera is off"
+MEDIA_RECONNECTING = "Reconnecting…"  # over the partner's last picture while the media is rebuilt
+NOTICE_SIGNALING_LOST = "Connection to the server lost. Your call goes on while StudyMatch reconnects…"
+NOTICE_PARTNER_RECONNECTING = "Your partner is reconnecting…"
+NOTICE_PARTNER_TIMED_OUT = "Your partner's connection did not come back, so the call ended."
 NO_VIDEO_SELF = "Camera off"
 # For screen readers
 CALL_PARTNER = "Partner"
@@ -346,16 +349,6 @@ SHORTCUTS = (
 )
 
 
-def duration(seconds: float) -> str:
-    """'0:07', '12:34', '1:02:03': the clock format people read at a glance."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
-
-
 # --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
 # Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.
 
@@ -378,6 +371,12 @@ HEADLESS_LATENCY = ", latency p50 {latency:.0f} ms"
 HEADLESS_IDLE = "not looking for a partner"
 HEADLESS_ERROR = "error ({code}): {message}"
 HEADLESS_SHUTDOWN = "the server is restarting (retry in {seconds:.0f} s)"
+HEADLESS_SIGNALING_LOST = "lost the server; the call goes on (reconnecting in {seconds:.1f} s)"
+HEADLESS_RESUMED = "back on the server (session {session})"
+HEADLESS_PARTNER_RECONNECTING = "your partner is reconnecting"
+HEADLESS_PARTNER_RESUMED = "your partner is back"
+HEADLESS_MEDIA_RECONNECTING = "the media stopped; reconnecting (attempt {attempt})"
+HEADLESS_MEDIA_RESTORED = "the media is back after {ms:.0f} ms"
 
 
 # English, as written above; `set_language` rebinds the names from it.

@@ -12,6 +12,15 @@ raises `InvalidStateError` naming the state, like aiortc's
 RTCPeerConnection) and `searching`, the wish to be in the queue, which a
 reconnect or a change of mode sends to the server again.
 
+Resuming (docs/protocol.md, "Resuming after a dropped socket"): the model
+keeps the last ticket the server gave (`ticket`). A lost connection with a
+session ticket keeps the session (`AWAY`: the call goes on peer to peer); with
+a queue ticket the wish stays and the place in line is asked back. The next
+`welcome` then sends `resume` first. A call the person ends while the
+connection is down is ended here at once, and its `Farewell` (leave, skip or
+report) is owed to the server: resumed, then said, so the partner is told at
+once rather than after the grace period.
+
 Two rules shape the table:
 - Intents that end a call (skip, leave, report) change the state at once, so
   the engine can tear the peer connection down without waiting for the server.
@@ -31,6 +40,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from server.core import protocol as p
+
+from .sessioneffects import Effect, EndCall, Farewell, FindAgain, Send
 
 
 class CallState(Enum):
@@ -54,6 +65,7 @@ class Trigger(Enum):
     LEAVE = "leave"  # user: end the call (also a report)
     IDLE = "idle"  # server: neither queued nor in a session
     LOST = "lost"  # the signaling connection dropped
+    AWAY = "away"  # the signaling connection dropped, and a ticket keeps our place in the session
 
 
 S, T = CallState, Trigger
@@ -81,6 +93,8 @@ TRANSITIONS: dict[tuple[CallState, Trigger], CallState] = {
     **{(s, T.IDLE): S.IDLE for s in S},
     **{(s, T.LOST): S.ENDED for s in IN_SESSION},
     **{(s, T.LOST): S.IDLE for s in NO_SESSION},
+    # The call goes on peer to peer while the engine resumes its session on a new connection.
+    **{(s, T.AWAY): s for s in IN_SESSION},
 }
 
 
@@ -115,28 +129,6 @@ class Change:
     intent: Intent | None = None  # the person's intent behind the move; None when it came by itself
 
 
-# --- effects: what the engine does because of a move -----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    message: p.ClientMessage
-
-
-@dataclass(frozen=True, slots=True)
-class EndCall:
-    """Tear down the call of `session` (the model has left it already)."""
-
-    session: str
-    reason: str | None = None  # the partner's reason, when the partner ended it
-
-
-@dataclass(frozen=True, slots=True)
-class FindAgain:
-    """"Next" with no call on: the find intent again (with the engine's camera check)."""
-
-
-Effect = Send | EndCall | FindAgain
 Subscriber = Callable[[Change], None]
 
 
@@ -149,6 +141,10 @@ class ClientSession:
         self.matched_at: float | None = None
         self.mode = mode
         self.topic = topic
+        self.ticket: str | None = None  # the last resume ticket: of the session, or of the place in line
+        self.online = False  # between welcome and a lost connection
+        self.resuming = False  # a `resume` is on its way; its answer settles it
+        self.farewell: Farewell | None = None
         self._subscribers: list[Subscriber] = []
 
     def subscribe(self, subscriber: Subscriber) -> None:
@@ -193,11 +189,15 @@ class ClientSession:
 
     def cancel(self) -> list[Effect]:
         self._move(None, searching=False, intent=Intent.CANCEL)
-        return [] if self.in_session else [Send(p.Cancel())]
+        if self.in_session:
+            return []
+        self.ticket = None  # a place in line given up is not asked back after a reconnect
+        return [Send(p.Cancel())]
 
     def skip(self) -> list[Effect]:
         if self.in_session:
             session = self._session()
+            self._owe(session, p.Skip(session))
             self._move(Trigger.SKIP, searching=True, intent=Intent.SKIP)
             return [EndCall(session), Send(p.Skip(session))]
         if self.state is CallState.QUEUED:
@@ -208,6 +208,7 @@ class ClientSession:
         session = self.session
         effects: list[Effect] = []
         if session is not None and self.in_session:
+            self._owe(session, p.Leave(session))
             effects.append(EndCall(session))
             self._move(Trigger.LEAVE, searching=False, intent=Intent.LEAVE)
         else:
@@ -218,8 +219,16 @@ class ClientSession:
         if not self.in_session:
             return []
         session = self._session()
+        report = p.Report(session, reason[: p.MAX_REASON_CHARS])
+        self._owe(session, report)
         self._move(Trigger.LEAVE, searching=False, intent=Intent.REPORT)
-        return [EndCall(session), Send(p.Report(session, reason[: p.MAX_REASON_CHARS]))]
+        return [EndCall(session), Send(report)]
+
+    def _owe(self, session: str, message: p.Leave | p.Skip | p.Report) -> None:
+        """The person ends the call: said at once when connected, else owed to the server."""
+        if not self.online and self.ticket is not None:
+            self.farewell = Farewell(self.ticket, session, message)
+        self.ticket = None
 
     def set_mode(self, mode: str) -> list[Effect]:
         """The mode changed under a search (a camera lost or back): the server is told at once."""
@@ -237,13 +246,44 @@ class ClientSession:
         return []
 
     def on_welcome(self) -> list[Effect]:
+        """Connected: `resume` first when a ticket keeps our place (it must be the first request), else the wish."""
+        self.online, self.resuming = True, False
+        ticket = self.farewell.ticket if self.farewell is not None else self.ticket
+        if ticket is not None and (self.farewell is not None or self.in_session or self.searching):
+            self.resuming = True
+            return [Send(p.Resume(ticket))]
+        self.ticket = None
         return self.restate()
 
-    def on_queued(self) -> None:
+    def on_queued(self, ticket: str | None = None) -> None:
+        self.resuming = False
+        self.ticket = ticket
         self._move(Trigger.QUEUED)
 
-    def on_matched(self, session: str, initiator: bool, now: float) -> None:
+    def on_matched(self, session: str, initiator: bool, now: float, ticket: str | None = None) -> None:
+        self.ticket = ticket
         self._move(Trigger.MATCHED, searching=False, session=session, initiator=initiator, now=now)
+
+    def on_ticket(self, ticket: str) -> None:
+        """A fresh ticket for where we are, before the last one expires."""
+        if self.ticket is not None:
+            self.ticket = ticket
+
+    def on_resumed(self, session: str, ticket: str | None) -> list[Effect]:
+        """Back in `session`: the call goes on, or, ended meanwhile, its farewell is said now."""
+        self.resuming = False
+        farewell, self.farewell = self.farewell, None
+        if self.in_session and self.is_current(session):
+            self.ticket = ticket
+            return []
+        if farewell is None or farewell.session != session:
+            return [Send(p.Leave(session))]  # a session we no longer want: the partner is told at once
+        message = farewell.message
+        if isinstance(message, p.Skip) and not self.searching:  # "Next", then cancelled: leave, no search
+            message = p.Leave(session)
+        if isinstance(message, p.Skip):
+            return [Send(message)]  # the server puts us back in line itself
+        return [Send(message), *self.restate()]
 
     def connecting(self) -> None:
         self._move(Trigger.CONNECT)
@@ -254,15 +294,46 @@ class ClientSession:
 
     def on_partner_left(self, session: str, reason: str) -> list[Effect]:
         """The partner ended `session`; a stale one changes nothing. Searching again is the window's choice."""
+        self.resuming = False
+        if self.farewell is not None and self.farewell.session == session:
+            self.farewell = None  # the answer to resuming a call ended meanwhile: nothing left to say
+            return self.restate()
         if not (self.in_session and self.is_current(session)):
             return []
+        self.ticket = None
         self._move(Trigger.PARTNER_LEFT, searching=False)
         return [EndCall(session, reason)]
 
+    def on_bad_ticket(self) -> list[Effect]:
+        """The server refused our ticket: a session cannot be resumed (it ends); a place in line is searched anew."""
+        if not self.resuming:
+            return []
+        self.resuming, self.ticket, self.farewell = False, None, None
+        if self.in_session:
+            session = self._session()
+            self._move(Trigger.PARTNER_LEFT, searching=False)
+            return [EndCall(session, "timeout")]
+        return self.restate()
+
+    def on_replaced(self, session: str) -> list[Effect]:
+        """Another connection took our session with our ticket: ended here, and not resumed."""
+        self.ticket, self.farewell, self.resuming = None, None, False
+        if not (self.in_session and self.is_current(session)):
+            return []
+        return self._end_or_move(Trigger.LOST)
+
     def on_idle(self) -> list[Effect]:
+        self.resuming, self.ticket, self.farewell = False, None, None
         return self._end_or_move(Trigger.IDLE, searching=False)
 
     def on_lost(self) -> list[Effect]:
+        """The connection dropped: a session ticket keeps the call; a queue ticket, the place in line."""
+        self.online, self.resuming = False, False
+        if self.in_session and self.ticket is not None:
+            self._move(Trigger.AWAY)
+            return []
+        if not self.searching:
+            self.ticket = None
         return self._end_or_move(Trigger.LOST)
 
     # --- moves --------------------------------------------------------------------------

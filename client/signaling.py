@@ -4,7 +4,8 @@ One websocket at a time: hello -> welcome, then every server message handed
 to the engine in order. When the server cannot be reached or goes away, the
 channel says so (`on_disconnected(retry_in, message)`) and tries again with a
 capped, jittered exponential backoff (client/backoff.py); `shutdown` sets a
-floor on the next wait. A refusal the server will repeat forever
+floor on the next wait (a restarting server's sessions wait for us: the
+engine resumes them after the next welcome). A refusal the server will repeat forever
 (unsupported_protocol, unauthorized) stops the retries.
 
 `SignalingChannel` is the seam the engine talks to, so engine tests can use a
@@ -190,7 +191,8 @@ class WebSocketSignaling:
 
     async def _handshake(self, ws: ClientConnection) -> p.Welcome | None:
         """Say hello; the welcome, or None after a refusal not worth repeating."""
-        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token)))
+        # resume: a dropped socket keeps our session; the engine sends `resume` after welcome (docs/protocol.md).
+        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True)))
         while True:
             frame = await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT)
             try:

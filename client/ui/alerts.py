@@ -73,7 +73,8 @@ def media_failed_notice(event: ev.MediaFailed, *, practice: bool) -> Notice:
 
 
 def partner_left_notice(reason: str) -> Notice:
-    text = messages.NOTICE_PARTNER_REPORTED if reason == "reported" else messages.NOTICE_PARTNER_LEFT
+    texts = {"reported": messages.NOTICE_PARTNER_REPORTED, "timeout": messages.NOTICE_PARTNER_TIMED_OUT}
+    text = texts.get(reason, messages.NOTICE_PARTNER_LEFT)
     return Notice("partner", text, "info", (_next(),))
 
 

@@ -10,7 +10,8 @@ controller keeps none of its own (pages.py `Screen`).
 
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
-calls in flight (background.py).
+calls in flight (background.py), the call page's network notices (callnotices.py)
+and what a notice's buttons do (noticeactions.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from client import events as ev
 from client import messages
 from client.practice import call as practice_call
-from client.ui import alerts, connection
+from client.ui import alerts, callnotices, connection, noticeactions
 from client.ui.background import Background
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
@@ -42,6 +43,7 @@ class Controller(QObject):
     media_connected = Signal(str)  # partner mode
     remote_frame = Signal(object)  # av.VideoFrame
     partner_camera_changed = Signal(bool)  # the partner's camera on (their frames are shown) or off
+    media_reconnecting = Signal(bool)  # "Reconnecting…" over the partner's last picture, or not
     local_frame = Signal(object)  # av.VideoFrame
     chat_received = Signal(str, bool)  # text, mine
     stats_changed = Signal(object, object, object)  # rtt ms, loss %, kbit/s (each may be None)
@@ -84,6 +86,8 @@ class Controller(QObject):
         self.muted = False
         self.camera_on = True
         self.connected = False
+        self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
+                                                     self.media_reconnecting.emit)
 
     # --- plumbing ------------------------------------------------------------
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
@@ -179,7 +183,7 @@ class Controller(QObject):
     def skip(self) -> None:
         if self.page is not Page.CALL or self._practice.engine is not None or self.engine is None:
             return
-        self.session = None  # off the call page: the old session's frames must not paint any more
+        self._off_call()
         self._search(self.engine.skip())
 
     def end(self) -> None:
@@ -188,7 +192,7 @@ class Controller(QObject):
             return
         if self.page is not Page.CALL:
             return
-        self.session = None  # off the call page: the old session's frames must not paint any more
+        self._off_call()
         if self._practice.engine is not None:
             self._end_practice()
         elif self.engine is not None:
@@ -312,15 +316,15 @@ class Controller(QObject):
             case ev.Disconnected():
                 self.connected = False
                 self.connection_changed.emit(False, event.server)
-                self.notice.emit(alerts.disconnected_notice(event))
-            case ev.Shutdown():
+                if self.session is None:  # in a call, the call goes on: SignalingLost says so, quietly
+                    self.notice.emit(alerts.disconnected_notice(event))
+            case ev.Shutdown() if self.session is None:  # a call goes on through a restart: SignalingLost
                 self._notify("server", messages.NOTICE_SERVER_SHUTDOWN.format(seconds=event.retry_after), "warning")
             case ev.Matched():
                 self.session = event.session
                 self.partner_mode = event.partner_mode
                 self.partner_camera_on = True
-                self.notice_cleared.emit("partner")
-                self.notice_cleared.emit("media")
+                self._call_notices.new_call()
                 self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
             case ev.MediaConnected() if event.session == self.session:
                 self.media_connected.emit(self.partner_mode)
@@ -337,17 +341,24 @@ class Controller(QObject):
                     self._notify("mode", event.message, timeout=10)
             case ev.PartnerLeft():
                 self._partner_left(event, practice)
+            case _ if isinstance(event, callnotices.CALL_NETWORK_EVENTS) and event.session == self.session:
+                self._call_notices.present(callnotices.presence(event))
             case ev.CallEnded() if event.session == self.session:
-                self.session = None
+                self._off_call()
                 self.call_ended.emit(event.seconds)
             case ev.ErrorEvent():
                 s = self.settings
                 self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
 
+    def _off_call(self) -> None:
+        """Off the call page: the old session's frames must not paint any more, nor its notices stay."""
+        self.session = None
+        self._call_notices.present(callnotices.CALL_OVER)
+
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
         if event.session != self.session or self.page is not Page.CALL:
             return
-        self.session = None  # off the call page: the old session's frames must not paint any more
+        self._off_call()
         self.partner_left.emit(event.reason)
         # The call page stayed up (pages.py) until now: the window says why, then moves on.
         if practice:
@@ -360,34 +371,14 @@ class Controller(QObject):
             self.notice.emit(alerts.partner_left_notice(event.reason))
             self._screen.show_model()
 
-    # --- a notice's buttons (client/ui/alerts.py names them) ------------------------
+    # --- a notice's buttons (client/ui/alerts.py names them; client/ui/noticeactions.py runs them) ---
     def notice_action(self, key: str, action: str) -> None:
         """The notice `key` is answered by pressing `action`: it goes, and the action runs."""
         self.notice_cleared.emit(key)
-        match action:
-            case "audio_only":
-                self._audio_only()
-            case "try_again":
-                engine = self.active_engine()
-                if engine is not None:
-                    self.spawn(engine.retry_devices())
-                self.update_preview()
-            case "choose_camera" | "choose_microphone":
-                if self.page is Page.CALL:
-                    self.end()  # the pickers are in the lobby
-                self.device_action.emit(action)
-            case "open_settings":
-                self.settings_requested.emit(key)
-            case "relay_off":
-                self.settings.relay_only = False
-                self.reconnect()
-            case "next":
-                if self.page is Page.CALL:
-                    self.skip()
-                elif self.page is Page.LOBBY:
-                    self.find(self.mode, self.topic)
+        noticeactions.run(self, key, action)
 
-    def _audio_only(self) -> None:
+    def audio_only(self) -> None:
+        """Go on by voice (the camera failed): this call and the next searches."""
         engine = self.active_engine()
         self.mode = self.settings.mode = "audio"
         self.mode_changed.emit("audio")

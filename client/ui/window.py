@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         c.media_connected.connect(self.call.media_connected)
         c.remote_frame.connect(self.call.remote.set_frame)
         c.partner_camera_changed.connect(self.call.set_partner_camera)
+        c.media_reconnecting.connect(self.call.set_reconnecting)
         c.local_frame.connect(self._local_frame)
         c.chat_received.connect(self.call.add_chat)
         c.stats_changed.connect(self.call.set_stats)

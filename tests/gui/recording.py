@@ -24,6 +24,7 @@ class RecordingEngine:
         self._on_event = on_event
         self.model = ClientSession(options.mode, options.topic)
         self.calls: list[tuple[Any, ...]] = []
+        self.ticket: str | None = None  # a resume ticket each matched carries (a server that resumes)
 
     def emit(self, event: Any) -> None:
         """Play an engine event: the model moves as the real engine's would (client/engine.py), then
@@ -33,7 +34,7 @@ class RecordingEngine:
                 with contextlib.suppress(InvalidStateError):  # the engine only logs a crossing message
                     self.model.on_queued()
             case ev.Matched() if not self.model.in_session:
-                self.model.on_matched(event.session, event.initiator, 0.0)
+                self.model.on_matched(event.session, event.initiator, 0.0, self.ticket)
                 self.model.connecting()
             case ev.MediaConnected() if self.model.is_current(event.session):
                 self.model.media_up()

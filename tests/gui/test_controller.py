@@ -325,3 +325,66 @@ def test_a_call_that_ended_by_itself_stays_until_the_person_moves_on(harness, al
     assert h.page is w.lobby
     aloop.run(h.settle())
     assert [c[0] for c in h.engine.calls[-4:]] == ["skip", "find", "report", "leave"]
+
+
+def test_a_lost_server_in_a_call_is_a_quiet_notice_gone_on_resumed(harness, aloop):
+    h, w = harness, harness.window
+    h.engine.ticket = "t1"  # the server resumes: a lost socket keeps the call (client/session.py)
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s1", True, "video", None))
+    h.engine.emit(ev.MediaConnected("s1", 100.0))
+    text = messages.SERVER_WENT_AWAY.format(seconds=1.0)
+    h.engine.emit(ev.Shutdown(1.0))  # a restart: no warning over a call that goes on
+    h.engine.emit(ev.SignalingLost("s1", 1.0, text))
+    h.engine.emit(ev.Disconnected("ws://h:1/ws", 1.0, text))
+    assert h.page is w.call  # the call goes on
+    # One quiet notice, no warning with Settings: the person has nothing to fix.
+    assert w.notices.keys() == ["signaling"] and w.notices.texts() == [messages.NOTICE_SIGNALING_LOST]
+    assert w.notices.item("signaling").notice.level == "info" and not w.notices.item("signaling").buttons
+    h.engine.emit(ev.SignalingLost("s1", 2.0, text))  # a retry failed: still the one notice
+    assert w.notices.keys() == ["signaling"]
+    h.engine.emit(ev.Connected("ws://h:1/ws"))
+    h.engine.emit(ev.Resumed("s1"))
+    assert "signaling" not in w.notices.keys() and h.page is w.call
+
+
+def test_partner_reconnecting_notice_goes_when_they_are_back(harness, aloop):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s1", True, "video", None))
+    h.engine.emit(ev.PartnerReconnecting("old"))  # a stale session says nothing
+    assert "partner_away" not in w.notices.keys()
+    h.engine.emit(ev.PartnerReconnecting("s1"))
+    assert messages.NOTICE_PARTNER_RECONNECTING in w.notices.texts()
+    h.engine.emit(ev.PartnerResumed("s1"))
+    assert "partner_away" not in w.notices.keys()
+    h.engine.emit(ev.PartnerReconnecting("s1"))
+    h.engine.emit(ev.MediaRestored("s1", 2500.0))  # media both ways: the partner is there
+    assert "partner_away" not in w.notices.keys()
+    h.engine.emit(ev.PartnerReconnecting("s1"))
+    w.call.end_button.click()  # leaving the call page takes its network notices along
+    assert "partner_away" not in w.notices.keys()
+
+
+def test_reconnecting_over_the_partners_last_picture(harness, aloop):
+    h, w = harness, harness.window
+    w.resize(800, 600)
+    w.show()
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s1", True, "video", None))
+    h.engine.emit(ev.MediaConnected("s1", 100.0))
+    frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), 200, np.uint8), format="rgb24")
+    h.engine.emit(ev.RemoteVideoFrame("s1", frame))
+    plain = w.call.remote.grab().toImage()
+    h.engine.emit(ev.MediaReconnecting("s1", 1))
+    assert w.call.remote.overlay() == messages.MEDIA_RECONNECTING and w.call.remote.has_frame()
+    assert w.call.remote.accessibleDescription() == messages.MEDIA_RECONNECTING
+    dimmed = w.call.remote.grab().toImage()
+    centre = (w.call.remote.width() // 2, w.call.remote.height() // 3)
+    # The last picture stays, dimmed under the words: darker, not black, not gone.
+    assert 0 < dimmed.pixelColor(*centre).lightness() < plain.pixelColor(*centre).lightness()
+    h.engine.emit(ev.MediaRestored("s1", 2500.0))
+    assert w.call.remote.overlay() == "" and w.call.remote.accessibleDescription() == ""
+    h.engine.emit(ev.MediaReconnecting("s1", 1))
+    w.call.end_button.click()  # off the call page: nothing of this call's network stays for the next
+    assert w.call.remote.overlay() == ""

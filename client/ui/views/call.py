@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from client import messages
+from client.ui import clock
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
@@ -50,7 +51,7 @@ class CallView(QWidget):
         bold = self.partner.font()
         bold.setBold(True)
         self.partner.setFont(bold)
-        self.elapsed = QLabel(messages.duration(0))
+        self.elapsed = QLabel(clock.duration(0))
         self.elapsed.setAccessibleName(messages.CALL_TIME)
         self.quality = QualityBars()
         self.quality_label = SecondaryLabel(messages.QUALITY_UNKNOWN)
@@ -203,8 +204,8 @@ class CallView(QWidget):
                 label += messages.PARTNER_SUBJECT.format(topic=partner_topic)
         self.partner.setText(label)
         self.remote.set_placeholder(messages.CONNECTING)
-        self.remote.setAccessibleDescription("")
         self.partner_camera_on = True
+        self.set_reconnecting(False)  # a new partner: nothing of the last call's network
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
         self.set_own_mode(own_mode)
@@ -237,6 +238,12 @@ class CallView(QWidget):
             self.remote.clear()
             self.remote.set_placeholder(messages.PARTNER_CAMERA_OFF)
         self.remote.setAccessibleDescription("" if on else messages.PARTNER_CAMERA_OFF)  # screen readers
+
+    def set_reconnecting(self, on: bool) -> None:
+        """The media is being rebuilt: "Reconnecting…" over the partner's last picture, which stays."""
+        self.remote.set_overlay(messages.MEDIA_RECONNECTING if on else "")
+        camera = "" if self.partner_camera_on else messages.PARTNER_CAMERA_OFF
+        self.remote.setAccessibleDescription(messages.MEDIA_RECONNECTING if on else camera)  # screen readers
 
     def set_muted(self, muted: bool) -> None:
         self.mute_button.blockSignals(True)
@@ -278,4 +285,4 @@ class CallView(QWidget):
         return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
 
     def _update_elapsed(self) -> None:
-        self.elapsed.setText(messages.duration(self.seconds()))
+        self.elapsed.setText(clock.duration(self.seconds()))

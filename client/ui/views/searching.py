@@ -6,6 +6,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client import messages
+from client.ui import clock
 from client.ui.widgets.indicators import Pulse
 
 
@@ -22,7 +23,7 @@ class SearchingView(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.subject = QLabel(messages.SEARCHING_ANY)
-        self.elapsed = QLabel(messages.duration(0))
+        self.elapsed = QLabel(clock.duration(0))
         self.elapsed.setAccessibleName(messages.SEARCHING_TIME)
         mono = self.elapsed.font()
         mono.setPointSizeF(mono.pointSizeF() * 1.3)
@@ -62,4 +63,4 @@ class SearchingView(QWidget):
         return self._clock.elapsed() / 1000 if self._clock.isValid() else 0.0
 
     def _update_elapsed(self) -> None:
-        self.elapsed.setText(messages.duration(self.seconds()))
+        self.elapsed.setText(clock.duration(self.seconds()))

@@ -4,6 +4,9 @@ Each frame is scaled by swscale straight to the size it will be painted at
 (`to_ndarray(width=, height=)`) and drawn as a QImage: measured cheaper than
 QVideoWidget under software rendering. A frame is converted at most once;
 repaints without a new frame (expose, overlay) reuse the cached image.
+
+An overlay text ("Reconnecting…") dims the last picture and is written over it:
+the picture stays, so the person sees the call is still theirs.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QFont, QImage, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -35,6 +38,7 @@ class VideoWidget(QWidget):
         self._image_key: tuple[int, int, int] | None = None
         self._buffer: np.ndarray | None = None  # keeps the QImage's memory alive
         self._placeholder = placeholder
+        self._overlay = ""
         self._mirrored = mirrored
         self.frames_received = 0
         self.frames_painted = 0
@@ -48,6 +52,14 @@ class VideoWidget(QWidget):
     def set_placeholder(self, text: str) -> None:
         self._placeholder = text
         self.update()
+
+    def set_overlay(self, text: str) -> None:
+        """Dim the picture (the last one stays) and write `text` over it; "" shows it plainly again."""
+        self._overlay = text
+        self.update()
+
+    def overlay(self) -> str:
+        return self._overlay
 
     def set_frame(self, frame: Any) -> None:
         self._frame = frame
@@ -103,9 +115,15 @@ class VideoWidget(QWidget):
             image = self._convert(int(w * ratio) // 2 * 2, int(h * ratio) // 2 * 2)
             if image is not None:
                 painter.drawImage(QRect(x, y, w, h), image)
-        elif self._placeholder:
-            font = QFont(self.font())
-            font.setPointSizeF(max(10.0, min(self.height() / 18, 18.0)))
-            painter.setFont(font)
-            painter.setPen(Qt.GlobalColor.white)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._placeholder)
+        if self._overlay:
+            painter.fillRect(self.rect(), QColor(0, 0, 0, 150))
+            self._write(painter, self._overlay)
+        elif frame is None and self._placeholder:
+            self._write(painter, self._placeholder)
+
+    def _write(self, painter: QPainter, text: str) -> None:
+        font = QFont(self.font())
+        font.setPointSizeF(max(10.0, min(self.height() / 18, 18.0)))
+        painter.setFont(font)
+        painter.setPen(Qt.GlobalColor.white)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)

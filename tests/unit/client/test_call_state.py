@@ -49,6 +49,10 @@ EXPECTED = {
     (S.PARTNER_LEFT, T.LOST): S.IDLE,
     (S.SKIPPED, T.LOST): S.IDLE,
     (S.ENDED, T.LOST): S.IDLE,
+    # A session ticket keeps the session through a lost connection (client/session.py on_lost).
+    (S.MATCHED, T.AWAY): S.MATCHED,
+    (S.CONNECTING, T.AWAY): S.CONNECTING,
+    (S.IN_CALL, T.AWAY): S.IN_CALL,
 }
 
 

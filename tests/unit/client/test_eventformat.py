@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import av
 import pytest
@@ -14,7 +15,7 @@ T0 = 1_700_000_000.25
 FRAME = av.VideoFrame(16, 16, "yuv420p")  # frame events carry one; its pixels do not matter
 
 # Every JSON event the README's headless section lists, with exactly its fields.
-CONTRACT = [
+CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.Connected("ws://h:1/ws"), {"event": "connected", "server": "ws://h:1/ws"}),
     (ev.Queued("video", None), {"event": "queued", "mode": "video", "topic": None}),
     (ev.Queued("audio", "maths"), {"event": "queued", "mode": "audio", "topic": "maths"}),
@@ -39,6 +40,16 @@ CONTRACT = [
         {"event": "call_ended", "session": "s1", "seconds": 2.5, "video_frames": 0, "audio_frames": 120},
     ),
     (ev.ErrorEvent("rate_limited", "slow down"), {"event": "error", "code": "rate_limited", "message": "slow down"}),
+    # A call that outlives the network (README, "Headless client").
+    (
+        ev.SignalingLost("s1", 1.5, "Lost the server."),
+        {"event": "signaling_lost", "session": "s1", "retry_in": 1.5, "message": "Lost the server."},
+    ),
+    (ev.Resumed("s1"), {"event": "resumed", "session": "s1"}),
+    (ev.PartnerReconnecting("s1"), {"event": "partner_reconnecting", "session": "s1"}),
+    (ev.PartnerResumed("s1"), {"event": "partner_resumed", "session": "s1"}),
+    (ev.MediaReconnecting("s1", 2), {"event": "media_reconnecting", "session": "s1", "attempt": 2}),
+    (ev.MediaRestored("s1", 2503.26), {"event": "media_restored", "session": "s1", "gone_ms": 2503.3}),
 ]
 
 
@@ -65,6 +76,13 @@ NOT_JSON = [
 @pytest.mark.parametrize("event", NOT_JSON)
 def test_events_outside_the_table_have_no_json_line(event: ev.EngineEvent) -> None:
     assert to_record(event, T0) is None
+
+
+def test_the_readme_lists_every_json_event() -> None:
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Headless client", 1)[1].split("\n## ", 1)[0]
+    for name in {str(expected["event"]) for _, expected in CONTRACT} | {"retry_in", "attempt", "gone_ms"}:
+        assert f"`{name}`" in section, name
 
 
 def test_non_ascii_is_kept_readable() -> None:

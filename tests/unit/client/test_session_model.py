@@ -47,6 +47,7 @@ class SessionMachine(RuleBasedStateMachine):
         self.heard: list[Change] = []
         self.model.subscribe(self.heard.append)
         self.ids = (f"s{i}" for i in itertools.count())
+        self.tickets = (f"t{i}" for i in itertools.count())
 
     # --- helpers ----------------------------------------------------------------
 
@@ -128,22 +129,32 @@ class SessionMachine(RuleBasedStateMachine):
     @rule()
     def welcome(self) -> None:
         wants = self.model.searching and not self.model.in_session
+        farewell, ticket = self.model.farewell, self.model.ticket
+        place = ticket is not None and (self.model.in_session or self.model.searching)
         _, _, effects = self.step("on_welcome")
-        assert effects == ([Send(p.Find(self.model.mode, self.model.topic))] if wants else [])
+        if farewell is not None:  # a call ended while away: resumed first, to be said
+            assert effects == [Send(p.Resume(farewell.ticket))] and self.model.resuming
+        elif ticket is not None and place:  # resume is the first request, before any find
+            assert effects == [Send(p.Resume(ticket))] and self.model.resuming
+        else:
+            assert effects == ([Send(p.Find(self.model.mode, self.model.topic))] if wants else [])
+            assert not self.model.resuming and self.model.ticket is None
 
-    @rule()
-    def queued(self) -> None:
-        self.legal_or_named("on_queued")
+    @rule(ticketed=st.booleans())
+    def queued(self, ticketed: bool) -> None:
+        self.legal_or_named("on_queued", next(self.tickets) if ticketed else None)
         assert self.model.in_session or self.model.state is S.QUEUED
 
-    @rule(initiator=st.booleans(), now=st.floats(0, 1e6))
-    def matched(self, initiator: bool, now: float) -> None:
+    @rule(initiator=st.booleans(), now=st.floats(0, 1e6), ticketed=st.booleans())
+    def matched(self, initiator: bool, now: float, ticketed: bool) -> None:
         if not self.model.accepts_match():
             # The engine refuses (its cancel crossed the match); nothing moves.
             assert not (self.model.searching and self.model.state is S.QUEUED)
             return
         session = next(self.ids)
-        self.step("on_matched", session, initiator, now)
+        ticket = next(self.tickets) if ticketed else None
+        self.step("on_matched", session, initiator, now, ticket)
+        assert self.model.ticket == ticket
         assert self.model.state is S.MATCHED and not self.model.searching
         assert (self.model.session, self.model.initiator, self.model.matched_at) == (session, initiator, now)
 
@@ -174,13 +185,67 @@ class SessionMachine(RuleBasedStateMachine):
 
     @rule()
     def lost(self) -> None:
-        before, _, _ = self.step("on_lost")
-        assert self.model.state is (S.ENDED if before in IN_SESSION else S.IDLE)
+        kept = self.model.in_session and self.model.ticket is not None
+        before, _, effects = self.step("on_lost")
+        if kept:  # the call goes on peer to peer; the session waits to be resumed
+            assert self.model.state is before and effects == []
+        else:
+            assert self.model.state is (S.ENDED if before in IN_SESSION else S.IDLE)
+        assert not self.model.online and not self.model.resuming
 
-    def legal_or_named(self, move: str) -> None:
+    @rule(ours=st.booleans())
+    def resumed(self, ours: bool) -> None:
+        farewell = self.model.farewell
+        session = (farewell.session if farewell else self.model.session) if ours else "other"
+        if session is None:
+            return
+        on, ticket = self.model.in_session, next(self.tickets)
+        before, _, effects = self.step("on_resumed", session, ticket)
+        assert self.model.state is before and self.model.farewell is None and not self.model.resuming
+        if on and session == self.model.session:  # back in our call
+            assert effects == [] and self.model.ticket == ticket
+        elif farewell is not None and session == farewell.session:  # said now, as the person meant it
+            (first, *rest) = effects
+            assert isinstance(first, Send) and first.message.type in ("leave", "skip", "report")
+            assert getattr(first.message, "session", None) == session
+            if first.message.type == "skip":
+                assert rest == [] and self.model.searching  # the server queues us itself
+        else:
+            assert effects == [Send(p.Leave(session))]  # a session we no longer want is ended
+
+    @rule()
+    def bad_ticket(self) -> None:
+        resuming, on = self.model.resuming, self.model.in_session
+        session = self.model.session
+        before, _, effects = self.step("on_bad_ticket")
+        assert not self.model.resuming and (self.model.ticket is None or not resuming)
+        if not resuming:
+            assert effects == [] and self.model.state is before
+        elif on:  # a call cannot go on without its session: ended as a partner who left
+            assert effects == [EndCall(str(session), "timeout")] and self.model.state is S.PARTNER_LEFT
+        else:  # a place in line refused: searched anew, if still wanted
+            assert effects == self.model.restate()
+
+    @rule(stale=st.booleans())
+    def replaced(self, stale: bool) -> None:
+        session = "old" if stale or self.model.session is None else self.model.session
+        before, _, effects = self.step("on_replaced", session)
+        assert self.model.ticket is None and self.model.farewell is None  # never resumed again
+        if before in IN_SESSION and not stale:
+            assert effects == [EndCall(session)] and self.model.state is S.ENDED
+        else:
+            assert effects == [] and self.model.state is before
+
+    @rule()
+    def fresh_ticket(self) -> None:
+        had = self.model.ticket
+        self.step("on_ticket", "fresh")
+        assert self.model.ticket == (None if had is None else "fresh")
+
+    def legal_or_named(self, move: str, *args: object) -> None:
         before = self.model.state
         try:
-            self.step(move)
+            self.step(move, *args)
         except InvalidStateError as exc:
             assert exc.state is before and before.name in str(exc) and self.model.state is before
 
@@ -190,6 +255,11 @@ class SessionMachine(RuleBasedStateMachine):
     def a_session_exactly_while_a_call_is_on(self) -> None:
         assert (self.model.session is not None) is self.model.in_session
         assert (self.model.matched_at is not None) is self.model.in_session
+
+    @invariant()
+    def a_farewell_is_never_for_the_call_on(self) -> None:
+        farewell = self.model.farewell
+        assert farewell is None or not self.model.is_current(farewell.session)
 
     @invariant()
     def no_wish_to_queue_during_a_call(self) -> None:
@@ -288,3 +358,122 @@ def test_a_model_heard_no_more_after_unsubscribe() -> None:
     model.unsubscribe(heard.append)  # twice: nothing to do
     model.cancel()
     assert [c.intent for c in heard] == [Intent.FIND]
+
+
+# --- resuming after a dropped socket (docs/protocol.md) -------------------------------------------
+
+
+def in_call(ticket: str | None = "t1") -> ClientSession:
+    model = ClientSession()
+    model.on_welcome()
+    model.find()
+    model.on_queued("q0" if ticket else None)
+    model.on_matched("s1", True, 0.0, ticket)
+    model.connecting()
+    model.media_up()
+    return model
+
+
+def test_a_lost_socket_with_a_ticket_keeps_the_call_and_resumes_it_first() -> None:
+    model = in_call()
+    assert model.on_lost() == [] and model.state is S.IN_CALL and model.session == "s1"
+    model.find()  # the person cannot search from a call: nothing goes before the resume
+    assert model.on_welcome() == [Send(p.Resume("t1"))]
+    assert model.on_resumed("s1", "t2") == [] and model.state is S.IN_CALL and model.ticket == "t2"
+    model.on_ticket("t3")  # a fresh one before t2 expires
+    assert model.on_lost() == [] and model.on_welcome() == [Send(p.Resume("t3"))]
+
+
+def test_a_lost_socket_without_a_ticket_ends_the_call_as_before() -> None:
+    model = in_call(ticket=None)
+    assert model.on_lost() == [EndCall("s1")] and model.state is S.ENDED
+    assert model.on_welcome() == []
+
+
+def test_a_place_in_line_is_asked_back_unless_cancelled_meanwhile() -> None:
+    model = ClientSession("audio", "maths")
+    model.on_welcome()
+    model.find()
+    model.on_queued("q1")
+    assert model.on_lost() == [] and model.searching
+    assert model.on_welcome() == [Send(p.Resume("q1"))]  # not a find: the original place counts
+    model.on_queued("q2")
+    assert model.state is S.QUEUED and model.ticket == "q2"
+    model.on_lost()
+    model.cancel()  # while away: the place is given up
+    assert model.on_welcome() == [] and model.ticket is None
+
+
+def test_a_refused_place_in_line_searches_anew() -> None:
+    model = ClientSession("audio", "maths")
+    model.on_welcome()
+    model.find()
+    model.on_queued("q1")
+    model.on_lost()
+    model.on_welcome()
+    assert model.on_bad_ticket() == [Send(p.Find("audio", "maths"))] and model.ticket is None
+
+
+def test_a_refused_session_ticket_ends_the_call_as_a_partner_who_left() -> None:
+    model = in_call()
+    model.on_lost()
+    model.on_welcome()
+    assert model.on_bad_ticket() == [EndCall("s1", "timeout")]
+    assert model.state is S.PARTNER_LEFT and model.ticket is None and not model.resuming
+    assert model.on_bad_ticket() == []  # not resuming: an error like any other, nothing moves
+
+
+def test_replaced_ends_the_call_here_and_is_never_resumed() -> None:
+    model = in_call()
+    assert model.on_replaced("s1") == [EndCall("s1")] and model.state is S.ENDED
+    model.on_lost()
+    assert model.on_welcome() == []
+
+
+def test_the_session_over_when_resuming_is_a_partner_who_left() -> None:
+    model = in_call()
+    model.on_lost()
+    model.on_welcome()
+    assert model.on_partner_left("s1", "timeout") == [EndCall("s1", "timeout")]
+    assert model.state is S.PARTNER_LEFT and model.ticket is None
+
+
+@pytest.mark.parametrize(
+    ("end", "then", "said"),
+    [
+        ("leave", None, [Send(p.Leave("s1"))]),
+        ("report", None, [Send(p.Report("s1", "rude"))]),
+        ("skip", None, [Send(p.Skip("s1"))]),  # the server puts us back in line itself
+        ("skip", "cancel", [Send(p.Leave("s1"))]),  # "Next", then cancelled while away: just leave
+        ("leave", "find", [Send(p.Leave("s1")), Send(p.Find("video", None))]),
+    ],
+)
+def test_a_call_ended_while_away_is_ended_at_once_and_said_after_resuming(
+    end: str, then: str | None, said: list[Effect]
+) -> None:
+    model = in_call()
+    model.on_lost()
+    effects = model.report("rude") if end == "report" else getattr(model, end)()
+    assert effects[0] == EndCall("s1") and not model.in_session  # at once, not after the reconnect
+    if then is not None:
+        getattr(model, then)()
+    assert model.on_welcome() == [Send(p.Resume("t1"))]  # the call's ticket, to tell the partner at once
+    assert model.on_resumed("s1", "t9") == said
+    assert model.farewell is None and model.ticket is None  # said once
+
+
+def test_a_farewell_to_a_session_already_over_leaves_the_wish_as_it_was() -> None:
+    model = in_call()
+    model.on_lost()
+    model.skip()
+    model.on_welcome()
+    assert model.on_partner_left("s1", "timeout") == [Send(p.Find("video", None))]  # the skip's search
+    assert model.farewell is None
+
+
+def test_an_end_while_connected_owes_nothing() -> None:
+    model = in_call()
+    model.leave()
+    assert model.farewell is None and model.ticket is None
+    model.on_lost()
+    assert model.on_welcome() == []

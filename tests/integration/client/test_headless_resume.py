@@ -1,0 +1,102 @@
+"""Issue 12 as a new user tried it: two `studymatch --headless` clients in a call, the server
+restarted (SIGTERM, same port) during it. Real processes; the call must run to its planned end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import sys
+from typing import Any
+
+import pytest
+
+from integration.wsclient import SCALE, TIMEOUT
+
+pytestmark = pytest.mark.slow
+
+CALL_SECONDS = 8.0
+RUN_TIMEOUT = 60 * SCALE
+
+
+async def start_server(port: int) -> tuple[asyncio.subprocess.Process, str]:
+    # The ticket key file is the CLI's default, under the tests' own XDG_STATE_HOME (tests/conftest.py):
+    # the restarted process reads the key the first one made, as on a real machine.
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server", "--port", str(port), "--shutdown-retry-after", "0.5",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), 4 * TIMEOUT)).decode().strip()
+    assert line.startswith("listening on ws://"), line
+    return proc, line.removeprefix("listening on ")
+
+
+class Client:
+    """A headless client process whose JSON events are read as they come."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.events: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self.reading = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            if line.strip():
+                self.events.append(json.loads(line))
+                self._changed.set()
+
+    async def seen(self, name: str) -> dict[str, Any]:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            while not (found := self.named(name)):
+                self._changed.clear()
+                await self._changed.wait()
+        return found[0]
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e["event"] == name]
+
+    async def finish(self) -> int:
+        async with asyncio.timeout(RUN_TIMEOUT):
+            await self.reading
+            return await self.proc.wait()
+
+
+async def test_two_headless_clients_keep_their_call_through_a_server_restart() -> None:
+    server, url = await start_server(0)
+    port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    args = ["--fake-media", "--calls", "1", "--call-seconds", str(CALL_SECONDS), "--events", "json", "--server", url]
+    clients = [
+        Client(await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "client", "--headless", *args,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        ))
+        for _ in range(2)
+    ]
+    again = None
+    try:
+        for client in clients:
+            await client.seen("media_connected")
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(server.wait(), 4 * TIMEOUT) == 0
+        for client in clients:
+            await client.seen("signaling_lost")
+        again, _ = await start_server(port)
+        codes = [await client.finish() for client in clients]
+    finally:
+        for proc in (server, again, *(c.proc for c in clients)):
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert codes == [0, 0]
+    (session,) = {m["session"] for c in clients for m in c.named("matched")}  # one call, the same for both
+    for client in clients:
+        assert [e["session"] for e in client.named("signaling_lost")][:1] == [session]
+        assert [e["session"] for e in client.named("resumed")] == [session]
+        # Only the planned end: a skip after CALL_SECONDS (the slower side may hear the other's).
+        assert all(e["reason"] == "skipped" for e in client.named("partner_left"))
+        (ended,) = client.named("call_ended")
+        assert ended["session"] == session and ended["seconds"] >= CALL_SECONDS - 1
+        assert ended["video_frames"] > 0 and ended["audio_frames"] > 0
