@@ -171,9 +171,9 @@ class Presence:
         if self.initiator or restart <= self.restart or self.phase is Phase.GONE:
             return None
         self.restart = restart
-        self._built += 1
         if self.phase is not Phase.LOST:
             self._enter_lost(now)
+        self._built += 1
         return self._report()
 
     # --- inside -----------------------------------------------------------------------------
