@@ -159,6 +159,8 @@ async def hang_up_quietly(*peers: PeerProcess) -> None:
         assert not peer.seen("gone"), peer.events
         log = "".join(peer.stderr)
         assert "Traceback" not in log, log[-3000:]
+        print(peer.name, "closed in", peer.seen("closed")[0]["closed"], "s;",
+              [line.strip() for line in peer.stderr if "WARNING" in line])
 
 
 @needs_lab
