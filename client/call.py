@@ -1,16 +1,13 @@
-"""One call with one partner: an aiortc peer connection and everything hung on it.
+"""One call with one partner, across as many peer connections as the network needs.
 
-A `Call` is created for each `matched` and thrown away when the session ends;
-peer connections are never reused across partners. The initiator sends the
-offer. aiortc has no trickle ICE: `setLocalDescription` returns after
-gathering, so the offer/answer carry every candidate and the signal payload
-is just `{"type": "offer"|"answer", "sdp": ...}` (the browser's
-RTCSessionDescription JSON, so a web client could join).
-
-Loopback note: aioice leaves 127.0.0.1 out of its host candidates, so two
-clients on one machine connect over the machine's other interfaces; when the
-server is on this machine (`loopback=True`), 127.0.0.1 is offered as well, so
-same-machine calls connect with no network at all (client/loopback.py).
+A `Call` is created for each `matched` and thrown away when the session ends. The
+initiator sends the offer; the signal payload is `{"type": "offer"|"answer", "sdp": ...}`
+(client/peer.py). aiortc has no `restartIce`, so when the partner falls silent or the connection
+fails (link down, address changed) the call builds a new peer connection to the same
+partner through the same `signal` relay: an offer carrying a higher `restart` number,
+or from the responder a `{"type": "restart"}` request for one (docs/protocol.md,
+"Between the two clients"). The policy is client/presence.py; one peer connection's
+mechanics are client/peer.py. The call itself, its tracks, chat and counts go on.
 
 What the partner sends is received, counted and measured in client/remotemedia.py.
 """
@@ -21,57 +18,27 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import av
-from aiortc import (
-    RTCConfiguration,
-    RTCDataChannel,
-    RTCIceServer,
-    RTCIceTransportPolicy,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamTrack
 
 from . import events as ev
 from . import messages
+from . import presence as pr
 from .callstats import StatsSnapshot, summarize_stats
-from .loopback import offer_loopback_candidates
-from .media.audio import AudioSink
-from .peerstate import STATE_CHANNEL, PeerStateError, PeerStateLink
+from .calltracks import CallMedia, CallTracks
+from .peer import Peer, PeerEvents, ice_configuration
+from .peerstate import PeerStateError, PeerStateLink
 from .remotemedia import RemoteMedia
-from .tracks import BlankVideoTrack, GatedAudioTrack, SwitchableVideoTrack
+from .tracks import BlankVideoTrack
 
 log = logging.getLogger("studymatch.client.call")
 
 MAX_CHAT_CHARS = 2000
-CLOSE_TIMEOUT = 5.0
 
-T = TypeVar("T")
-
-
-@dataclass
-class CallMedia:
-    """What the engine opened for this call (it owns the devices, the call owns the tracks)."""
-
-    audio: GatedAudioTrack
-    video: MediaStreamTrack | None  # outgoing video; None = send none
-    receive_video: bool  # a video-mode call: take the partner's video even if we send none
-    speaker: AudioSink
-    camera_on: bool  # `video` is a live camera, not black or none: what the partner is told
-
-
-def ice_configuration(ice_servers: list[dict[str, Any]], relay_only: bool = False) -> RTCConfiguration:
-    """Always explicit: given no list, aiortc would fall back to a public STUN server."""
-    servers = [
-        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
-        for s in ice_servers
-    ]
-    if relay_only:
-        return RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
-    return RTCConfiguration(iceServers=servers)
+Work = dict[str, Any] | pr.Rebuild | pr.Ask | pr.Resend  # a partner's signal, or a decision needing aiortc
 
 
 class Call:
@@ -89,7 +56,7 @@ class Call:
         relay_only: bool = False,
         loopback: bool = False,
         stats_interval: float = 1.0,
-        grace: float = 60.0,  # presence: the media side (this branch only accepts them)
+        grace: float = 60.0,
         on_gone: Callable[[Call], None] = lambda call: None,
     ) -> None:
         self.session = session
@@ -98,127 +65,200 @@ class Call:
         self._send_signal = send_signal
         self._emit = emit
         self._on_media_up = on_media_up
+        self._on_gone = on_gone
         self.matched_at = matched_at
         self._media_timeout = media_timeout
         self._stats_interval = stats_interval
+        self._configuration = ice_configuration(ice_servers, relay_only)
         self._loopback = loopback and not relay_only  # relay-only offers no host candidate
-        self.pc = RTCPeerConnection(ice_configuration(ice_servers, relay_only))
-        self._signals: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._events = PeerEvents(state=self._peer_state, track=self._remote_track, heard=self._heard,
+                                  chat=self._chat, state_message=self._partner_state,
+                                  state_open=lambda peer: self._send_state())  # fmt: skip
+        self._peer = self._new_peer(0)
+        self._retiring: set[asyncio.Task[None]] = set()  # old peer connections closing
+        self.presence = pr.Presence(initiator=initiator, grace=grace)
+        self._work: asyncio.Queue[Work] = asyncio.Queue()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._timer: asyncio.TimerHandle | None = None
-        self._channel: RTCDataChannel | None = None
-        self._state_channel: RTCDataChannel | None = None
         self._state: PeerStateLink | None = None  # made once we know if this is a video call
-        self._video: SwitchableVideoTrack | None = None
+        self._tracks: CallTracks | None = None
         self.connected_at: float | None = None
         self.ended_at: float | None = None
         self.media_failed = False
         self.closed = False
         self.received = RemoteMedia(session, emit, self._ms_since_matched)
         self.closing: asyncio.Task[None] | None = None
-        self._pc_step: asyncio.Future[Any] | None = None  # the aiortc call in progress, if any
+
+    @property
+    def pc(self) -> RTCPeerConnection:
+        """The current RTCPeerConnection (a new one after each rebuild)."""
+        return self._peer.pc
+
+    def _new_peer(self, restart: int) -> Peer:
+        return Peer(self._configuration, restart=restart, loopback=self._loopback, events=self._events,
+                    name=f"call {self.session} #{restart}")  # fmt: skip
 
     # --- setting up ------------------------------------------------------------------
 
     def start(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
         """Open the media and negotiate in the background; signals wait in a queue meanwhile."""
-        pc = self.pc
-        pc.on("connectionstatechange", self._connection_state_changed)
-        pc.on("track", self._remote_track)
-        pc.on("datachannel", self._datachannel)
         self._timer = asyncio.get_running_loop().call_later(self._media_timeout, self._timed_out)
-        self._spawn(self._negotiate(open_media), "negotiate")
+        self._spawn(self._run(open_media), "negotiate")
 
-    async def _negotiate(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
-        try:
-            self.media = await open_media()
-            if self.closed:  # ended while the devices were opening
-                self._stop_media()
-                return
-            self._state = PeerStateLink(video_call=self.media.receive_video)
-            if self.initiator:
-                self._add_local_tracks()
-                self._datachannel(self.pc.createDataChannel("chat"))
-                self._datachannel(self.pc.createDataChannel(STATE_CHANNEL))
-                await self._step(self._describe(self.pc.createOffer))
-                await self._send_local_description()
-            while not self.closed:
-                await self._handle_signal(await self._signals.get())
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            # A broken offer/answer from the partner, or aiortc refusing it.
-            log.exception("call %s: negotiation failed", self.session)
-            self._fail(messages.MEDIA_CONNECTION_FAILED)
+    async def _run(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
+        """Set up, then carry out the partner's signals and the rebuilds, one at a time."""
+        work: Work | None = None
+        while not self.closed:
+            try:
+                await (self._setup(open_media) if work is None else self._do(work))
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broken offer/answer from the partner, or aiortc refusing it
+                if self.connected_at is None:
+                    log.exception("call %s: negotiation failed", self.session)
+                    self._fail(messages.MEDIA_CONNECTION_FAILED)
+                    return
+                log.warning("call %s: a rebuild step failed; the next attempt follows", self.session,
+                            exc_info=True)  # fmt: skip
+            work = await self._work.get()
 
-    def _add_local_tracks(self) -> None:
-        assert self.media is not None
-        self.pc.addTrack(self.media.audio)
-        if self.media.video is not None:
-            self._video = SwitchableVideoTrack(self.media.video, on_source_ended=self._camera_ended)
-            self.pc.addTrack(self._video)
-        elif self.media.receive_video:
-            self.pc.addTransceiver("video", direction="recvonly")
+    async def _setup(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
+        self.media = await open_media()
+        self._tracks = CallTracks(self.media, self._camera_ended)
+        if self.closed:  # ended while the devices were opening
+            self._tracks.stop()
+            return
+        self._state = PeerStateLink(video_call=self.media.receive_video)
+        self._spawn(self._pulse(), "pulse")
+        if self.initiator:
+            await self._offer(self._peer)
 
-    async def _describe(self, create: Callable[[], Awaitable[RTCSessionDescription]]) -> None:
-        """Create the offer or answer and set it locally, which gathers the ICE candidates."""
-        description = await create()
-        if self._loopback:
-            offer_loopback_candidates(self.pc)
-        await self.pc.setLocalDescription(description)
-
-    async def _step(self, step: Awaitable[T]) -> T:
-        """Run one aiortc call to its end even if the call ends meanwhile.
-
-        aiortc's calls are not safe to cancel: while gathering, aioice binds one UDP
-        socket per host address and records them only once all are bound, so a call
-        ended in between (End pressed just after matching) would lose those sockets,
-        open for good. The step runs in its own task; close() waits for it before it
-        closes the peer connection.
-        """
-        task = asyncio.ensure_future(step)
-        self._pc_step = task
-        return await asyncio.shield(task)
-
-    async def _send_local_description(self) -> None:
-        desc = self.pc.localDescription
-        await self._send_signal({"type": desc.type, "sdp": desc.sdp})
+    async def _offer(self, peer: Peer) -> None:
+        assert self._tracks is not None
+        self._tracks.send_over(peer)
+        peer.open_channels()
+        await self._send_signal(await peer.offer())
 
     def handle_signal(self, data: dict[str, Any]) -> None:
         """A partner's signal for this session; handled in order, after setup."""
         if not self.closed:
-            self._signals.put_nowait(data)
+            self._work.put_nowait(data)
 
-    async def _handle_signal(self, data: dict[str, Any]) -> None:
-        kind, sdp = data.get("type"), data.get("sdp")
+    def signaling_resumed(self) -> None:
+        """The signaling socket is back: send again what the partner may have missed."""
+        if not self.closed and self.media is not None:
+            self._work.put_nowait(pr.Resend())
+
+    async def _do(self, work: Work) -> None:
+        if isinstance(work, pr.Rebuild):
+            self._retire(self._peer)
+            self._peer = self._new_peer(work.restart)
+            await self._offer(self._peer)
+        elif isinstance(work, pr.Ask | pr.Resend):  # the request asks for presence.restart + 1
+            await self._resend()
+        else:
+            await self._signal(work)
+
+    async def _resend(self) -> None:
+        peer, presence = self._peer, self.presence
+        if self.initiator or presence.phase is not pr.Phase.LOST or presence.rebuilt:
+            # Our offer until answered; our answer (a repeated answer is ignored).
+            if peer.description is not None and (not self.initiator or not peer.answered):
+                await self._send_signal(peer.description)
+        else:
+            await self._send_signal({"type": "restart", "restart": presence.restart + 1})
+
+    async def _signal(self, data: dict[str, Any]) -> None:
+        kind, sdp, restart = data.get("type"), data.get("sdp"), data.get("restart", 0)
+        if type(restart) is not int or restart < 0:
+            log.info("call %s: ignoring a signal with a bad restart number", self.session)
+            return
+        if kind == "restart" and self.initiator:
+            self._apply(self.presence.asked(restart, time.monotonic()))
+            return
         if not isinstance(sdp, str):
             log.info("call %s: ignoring signal without sdp", self.session)
             return
-        if kind == "offer" and not self.initiator and self.pc.remoteDescription is None:
-            await self._step(self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer")))
-            self._add_local_tracks()  # after the offer, so addTrack reuses its transceivers
-            await self._step(self._describe(self.pc.createAnswer))
-            await self._send_local_description()
-        elif kind == "answer" and self.initiator and self.pc.remoteDescription is None:
-            await self._step(self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer")))
-        else:
-            log.info("call %s: ignoring unexpected %r signal", self.session, kind)
+        peer = self._peer
+        if kind == "offer" and not self.initiator:
+            if restart == peer.restart and peer.description is not None:
+                await self._send_signal(peer.description)  # it missed our answer
+                return
+            if restart == peer.restart == 0 and not peer.answered:
+                await self._answer(peer, sdp)
+                return
+            decisions = self.presence.offered(restart, time.monotonic())
+            if decisions is not None:
+                self._apply(decisions)
+                self._retire(peer)
+                self._peer = self._new_peer(restart)
+                await self._answer(self._peer, sdp)
+                return
+        elif kind == "answer" and self.initiator and restart == peer.restart and peer.description is not None:
+            if not peer.answered:
+                await peer.take_answer(sdp)
+            return  # else a repeated answer
+        log.info("call %s: ignoring unexpected %r signal (restart %d)", self.session, kind, restart)
 
-    # --- what the peer connection reports ------------------------------------------------
+    async def _answer(self, peer: Peer, sdp: str) -> None:
+        tracks = self._tracks
+        assert tracks is not None
+        await self._send_signal(await peer.answer(sdp, lambda: tracks.send_over(peer)))
 
-    def _connection_state_changed(self) -> None:
-        state = self.pc.connectionState
-        if self.closed:
+    # --- presence ----------------------------------------------------------------------
+
+    async def _pulse(self) -> None:
+        """Beat to the partner and look at the time, every BEAT_INTERVAL."""
+        while not self.closed:
+            if self._state is not None and self._peer.state_open:
+                self._peer.send_state(self._state.beat_message())
+            self._apply(self.presence.tick(time.monotonic()))
+            await asyncio.sleep(pr.BEAT_INTERVAL)
+
+    def _apply(self, decisions: list[pr.Decision]) -> None:
+        for decision in decisions:
+            if self.closed:
+                return
+            log.info("call %s: %s", self.session, decision)
+            if isinstance(decision, pr.Reconnecting):
+                self._emit(ev.MediaReconnecting(self.session, decision.attempt))
+            elif isinstance(decision, pr.Restored):
+                self._emit(ev.MediaRestored(self.session, decision.gone_ms))
+            elif isinstance(decision, pr.Gone):
+                self._on_gone(self)
+            else:
+                self._work.put_nowait(decision)
+
+    def _retire(self, peer: Peer) -> None:
+        task = peer.close()
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    # --- what the peer connections report ------------------------------------------------
+
+    def _peer_state(self, peer: Peer) -> None:
+        state = peer.connection_state
+        if self.closed or peer is not self._peer:
             return
-        if state == "connected" and self.connected_at is None:
-            self.connected_at = time.monotonic()
-            if self._timer is not None:
-                self._timer.cancel()
-            self._emit(ev.MediaConnected(self.session, self._ms_since_matched()))
-            self._on_media_up(self)
-            self._spawn(self._stats_loop(), "stats")
+        now = time.monotonic()
+        if state == "connected":
+            if self.connected_at is None:
+                self.connected_at = now
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._emit(ev.MediaConnected(self.session, self._ms_since_matched()))
+                self._on_media_up(self)
+                self._spawn(self._stats_loop(), "stats")
+            self._apply(self.presence.connected(now))
         elif state == "failed":
-            self._fail(messages.MEDIA_CONNECTION_FAILED)
+            if self.connected_at is None:
+                self._fail(messages.MEDIA_CONNECTION_FAILED)
+            else:
+                self._apply(self.presence.failed(now))
+
+    def _heard(self, peer: Peer) -> None:
+        if peer is self._peer and not self.closed and self.connected_at is not None:
+            self._apply(self.presence.heard(time.monotonic()))
 
     def _timed_out(self) -> None:
         if self.connected_at is None and not self.closed:
@@ -229,37 +269,22 @@ class Call:
             self.media_failed = True
             self._emit(ev.MediaFailed(self.session, message))
 
-    def _remote_track(self, track: MediaStreamTrack) -> None:
+    def _remote_track(self, peer: Peer, track: MediaStreamTrack) -> None:
+        # A rebuilt connection brings new tracks: consumed into the same counts and window.
         if track.kind == "video":
-            self._spawn(self.received.consume_video(track), "video")
+            self._spawn(self.received.consume_video(track), f"video-{peer.restart}")
         elif track.kind == "audio":
-            self._spawn(self.received.consume_audio(track, self._play), "audio")
+            self._spawn(self.received.consume_audio(track, self._play), f"audio-{peer.restart}")
 
     def _play(self, frame: av.AudioFrame) -> None:
         if self.media is not None:
             self.media.speaker.play(frame)
 
-    def _datachannel(self, channel: RTCDataChannel) -> None:
-        if channel.label == STATE_CHANNEL:
-            self._state_channel = channel
-            channel.on("message", self._partner_state)
-            # The answer side is handed the channel already open (aiortc opens, then announces).
-            if channel.readyState == "open":
-                self._send_state()
-            else:
-                channel.on("open", self._send_state)
-            return
-        if channel.label != "chat":
-            return
-        self._channel = channel
+    def _chat(self, peer: Peer, text: str) -> None:
+        if not self.closed:  # from any of the call's connections: a retired one may still deliver
+            self._emit(ev.ChatMessage(self.session, text[:MAX_CHAT_CHARS], mine=False))
 
-        def on_message(message: str | bytes) -> None:
-            if isinstance(message, str) and not self.closed:
-                self._emit(ev.ChatMessage(self.session, message[:MAX_CHAT_CHARS], mine=False))
-
-        channel.on("message", on_message)
-
-    def _partner_state(self, message: str | bytes) -> None:
+    def _partner_state(self, peer: Peer, message: str | bytes) -> None:
         state = self._state
         if self.closed or state is None:
             return
@@ -269,21 +294,32 @@ class Call:
             if state.refused == 1:  # once: a hostile partner must not flood the log
                 log.info("call %s: ignoring the partner's state message: %s", self.session, exc)
             return
+        if peer is self._peer and self.connected_at is not None:
+            self._apply(self.presence.heard(time.monotonic(), beat=state.beat is not None))
         if camera is not None:
             self._emit(ev.PartnerCamera(self.session, camera))
 
     def _send_state(self) -> None:
-        channel, state, media = self._state_channel, self._state, self.media
-        if self.closed or channel is None or state is None or media is None or channel.readyState != "open":
+        state, media = self._state, self.media
+        if self.closed or state is None or media is None:
             return
         message = state.message(media.camera_on)
         if message is not None:
-            channel.send(message)
+            self._peer.send_state(message)
 
     async def _stats_loop(self) -> None:
         previous: StatsSnapshot | None = None
+        measured: Peer | None = None
         while not self.closed:
-            report = await self.pc.getStats()
+            peer = self._peer
+            if peer is not measured:  # a rebuilt connection counts from zero
+                previous, measured = None, peer
+            try:
+                report = await peer.pc.getStats()
+            except Exception as exc:  # retired meanwhile: the next round measures the new one
+                log.debug("call %s: no stats this round: %r", self.session, exc)
+                await asyncio.sleep(self._stats_interval)
+                continue
             previous, rtt, loss, kbps = summarize_stats(list(report.values()), previous, time.monotonic())
             if not self.closed:
                 self._emit(ev.CallStats(self.session, rtt, loss, kbps))
@@ -292,19 +328,16 @@ class Call:
     # --- intents -----------------------------------------------------------------------
 
     def send_chat(self, text: str) -> bool:
-        channel = self._channel
-        if self.closed or channel is None or channel.readyState != "open":
-            return False
         text = text[:MAX_CHAT_CHARS]
-        channel.send(text)
+        if self.closed or not self._peer.send_chat(text):
+            return False
         self._emit(ev.ChatMessage(self.session, text, mine=True))
         return True
 
     @property
     def sends_video(self) -> bool:
         """A video sender (camera or black) is there for set_video_track to switch."""
-        media = self.media
-        return not self.closed and media is not None and (self._video is not None or media.video is not None)
+        return not self.closed and self._tracks is not None and self._tracks.sends_video
 
     @property
     def camera_on(self) -> bool:
@@ -312,17 +345,10 @@ class Call:
 
     def set_video_track(self, track: MediaStreamTrack, *, camera_on: bool) -> None:
         """Swap what we send (camera on/off) without renegotiating, and tell the partner."""
-        media = self.media
-        if not self.sends_video or media is None:
+        if not self.sends_video or self._tracks is None:
             track.stop()  # a call that sends no video (or is over) keeps sending none
             return
-        if self._video is not None:
-            self._video.switch(track)
-        else:  # the answer side before the offer: negotiation will add this one
-            assert media.video is not None
-            media.video.stop()
-            media.video = track
-        media.camera_on = camera_on
+        self._tracks.switch_video(track, camera_on=camera_on)
         self._send_state()
 
     def _camera_ended(self) -> None:
@@ -333,11 +359,8 @@ class Call:
 
     # --- the end -----------------------------------------------------------------------
 
-    def signaling_resumed(self) -> None:
-        """Back on the server after a drop: re-send what the partner may have missed (the media side)."""
-
     def close(self) -> ev.CallEnded:
-        """End the call now; the peer connection is closed in the background (`closing`)."""
+        """End the call now; the peer connections are closed in the background (`closing`)."""
         if self.closed:
             return self.summary()
         self.ended_at = time.monotonic()
@@ -346,40 +369,16 @@ class Call:
             self._timer.cancel()
         for task in self._tasks:
             task.cancel()
-        self.closing = asyncio.create_task(self._close_pc(), name=f"close-call-{self.session}")
+        self.closing = asyncio.create_task(self._close_all(), name=f"close-call-{self.session}")
         return self.summary()
 
-    async def _close_pc(self) -> None:
-        tasks = list(self._tasks)
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await self._finish_step()
-        try:
-            await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT)
-        except Exception:
-            log.exception("call %s: closing the peer connection failed", self.session)
-        self._stop_media()
-
-    async def _finish_step(self) -> None:
-        """Let an aiortc step the negotiation was cancelled in finish (see `_step`)."""
-        step, self._pc_step = self._pc_step, None
-        if step is None:
-            return
-        done, _ = await asyncio.wait([step], timeout=CLOSE_TIMEOUT)
-        if not done:  # gathering is bounded by aioice's own timeouts; this is a last resort
-            log.warning("call %s: an aiortc step did not finish in %s s", self.session, CLOSE_TIMEOUT)
-            step.cancel()
-        elif not step.cancelled() and step.exception() is not None:
-            log.info("call %s: the last aiortc step failed after the call ended: %r", self.session,
-                     step.exception())
-
-    def _stop_media(self) -> None:
-        # pc.close() stops the tracks it sends; these may never have been added.
-        if self.media is not None:
-            self.media.audio.stop()
-            if self._video is not None:
-                self._video.stop()
-            elif self.media.video is not None:
-                self.media.video.stop()
+    async def _close_all(self) -> None:
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._retire(self._peer)
+        # Each close is bounded and never raises (client/peer.py), so this ends.
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self._tracks is not None:  # the peer connections stopped only their own SenderTracks
+            self._tracks.stop()
 
     def summary(self) -> ev.CallEnded:
         end = self.ended_at if self.ended_at is not None else time.monotonic()

@@ -3,7 +3,9 @@
 The server never sees this (its protocol does not change): the initiator
 opens a second data channel, labelled `state`, next to `chat`, and each side
 sends its current state when the channel opens and again on every change,
-one compact JSON object per message, e.g. `{"camera":false}`.
+one compact JSON object per message, e.g. `{"camera":false}`. Each side also
+beats, `{"beat":n}` every second (n counts up from 1): the partner is there
+while beats or frames arrive (client/presence.py).
 
 The partner is not trusted: a message is refused unless it is a text of at
 most MAX_STATE_CHARS characters holding a JSON object whose known fields
@@ -33,6 +35,8 @@ class PeerState:
     # True: a live camera picture; False: black (turned off, failed, or none).
     # None: not said (an audio call, or a partner that does not know the field).
     camera: bool | None = None
+    # A heartbeat's number; None: this message is no beat.
+    beat: int | None = None
 
 
 def encode_peer_state(state: PeerState) -> str | None:
@@ -40,6 +44,8 @@ def encode_peer_state(state: PeerState) -> str | None:
     fields: dict[str, Any] = {}
     if state.camera is not None:
         fields["camera"] = state.camera
+    if state.beat is not None:
+        fields["beat"] = state.beat
     if not fields:
         return None
     return json.dumps(fields, separators=(",", ":"))
@@ -61,7 +67,10 @@ def decode_peer_state(message: object) -> PeerState:
     # `type(...) is bool`, not isinstance: 0 and 1 are not camera states.
     if camera is not None and type(camera) is not bool:
         raise PeerStateError("camera is not true or false")
-    return PeerState(camera=camera)
+    beat = fields.get("beat")
+    if beat is not None and type(beat) is not int:
+        raise PeerStateError("beat is not an integer")
+    return PeerState(camera=camera, beat=beat)
 
 
 class PeerStateLink:
@@ -75,10 +84,19 @@ class PeerStateLink:
         self.video_call = video_call
         self.partner_camera: bool | None = None  # None: the partner has not said
         self.refused = 0  # messages refused so far (the caller logs the first)
+        self.beats_sent = 0
+        self.beat: int | None = None  # the last message received was this beat (None: no beat)
 
     def message(self, camera_on: bool) -> str | None:
         """What to send for our present state, or None."""
         return encode_peer_state(PeerState(camera=camera_on if self.video_call else None))
+
+    def beat_message(self) -> str:
+        """The next heartbeat, sent in every call (audio ones too)."""
+        self.beats_sent += 1
+        message = encode_peer_state(PeerState(beat=self.beats_sent))
+        assert message is not None
+        return message
 
     def received(self, message: object) -> bool | None:
         """The partner's camera state when it is news (first said, or changed), else None.
@@ -90,6 +108,7 @@ class PeerStateLink:
         except PeerStateError:
             self.refused += 1
             raise
+        self.beat = state.beat
         if not self.video_call or state.camera is None or state.camera == self.partner_camera:
             return None
         self.partner_camera = state.camera

@@ -8,7 +8,10 @@
   subscriber); in the lobby, the preview's own (client/ui/wiring.py).
 - `BlankVideoTrack`: what the partner sees while the camera is off (black,
   rather than the last frame frozen).
-- `SwitchableVideoTrack`: the one track the video sender ever holds, so the
+- `SenderTrack`: what one peer connection sends, so closing it leaves the call's
+  tracks (below and above) live for the next one; `ObservedTrack`: a remote track
+  that reports each frame (the partner is there).
+- `SwitchableVideoTrack`: the one track the video senders ever read, so the
   camera can be swapped for black and back. aiortc's `replaceTrack` is not
   enough: the sender stays blocked in the old track's `recv()` (a relay
   subscriber that is stopped never wakes its reader), and a source that ends
@@ -163,6 +166,43 @@ class SwitchableVideoTrack(MediaStreamTrack):
             frame.pts = int((time.monotonic() - self._start) * VIDEO_CLOCK_RATE)
             frame.time_base = VIDEO_TIME_BASE
             return frame  # type: ignore[return-value]
+
+    def stop(self) -> None:
+        super().stop()
+        self._source.stop()
+
+
+class SenderTrack(MediaStreamTrack):
+    """One peer connection's hold on a track the call keeps across peer connections.
+
+    `pc.close()` stops every track it sends; stopping this one leaves its source live,
+    so the microphone and camera go on into the next peer connection of the same call.
+    """
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+
+    async def recv(self) -> av.frame.Frame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self._source.recv()  # type: ignore[return-value]
+
+
+class ObservedTrack(MediaStreamTrack):
+    """A remote track that reports each frame it hands on: the partner is heard."""
+
+    def __init__(self, source: MediaStreamTrack, on_frame: Callable[[], None]) -> None:
+        super().__init__()
+        self.kind = source.kind
+        self._source = source
+        self._on_frame = on_frame
+
+    async def recv(self) -> av.frame.Frame:
+        frame = await self._source.recv()
+        self._on_frame()
+        return frame  # type: ignore[return-value]
 
     def stop(self) -> None:
         super().stop()

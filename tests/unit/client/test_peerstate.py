@@ -151,3 +151,20 @@ def test_partner_camera_event_lines() -> None:
     assert json.loads(line) == {"event": "partner_camera", "t": 1.5, "session": "s1", "on": False}
     assert to_text(ev.PartnerCamera("s1", False)) == "your partner's camera is off"
     assert to_text(ev.PartnerCamera("s1", True)) == "your partner's camera is on"
+
+
+def test_beats_go_both_ways_and_older_messages_still_read() -> None:
+    from client.peerstate import PeerStateLink, decode_peer_state
+
+    link = PeerStateLink(video_call=True)
+    assert link.beat_message() == '{"beat":1}'
+    assert link.beat_message() == '{"beat":2}'
+    assert link.received('{"beat":7}') is None and link.beat == 7
+    assert link.received('{"camera":false}') is False and link.beat is None
+    assert decode_peer_state('{"camera":true,"beat":3}').beat == 3
+    for bad in ('{"beat":true}', '{"beat":"1"}', '{"beat":1.5}'):
+        try:
+            decode_peer_state(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad} accepted")

@@ -1,0 +1,204 @@
+"""Is the partner still there, and what to do when they are not: beats and times in, decisions out.
+
+Pure (no asyncio, no aiortc): `client/call.py` reports what it hears from the partner
+over the current peer connection (a beat on the `state` channel, any audio or video
+frame), what that connection's state does, and the partner's restart signals, always
+with the time; it carries out the decisions returned.
+
+Why SILENCE is 5 s: the partner beats every second, and frames arrive many times a
+second, so 5 s is five missed beats with no media at all, not a lossy moment (SCTP
+retransmits a lost beat within about a second, and audio goes on meanwhile). It is
+also longer than the short Wi-Fi blips (4 s) the old connection rides out by itself:
+rebuilding then would only lose time, as a new negotiation has to wait for the
+signaling socket, which the same blip cut. ICE consent (30 s) alone would leave a
+frozen picture for half a minute.
+
+The initiator rebuilds: a new peer connection whose offer carries a restart number
+higher than any before; the responder that notices first asks for one. A partner
+that never beats (an older client) is never declared silent; only its connection
+failing starts a rebuild. Nothing here ends the call but `Gone`, after `grace`
+seconds with nothing heard from the partner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+BEAT_INTERVAL = 1.0  # how often each side beats on the `state` channel
+SILENCE = 5.0  # no beat and no frame for this long (from a partner that beats): lost
+RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
+ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
+
+
+class Phase(Enum):
+    CONNECTING = "connecting"  # the first connection is not up yet (the media timeout's business)
+    UP = "up"
+    LOST = "lost"  # rebuilding
+    GONE = "gone"  # past the grace: the call is to end
+
+
+@dataclass(frozen=True)
+class Reconnecting:
+    """Tell the user: the media is being rebuilt (attempt 1, 2... of this loss)."""
+
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """Initiator: retire the connection, build a new one, offer it with this restart number."""
+
+    restart: int
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Responder: ask the initiator for a rebuild with this restart number."""
+
+    restart: int
+
+
+@dataclass(frozen=True)
+class Resend:
+    """Send again what may have been dropped: the initiator its offer; the responder its answer
+    (`rebuilt`), or else its request, `Ask(restart + 1)`."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    gone_ms: float
+
+
+@dataclass(frozen=True)
+class Gone:
+    """The peer connection stayed gone past the grace: end the call (once)."""
+
+
+Decision = Reconnecting | Rebuild | Ask | Resend | Restored | Gone
+
+
+class Presence:
+    def __init__(
+        self,
+        *,
+        initiator: bool,
+        grace: float,
+        silence: float = SILENCE,
+        resend: float = RESEND,
+        attempt_timeout: float = ATTEMPT_TIMEOUT,
+    ) -> None:
+        self.initiator = initiator
+        self.grace = grace
+        self.silence = silence
+        self.resend = resend
+        self.attempt_timeout = attempt_timeout
+        self.phase = Phase.CONNECTING
+        self.restart = 0  # the restart number of the current peer connection (0: the first)
+        self.beats = False  # the partner beats: its silence means something
+        self.last_heard = 0.0
+        self.attempt = 0  # reported attempts of this loss
+        self._built = 0  # peer connections built during this loss
+        self._attempt_at = 0.0
+        self._sent_at = 0.0
+
+    # --- what the current peer connection reports -----------------------------------------
+
+    def connected(self, now: float) -> list[Decision]:
+        if self.phase is Phase.CONNECTING:
+            self.phase = Phase.UP
+            self.last_heard = now
+        return []
+
+    def heard(self, now: float, *, beat: bool = False) -> list[Decision]:
+        """A beat or a frame from the partner over the current peer connection."""
+        self.beats = self.beats or beat
+        last, self.last_heard = self.last_heard, now
+        if self.phase is not Phase.LOST:
+            return []
+        self.phase = Phase.UP
+        return [Restored(round(1000.0 * (now - last), 1))]
+
+    def failed(self, now: float) -> list[Decision]:
+        """The current peer connection failed (ICE consent ran out, or checks found no path)."""
+        if self.phase is Phase.UP:
+            return self._lose(now)
+        if self.phase is Phase.LOST and self.initiator:
+            self._attempt_at = -self.attempt_timeout  # no use waiting for this one any longer
+        return []
+
+    def tick(self, now: float) -> list[Decision]:
+        if self.phase is Phase.UP:
+            if self.beats and now - self.last_heard > self.silence:
+                return self._lose(now)
+            return []
+        if self.phase is not Phase.LOST:
+            return []
+        if now - self.last_heard > self.grace:
+            self.phase = Phase.GONE
+            return [Gone()]
+        if self.initiator and now - self._attempt_at >= max(self.attempt_timeout, self.resend):
+            return self._rebuild(now, self.restart + 1)
+        if now - self._sent_at >= self.resend:
+            self._sent_at = now
+            return [Resend()]
+        return []
+
+    @property
+    def rebuilt(self) -> bool:
+        """A peer connection was built during this loss (the responder then re-sends its answer)."""
+        return self.phase is Phase.LOST and self._built > 0
+
+    # --- the partner's restart signals -------------------------------------------------------
+
+    def asked(self, restart: int, now: float) -> list[Decision]:
+        """Initiator: the responder asks for a rebuild numbered `restart`."""
+        if not self.initiator or self.phase in (Phase.CONNECTING, Phase.GONE):
+            return []
+        if restart > self.restart:
+            if self.phase is Phase.UP:
+                return self._lose(now, max(restart, self.restart + 1))
+            return self._rebuild(now, restart)
+        if self.phase is Phase.LOST:  # it has not had our offer yet
+            self._sent_at = now
+            return [Resend()]
+        return []
+
+    def offered(self, restart: int, now: float) -> list[Decision] | None:
+        """Responder: an offer numbered `restart` came. None: not a new one (the caller re-sends
+        its answer when the number is the current one, and ignores an older one); else the
+        offer is taken, with what to report."""
+        if self.initiator or restart <= self.restart or self.phase is Phase.GONE:
+            return None
+        self.restart = restart
+        if self.phase is not Phase.LOST:
+            self._enter_lost(now)
+        self._built += 1
+        return self._report()
+
+    # --- inside -----------------------------------------------------------------------------
+
+    def _lose(self, now: float, restart: int | None = None) -> list[Decision]:
+        self._enter_lost(now)
+        if self.initiator:
+            return self._rebuild(now, self.restart + 1 if restart is None else restart)
+        self._sent_at = now
+        return [*self._report(), Ask(self.restart + 1)]
+
+    def _enter_lost(self, now: float) -> None:
+        self.phase = Phase.LOST
+        self.attempt = 0
+        self._built = 0
+
+    def _rebuild(self, now: float, restart: int) -> list[Decision]:
+        self.restart = restart
+        self._built += 1
+        self._attempt_at = self._sent_at = now
+        return [*self._report(), Rebuild(restart)]
+
+    def _report(self) -> list[Decision]:
+        attempt = max(1, self._built)
+        if attempt <= self.attempt:
+            return []
+        self.attempt = attempt
+        return [Reconnecting(attempt)]
