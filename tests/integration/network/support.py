@@ -148,3 +148,15 @@ def frames_after(proc: Proc, t: float) -> int:
     ticks = proc.of("video")
     before = max((r["frames"] for r in ticks if r["t"] <= t), default=0)
     return max((r["frames"] for r in ticks), default=0) - before
+
+
+def wait_video_after(proc: Proc, t: float, timeout: float = WAIT) -> None:
+    """Waits until a remote video frame arrives after time `t`."""
+
+    def after(line: str) -> bool:
+        if not line.startswith("{"):
+            return False
+        record = json.loads(line)
+        return bool(record.get("event") == "video" and record["t"] > t)
+
+    proc.wait_line(after, timeout)
