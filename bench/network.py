@@ -48,6 +48,7 @@ PEER = [sys.executable, "-m", "bench.network_peers"]
 SIDES = ("studymatch", "bare_aiortc")
 FREEZE_GAP = 0.2
 FIRST_FRAME_TIMEOUT = 90.0
+JITTER_PACKETS = 512  # aiortc's video jitter buffer (RTCRtpReceiver): its capacity, in packets
 TAIL = 2.0  # seconds at the end of the after phase over which the latency is taken
 
 
@@ -191,6 +192,11 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         back.append(new[0] - timeline.up if new else None)
         tail += [lat for _, lat in between(frames, timeline.end - TAIL, timeline.end) if lat >= 0]
     p50 = percentile(latencies, 50) if latencies else None
+    # The bare peers count the video packets they sent (getStats); over the call, that rate
+    # says how long the partner's 512-packet jitter buffer (aiortc's) takes to fill.
+    rates = [r["video_packets"] / (timeline.end - r["frames"][0][0])
+             for r in results if r.get("video_packets") and r["frames"]]  # fmt: skip
+    packet_rate = statistics.fmean(rates) if len(rates) == len(results) else None
     after_p50 = statistics.median(tail) if tail else None
     ended = sorted({name for r in results for t, name in r["events"]
                     if t < timeline.end and name in ("PartnerLeft", "CallEnded", "MediaFailed",
@@ -205,6 +211,8 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         "latency_p50_after": None if after_p50 is None else round(after_p50, 1),
         "after_over_before": None if not (p50 and after_p50) else round(after_p50 / p50, 2),
         "ended_early": ended,
+        "video_packets_per_s": None if packet_rate is None else round(packet_rate, 1),
+        "jitter_buffer_fill_s": None if packet_rate is None else round(JITTER_PACKETS / packet_rate, 2),
     }
 
 
@@ -237,6 +245,8 @@ LABELS = [
     ("latency_p50_after", "p50 over the last 2 s of --after (ms)"),
     ("after_over_before", "that p50 / the window's p50"),
     ("ended_early", "ended before the driver stopped it"),
+    ("video_packets_per_s", "video packets sent per second"),
+    ("jitter_buffer_fill_s", "512 packets at that rate (s)"),
 ]
 
 

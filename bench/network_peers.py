@@ -42,6 +42,7 @@ class Record:
     def __init__(self) -> None:
         self.frames: list[tuple[float, float]] = []
         self.events: list[tuple[float, str]] = []
+        self.video_packets: int | None = None
 
     def frame(self, frame: VideoFrame) -> None:
         """A remote video frame arrived: when, and its pattern's capture-to-decode latency."""
@@ -55,7 +56,7 @@ class Record:
         self.events.append((round(time.time(), 3), name))
 
     def result(self) -> dict[str, Any]:
-        return {"frames": self.frames, "events": self.events}
+        return {"frames": self.frames, "events": self.events, "video_packets": self.video_packets}
 
 
 # --- StudyMatch: the headless client ------------------------------------------------------
@@ -124,6 +125,12 @@ async def run_bare(role: str, fd: int) -> dict[str, Any]:
     pc.on("connectionstatechange", lambda: peer.record.event(f"connection_{pc.connectionState}"))
     await peer.negotiate(role, reader, writer)
     await control.readline()  # "stop" (or EOF)
+    # Video packets sent over the call: the partner's jitter buffer holds 512 of them, so its
+    # fill time after an outage is 512 over this rate (docs/benchmarks.md, the outage). Sent,
+    # not received: aiortc reports one inbound-rtp per receiver, the last SSRC's (RTX's).
+    report = await pc.getStats()
+    peer.record.video_packets = sum(int(getattr(s, "packetsSent", 0)) for s in report.values()
+                                    if s.type == "outbound-rtp" and getattr(s, "kind", "") == "video")  # fmt: skip
     await peer.close()
     writer.close()
     return peer.record.result()

@@ -54,6 +54,7 @@ class Proc:
                 if line.startswith("{"):
                     self.records.append(json.loads(line))
                 self._changed.notify_all()
+        self.process.stdout.close()
         with self._changed:
             self._eof = True
             self._changed.notify_all()
