@@ -17,7 +17,10 @@ Figures, both directions pooled (rates: the two ends' mean):
   in the window; capture-to-decode latency p50/p95 in the window;
 - after the outage: seconds from the link's return to the first remote frame, and to the
   first readable one captured after it (the later of the two directions each), and the latency p50 over the last 2 s of
-  the `--after` phase, against the window's p50.
+  the `--after` phase, against the window's p50;
+- the bare pair's video packets sent per second, and how long 512 of them last: aiortc's
+  video jitter buffer holds 512 packets, which sets the wait after a short outage.
+Calls that survive a server restart are counted by `bench/network_restart.py`.
 """
 
 from __future__ import annotations
