@@ -46,8 +46,12 @@ def start_coturn(net: Natted, directory: Path) -> tuple[str, str]:
     net.lab.exec("public", "nft", "-f", "-", stdin=f"""
         table inet turncount {{
             counter to_turn {{ }}
+            counter direct {{ }}
             chain input {{ type filter hook input priority 0;
                 udp dport {TURN_PORT} counter name to_turn;
+            }}
+            chain forward {{ type filter hook forward priority 0;
+                meta l4proto udp counter name direct;
             }}
         }}
     """)  # fmt: skip
@@ -69,8 +73,9 @@ def stun_answers(net: Natted, address: str) -> bool:
     return done.returncode == 0
 
 
-def bytes_to_turn(net: Natted) -> int:
-    listed = net.lab.exec("public", "nft", "list", "counter", "inet", "turncount", "to_turn")
+def bytes_to_turn(net: Natted, counter: str = "to_turn") -> int:
+    """UDP bytes to coturn's port (`to_turn`), or from one home straight to the other (`direct`)."""
+    listed = net.lab.exec("public", "nft", "list", "counter", "inet", "turncount", counter)
     found = re.search(r"bytes (\d+)", listed)
     assert found, listed
     return int(found.group(1))
@@ -93,9 +98,11 @@ def test_two_symmetric_nats_connect_through_the_relay_and_video_arrives(tmp_path
             for p in (a, b):
                 assert p.finish() == 0
         relayed = bytes_to_turn(net) - before
+        direct = bytes_to_turn(net, "direct")
     for p, end in zip((a, b), ended, strict=True):
         assert "partner_left" not in p.names() or p.of("partner_left")[0]["reason"] == "skipped"
         assert end["video_frames"] > 0
         assert not video_gaps(p, connected + 2.0, end["t"] - 0.5, every=2.0), p.lines
+    assert direct < MEDIA_BYTES, f"{direct} bytes went from one NAT straight to the other"
     assert relayed >= MEDIA_BYTES, f"only {relayed} bytes reached coturn: the media did not go through the relay"
 
