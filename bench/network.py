@@ -9,7 +9,9 @@ Needs root (network namespaces, tools/netlab). Per profile, a fresh lab: ends `a
 every packet between the ends meets it once (loss: nftables on both directions; rate:
 tc tbf both ways; delay and jitter: the userspace delay line, on UDP, each way). In it,
 one StudyMatch call (two `--headless --fake-media` engines, `bench/network_peers.py`),
-then one bare aiortc call (two RTCPeerConnections, offer/answer over a socketpair).
+then one bare aiortc call (two RTCPeerConnections, offer/answer over a socketpair), then
+the same bare call "rebuilt": both ends make a new RTCPeerConnection as the link returns
+(the measured case for rebuilding media after a stall; docs/benchmarks.md).
 Each call, timed from the moment both ends have a first remote frame:
   warm-up | measured window | a's link down for `--outage` s | `--after` s with it back.
 Figures, both directions pooled (rates: the two ends' mean):
@@ -48,7 +50,7 @@ from tools.netlab import Star, star, unavailable_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-m", "bench.network_peers"]
-SIDES = ("studymatch", "bare_aiortc")
+SIDES = ("studymatch", "bare_aiortc", "bare_rebuild")
 FREEZE_GAP = 0.2
 FIRST_FRAME_TIMEOUT = 90.0
 JITTER_PACKETS = 512  # aiortc's video jitter buffer (RTCRtpReceiver): its capacity, in packets
@@ -147,7 +149,8 @@ class Timeline:
     end: float
 
 
-def drive(net: Star, peers: list[Peer], args: argparse.Namespace) -> tuple[Timeline, list[dict[str, Any]]]:
+def drive(net: Star, peers: list[Peer], args: argparse.Namespace,
+          rebuild: bool = False) -> tuple[Timeline, list[dict[str, Any]]]:  # fmt: skip
     first = max(peer.expect("first_video", FIRST_FRAME_TIMEOUT) for peer in peers)
     start = first + args.warmup
     time.sleep(max(0.0, start + args.seconds - time.time()))
@@ -156,6 +159,9 @@ def drive(net: Star, peers: list[Peer], args: argparse.Namespace) -> tuple[Timel
     time.sleep(args.outage)
     net.lab.set_up(net.a)
     up = time.time()
+    if rebuild:  # the experiment: a new peer connection on both ends as soon as the link is back
+        for peer in peers:
+            peer.say("rebuild")
     time.sleep(args.after)
     end = time.time()
     for peer in peers:
@@ -227,9 +233,10 @@ def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
         starts: dict[str, Callable[[], list[Peer]]] = {
             "studymatch": lambda: sm_peers(net, port),
             "bare_aiortc": lambda: bare_peers(net),
+            "bare_rebuild": lambda: bare_peers(net),
         }
         for side in SIDES:
-            timeline, results = drive(net, starts[side](), args)
+            timeline, results = drive(net, starts[side](), args, rebuild=side == "bare_rebuild")
             if args.dump:
                 with open(f"{args.dump}-{name}-{side}.json", "w") as f:
                     json.dump({"timeline": timeline.__dict__, "peers": results}, f)
@@ -256,11 +263,11 @@ LABELS = [
 def print_table(results: dict[str, dict[str, dict[str, Any]]]) -> None:
     for name, sides in results.items():
         print(f"\n{name}: {PROFILES[name]}")
-        print(f"  {'figure':42} {'StudyMatch':>12} {'bare aiortc':>12}")
+        print(f"  {'figure':42} {'StudyMatch':>12} {'bare aiortc':>12} {'bare rebuilt':>12}")
         for key, label in LABELS:
             cells = [sides[side][key] for side in SIDES]
             shown = [", ".join(c) or "-" if isinstance(c, list) else ("-" if c is None else f"{c}") for c in cells]
-            print(f"  {label:42} {shown[0]:>12} {shown[1]:>12}")
+            print(f"  {label:42} {shown[0]:>12} {shown[1]:>12} {shown[2]:>12}")
 
 
 def stop_run(signum: int, _frame: object) -> None:
