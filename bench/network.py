@@ -9,7 +9,9 @@ Needs root (network namespaces, tools/netlab). Per profile, a fresh lab: ends `a
 every packet between the ends meets it once (loss: nftables on both directions; rate:
 tc tbf both ways; delay and jitter: the userspace delay line, on UDP, each way). In it,
 one StudyMatch call (two `--headless --fake-media` engines, `bench/network_peers.py`),
-then one bare aiortc call (two RTCPeerConnections, offer/answer over a socketpair).
+then one bare aiortc call (two RTCPeerConnections, offer/answer over a socketpair), then
+the same bare call "rebuilt": both ends make a new RTCPeerConnection as the link returns
+(the measured case for rebuilding media after a stall; docs/benchmarks.md).
 Each call, timed from the moment both ends have a first remote frame:
   warm-up | measured window | a's link down for `--outage` s | `--after` s with it back.
 Figures, both directions pooled (rates: the two ends' mean):
@@ -17,7 +19,10 @@ Figures, both directions pooled (rates: the two ends' mean):
   in the window; capture-to-decode latency p50/p95 in the window;
 - after the outage: seconds from the link's return to the first remote frame, and to the
   first readable one captured after it (the later of the two directions each), and the latency p50 over the last 2 s of
-  the `--after` phase, against the window's p50.
+  the `--after` phase, against the window's p50;
+- the bare pair's video packets sent per second, and how long 512 of them last: aiortc's
+  video jitter buffer holds 512 packets, which sets the wait after a short outage.
+Calls that survive a server restart are counted by `bench/network_restart.py`.
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ from tools.netlab import Star, star, unavailable_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-m", "bench.network_peers"]
-SIDES = ("studymatch", "bare_aiortc")
+SIDES = ("studymatch", "bare_aiortc", "bare_rebuild")
 FREEZE_GAP = 0.2
 FIRST_FRAME_TIMEOUT = 90.0
+JITTER_PACKETS = 512  # aiortc's video jitter buffer (RTCRtpReceiver): its capacity, in packets
 TAIL = 2.0  # seconds at the end of the after phase over which the latency is taken
 
 
@@ -143,7 +149,8 @@ class Timeline:
     end: float
 
 
-def drive(net: Star, peers: list[Peer], args: argparse.Namespace) -> tuple[Timeline, list[dict[str, Any]]]:
+def drive(net: Star, peers: list[Peer], args: argparse.Namespace,
+          rebuild: bool = False) -> tuple[Timeline, list[dict[str, Any]]]:  # fmt: skip
     first = max(peer.expect("first_video", FIRST_FRAME_TIMEOUT) for peer in peers)
     start = first + args.warmup
     time.sleep(max(0.0, start + args.seconds - time.time()))
@@ -152,6 +159,9 @@ def drive(net: Star, peers: list[Peer], args: argparse.Namespace) -> tuple[Timel
     time.sleep(args.outage)
     net.lab.set_up(net.a)
     up = time.time()
+    if rebuild:  # the experiment: a new peer connection on both ends as soon as the link is back
+        for peer in peers:
+            peer.say("rebuild")
     time.sleep(args.after)
     end = time.time()
     for peer in peers:
@@ -191,6 +201,11 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         back.append(new[0] - timeline.up if new else None)
         tail += [lat for _, lat in between(frames, timeline.end - TAIL, timeline.end) if lat >= 0]
     p50 = percentile(latencies, 50) if latencies else None
+    # The bare peers count the video packets they sent (getStats); over the call, that rate
+    # says how long the partner's 512-packet jitter buffer (aiortc's) takes to fill.
+    rates = [r["video_packets"] / (timeline.end - r["frames"][0][0])
+             for r in results if r.get("video_packets") and r["frames"]]  # fmt: skip
+    packet_rate = statistics.fmean(rates) if len(rates) == len(results) else None
     after_p50 = statistics.median(tail) if tail else None
     ended = sorted({name for r in results for t, name in r["events"]
                     if t < timeline.end and name in ("PartnerLeft", "CallEnded", "MediaFailed",
@@ -205,6 +220,8 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
         "latency_p50_after": None if after_p50 is None else round(after_p50, 1),
         "after_over_before": None if not (p50 and after_p50) else round(after_p50 / p50, 2),
         "ended_early": ended,
+        "video_packets_per_s": None if packet_rate is None else round(packet_rate, 1),
+        "jitter_buffer_fill_s": None if packet_rate is None else round(JITTER_PACKETS / packet_rate, 2),
     }
 
 
@@ -216,9 +233,10 @@ def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
         starts: dict[str, Callable[[], list[Peer]]] = {
             "studymatch": lambda: sm_peers(net, port),
             "bare_aiortc": lambda: bare_peers(net),
+            "bare_rebuild": lambda: bare_peers(net),
         }
         for side in SIDES:
-            timeline, results = drive(net, starts[side](), args)
+            timeline, results = drive(net, starts[side](), args, rebuild=side == "bare_rebuild")
             if args.dump:
                 with open(f"{args.dump}-{name}-{side}.json", "w") as f:
                     json.dump({"timeline": timeline.__dict__, "peers": results}, f)
@@ -237,17 +255,19 @@ LABELS = [
     ("latency_p50_after", "p50 over the last 2 s of --after (ms)"),
     ("after_over_before", "that p50 / the window's p50"),
     ("ended_early", "ended before the driver stopped it"),
+    ("video_packets_per_s", "video packets sent per second"),
+    ("jitter_buffer_fill_s", "512 packets at that rate (s)"),
 ]
 
 
 def print_table(results: dict[str, dict[str, dict[str, Any]]]) -> None:
     for name, sides in results.items():
         print(f"\n{name}: {PROFILES[name]}")
-        print(f"  {'figure':42} {'StudyMatch':>12} {'bare aiortc':>12}")
+        print(f"  {'figure':42} {'StudyMatch':>12} {'bare aiortc':>12} {'bare rebuilt':>12}")
         for key, label in LABELS:
             cells = [sides[side][key] for side in SIDES]
             shown = [", ".join(c) or "-" if isinstance(c, list) else ("-" if c is None else f"{c}") for c in cells]
-            print(f"  {label:42} {shown[0]:>12} {shown[1]:>12}")
+            print(f"  {label:42} {shown[0]:>12} {shown[1]:>12} {shown[2]:>12}")
 
 
 def stop_run(signum: int, _frame: object) -> None:

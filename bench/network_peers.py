@@ -42,6 +42,7 @@ class Record:
     def __init__(self) -> None:
         self.frames: list[tuple[float, float]] = []
         self.events: list[tuple[float, str]] = []
+        self.video_packets: int | None = None
 
     def frame(self, frame: VideoFrame) -> None:
         """A remote video frame arrived: when, and its pattern's capture-to-decode latency."""
@@ -55,7 +56,7 @@ class Record:
         self.events.append((round(time.time(), 3), name))
 
     def result(self) -> dict[str, Any]:
-        return {"frames": self.frames, "events": self.events}
+        return {"frames": self.frames, "events": self.events, "video_packets": self.video_packets}
 
 
 # --- StudyMatch: the headless client ------------------------------------------------------
@@ -118,15 +119,38 @@ class RecordingBarePeer(BarePeer):
 async def run_bare(role: str, fd: int) -> dict[str, Any]:
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     control = await stdin_reader()
-    peer = RecordingBarePeer(Probe(), time.monotonic())
-    peer.record = Record()
-    pc = peer.pc
-    pc.on("connectionstatechange", lambda: peer.record.event(f"connection_{pc.connectionState}"))
-    await peer.negotiate(role, reader, writer)
-    await control.readline()  # "stop" (or EOF)
+    record = Record()
+
+    async def connect() -> RecordingBarePeer:
+        peer = RecordingBarePeer(Probe(), time.monotonic())
+        peer.record = record
+        pc = peer.pc
+        # A replaced peer connection's own closing is not the call's: only the current one's count.
+        pc.on("connectionstatechange",
+              lambda: record.event(f"connection_{pc.connectionState}" if not current or pc is current[0].pc else "replaced"))  # fmt: skip
+        await peer.negotiate(role, reader, writer)
+        return peer
+
+    current: list[RecordingBarePeer] = []
+    peer = await connect()
+    current.append(peer)
+    closing = []
+    # "rebuild": a new RTCPeerConnection over the same socketpair (what a client would do on a
+    # video stall), the old one closed beside it; "stop" (or EOF) ends the call.
+    while (await control.readline()).strip() == b"rebuild":
+        old, peer = peer, await connect()
+        current[0] = peer
+        closing.append(asyncio.create_task(old.close()))
+    # Video packets sent over the call: the partner's jitter buffer holds 512 of them, so its
+    # fill time after an outage is 512 over this rate (docs/benchmarks.md, the outage). Sent,
+    # not received: aiortc reports one inbound-rtp per receiver, the last SSRC's (RTX's).
+    report = await peer.pc.getStats()
+    record.video_packets = sum(int(getattr(s, "packetsSent", 0)) for s in report.values()
+                               if s.type == "outbound-rtp" and getattr(s, "kind", "") == "video")  # fmt: skip
     await peer.close()
+    await asyncio.gather(*closing)
     writer.close()
-    return peer.record.result()
+    return record.result()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,6 @@ removed when the `Lab` context closes, also when the code inside it raised.
 """
 
 from tools.netlab.lab import Lab, LabError, Link, unavailable_reason
-from tools.netlab.topology import Star, star
+from tools.netlab.topology import Natted, Star, natted, star
 
-__all__ = ["Lab", "LabError", "Link", "Star", "star", "unavailable_reason"]
+__all__ = ["Lab", "LabError", "Link", "Natted", "Star", "natted", "star", "unavailable_reason"]

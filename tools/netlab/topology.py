@@ -66,3 +66,52 @@ def star() -> Iterator[Star]:
         lab.default_route("a", to_a.b_address)
         lab.default_route("b", to_b.b_address)
         yield Star(lab, to_a, to_b)
+
+
+@dataclass
+class Natted:
+    """Two homes behind their own NAT, on a public network that cannot route into either.
+
+        a (10.99.1.2) -- nata (NAT) -- public (10.99.2.1 | 10.99.4.1) -- natb (NAT) -- b (10.99.3.2)
+
+    Each NAT gives every destination its own source port (a symmetric NAT), so a mapping
+    learned through one server is useless for reaching the other end: only a relay on the
+    public side connects a and b. What runs in `public` listens on `public_address`.
+    """
+
+    lab: Lab
+    a: Link  # a <-> nata
+    b: Link  # b <-> natb
+    a_uplink: Link  # nata <-> public
+    b_uplink: Link  # natb <-> public
+
+    @property
+    def public_address(self) -> str:
+        return self.a_uplink.b_address
+
+
+@contextmanager
+def natted() -> Iterator[Natted]:
+    with Lab() as lab:
+        for name in ("nata", "natb", "public"):
+            lab.namespace(name, forwarding=True)
+        lab.namespace("a")
+        lab.namespace("b")
+        home_a = lab.link("a", "nata")
+        uplink_a = lab.link("nata", "public")
+        home_b = lab.link("b", "natb")
+        uplink_b = lab.link("natb", "public")
+        lab.default_route("a", home_a.b_address)
+        lab.default_route("b", home_b.b_address)
+        lab.default_route("nata", uplink_a.b_address)
+        lab.default_route("natb", uplink_b.b_address)
+        # The rest of the internet: what public sends to an address it has no route for (a
+        # home's private address, from a candidate) vanishes, as it would out there, instead of
+        # failing with ENETUNREACH, on which coturn closes the whole allocation.
+        # (A veth whose other end stays down: this kernel has no dummy device.)
+        lab.ip("public", "link", "add", "elsewhere", "type", "veth", "peer", "name", "nowhere")
+        lab.ip("public", "link", "set", "elsewhere", "up")
+        lab.ip("public", "route", "add", "default", "dev", "elsewhere")
+        lab.masquerade("nata", uplink_a.left, per_destination=True)
+        lab.masquerade("natb", uplink_b.left, per_destination=True)
+        yield Natted(lab, home_a, home_b, uplink_a, uplink_b)

@@ -1,0 +1,82 @@
+"""Media rebuilt after the network changed under a call: a 40 s outage, a new address.
+
+aiortc has no `restartIce`; when the peer connection fails (ICE consent runs out after
+30 to 33 s) or its path is gone (the address moved), the clients build a new peer connection
+to the same partner in the same session (`media_reconnecting`, then `media_restored`), and
+nobody is told the partner left. Both clients in lab namespaces around a router with the
+server; the change happens on a's link, to which a's signaling socket is tied as well.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tools.netlab import Star, star
+
+from .conftest import needs_lab
+from .support import WAIT, Proc, peer, server, stopping, wait_video_after
+
+pytestmark = [pytest.mark.slow, needs_lab]
+OUTAGE = 40.0  # the issue's figure: longer than ICE consent lasts
+
+
+def both_in(net: Star) -> tuple[Proc, Proc]:
+    _srv, port = server(host="0.0.0.0", lab=net.lab, namespace="router")
+    a = peer(f"ws://{net.a.b_address}:{port}/ws", lab=net.lab, namespace="a")
+    b = peer(f"ws://{net.b.b_address}:{port}/ws", lab=net.lab, namespace="b")
+    for p in (a, b):
+        p.wait_for("first_remote_frame")
+    return a, b
+
+
+def restored_with_video(p: Proc, timeout: float) -> float:
+    """Waits for `media_restored`, then for video after it; returns when it was restored."""
+    restored = p.wait_for("media_restored", timeout)["t"]
+    wait_video_after(p, restored)
+    return restored
+
+
+def same_partner_throughout(p: Proc, stopped: float) -> None:
+    names = p.names()
+    assert names.count("matched") == 1, p.lines
+    session = p.of("matched")[0]["session"]
+    assert "media_reconnecting" in names, p.lines
+    assert names.index("media_reconnecting") < names.index("media_restored"), p.lines
+    assert all(r["session"] == session for r in p.of("media_restored") + p.of("call_ended")), p.lines
+    assert not p.of("partner_left"), p.lines
+    assert all(r["t"] >= stopped for r in p.of("call_ended")), p.lines  # only our own stop ended it
+
+
+def stop(*procs: Proc) -> float:
+    stopped = time.time()
+    for p in procs:
+        p.process.terminate()
+    for p in procs:
+        assert p.finish() == 0, p.lines
+    return stopped
+
+
+def test_media_is_rebuilt_to_the_same_partner_after_a_40_second_outage() -> None:
+    with star() as net, stopping(*both_in(net)) as (a, b):
+        time.sleep(2.0)
+        net.lab.set_down(net.a)
+        time.sleep(OUTAGE)
+        net.lab.set_up(net.a)
+        for p in (a, b):
+            restored_with_video(p, 2 * WAIT)
+        stopped = stop(a, b)
+    for p in (a, b):
+        same_partner_throughout(p, stopped)
+
+
+def test_media_is_rebuilt_to_the_same_partner_after_a_new_address() -> None:
+    with star() as net, stopping(*both_in(net)) as (a, b):
+        time.sleep(2.0)
+        net.a = net.lab.readdress(net.a, subnet=7)
+        for p in (a, b):
+            restored_with_video(p, 2 * WAIT)
+        stopped = stop(a, b)
+    for p in (a, b):
+        same_partner_throughout(p, stopped)
