@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -52,13 +51,12 @@ def make_backend(config: ServerConfig) -> Backend:
             ticket_ttl=config.ticket_ttl, **config.backend_options,
         )
     try:
-        # Imported by name: the Redis backend is an extra, and the app knows it only as a `Backend`.
-        redis_backend = importlib.import_module("server.backends.redis.backend")
+        from server.backends.redis.backend import RedisBackend
     except ModuleNotFoundError as exc:
         if exc.name not in ("server.backends.redis.backend", "redis"):
             raise
         raise RuntimeError(texts.REDIS_BACKEND_MISSING) from exc
-    backend: Backend = redis_backend.RedisBackend(
+    backend: Backend = RedisBackend(
         url=config.redis_url, rematch_cooldown=config.rematch_cooldown, resume_grace=config.resume_grace,
         ticket_ttl=config.ticket_ttl, **config.backend_options,
     )
