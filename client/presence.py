@@ -13,6 +13,14 @@ rebuilding then would only lose time, as a new negotiation has to wait for the
 signaling socket, which the same blip cut. ICE consent (30 s) alone would leave a
 frozen picture for half a minute.
 
+Why a BLIP of 2.5 s or more, once heard from again, rebuilds too (the initiator's call):
+the connection came back by itself, but its video did not. aiortc's video receiver holds
+512 packets and releases nothing while the oldest lost one is missing, and the sender
+keeps only the last 128 to resend: after a 4 s outage the picture comes back 4-9 s
+later and then lags by seconds while the backlog drains (docs/benchmarks.md, "Network").
+A new connection is up within about a second, with the delay of before. Beats and audio
+arrive many times a second, so a 2.5 s gap is an outage, not a lossy moment.
+
 The initiator rebuilds: a new peer connection whose offer carries a restart number
 higher than any before; the responder that notices first asks for one. A partner
 that never beats (an older client) is never declared silent; only its connection
@@ -27,6 +35,7 @@ from enum import Enum
 
 BEAT_INTERVAL = 1.0  # how often each side beats on the `state` channel
 SILENCE = 5.0  # no beat and no frame for this long (from a partner that beats): lost
+BLIP = 2.5  # heard again after a gap this long: the initiator rebuilds (aiortc's video would lag)
 RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
 ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
 
@@ -85,12 +94,14 @@ class Presence:
         initiator: bool,
         grace: float,
         silence: float = SILENCE,
+        blip: float = BLIP,
         resend: float = RESEND,
         attempt_timeout: float = ATTEMPT_TIMEOUT,
     ) -> None:
         self.initiator = initiator
         self.grace = grace
         self.silence = silence
+        self.blip = blip
         self.resend = resend
         self.attempt_timeout = attempt_timeout
         self.phase = Phase.CONNECTING
@@ -114,6 +125,8 @@ class Presence:
         """A beat or a frame from the partner over the current peer connection."""
         self.beats = self.beats or beat
         last, self.last_heard = self.last_heard, now
+        if self.phase is Phase.UP and self.initiator and self.beats and now - last >= self.blip:
+            return self._lose(now)  # back by itself, but its video would lag for seconds
         if self.phase is not Phase.LOST:
             return []
         self.phase = Phase.UP

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from client.presence import (
     ATTEMPT_TIMEOUT,
+    BLIP,
     SILENCE,
     Ask,
     Gone,
@@ -30,6 +31,20 @@ def test_a_beating_partner_silent_past_the_threshold_makes_the_initiator_rebuild
     assert presence.tick(SILENCE - 0.5) == []
     assert presence.tick(SILENCE + 0.5) == [Reconnecting(1), Rebuild(1)]
     assert presence.phase is Phase.LOST
+
+
+def test_heard_again_after_a_blip_the_initiator_rebuilds_and_the_responder_waits_for_its_offer() -> None:
+    # The old connection came back by itself, but aiortc's video would lag behind by seconds.
+    initiator, responder = up(initiator=True), up(initiator=False)
+    assert initiator.heard(BLIP - 0.5, beat=True) == []  # a lossy moment, not an outage
+    assert initiator.heard(2 * BLIP, beat=True) == [Reconnecting(1), Rebuild(1)]
+    assert responder.heard(2 * BLIP, beat=True) == []
+    assert responder.offered(1, 2 * BLIP + 0.1) == [Reconnecting(1)]
+
+
+def test_a_partner_that_never_beats_gets_no_rebuild_after_a_gap() -> None:
+    presence = up(initiator=True, beats=False)
+    assert presence.heard(3 * BLIP) == []
 
 
 def test_frames_alone_keep_a_beating_partner_present() -> None:
