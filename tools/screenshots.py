@@ -25,6 +25,8 @@ import qasync
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
+from client.engine import Engine
+from client.signaling import WebSocketSignaling
 from client.ui.app import App, make_qapp
 from client.ui.palette import dark_palette
 from client.ui.settings import Settings
@@ -92,6 +94,12 @@ async def main(out: Path, suffix: str = "") -> None:
             await until(lambda: not wa.call.partner_camera_on, 30)
             await asyncio.sleep(0.5)
             wa.grab().save(str(out / f"partner-camera-off{suffix}.png"))
+            # The partner's socket drops (a Wi-Fi blink): the call goes on and a says why it waits.
+            engine_b = b.controller.engine
+            assert isinstance(engine_b, Engine) and isinstance(engine_b.signaling, WebSocketSignaling)
+            await engine_b.signaling.drop()
+            await until(lambda: wa.notices.item("partner_away") is not None, 10)
+            wa.grab().save(str(out / f"partner-reconnecting{suffix}.png"))
             wa.call.end_button.click()
             await a.close()
             await b.close()
