@@ -61,12 +61,15 @@ def test_a_4_second_outage_of_one_link_does_not_end_the_call() -> None:
             time.sleep(4.0)  # the blip
             net.lab.set_up(net.a)
             back = time.time()
+            # Heard again after the gap, the clients build a new peer connection: the old one's
+            # video would come back 4-9 s late and lag (docs/benchmarks.md, "A call under bad networks").
+            restored = [p.wait_for("media_restored", WAIT)["t"] for p in (a, b)]
             ends = [p.wait_for("call_ended", WAIT + seconds)["t"] for p in (a, b)]
             for p in (a, b):
                 assert p.finish() == 0
-    for p, end in zip((a, b), ends, strict=True):
+    for p, end, again in zip((a, b), ends, restored, strict=True):
         ended_by_a_skip(p)
-        # Video came back after the link did (aiortc's receiver takes 4.5 to 7 s: see
-        # docs/benchmarks.md, "A call under bad networks") and kept coming to the end.
-        assert end - back > 12.0, "the call ended too soon after the link came back to see video return"
-        assert not video_gaps(p, back + 8.0, end - 0.5, every=2.0), p.lines
+        assert again >= back and p.names().count("media_reconnecting") >= 1, p.lines
+        # Video came back on the new connection and kept coming to the end.
+        assert end - again > 8.0, "the call ended too soon after the media came back to see video flow"
+        assert not video_gaps(p, again + 1.0, end - 0.5, every=2.0), p.lines
