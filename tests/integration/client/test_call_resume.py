@@ -10,7 +10,6 @@ same ticket key takes both partners back into the session they had.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from client import events as ev
 from client.session import CallState
@@ -23,8 +22,11 @@ from server.ws.app import Server, running_server
 
 from .test_call_engine import in_call
 
-# A server and its restart share the ticket key (`--ticket-key`), so the restart takes the tickets.
-SAME_KEY: dict[str, Any] = {"ticket_key": "resume-tests-ticket-key-0123456789", "log_level": "warning"}
+
+def keyed(port: int = 0, shutdown_retry_after: float = 5.0) -> ServerConfig:
+    """A server and its restart share the ticket key (`--ticket-key`), so the restart takes the tickets."""
+    return ServerConfig(port=port, ticket_key="resume-tests-ticket-key-0123456789", log_level="warning",
+                        shutdown_retry_after=shutdown_retry_after)
 
 
 def signaling(peer: Peer) -> WebSocketSignaling:
@@ -86,7 +88,7 @@ async def test_a_partner_that_vanishes_for_good_ends_the_call_after_the_grace(
 
 
 async def test_a_server_restart_mid_call_loses_no_call() -> None:
-    first = Server(ServerConfig(port=0, shutdown_retry_after=0.2, **SAME_KEY))
+    first = Server(keyed(shutdown_retry_after=0.2))
     await first.start()
     url, port = first.url, first.port
     async with engines() as make:
@@ -97,7 +99,7 @@ async def test_a_server_restart_mid_call_loses_no_call() -> None:
         for peer in (a, b):
             assert (await peer.events.next(ev.SignalingLost)).session == session
         await frames_keep_coming(a, b)  # peer to peer: no server needed
-        async with running_server(ServerConfig(port=port, **SAME_KEY)):
+        async with running_server(keyed(port)):
             for peer in (a, b):
                 assert await peer.events.next(ev.Resumed, within=2 * TIMEOUT) == ev.Resumed(session)
             await frames_keep_coming(a, b)
@@ -109,7 +111,7 @@ async def test_a_server_restart_mid_call_loses_no_call() -> None:
 async def test_end_pressed_while_the_server_is_away_reaches_the_partner_on_the_reconnect() -> None:
     """The person expects End to end the call now, and the partner to hear so as soon as it can be
     said: not after the grace period (60 s here) as if they had vanished."""
-    first = Server(ServerConfig(port=0, shutdown_retry_after=0.2, **SAME_KEY))
+    first = Server(keyed(shutdown_retry_after=0.2))
     await first.start()
     url, port = first.url, first.port
     async with engines() as make:
@@ -121,7 +123,7 @@ async def test_end_pressed_while_the_server_is_away_reaches_the_partner_on_the_r
         await b.engine.leave()  # pressed while the server is away
         ended = await b.events.next(ev.CallEnded)  # at once: media stops without the server
         assert ended.session == session and b.engine.call is None and not b.engine.signaling.connected
-        async with running_server(ServerConfig(port=port, **SAME_KEY)):
+        async with running_server(keyed(port)):
             t0 = time.monotonic()
             left = await a.events.next(ev.PartnerLeft, within=2 * TIMEOUT)
             assert (left.session, left.reason) == (session, "left")  # told, not timed out
