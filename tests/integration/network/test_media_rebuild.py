@@ -45,8 +45,9 @@ def same_partner_throughout(p: Proc, stopped: float) -> None:
     assert "media_reconnecting" in names, p.lines
     assert names.index("media_reconnecting") < names.index("media_restored"), p.lines
     assert all(r["session"] == session for r in p.of("media_restored") + p.of("call_ended")), p.lines
-    assert not p.of("partner_left"), p.lines
-    assert all(r["t"] >= stopped for r in p.of("call_ended")), p.lines  # only our own stop ended it
+    # Nothing ended it before our own stop; stopping one side first may tell the other `left`.
+    assert not [r for r in p.of("partner_left") if r["t"] < stopped], p.lines
+    assert all(r["t"] >= stopped for r in p.of("call_ended")), p.lines
 
 
 def stop(*procs: Proc) -> float:
