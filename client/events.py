@@ -204,6 +204,76 @@ class MediaRestored:
     gone_ms: float
 
 
+# --- the study session (docs/protocol.md, "Study sessions") ---------------------------------
+# Times are seconds since the Unix epoch on this machine's clock: the server's times in
+# `study`, corrected by the clock offset taken from `study.now`, so both partners agree.
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """Right after `Matched` (and again after `Resumed`): the terms both partners agreed."""
+
+    session: str
+    length: int | None  # minutes; None: open (no end)
+    talk: str  # "talk" | "quiet"
+    started_at: float
+    ends_at: float | None  # None in an open session
+
+
+@dataclass(frozen=True)
+class SessionPhase:
+    """The session entered a phase: "check_in", "focus", "break" or "check_out"."""
+
+    session: str
+    phase: str
+    until: float | None  # when this phase ends, when known
+
+
+@dataclass(frozen=True)
+class PartnerGoal:
+    """The partner set or changed its goal (at most 140 characters)."""
+
+    session: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PartnerReady:
+    """The partner is done checking in."""
+
+    session: str
+
+
+@dataclass(frozen=True)
+class PartnerCheckout:
+    session: str
+    done: str  # "yes" | "partly" | "no"
+    note: str  # at most 280 characters; "" when none
+
+
+@dataclass(frozen=True)
+class PartnerBrb:
+    """The partner stepped away until `until` (None: back)."""
+
+    session: str
+    until: float | None
+
+
+@dataclass(frozen=True)
+class Pomodoro:
+    """The shared Pomodoro (25 min focus, 5 min break) was switched on or off, by either side."""
+
+    session: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class SpeakingWhileMuted:
+    """The microphone hears speech while muted: the window says "You are muted"."""
+
+    session: str
+
+
 EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better)
     Connected,
     Disconnected,
@@ -230,4 +300,12 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     PartnerResumed,
     MediaReconnecting,
     MediaRestored,
+    SessionStarted,
+    SessionPhase,
+    PartnerGoal,
+    PartnerReady,
+    PartnerCheckout,
+    PartnerBrb,
+    Pomodoro,
+    SpeakingWhileMuted,
 ]
