@@ -274,6 +274,10 @@ class SpeakingWhileMuted:
     session: str
 
 
+# What the window's session panel and mini window follow (client/ui/controller.py, study_changed).
+STUDY_EVENTS = (SessionStarted, SessionPhase, PartnerGoal, PartnerReady, PartnerCheckout, PartnerBrb, Pomodoro,
+                SpeakingWhileMuted)  # fmt: skip
+
 EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better)
     Connected,
     Disconnected,

@@ -58,6 +58,7 @@ class Controller(QObject):
     device_failed = Signal(str)  # "camera" | "microphone"
     device_action = Signal(str)  # "choose_camera" | "choose_microphone": the window focuses a picker
     settings_requested = Signal(str)  # the notice's key: the window opens Settings (token, address, CA file)
+    study_changed = Signal(object)  # a study event of the call on screen (ev.STUDY_EVENTS)
 
     def __init__(
         self,
@@ -343,6 +344,8 @@ class Controller(QObject):
                 self._partner_left(event, practice)
             case _ if isinstance(event, callnotices.CALL_NETWORK_EVENTS) and event.session == self.session:
                 self._call_notices.present(callnotices.presence(event))
+            case _ if isinstance(event, ev.STUDY_EVENTS) and event.session == self.session:
+                self.study_changed.emit(event)
             case ev.CallEnded() if event.session == self.session:
                 self._off_call()
                 self.call_ended.emit(event.seconds)
