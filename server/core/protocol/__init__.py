@@ -17,6 +17,9 @@ from server.core.protocol.messages import (
     LEFT_REASONS as LEFT_REASONS,
 )
 from server.core.protocol.messages import (
+    LENGTHS as LENGTHS,
+)
+from server.core.protocol.messages import (
     MAX_CLIENT_CHARS as MAX_CLIENT_CHARS,
 )
 from server.core.protocol.messages import (
@@ -38,10 +41,16 @@ from server.core.protocol.messages import (
     MAX_TOPIC_CHARS as MAX_TOPIC_CHARS,
 )
 from server.core.protocol.messages import (
+    MINUTE_MS as MINUTE_MS,
+)
+from server.core.protocol.messages import (
     MODES as MODES,
 )
 from server.core.protocol.messages import (
     PROTOCOL_VERSION as PROTOCOL_VERSION,
+)
+from server.core.protocol.messages import (
+    TALKS as TALKS,
 )
 from server.core.protocol.messages import (
     Cancel as Cancel,
@@ -120,6 +129,9 @@ from server.core.protocol.messages import (
 )
 from server.core.protocol.messages import (
     Skip as Skip,
+)
+from server.core.protocol.messages import (
+    Study as Study,
 )
 from server.core.protocol.messages import (
     Ticket as Ticket,

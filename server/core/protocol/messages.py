@@ -11,6 +11,9 @@ from typing import Any, Final, Literal, TypeAlias
 
 PROTOCOL_VERSION: Final = 1
 MODES: Final = ("video", "audio")
+LENGTHS: Final = (25, 50, 75)  # minutes a client may ask for; None: open
+TALKS: Final = ("talk", "quiet")  # None in `find`: either
+MINUTE_MS: Final = 60_000
 MAX_TOPIC_CHARS: Final = 32
 MAX_ID_CHARS: Final = 64
 MAX_CLIENT_CHARS: Final = 64
@@ -85,6 +88,8 @@ class Resume:
 class Find:
     mode: str
     topic: str | None = None
+    length: int | None = None  # minutes, one of LENGTHS; None: open
+    talk: str | None = None  # one of TALKS; None: either
     type: Literal["find"] = field(default="find", init=False)
 
 
@@ -137,6 +142,8 @@ class Welcome:
 class Queued:
     mode: str
     topic: str | None
+    length: int | None = None
+    talk: str | None = None
     ticket: str | None = None  # for clients that said `resume` in hello
     type: Literal["queued"] = field(default="queued", init=False)
 
@@ -148,11 +155,25 @@ class Partner:
 
 
 @dataclass(frozen=True, slots=True)
+class Study:
+    """A session's agreed terms (docs/protocol.md, "Study sessions"); times are ms since the
+    epoch on the server's clock. `now` is the server's clock when the message is sent."""
+
+    length: int | None
+    talk: str
+    started_at: int
+    ends_at: int | None
+    minute: int = MINUTE_MS
+    now: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Matched:
     session: str
     initiator: bool
     partner: Partner
     ticket: str | None = None  # for clients that said `resume` in hello
+    study: Study | None = None  # None only from a server older than study sessions
     type: Literal["matched"] = field(default="matched", init=False)
 
 
@@ -164,6 +185,7 @@ class Resumed:
     initiator: bool
     partner: Partner
     ticket: str | None = None  # a fresh one; the ticket used is spent
+    study: Study | None = None
     type: Literal["resumed"] = field(default="resumed", init=False)
 
 

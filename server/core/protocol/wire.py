@@ -8,6 +8,7 @@ from typing import Any, Final, TypeAlias
 
 from server.core import texts
 from server.core.protocol.messages import (
+    LENGTHS,
     MAX_CLIENT_CHARS,
     MAX_ID_CHARS,
     MAX_MESSAGE_CHARS,
@@ -16,6 +17,7 @@ from server.core.protocol.messages import (
     MAX_TOKEN_CHARS,
     MAX_TOPIC_CHARS,
     MODES,
+    TALKS,
     Cancel,
     ClientMessage,
     Error,
@@ -42,6 +44,7 @@ from server.core.protocol.messages import (
     Shutdown,
     Signal,
     Skip,
+    Study,
     Ticket,
     Welcome,
 )
@@ -129,6 +132,34 @@ def _partner(obj: dict[str, Any]) -> Partner:
     return Partner(mode=_mode(partner), topic=_topic(partner))
 
 
+def _length(obj: dict[str, Any]) -> int | None:
+    value = obj.get("length")
+    if value is not None and (type(value) is not int or value not in LENGTHS):
+        raise _bad(texts.LENGTH_INVALID)
+    return value
+
+
+def _talk(obj: dict[str, Any]) -> str | None:
+    value = obj.get("talk")
+    if value is not None and value not in TALKS:
+        raise _bad(texts.TALK_INVALID)
+    return value
+
+
+def _study(obj: dict[str, Any]) -> Study | None:
+    """The session's terms; absent from a server older than study sessions."""
+    study = obj.get("study")
+    if study is None:
+        return None
+    if not isinstance(study, dict):
+        raise _bad(texts.STUDY_INVALID)
+    talk, ends_at, minute = _talk(study), study.get("ends_at"), _int(study, "minute")
+    if talk is None or minute <= 0 or (ends_at is not None and type(ends_at) is not int):
+        raise _bad(texts.STUDY_INVALID)
+    return Study(length=_length(study), talk=talk, started_at=_int(study, "started_at"), ends_at=ends_at,
+                 minute=minute, now=_int(study, "now"))  # fmt: skip
+
+
 def _ticket(obj: dict[str, Any]) -> str | None:
     ticket: str | None = _str(obj, "ticket", MAX_TICKET_CHARS, optional=True)
     return ticket
@@ -152,7 +183,7 @@ _CLIENT_DECODERS: Final = {
         token=_str(o, "token", MAX_TOKEN_CHARS, optional=True),
         resume=_bool(o, "resume") if o.get("resume") is not None else None,
     ),
-    "find": lambda o: Find(mode=_mode(o), topic=_topic(o)),
+    "find": lambda o: Find(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o)),
     "cancel": lambda o: Cancel(),
     "signal": lambda o: Signal(session=_str(o, "session", MAX_ID_CHARS), data=_object(o, "data")),
     "skip": lambda o: Skip(session=_str(o, "session", MAX_ID_CHARS, optional=True)),
@@ -171,17 +202,19 @@ _SERVER_DECODERS: Final = {
         ice_servers=_ice_servers(o),
         limits=_object(o, "limits"),
     ),
-    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o), ticket=_ticket(o)),
+    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o), ticket=_ticket(o)),
     "matched": lambda o: Matched(
         session=_str(o, "session", MAX_ID_CHARS),
         initiator=_bool(o, "initiator"),
         partner=_partner(o),
+        study=_study(o),
         ticket=_ticket(o),
     ),
     "resumed": lambda o: Resumed(
         session=_str(o, "session", MAX_ID_CHARS),
         initiator=_bool(o, "initiator"),
         partner=_partner(o),
+        study=_study(o),
         ticket=_ticket(o),
     ),
     "partner_reconnecting": lambda o: PartnerReconnecting(session=_str(o, "session", MAX_ID_CHARS)),
@@ -254,7 +287,9 @@ def to_wire(message: Message) -> dict[str, Any]:
         value = getattr(message, name)
         if isinstance(value, Partner):
             value = {"mode": value.mode, "topic": value.topic}
-        elif value is None and name in ("client", "token", "session", "ticket", "resume"):
+        elif isinstance(value, Study):
+            value = {name: getattr(value, name) for name in value.__dataclass_fields__}
+        elif value is None and name in ("client", "token", "session", "ticket", "resume", "study"):
             continue
         obj[name] = value
     return obj

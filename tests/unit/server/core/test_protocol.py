@@ -23,6 +23,9 @@ CLIENT_MESSAGES: list[p.ClientMessage] = [
     p.Leave("s1"),
     p.Report("s1", "rude"),
     p.Hello(resume=True),
+    p.Find("video", "maths", 25, "quiet"),
+    p.Find("audio", None, None, "talk"),
+    p.Find("audio", None, 75),
     p.Resume("t.k"),
 ]
 
@@ -36,6 +39,10 @@ SERVER_MESSAGES: list[p.ServerMessage] = [
     p.Matched("s1", True, p.Partner("video", None), ticket="t.k"),
     p.Queued("video", None, ticket="t.k"),
     p.Resumed("s1", True, p.Partner("video", "maths"), "t.k"),
+    p.Queued("video", "maths", 50, "quiet"),
+    p.Matched("s1", True, p.Partner("video", None), study=p.Study(50, "quiet", 1_000, 3_001_000, 60_000, 1_200)),
+    p.Matched("s1", False, p.Partner("audio", None), study=p.Study(None, "talk", 1_000, None, 50, 1_200)),
+    p.Resumed("s1", False, p.Partner("video", None), "t.k", p.Study(25, "talk", 1_000, 1_501_000, 60_000, 9_000)),
     p.PartnerReconnecting("s1"),
     p.PartnerResumed("s1"),
     p.Ticket("t.k"),
@@ -68,7 +75,11 @@ def test_unset_optional_fields_are_left_out_of_the_frame() -> None:
     assert json.loads(p.encode(p.Skip())) == {"type": "skip"}
     assert json.loads(p.encode(p.Hello())) == {"type": "hello", "protocol": 1}
     # An old client's view of the queue: no ticket unless it said `resume` in hello.
-    assert json.loads(p.encode(p.Queued("audio", None))) == {"type": "queued", "mode": "audio", "topic": None}
+    assert json.loads(p.encode(p.Queued("audio", None))) == {
+        "type": "queued", "mode": "audio", "topic": None, "length": None, "talk": None
+    }
+    # A server older than study sessions sends no `study`: it decodes as None.
+    assert "study" not in json.loads(p.encode(p.Matched("s1", True, p.Partner("video", None))))
 
 
 def test_unknown_fields_are_ignored() -> None:
@@ -103,6 +114,12 @@ def test_topics_are_trimmed_lowercased_and_empty_means_any() -> None:
         ('{"type":"find","mode":"VIDEO"}', p.ErrorCode.BAD_MESSAGE),
         ('{"type":"find","mode":"video","topic":3}', p.ErrorCode.BAD_MESSAGE),
         ('{"type":"find","mode":"video","topic":"' + "x" * 33 + '"}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","length":30}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","length":"25"}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","length":25.0}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","length":true}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","talk":"loud"}', p.ErrorCode.BAD_MESSAGE),
+        ('{"type":"find","mode":"video","talk":1}', p.ErrorCode.BAD_MESSAGE),
         ('{"type":"signal","session":"s"}', p.ErrorCode.BAD_MESSAGE),
         ('{"type":"signal","session":"s","data":"sdp"}', p.ErrorCode.BAD_MESSAGE),
         ('{"type":"signal","data":{}}', p.ErrorCode.BAD_MESSAGE),
@@ -162,3 +179,21 @@ def test_decoding_arbitrary_frames_never_raises_anything_else(frame: bytes | str
         p.decode_client(frame)
     except p.ProtocolError as error:
         assert error.code in (p.ErrorCode.BAD_JSON, p.ErrorCode.BAD_MESSAGE, p.ErrorCode.UNKNOWN_TYPE)
+
+
+@pytest.mark.parametrize(
+    "study",
+    [
+        '"50"',
+        '{"length":50,"talk":"quiet","started_at":1,"ends_at":2,"minute":60000}',
+        '{"length":50,"started_at":1,"ends_at":2,"minute":60000,"now":3}',
+        '{"length":50,"talk":"quiet","started_at":1,"ends_at":"2","minute":60000,"now":3}',
+        '{"length":50,"talk":"quiet","started_at":1,"ends_at":2,"minute":0,"now":3}',
+        '{"length":40,"talk":"quiet","started_at":1,"ends_at":2,"minute":60000,"now":3}',
+    ],
+)
+def test_a_matched_with_broken_study_terms_is_refused_whole(study: str) -> None:
+    frame = '{"type":"matched","session":"s","initiator":true,"partner":{"mode":"video"},"study":' + study + "}"
+    with pytest.raises(p.ProtocolError) as caught:
+        p.decode_server(frame)
+    assert caught.value.code == p.ErrorCode.BAD_MESSAGE
