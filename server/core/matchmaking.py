@@ -203,7 +203,7 @@ class Matchmaker:
         session = session.taken_over(side, client_id)
         self._sessions[session.id] = session
         client.where, client.session = Where.IN_SESSION, session.id
-        client.wish, client.resumable = Wish(claim.mode, claim.topic), True
+        client.wish, client.resumable = Wish(claim.mode, claim.topic, claim.length, claim.talk), True
         partner = session.partner_of(client_id)
         partner_away = self.away.sides.get(partner)
         partner_wish = partner_away.wish if partner_away is not None else self._clients[partner].wish
@@ -413,7 +413,7 @@ class Matchmaker:
         self.away.hold(other, session.id, Wish(claim.partner_mode, claim.partner_topic), now)
         self._epochs[client.id], self._epochs[other] = claim.epoch + 1, None
         client.where, client.session = Where.IN_SESSION, session.id
-        client.wish, client.resumable = Wish(claim.mode, claim.topic), True
+        client.wish, client.resumable = Wish(claim.mode, claim.topic, claim.length, claim.talk), True
         partner = p.Partner(claim.partner_mode, claim.partner_topic)
         return [
             (client.id, p.Resumed(session.id, claim.initiator, partner, study=self.study(terms))),

@@ -29,6 +29,8 @@ class SessionClaim:
     abuse_key: str  # the key reports about this client follow
     # The session's agreed study terms (length, talk, started_at ms), to rebuild it as it was.
     terms: Terms | None = None
+    length: int | None = None  # this side's study wish, kept for its next search (a skip)
+    talk: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import Any, Final
 from server.core import protocol as p
 from server.core import texts
 from server.core.resume import Claim, QueueClaim, SessionClaim
-from server.core.rules import Terms
+from server.core.rules import Terms, Wish
 
 VERSION: Final = "v1"
 RESUME_OUTCOMES: Final = ("resumed", "rebuilt", "requeued", "ended", "bad_ticket")
@@ -71,6 +71,8 @@ class Tickets:
         return self._sign({
             "k": "s", "s": claim.session, "i": claim.initiator, "e": claim.epoch, "m": claim.mode,
             "t": claim.topic, "pm": claim.partner_mode, "pt": claim.partner_topic, "a": claim.abuse_key,
+            **({} if claim.length is None else {"l": claim.length}),
+            **({} if claim.talk is None else {"tk": claim.talk}),
             **({} if claim.terms is None else {
                 "sl": claim.terms.length, "st": claim.terms.talk, "ss": claim.terms.started_at,
             }),
@@ -154,6 +156,7 @@ def _claim(fields: dict[str, Any], now: float) -> Claim:
             session=_text(fields["s"]), initiator=fields["i"], epoch=epoch, mode=_text(fields["m"]),
             topic=_topic(fields["t"]), partner_mode=_text(fields["pm"]), partner_topic=_topic(fields["pt"]),
             abuse_key=_text(fields["a"]), terms=_terms(fields),
+            length=_length(fields.get("l")), talk=_talk(fields.get("tk")),
         )
     if fields["k"] == "q":
         return QueueClaim(
@@ -186,7 +189,7 @@ class TicketBook:
         self.tickets = tickets
         self.abuse_key = abuse_key  # the key its reports follow, bound into each ticket
         self._place: _Place | None = None  # None: idle, no ticket to keep fresh
-        self._wish: tuple[str, str | None] | None = None  # the last `queued`: this side's mode and topic
+        self._wish: Wish | None = None  # the last `queued`: this side's wish
         self._since: float | None = None  # a resumed place in line: when it started waiting
         self._epoch = 0  # the epoch of the side a `resumed` gives back (the claim's next one)
         self._issued = 0.0
@@ -199,7 +202,8 @@ class TicketBook:
         if isinstance(claim, QueueClaim):
             self._since = now - claim.waited
         else:
-            self._wish, self._epoch = (claim.mode, claim.topic), claim.epoch + 1
+            self._wish = Wish(claim.mode, claim.topic, claim.length, claim.talk)
+            self._epoch = claim.epoch + 1
 
     def observe(self, message: p.ServerMessage, now: float) -> p.ServerMessage:
         """The message as it goes out: `matched`, `queued` and `resumed` with a fresh ticket."""
@@ -233,11 +237,8 @@ class TicketBook:
 
     def _queued(self, message: p.Queued, now: float) -> str:
         place = self._place
-        wish = (message.mode, message.topic)
-        terms = (message.length, message.talk)
-        if place is None or place.session is not None or (place.mode, place.topic, place.length, place.talk) != (
-            *wish, *terms,
-        ):
+        wish = Wish(message.mode, message.topic, message.length, message.talk)
+        if place is None or place.session is not None or Wish(place.mode, place.topic, place.length, place.talk) != wish:
             since, self._since = (self._since if self._since is not None else now), None
             place = self._place = _Place(mode=message.mode, topic=message.topic, length=message.length,
                                          talk=message.talk, since=since, nonce=secrets.token_urlsafe(12))
@@ -245,10 +246,11 @@ class TicketBook:
         return self._mint(place, now)
 
     def _matched(self, message: p.Matched | p.Resumed, now: float) -> str:
-        mode, topic = self._wish if self._wish is not None else (message.partner.mode, message.partner.topic)
+        wish = self._wish if self._wish is not None else Wish(message.partner.mode, message.partner.topic)
         epoch = self._epoch if type(message) is p.Resumed else 0
         claim = SessionClaim(
-            session=message.session, initiator=message.initiator, epoch=epoch, mode=mode, topic=topic,
+            session=message.session, initiator=message.initiator, epoch=epoch, mode=wish.mode, topic=wish.topic,
+            length=wish.length, talk=wish.talk,
             partner_mode=message.partner.mode, partner_topic=message.partner.topic, abuse_key=self.abuse_key,
             terms=None if (s := message.study) is None else Terms(s.length, s.talk, s.started_at),
         )

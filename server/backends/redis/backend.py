@@ -156,7 +156,7 @@ class RedisBackend:
                 await self._request(
                     "resume_session", client_id, claim.session, "1" if claim.initiator else "0", str(claim.epoch),
                     claim.mode, wire_topic(claim.topic), claim.partner_mode, wire_topic(claim.partner_topic), key,
-                    *wire_terms(claim.terms),
+                    *wire_terms(claim.terms), wire_length(claim.length), wire_topic(claim.talk),
                 )
             except p.ProtocolError:
                 view.resuming = None

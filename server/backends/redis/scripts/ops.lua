@@ -199,7 +199,7 @@ function OPS.resume_session(A)
   end
   s['m' .. side], s['t' .. side], s['e' .. side] = mode, topic, epoch + 1
   set_key(r, A[9])
-  r.m, r.t = mode, topic
+  r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[13]) or 0, A[14] or ''
   come_back(sid, s, side, id, r)
   save_session(sid, s)
   save(id, r)

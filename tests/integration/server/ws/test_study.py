@@ -146,6 +146,9 @@ async def test_resumed_carries_the_same_terms_on_another_instance(server_factory
     resumed = await back.expect("resumed", session=ma["session"], initiator=ma["initiator"])
     assert terms(resumed) == terms(ma) == terms(mb)
     assert resumed["study"]["now"] >= ma["study"]["now"]
+    # The resumed side searches again with the wish it had: its ticket kept it.
+    queued = await back.request({"type": "skip"}, "queued")
+    assert (queued["length"], queued["talk"]) == (25, "quiet")
     for client in (back, b):
         await client.close()
 
