@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
+import hmac
 import json
 
 import pytest
 
 from server.core import protocol as p
 from server.core.resume import QueueClaim, SessionClaim
+from server.core.rules import Terms
 from server.core.tickets import TicketBook, Tickets
 
 KEY = b"k" * 32
@@ -42,9 +45,28 @@ def test_a_queue_ticket_says_how_long_its_holder_waited() -> None:
     assert claim.expires > NOW + 599
 
 
+def test_tickets_keep_the_study_terms_and_wish_and_older_tickets_still_verify() -> None:
+    tickets = Tickets(KEY, ttl=600)
+    studying = dataclasses.replace(CLAIM, terms=Terms(50, "quiet", 1_800_000_000_123), length=50, talk=None)
+    assert tickets.verify(tickets.mint_session(studying, NOW), NOW) == studying
+    assert tickets.verify(tickets.mint_session(CLAIM, NOW), NOW) == CLAIM  # no terms: as before study sessions
+    queue = tickets.verify(tickets.mint_queue("audio", None, NOW, "n1", "conn-a", NOW, 25, "talk"), NOW)
+    assert isinstance(queue, QueueClaim) and (queue.length, queue.talk) == (25, "talk")
+
+
+@pytest.mark.parametrize("fields", [{"sl": 30}, {"sl": "25"}, {"st": "loud"}, {"st": None}, {"ss": 1.5}])
+def test_a_ticket_with_bad_study_terms_is_refused(fields: dict[str, object]) -> None:
+    # Only a key holder can sign one; still, what it carries is checked like the rest.
+    payload = {"k": "s", "s": "s1", "i": True, "e": 0, "m": "video", "t": None, "pm": "video", "pt": None,
+               "a": "conn-a", "sl": 25, "st": "talk", "ss": 1, "x": int(NOW) + 600, **fields}
+    body = "v1." + base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    mac = base64.urlsafe_b64encode(hmac.new(KEY, body.encode(), hashlib.sha256).digest()).rstrip(b"=").decode()
+    refused(Tickets(KEY, ttl=600), f"{body}.{mac}")
+
+
 def test_longest_fields_still_fit() -> None:
     long = SessionClaim("s" * p.MAX_ID_CHARS, False, 10**6, "video", "t" * p.MAX_TOPIC_CHARS, "audio",
-                        "u" * p.MAX_TOPIC_CHARS, "sub:" + "x" * 64)
+                        "u" * p.MAX_TOPIC_CHARS, "sub:" + "x" * 64, Terms(75, "quiet", 10**13), 75, "quiet")
     ticket = Tickets(KEY, ttl=600).mint_session(long, NOW)
     assert len(ticket) <= p.MAX_TICKET_CHARS
 
