@@ -195,6 +195,8 @@ class Server:
         else:
             if kind is p.Matched or kind is p.Resumed:
                 message = _stamped(message)
+                if isinstance(message, p.Matched) and message.initiator and message.study is not None:
+                    self.metrics.count_match(message.study)
             if conn.tickets is not None:
                 message = conn.tickets.observe(message, time.time())  # with its ticket
         conn.send(message)

@@ -55,6 +55,8 @@ class Metrics:
         self.reports = 0
         self.penalties = 0
         self.resumes: Counter[str] = Counter()  # by outcome (RESUME_OUTCOMES)
+        # Pairs whose initiator this instance told `matched`, by the study terms agreed.
+        self.study_matches: Counter[tuple[str, str]] = Counter()
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -67,6 +69,9 @@ class Metrics:
         ProcessCollector(registry=self.registry)  # CPU, memory, open files (Linux)
         PlatformCollector(registry=self.registry)  # python_info
         GCCollector(registry=self.registry)
+
+    def count_match(self, study: p.Study) -> None:
+        self.study_matches[("open" if study.length is None else str(study.length), study.talk)] += 1
 
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """The /metrics body and its content type, in the format the Accept header asks for."""
@@ -119,6 +124,13 @@ class _Counted(Collector):
                                   value=m.penalties)
         yield _by("studymatch_resumes_total", "Resume requests, by outcome.", "outcome",
                   m.resumes, RESUME_OUTCOMES)
+        study = CounterMetricFamily("studymatch_study_matches_total",
+                                    "Pairs made, by the session length and talk agreed (counted by the "
+                                    "initiator's instance).", labels=["length", "talk"])
+        lengths = ["open", *(str(length) for length in p.LENGTHS)]
+        for labels in sorted({*((length, talk) for length in lengths for talk in p.TALKS), *m.study_matches}):
+            study.add_metric(list(labels), m.study_matches[labels])
+        yield study
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:

@@ -83,6 +83,10 @@ async def test_incompatible_wishes_wait_and_the_longest_compatible_waiter_is_tak
     m_long, m_quiet = await long_.expect("matched"), await quiet.expect("matched")
     assert m_long["session"] == m_quiet["session"] and terms(m_long) == terms(m_quiet)
     assert (m_long["study"]["length"], m_long["study"]["talk"]) == (50, "quiet")
+    # Counted once a pair (by the initiator's instance), by the terms agreed; every series listed.
+    assert sum(await cluster.metric('studymatch_study_matches_total{length="25",talk="talk"}')) == 1
+    assert sum(await cluster.metric('studymatch_study_matches_total{length="50",talk="quiet"}')) == 1
+    assert sum(await cluster.metric('studymatch_study_matches_total{length="open",talk="talk"}')) == 0
     # Talk and quiet never meet, whatever the length.
     loud, hush = await cluster.connect(), await cluster.connect()
     await find(loud, None, "talk")
