@@ -5,7 +5,9 @@ from __future__ import annotations
 from client.presence import (
     ATTEMPT_TIMEOUT,
     BLIP,
+    RESEND,
     SILENCE,
+    STALL,
     Ask,
     Gone,
     Phase,
@@ -120,3 +122,68 @@ def test_nothing_happens_before_the_first_connection() -> None:
     assert presence.tick(1000.0) == []
     assert presence.failed(1000.0) == []
     assert presence.asked(1, 1000.0) == []
+
+
+def carrying_video(initiator: bool) -> Presence:
+    """Up, with video frames until t=10 and beats every second after, to t=10 + 2 * STALL."""
+    presence = up(initiator)
+    for t in range(11):
+        presence.heard(float(t), video=True)
+    return presence
+
+
+def test_video_stalled_while_the_partner_beats_makes_the_initiator_rebuild() -> None:
+    # The hole in aiortc's video receiver: beats and audio go on, the picture is frozen.
+    presence = carrying_video(initiator=True)
+    presence.heard(11.0, beat=True)
+    presence.heard(12.0, beat=True)
+    assert presence.tick(10.0 + STALL - 0.5) == []  # a lossy moment, not yet a stall
+    presence.heard(13.0, beat=True)
+    assert presence.tick(10.0 + STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+    # The new connection's video restores it; its own stall is watched again.
+    assert presence.heard(14.0, video=True) == [Restored(1000.0)]
+    assert presence.phase is Phase.UP
+
+
+def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_offer_comes() -> None:
+    presence = carrying_video(initiator=False)
+    t = 10.0 + STALL + 0.5
+    presence.heard(t - 0.5, beat=True)
+    assert presence.tick(t) == [Ask(1)]
+    assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
+    presence.heard(t + 0.5, beat=True)
+    assert presence.tick(t + 1.0) == []  # asked a moment ago
+    presence.heard(t + RESEND, beat=True)
+    assert presence.tick(t + RESEND + 0.1) == [Ask(1)]  # the request may have been dropped
+    assert presence.offered(1, t + RESEND + 0.2) == [Reconnecting(1)]
+
+
+def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
+    presence = carrying_video(initiator=True)
+    assert presence.tick(10.0 + STALL + 0.5) == []  # silence and the blip on return handle it
+    assert presence.tick(10.0 + SILENCE + 0.5) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_a_connection_that_never_carried_video_is_not_rebuilt_for_a_stall() -> None:
+    # An audio call, or a rebuilt connection whose video never comes: no rebuild loop.
+    presence = up(initiator=True)
+    for t in range(1, 30):
+        presence.heard(float(t), beat=True)
+        assert presence.tick(t + 0.5) == []
+    stalled = carrying_video(initiator=True)
+    for t in (11.0, 12.0, 13.0):
+        stalled.heard(t, beat=True)
+    assert stalled.tick(14.0) == [Reconnecting(1), Rebuild(1)]
+    assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
+    for t in range(15, 40):
+        stalled.heard(float(t), beat=True)
+        assert stalled.tick(t + 0.5) == []
+
+
+def test_a_partner_that_never_beats_is_not_rebuilt_for_a_stall() -> None:
+    presence = up(initiator=True, beats=False)
+    for t in range(11):
+        presence.heard(float(t), video=True)
+    for t in range(11, 30):
+        presence.heard(float(t))  # audio only from here
+        assert presence.tick(t + 0.5) == []
