@@ -75,12 +75,20 @@ def test_media_is_rebuilt_to_the_same_partner_after_a_40_second_outage() -> None
 def test_media_is_rebuilt_to_the_same_partner_after_a_new_address() -> None:
     with star() as net, stopping(*both_in(net)) as (a, b):
         time.sleep(2.0)
+        moved_at = time.time()
         net.a = net.lab.readdress(net.a, subnet=7)
         for p in (a, b):
             restored_with_video(p, 2 * WAIT)
         stopped = stop(a, b)
     for p in (a, b):
         same_partner_throughout(p, stopped)
+    # a's signaling socket died with its old address: found out and replaced (a ping when the
+    # media was lost), and the session resumed on the new one, before the media came back.
+    names = a.names()
+    assert "signaling_lost" in names and "resumed" in names, a.lines
+    assert names.index("resumed") < names.index("media_restored"), a.lines
+    print(f"address changed -> a resumed {a.of('resumed')[0]['t'] - moved_at:.1f} s, "
+          f"media restored {a.of('media_restored')[0]['t'] - moved_at:.1f} s")
 
 
 def test_media_is_rebuilt_when_the_video_stalls_while_the_partner_is_heard() -> None:

@@ -171,8 +171,8 @@ def test_a_connection_that_never_carried_video_is_not_rebuilt_for_a_stall() -> N
         presence.heard(float(t), beat=True)
         assert presence.tick(t + 0.5) == []
     stalled = carrying_video(initiator=True)
-    for t in (11.0, 12.0, 13.0):
-        stalled.heard(t, beat=True)
+    for beat_at in (11.0, 12.0, 13.0):
+        stalled.heard(beat_at, beat=True)
     assert stalled.tick(14.0) == [Reconnecting(1), Rebuild(1)]
     assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
     for t in range(15, 40):
