@@ -129,6 +129,7 @@ class Call:
             self._tracks.stop()
             return
         self._state = PeerStateLink(video_call=self.media.receive_video)
+        self.presence.expect_video = self.media.receive_video
         self._spawn(self._pulse(), "pulse")
         if self.initiator:
             await self._offer(self._peer)

@@ -21,8 +21,9 @@ from client.presence import (
 GRACE = 60.0
 
 
-def up(initiator: bool, *, beats: bool = True) -> Presence:
+def up(initiator: bool, *, beats: bool = True, video: bool = True) -> Presence:
     presence = Presence(initiator=initiator, grace=GRACE)
+    presence.expect_video = video
     presence.connected(0.0)
     presence.heard(0.0, beat=beats)
     return presence
@@ -52,7 +53,7 @@ def test_a_partner_that_never_beats_gets_no_rebuild_after_a_gap() -> None:
 def test_frames_alone_keep_a_beating_partner_present() -> None:
     presence = up(initiator=True)
     for t in range(1, 30):
-        presence.heard(float(t))  # media, no beat
+        presence.heard(float(t), video=True)  # media, no beat
         assert presence.tick(t + 0.5) == []
 
 
@@ -164,20 +165,53 @@ def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> No
     assert presence.tick(10.0 + SILENCE + 0.5) == [Reconnecting(1), Rebuild(1)]
 
 
-def test_a_connection_that_never_carried_video_is_not_rebuilt_for_a_stall() -> None:
-    # An audio call, or a rebuilt connection whose video never comes: no rebuild loop.
-    presence = up(initiator=True)
+def test_an_audio_call_is_never_rebuilt_for_a_stall() -> None:
+    presence = up(initiator=True, video=False)
     for t in range(1, 30):
         presence.heard(float(t), beat=True)
         assert presence.tick(t + 0.5) == []
+
+
+def test_a_first_connection_whose_video_never_comes_is_rebuilt_once() -> None:
+    # A hole among the first video packets: the picture would start 8 s late, then lag.
+    presence = up(initiator=True)
+    presence.heard(1.0, beat=True)
+    presence.heard(2.0, beat=True)
+    assert presence.tick(2.5) == []
+    presence.heard(3.0, beat=True)
+    assert presence.tick(STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_connections_whose_video_never_comes_are_not_rebuilt_again_and_again() -> None:
+    # No rebuild loop when the partner's video is broken for good; video back re-arms it.
     stalled = carrying_video(initiator=True)
     for beat_at in (11.0, 12.0, 13.0):
         stalled.heard(beat_at, beat=True)
     assert stalled.tick(14.0) == [Reconnecting(1), Rebuild(1)]
     assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
+    decisions = []
     for t in range(15, 40):
         stalled.heard(float(t), beat=True)
-        assert stalled.tick(t + 0.5) == []
+        decisions += stalled.tick(t + 0.5)
+        stalled.heard(t + 0.6, beat=True)  # what the next connection brings: beats, no video
+    # Once more (its hole may have been among its first packets), then no more.
+    assert decisions == [Reconnecting(1), Rebuild(2)]
+    for t in range(40, 45):
+        stalled.heard(float(t), video=True)  # video at last: a later stall rebuilds again
+    for beat_at in (46.0, 47.0, 48.0):
+        stalled.heard(beat_at, beat=True)
+    assert stalled.tick(48.5) == [Reconnecting(1), Rebuild(3)]
+
+
+def test_a_first_connection_without_video_makes_the_responder_ask_and_keep_asking() -> None:
+    presence = up(initiator=False)
+    for t in (1.0, 2.0, 3.0):
+        presence.heard(t, beat=True)
+    assert presence.tick(STALL + 0.5) == [Ask(1)]
+    presence.heard(4.0, beat=True)
+    presence.heard(5.0, beat=True)
+    presence.heard(6.0, beat=True)
+    assert presence.tick(STALL + 0.5 + RESEND) == [Ask(1)]
 
 
 def test_a_partner_that_never_beats_is_not_rebuilt_for_a_stall() -> None:
