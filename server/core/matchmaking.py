@@ -27,10 +27,10 @@ from server.core.rules import (
     Terms,
     Wish,
     agreed_terms,
-    candidate_topics,
+    bucket_of,
+    candidate_buckets,
     queued,
     study_of,
-    terms_compatible,
 )
 from server.core.waiting import OrderKey, Waiting
 
@@ -301,7 +301,7 @@ class Matchmaker:
         if partner is None:
             self._seq += 1
             client.where, client.seq = Where.QUEUED, self._seq
-            self._waiting[wish.mode].add(wish.topic, client.id, client.order)
+            self._waiting[wish.mode].add(bucket_of(wish), client.id, client.order)
             return out
         self._dequeue(partner)
         return out + self._start_session(initiator=partner, responder=client, now=now)
@@ -311,13 +311,11 @@ class Matchmaker:
     ) -> Client | None:
         waiting = self._waiting[wish.mode]
         best: tuple[OrderKey, str] | None = None if older_than is None else (older_than, client.id)
-        for topic in candidate_topics(wish, set(waiting.buckets)):
-            for other_id, key in waiting.buckets[topic].items():
+        for bucket in candidate_buckets(wish, waiting.buckets):
+            for other_id, key in waiting.buckets[bucket].items():
                 if best is not None and key >= best[0]:
                     break  # buckets are in waiting order: nothing older follows
-                other = self._clients[other_id].wish
-                assert other is not None
-                if terms_compatible(wish, other) and not self.in_cooldown(client.id, other_id, now):
+                if not self.in_cooldown(client.id, other_id, now):
                     best = (key, other_id)
                     break
         if best is None or best[1] == client.id:
@@ -326,7 +324,7 @@ class Matchmaker:
 
     def _dequeue(self, client: Client) -> None:
         assert client.wish is not None and client.where is Where.QUEUED
-        self._waiting[client.wish.mode].remove(client.wish.topic, client.id)
+        self._waiting[client.wish.mode].remove(bucket_of(client.wish), client.id)
         client.where = Where.IDLE
 
     def _start_session(self, *, initiator: Client, responder: Client, now: float) -> Outgoing:

@@ -9,6 +9,7 @@ the rematch cool-down has passed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
@@ -34,12 +35,29 @@ def _agree(a: object, b: object) -> bool:
 
 
 def compatible(a: Wish, b: Wish) -> bool:
-    return a.mode == b.mode and _agree(a.topic, b.topic) and terms_compatible(a, b)
+    return a.mode == b.mode and _agree(a.topic, b.topic) and _agree(a.length, b.length) and _agree(a.talk, b.talk)
 
 
-def terms_compatible(a: Wish, b: Wish) -> bool:
-    """The study terms alone (the topic buckets already answer for the topic)."""
-    return _agree(a.length, b.length) and _agree(a.talk, b.talk)
+# Waiters of one mode are kept in buckets of equal topic, length and talk: every waiter of
+# a compatible bucket is compatible, so a search looks at the head of a few buckets only.
+Bucket = tuple[str | None, int | None, str | None]
+
+
+def bucket_of(wish: Wish) -> Bucket:
+    return (wish.topic, wish.length, wish.talk)
+
+
+def candidate_buckets(wish: Wish, waiting: Collection[Bucket]) -> list[Bucket]:
+    """The waiting buckets (of the same mode) a newcomer may be paired from.
+
+    With a topic, the few buckets it may meet are looked up (topics are free text:
+    there may be many); with none, every bucket is a candidate unless its terms differ.
+    """
+    if wish.topic is None:
+        return [b for b in waiting if _agree(wish.length, b[1]) and _agree(wish.talk, b[2])]
+    lengths = (wish.length, None) if wish.length is not None else (None, *p.LENGTHS)
+    talks = (wish.talk, None) if wish.talk is not None else (None, *p.TALKS)
+    return [b for t in (wish.topic, None) for n in lengths for k in talks if (b := (t, n, k)) in waiting]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +85,3 @@ def study_of(terms: Terms, minute_ms: int) -> p.Study:
     ends_at = None if terms.length is None else terms.started_at + terms.length * minute_ms
     return p.Study(terms.length, terms.talk, terms.started_at, ends_at, minute_ms)
 
-
-def candidate_topics(wish: Wish, waiting_topics: set[str | None]) -> list[str | None]:
-    """The waiting topics (of the same mode) a newcomer may be paired from."""
-    if wish.topic is None:
-        return list(waiting_topics)
-    return [t for t in (wish.topic, None) if t in waiting_topics]
