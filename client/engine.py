@@ -80,6 +80,7 @@ class Engine:
         self._on_event = on_event
         self.media = media
         self.model = ClientSession(config.mode, config.topic)
+        self.model.choose_study(config.length, config.talk)
         self._call: Call | None = None
         self._clock = clock  # the wall clock the study session's times are on (tests shift it)
         self._study: StudyDriver | None = None
