@@ -34,7 +34,6 @@ async def study_pair(server_factory: Any, make: Any, length: int, **a_config: An
     return a, b, session
 
 
-@pytest.mark.parametrize("backend", ["memory"])
 async def test_goals_cross_phases_and_countdowns_agree_and_a_checkout_arrives(server_factory: Any) -> None:
     async with engines() as make:
         a, b, session = await study_pair(server_factory, make, 25, clock=skewed)
@@ -75,7 +74,6 @@ async def test_goals_cross_phases_and_countdowns_agree_and_a_checkout_arrives(se
         assert (got.session, got.done, got.note) == (session, "partly", "two of three sections")
 
 
-@pytest.mark.parametrize("backend", ["memory"])
 async def test_bad_study_messages_are_dropped_with_a_log_line(server_factory: Any,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="studymatch.client")
