@@ -86,6 +86,10 @@ class CallDevices:
             camera_on=video is not None and self._camera_enabled,
         )
 
+    @property
+    def microphone_muted(self) -> bool:
+        return self._mic_muted
+
     def set_microphone_muted(self, muted: bool) -> None:
         self._mic_muted = muted
         call = self._current_call()

@@ -93,6 +93,7 @@ class Engine:
         self._finds_in_flight = 0  # finds not yet told to the server: each tells it itself, once
         self._grace = DEFAULT_GRACE  # how long a call goes on with its peer connection gone: the server's
         self._muted_speech = MutedSpeech()
+        self._quiet_muted = False  # a quiet session muted the microphone: unmuted again when it ends
         self._devices.on_muted_frame = self._muted_frame
         factory = signaling or websocket_signaling
         self.signaling = factory(self)
@@ -210,7 +211,13 @@ class Engine:
         if self._call is None or not self._call.send_chat(text):
             self._emit(ev.ErrorEvent("chat_closed", messages.CHAT_NOT_OPEN))
 
+    @property
+    def microphone_muted(self) -> bool:
+        """Muted by the person, or by a quiet session (docs/protocol.md) until it ends."""
+        return self._devices.microphone_muted
+
     def set_microphone_muted(self, muted: bool) -> None:
+        self._quiet_muted = False  # the person's word now
         self._devices.set_microphone_muted(muted)
 
     async def set_camera_enabled(self, enabled: bool) -> None:
@@ -375,8 +382,9 @@ class Engine:
         if study is None:  # an older server: the call as before
             return
         self._study = StudyDriver(session, study, self._clock, self._emit, call.send_study)
-        if study.talk == "quiet":
-            self.set_microphone_muted(True)
+        if study.talk == "quiet" and not self._devices.microphone_muted:
+            self._devices.set_microphone_muted(True)
+            self._quiet_muted = True
         self._study.start()
 
     def _call_event(self, event: ev.EngineEvent) -> None:
@@ -426,6 +434,9 @@ class Engine:
         if self._study is not None:
             self._study.close()
             self._study = None
+        if self._quiet_muted:
+            self._quiet_muted = False
+            self._devices.set_microphone_muted(False)
         if end.reason is not None:
             self._emit(ev.PartnerLeft(end.session, end.reason))
         if call is not None:

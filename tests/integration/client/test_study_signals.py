@@ -73,3 +73,28 @@ async def test_a_matched_with_study_starts_the_session_and_leaving_ends_it() -> 
         assert engine.study is None
     finally:
         await engine.close()
+
+
+async def test_a_quiet_session_mutes_the_microphone_until_it_ends() -> None:
+    engine, _fake, events = await started()
+    try:
+        now = round(time.time() * 1000)
+        quiet = p.Study(length=None, talk="quiet", started_at=now, ends_at=None, now=now)
+        for session in ("s1", "s2"):
+            await engine.find()
+            await engine.on_message(p.Queued("video", None))
+            await engine.on_message(p.Matched(session, True, p.Partner("video", None), study=quiet))
+            await events.next(ev.SessionStarted)
+            assert engine.microphone_muted
+            await engine.leave()
+            assert not engine.microphone_muted  # the next call starts as the person left it
+            await events.next(ev.CallEnded)
+        engine.set_microphone_muted(True)  # muted by the person: a quiet session leaves it so
+        await engine.find()
+        await engine.on_message(p.Queued("video", None))
+        await engine.on_message(p.Matched("s3", True, p.Partner("video", None), study=quiet))
+        await events.next(ev.SessionStarted)
+        await engine.leave()
+        assert engine.microphone_muted
+    finally:
+        await engine.close()
