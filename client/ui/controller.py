@@ -166,12 +166,21 @@ class Controller(QObject):
         self.mode, self.topic = mode, topic.strip()
         self.settings.mode, self.settings.topic = self.mode, self.topic
         self.notice_cleared.emit("partner")
+        self._choose_study(self.engine)
         self._search(self.engine.find(self.mode, self.topic or None))
 
     def _search(self, moved: Coroutine[Any, Any, None]) -> None:
         """An intent that searches has moved the engine's model (and the page): the rest runs behind."""
         self.searching.emit(self.topic)
         self.spawn(moved)
+
+    def _choose_study(self, engine: EngineLike) -> None:
+        """The remembered study terms go with every search (find, skip, a search after the partner left)."""
+        engine.choose_study(self.settings.study_length, self.settings.study_talk)
+
+    def set_study(self, length: int | None, talk: str | None) -> None:
+        """The lobby's session length and talk/quiet: remembered, and sent with the next search."""
+        self.settings.study_length, self.settings.study_talk = length, talk
 
     def cancel(self) -> None:
         if self.page is not Page.SEARCHING:
@@ -185,6 +194,7 @@ class Controller(QObject):
         if self.page is not Page.CALL or self._practice.engine is not None or self.engine is None:
             return
         self._off_call()
+        self._choose_study(self.engine)
         self._search(self.engine.skip())
 
     def end(self) -> None:
@@ -209,6 +219,32 @@ class Controller(QObject):
         engine = self.active_engine()
         if self.page is Page.CALL and engine is not None and text.strip():
             self.spawn(engine.send_chat(text.strip()))
+
+    def _study_engine(self) -> EngineLike | None:
+        """The engine of a real call on screen (a test call has no study session)."""
+        if self.page is not Page.CALL or self._practice.engine is not None:
+            return None
+        return self.engine
+
+    def set_goal(self, text: str) -> None:
+        if (engine := self._study_engine()) is not None and text.strip():
+            engine.set_goal(text.strip())
+
+    def set_ready(self) -> None:
+        if (engine := self._study_engine()) is not None:
+            engine.set_ready()
+
+    def check_out(self, done: str, note: str) -> None:
+        if (engine := self._study_engine()) is not None:
+            engine.check_out(done, note.strip())
+
+    def set_brb(self, away: bool) -> None:
+        if (engine := self._study_engine()) is not None:
+            engine.set_brb(away)
+
+    def set_pomodoro(self, on: bool) -> None:
+        if (engine := self._study_engine()) is not None:
+            engine.set_pomodoro(on)
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
@@ -345,6 +381,8 @@ class Controller(QObject):
             case _ if isinstance(event, callnotices.CALL_NETWORK_EVENTS) and event.session == self.session:
                 self._call_notices.present(callnotices.presence(event))
             case _ if isinstance(event, ev.STUDY_EVENTS) and event.session == self.session:
+                if isinstance(event, ev.SpeakingWhileMuted):
+                    self._notify("muted", messages.NOTICE_YOU_ARE_MUTED, timeout=4)
                 self.study_changed.emit(event)
             case ev.CallEnded() if event.session == self.session:
                 self._off_call()
@@ -369,6 +407,7 @@ class Controller(QObject):
             return
         if self.settings.auto_search and self.engine is not None:
             self._notify("partner", messages.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
+            self._choose_study(self.engine)
             self._search(self.engine.find(self.mode, self.topic or None))
         else:
             self.notice.emit(alerts.partner_left_notice(event.reason))

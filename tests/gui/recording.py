@@ -97,6 +97,24 @@ class RecordingEngine:
     async def retry_devices(self) -> None:
         self.calls.append(("retry",))
 
+    def choose_study(self, length: int | None, talk: str | None) -> None:
+        self.calls.append(("choose_study", length, talk))
+
+    def set_goal(self, text: str) -> None:
+        self.calls.append(("goal", text))
+
+    def set_ready(self) -> None:
+        self.calls.append(("ready",))
+
+    def check_out(self, done: str, note: str = "") -> None:
+        self.calls.append(("check_out", done, note))
+
+    def set_brb(self, away: bool) -> None:
+        self.calls.append(("brb", away))
+
+    def set_pomodoro(self, on: bool) -> None:
+        self.calls.append(("pomodoro", on))
+
 
 class Harness:
     def __init__(self, settings: Any, loop: Any, practice: Any = None) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from client import messages
 from client.ui import clock
 from client.ui.views.lobby import FIELD_STYLE
+from client.ui.views.study import StudyPanel
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.video import VideoWidget
@@ -126,11 +127,19 @@ class CallView(QWidget):
         chat_panel.setMinimumWidth(240)
         chat_panel.setMaximumWidth(340)
 
+        # The study session sits above the chat: goals and clock stay in sight for the whole call.
+        self.study = StudyPanel()
+        self.study.setMaximumWidth(340)
+        side = QVBoxLayout()
+        side.setSpacing(10)
+        side.addWidget(self.study)
+        side.addWidget(chat_panel, 1)
+
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 16)
         layout.setSpacing(14)
         layout.addLayout(main, 1)
-        layout.addWidget(chat_panel)
+        layout.addLayout(side)
 
         self._clock = QElapsedTimer()
         self._tick = QTimer(self)
@@ -143,6 +152,8 @@ class CallView(QWidget):
         self.end_button.clicked.connect(self.end_requested)
         self.send_button.clicked.connect(self.submit_chat)
         self.chat_input.returnPressed.connect(self.submit_chat)
+        self.study.next_requested.connect(self.skip_requested)
+        self.study.end_requested.connect(self.end_requested)
 
     def _button(self, text: str, key: str, *, checkable: bool = False, tip: str = "") -> QPushButton:
         button = QPushButton(text)
@@ -194,6 +205,7 @@ class CallView(QWidget):
         self.self_view.clear()
         self.chat_list.clear()
         self.chat_hint.show()
+        self.study.reset()
         self.quality.reset()
         self.quality_label.setText(messages.QUALITY_UNKNOWN)
         if practice:
@@ -216,6 +228,7 @@ class CallView(QWidget):
 
     def stop(self) -> None:
         self._tick.stop()
+        self.study.stop()
 
     def set_own_mode(self, mode: str) -> None:
         video = mode == "video"
