@@ -141,8 +141,8 @@ class StudyPanel(QFrame):
             button.setAccessibleName(button.text())
 
         # Shown by phase, widget by widget (see _show_if).
-        self._checkin_widgets = (self.goal, self.goal_count, self.ready_button)
-        self._checkout_widgets = (question, *self.done_group.buttons(), self.note, self.checkout_button,
+        self._checkin_widgets: tuple[QWidget, ...] = (self.goal, self.goal_count, self.ready_button)
+        self._checkout_widgets: tuple[QWidget, ...] = (question, *self.done_group.buttons(), self.note, self.checkout_button,
                                   self.next_button, self.end_button)
 
         self.pomodoro_button = QPushButton(messages.STUDY_POMODORO)
@@ -278,8 +278,8 @@ class StudyPanel(QFrame):
         self.phase.setText(messages.STUDY_PHASES.get(phase, phase))
         for widget in self._checkin_widgets:
             self._show_if(widget, phase == "check_in")
-        for widget in self._checkout_widgets:
-            self._show_if(widget, phase == "check_out")
+        for shown in self._checkout_widgets:
+            self._show_if(shown, phase == "check_out")
         self._show_if(self.checked_out, phase == "check_out" and self._sent)
         self.pomodoro_button.setEnabled(phase != "check_out")
         self.brb_button.setEnabled(phase != "check_out")
