@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -130,6 +131,11 @@ class CallView(QWidget):
         # The study session sits above the chat: goals and clock stay in sight for the whole call.
         self.study = StudyPanel()
         self.study.setMaximumWidth(340)
+        # The chat gives way to the study panel in a small window. The chat's wrapped hint makes its panel
+        # height-for-width, and a column of those squeezes both to their share of a preferred height
+        # (the panel's check-out form was crushed at 820x560); an Ignored list height keeps the panel whole.
+        self.chat_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.chat_list.setMinimumHeight(60)
         side = QVBoxLayout()
         side.setSpacing(10)
         side.addWidget(self.study)

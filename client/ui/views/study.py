@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -65,6 +64,9 @@ class StudyPanel(QFrame):
         self.setStyleSheet(
             "QFrame#studyPanel { background: palette(base); border-radius: 10px; }"
             f"QFrame#studyPanel QLineEdit {{ {FIELD_STYLE} }}"
+            # A chosen answer (and Pomodoro, Be right back when on) as the lobby shows its chosen mode.
+            "QFrame#studyPanel QPushButton:checked { border: 2px solid palette(highlight); border-radius: 4px;"
+            " background: palette(alternate-base); color: palette(text); font-weight: bold; padding: 2px 8px; }"
         )
         self.phase = QLabel()
         bold = self.phase.font()
@@ -82,9 +84,11 @@ class StudyPanel(QFrame):
         )
         head = QHBoxLayout()
         head.addWidget(self.phase)
-        head.addWidget(self.quiet_badge)
         head.addStretch(1)
         head.addWidget(self.clock)
+        badge = QHBoxLayout()  # a row of its own: the panel stays narrow enough for the smallest window
+        badge.addWidget(self.quiet_badge)
+        badge.addStretch(1)
 
         self.my_goal = self._wrapped()
         self.partner_goal = self._wrapped()
@@ -108,7 +112,8 @@ class StudyPanel(QFrame):
         self.done_group = QButtonGroup(self)
         done_row = QHBoxLayout()
         for done, label in messages.STUDY_DONE_CHOICES.items():
-            radio = QRadioButton(label)
+            radio = QPushButton(label)  # not a QRadioButton: its circle vanishes on palette(base) in dark themes
+            radio.setCheckable(True)
             radio.setProperty("done", done)
             self.done_group.addButton(radio)
             done_row.addWidget(radio)
@@ -122,8 +127,10 @@ class StudyPanel(QFrame):
         self.checked_out = SecondaryLabel(messages.STUDY_CHECKED_OUT)
         self.next_button = QPushButton(messages.STUDY_NEXT_PARTNER)
         self.end_button = QPushButton(messages.END)
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.checkout_button)
+        send_row.addStretch(1)
         after_row = QHBoxLayout()
-        after_row.addWidget(self.checkout_button)
         after_row.addStretch(1)
         after_row.addWidget(self.next_button)
         after_row.addWidget(self.end_button)
@@ -133,6 +140,7 @@ class StudyPanel(QFrame):
         checkout.addWidget(question)
         checkout.addLayout(done_row)
         checkout.addWidget(self.note)
+        checkout.addLayout(send_row)
         checkout.addWidget(self.checked_out)
         checkout.addLayout(after_row)
 
@@ -161,6 +169,7 @@ class StudyPanel(QFrame):
         layout.setContentsMargins(10, 10, 10, 10)
         layout.setSpacing(6)
         layout.addLayout(head)
+        layout.addLayout(badge)
         layout.addWidget(self.my_goal)
         layout.addWidget(self.partner_goal)
         layout.addWidget(self.partner_status)
@@ -281,8 +290,8 @@ class StudyPanel(QFrame):
         for shown in self._checkout_widgets:
             self._show_if(shown, phase == "check_out")
         self._show_if(self.checked_out, phase == "check_out" and self._sent)
-        self.pomodoro_button.setEnabled(phase != "check_out")
-        self.brb_button.setEnabled(phase != "check_out")
+        self._show_if(self.pomodoro_button, phase != "check_out")  # room for the form in a small window
+        self._show_if(self.brb_button, phase != "check_out")
         self.refresh()
 
     def refresh(self) -> None:
