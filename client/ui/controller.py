@@ -85,6 +85,7 @@ class Controller(QObject):
         self.partner_mode = "video"
         self.partner_camera_on = True  # until the partner says otherwise (an older client never does)
         self.muted = False
+        self._quiet_session: str | None = None  # the quiet session the microphone was muted for
         self.camera_on = True
         self.connected = False
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
@@ -381,15 +382,21 @@ class Controller(QObject):
             case _ if isinstance(event, callnotices.CALL_NETWORK_EVENTS) and event.session == self.session:
                 self._call_notices.present(callnotices.presence(event))
             case _ if isinstance(event, ev.STUDY_EVENTS) and event.session == self.session:
-                if isinstance(event, ev.SpeakingWhileMuted):
-                    self._notify("muted", messages.NOTICE_YOU_ARE_MUTED, timeout=4)
-                self.study_changed.emit(event)
+                self._study_event(event)
             case ev.CallEnded() if event.session == self.session:
                 self._off_call()
                 self.call_ended.emit(event.seconds)
             case ev.ErrorEvent():
                 s = self.settings
                 self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
+
+    def _study_event(self, event: Any) -> None:
+        if isinstance(event, ev.SpeakingWhileMuted):
+            self._notify("muted", messages.NOTICE_YOU_ARE_MUTED, timeout=4)
+        elif isinstance(event, ev.SessionStarted) and event.talk == "quiet" and event.session != self._quiet_session:
+            self._quiet_session = event.session  # once: a resume's SessionStarted leaves the person's choice
+            self.set_muted(True)  # a quiet session starts muted, and the mute button says so
+        self.study_changed.emit(event)
 
     def _off_call(self) -> None:
         """Off the call page: the old session's frames must not paint any more, nor its notices stay."""

@@ -231,6 +231,10 @@ def test_the_window_wires_the_session_both_ways(harness, aloop, qtbot):
         h.engine.emit(ev.SessionStarted("s1", 25, "quiet", T0, T0 + 1500))
         h.engine.emit(ev.SessionPhase("s1", "check_in", T0 + 120))
         assert study.isVisible() and study.quiet_badge.isVisible()
+        assert h.engine.calls[-1] == ("muted", True) and w.call.mute_button.isChecked()  # quiet: starts muted
+        qtbot.mouseClick(w.call.mute_button, Qt.MouseButton.LeftButton)  # the person speaks up anyway
+        h.engine.emit(ev.SessionStarted("s1", 25, "quiet", T0, T0 + 1500))  # as after a resume
+        assert h.engine.calls[-1] == ("muted", False) and not w.call.mute_button.isChecked()
         h.engine.emit(ev.PartnerGoal("old-session", "stale"))  # another call's: never shown
         h.engine.emit(ev.PartnerGoal("s1", "Essay outline"))
         assert "Essay outline" in study.partner_goal.text()
