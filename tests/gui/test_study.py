@@ -6,11 +6,15 @@ The panel runs on a clock the test moves (`Clock`), so countdowns are checked at
 
 from __future__ import annotations
 
+import wave
+
 from PySide6.QtCore import QSettings, Qt
 
 from client import events as ev
 from client import messages
+from client.ui.resources import asset_path
 from client.ui.settings import Settings
+from client.ui.sounds import SOUNDS
 from client.ui.views.study import GOAL_MAX, StudyPanel, clock_text
 
 T0 = 1_764_900_000.0
@@ -263,3 +267,11 @@ def test_the_window_wires_the_session_both_ways(harness, aloop, qtbot):
         assert h.page is w.lobby
 
     aloop.run(scenario())
+
+
+def test_the_chime_is_a_short_sound_the_player_can_hand_out():
+    path = asset_path(SOUNDS["session_end"])
+    assert path is not None
+    with wave.open(str(path)) as chime:
+        seconds = chime.getnframes() / chime.getframerate()
+        assert chime.getnchannels() == 1 and chime.getsampwidth() == 2 and 1.0 < seconds < 3.0
