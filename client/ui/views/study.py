@@ -309,6 +309,10 @@ class StudyPanel(QFrame):
             self._partner_brb_until = None
             self.partner_status.clear()
 
+    def counting_to(self) -> float | None:
+        """When the clock shown reaches 0:00 (this machine's clock); None when it counts up."""
+        return self._until
+
     def brb_text(self) -> str:
         return self.partner_status.text()
 
