@@ -10,8 +10,8 @@ controller keeps none of its own (pages.py `Screen`).
 
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
-calls in flight (background.py), the call page's network notices (callnotices.py)
-and what a notice's buttons do (noticeactions.py).
+calls in flight (background.py), the call page's network notices (callnotices.py),
+what a notice's buttons do (noticeactions.py) and the study panel's intents (studyintents.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
+from client.ui.studyintents import StudyIntents
 from client.ui.widgets.notices import Notice
 
 __all__ = ["Controller", "EngineFactory", "EngineLike", "EngineOptions", "Page", "PracticeFactory", "PreviewHooks"]
@@ -88,6 +89,7 @@ class Controller(QObject):
         self._quiet_session: str | None = None  # the quiet session the microphone was muted for
         self.camera_on = True
         self.connected = False
+        self.study = StudyIntents(self._study_engine)  # the study panel's intents
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
                                                      self.media_reconnecting.emit)
 
@@ -226,26 +228,6 @@ class Controller(QObject):
         if self.page is not Page.CALL or self._practice.engine is not None:
             return None
         return self.engine
-
-    def set_goal(self, text: str) -> None:
-        if (engine := self._study_engine()) is not None and text.strip():
-            engine.set_goal(text.strip())
-
-    def set_ready(self) -> None:
-        if (engine := self._study_engine()) is not None:
-            engine.set_ready()
-
-    def check_out(self, done: str, note: str) -> None:
-        if (engine := self._study_engine()) is not None:
-            engine.check_out(done, note.strip())
-
-    def set_brb(self, away: bool) -> None:
-        if (engine := self._study_engine()) is not None:
-            engine.set_brb(away)
-
-    def set_pomodoro(self, on: bool) -> None:
-        if (engine := self._study_engine()) is not None:
-            engine.set_pomodoro(on)
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
