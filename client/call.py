@@ -32,6 +32,7 @@ from .calltracks import CallMedia, CallTracks
 from .peer import Peer, PeerEvents, ice_configuration
 from .peerstate import PeerStateError, PeerStateLink
 from .remotemedia import RemoteMedia
+from .study import StudyState
 from .tracks import BlankVideoTrack
 
 log = logging.getLogger("studymatch.client.call")
@@ -58,6 +59,8 @@ class Call:
         stats_interval: float = 1.0,
         grace: float = 60.0,
         on_gone: Callable[[Call], None] = lambda call: None,
+        study: Callable[[], StudyState | None] = lambda: None,
+        on_partner_study: Callable[[StudyState], None] = lambda state: None,
     ) -> None:
         self.session = session
         self.initiator = initiator
@@ -66,6 +69,8 @@ class Call:
         self._emit = emit
         self._on_media_up = on_media_up
         self._on_gone = on_gone
+        self._study = study  # our study state now (None: no study session), sent with the rest
+        self._on_partner_study = on_partner_study
         self.matched_at = matched_at
         self._media_timeout = media_timeout
         self._stats_interval = stats_interval
@@ -298,6 +303,8 @@ class Call:
             self._apply(self.presence.heard(time.monotonic(), beat=state.beat is not None))
         if camera is not None:
             self._emit(ev.PartnerCamera(self.session, camera))
+        if state.study is not None:
+            self._on_partner_study(state.study)
 
     def _send_state(self) -> None:
         state, media = self._state, self.media
@@ -306,6 +313,13 @@ class Call:
         message = state.message(media.camera_on)
         if message is not None:
             self._peer.send_state(message)
+        self.send_study()
+
+    def send_study(self) -> None:
+        """Our whole study state, on every change and whenever a state channel opens."""
+        state, study = self._state, self._study()
+        if not self.closed and state is not None and study is not None and self._peer.state_open:
+            self._peer.send_state(state.study_message(study))
 
     async def _stats_loop(self) -> None:
         previous: StatsSnapshot | None = None

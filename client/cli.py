@@ -56,6 +56,10 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--media-timeout", _positive(float), _DEFAULTS.media_timeout, "seconds for media to connect"),
     ("--relay-only", "flag", False, "send media only through TURN relays (hides your IP address from partners)"),
     ("--token", str, None, "access token for a server that needs one (prefer STUDYMATCH_TOKEN)"),
+    ("--length", str, "open", "study session length in minutes: 25, 50, 75 or open"),
+    ("--talk", "flag", False, "only partners who want to talk"),
+    ("--quiet", "flag", False, "only partners who want a quiet session (the microphone starts muted)"),
+    ("--goal", str, None, "the goal to say at check-in, then ready; checks out at the end (headless)"),
     ("--ca-file", str, None, "extra trusted certificate authority (PEM) for a wss:// server"),
     ("--settings", str, None, "an INI file to keep the window's settings in (tests, demos)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
@@ -67,6 +71,7 @@ _CHOICES = {
     "mode": ("video", "audio"),
     "events": ("json", "text"),
     "log_level": ("debug", "info", "warning", "error"),
+    "length": ("25", "50", "75", "open"),
 }
 
 
@@ -109,11 +114,16 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         relay_only=args.relay_only,
         token=args.token or None,
         ca_file=args.ca_file or None,
+        length=None if args.length == "open" else int(args.length),
+        talk="quiet" if args.quiet else "talk" if args.talk else None,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.talk and args.quiet:
+        print(messages.TALK_OR_QUIET, file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
@@ -140,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         call_seconds=args.call_seconds,
         events=args.events,
         connect_timeout=args.connect_timeout,
+        goal=args.goal,
     )
     try:
         return run_headless(engine_config(args), options)

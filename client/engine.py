@@ -40,6 +40,8 @@ from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
+from .study import StudySession
+from .studydriver import StudyDriver
 
 if TYPE_CHECKING:
     from .media.factory import MediaFactory
@@ -63,6 +65,7 @@ class Engine:
         media: MediaFactory | None = None,
         *,
         signaling: SignalingFactory | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if media is None:
             from .media.factory import MediaFactory
@@ -77,7 +80,10 @@ class Engine:
         self._on_event = on_event
         self.media = media
         self.model = ClientSession(config.mode, config.topic)
+        self.model.choose_study(config.length, config.talk)
         self._call: Call | None = None
+        self._clock = clock  # the wall clock the study session's times are on (tests shift it)
+        self._study: StudyDriver | None = None
         self._closings: set[asyncio.Task[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._devices = CallDevices(media, self._emit, lambda: self._call,
@@ -103,6 +109,11 @@ class Engine:
     @property
     def call(self) -> Call | None:
         return self._call
+
+    @property
+    def study(self) -> StudySession | None:
+        """The study session of the call now (client/study.py), or None (no call, an older server)."""
+        return None if self._study is None else self._study.core
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -165,6 +176,32 @@ class Engine:
 
     def report(self, reason: str) -> Coroutine[Any, Any, None]:
         return self._apply(self.model.report(reason))
+
+    # --- the study session (docs/protocol.md, "Study sessions"); no session: nothing happens ---
+
+    def choose_study(self, length: int | None, talk: str | None) -> None:
+        """The session terms for the next find or skip."""
+        self.model.choose_study(length, talk)
+
+    def set_goal(self, text: str) -> None:
+        if self._study is not None:
+            self._study.set_goal(text)
+
+    def set_ready(self) -> None:
+        if self._study is not None:
+            self._study.set_ready()
+
+    def check_out(self, done: str, note: str = "") -> None:
+        if self._study is not None:
+            self._study.check_out(done, note)
+
+    def set_brb(self, away: bool) -> None:
+        if self._study is not None:
+            self._study.set_brb(away)
+
+    def set_pomodoro(self, on: bool) -> None:
+        if self._study is not None:
+            self._study.set_pomodoro(on)
 
     async def send_chat(self, text: str) -> None:
         if self._call is None or not self._call.send_chat(text):
@@ -266,6 +303,8 @@ class Engine:
             effects = self.model.on_resumed(msg.session, msg.ticket)
             if self._call is not None and self.model.is_current(msg.session):
                 self._emit(ev.Resumed(msg.session))
+                if self._study is not None and msg.study is not None:
+                    self._study.resumed(msg.study)
                 self._call.signaling_resumed()
             await self._apply(effects)  # or a farewell owed since the drop
         elif not self.model.is_current(msg.session):
@@ -312,10 +351,24 @@ class Engine:
             loopback=is_loopback_url(self.config.server),
             grace=self._grace,
             on_gone=self._gone,
+            study=lambda: None if self._study is None else self._study.core.mine,
+            on_partner_study=lambda state: self._study.partner_said(state) if self._study is not None else None,
         )
         self._call = call
         self.model.connecting()
+        self._start_study(session, msg.study, call)
         call.start(lambda: self._devices.open_for_call(msg.partner.mode == "video"))
+
+    def _start_study(self, session: str, study: p.Study | None, call: Call) -> None:
+        if self._study is not None:
+            self._study.close()
+        self._study = None
+        if study is None:  # an older server: the call as before
+            return
+        self._study = StudyDriver(session, study, self._clock, self._emit, call.send_study)
+        if study.talk == "quiet":
+            self.set_microphone_muted(True)
+        self._study.start()
 
     def _media_up(self, call: Call) -> None:
         if call is self._call:
@@ -351,6 +404,9 @@ class Engine:
 
     def _end_call(self, end: EndCall) -> None:
         call, self._call = self._call, None
+        if self._study is not None:
+            self._study.close()
+            self._study = None
         if end.reason is not None:
             self._emit(ev.PartnerLeft(end.session, end.reason))
         if call is not None:

@@ -18,6 +18,8 @@ class EngineConfig:
     relay_only: bool = False  # TURN only (iceTransportPolicy "relay")
     token: str | None = None  # sent in hello, for servers that need one
     ca_file: str | None = None  # extra trusted CA for wss:// (a school's private CA)
+    length: int | None = None  # the study session's length wished for, minutes (25, 50, 75); None: open
+    talk: str | None = None  # "talk" | "quiet"; None: either
 
 
 def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:

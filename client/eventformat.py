@@ -59,6 +59,23 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "media_reconnecting", {"session": session, "attempt": attempt}
         case ev.MediaRestored(session=session, gone_ms=gone_ms):
             name, fields = "media_restored", {"session": session, "gone_ms": round(gone_ms, 1)}
+        case ev.SessionStarted(session=session, length=length, talk=talk, started_at=started, ends_at=ends):
+            name = "session_started"
+            fields = {"session": session, "length": length, "talk": talk, "started_at": started, "ends_at": ends}
+        case ev.SessionPhase(session=session, phase=phase, until=until):
+            name, fields = "phase", {"session": session, "phase": phase, "until": until}
+        case ev.PartnerGoal(session=session, text=text):
+            name, fields = "partner_goal", {"session": session, "text": text}
+        case ev.PartnerReady(session=session):
+            name, fields = "partner_ready", {"session": session}
+        case ev.PartnerCheckout(session=session, done=done, note=note):
+            name, fields = "partner_checkout", {"session": session, "done": done, "note": note}
+        case ev.PartnerBrb(session=session, until=until):
+            name, fields = "partner_brb", {"session": session, "until": until}
+        case ev.Pomodoro(session=session, on=on):
+            name, fields = "pomodoro", {"session": session, "on": on}
+        case ev.SpeakingWhileMuted(session=session):
+            name, fields = "speaking_while_muted", {"session": session}
         case _:
             return None
     return {"event": name, "t": t, **fields}
@@ -118,4 +135,22 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_MEDIA_RECONNECTING.format(attempt=attempt)
         case ev.MediaRestored(gone_ms=gone_ms):
             return messages.HEADLESS_MEDIA_RESTORED.format(ms=gone_ms)
+        case ev.SessionStarted(length=length, talk=talk):
+            if length is None:
+                return messages.HEADLESS_SESSION_OPEN.format(talk=talk)
+            return messages.HEADLESS_SESSION_STARTED.format(length=length, talk=talk)
+        case ev.SessionPhase(phase=phase):
+            return messages.HEADLESS_PHASE.format(phase=phase)
+        case ev.PartnerGoal(text=text):
+            return messages.HEADLESS_PARTNER_GOAL.format(text=text)
+        case ev.PartnerReady():
+            return messages.HEADLESS_PARTNER_READY
+        case ev.PartnerCheckout(done=done, note=note):
+            return messages.HEADLESS_PARTNER_CHECKOUT.format(done=done, note=note).rstrip()
+        case ev.PartnerBrb(until=until):
+            return messages.HEADLESS_PARTNER_BACK if until is None else messages.HEADLESS_PARTNER_BRB
+        case ev.Pomodoro(on=on):
+            return messages.HEADLESS_POMODORO_ON if on else messages.HEADLESS_POMODORO_OFF
+        case ev.SpeakingWhileMuted():
+            return messages.HEADLESS_SPEAKING_WHILE_MUTED
     return None

@@ -1,6 +1,7 @@
 """`studymatch --headless`: the call engine without a window, for tests, benchmarks and bots.
 
-It searches, stays in each call for `--call-seconds` (then skips), queues
+It searches (with `--length`, `--talk`/`--quiet`), says `--goal` at a study
+session's check-in and is ready at once, checks out by itself at the end, stays in each call for `--call-seconds` (then skips), queues
 again after every call whoever ended it, and exits 0 after `--calls`
 finished calls. It gives up (exit 1, with a sentence on stderr) when the
 server stays unreachable for `--connect-timeout` seconds or refuses us.
@@ -30,6 +31,7 @@ class HeadlessOptions:
     call_seconds: float | None = None  # None: stay until the partner ends the call
     events: str = "text"  # "json" | "text"
     connect_timeout: float = 10.0
+    goal: str | None = None  # said at check-in, then ready; None: just ready
 
 
 class HeadlessRunner:
@@ -87,6 +89,14 @@ class HeadlessRunner:
                 self._skip_later(session, 0.0)  # nothing to wait for: next partner
             case ev.CallEnded():
                 self._call_ended()
+            case ev.SessionStarted():
+                if self.options.goal is not None:
+                    self.engine.set_goal(self.options.goal)
+                self.engine.set_ready()
+            case ev.SessionPhase(phase="check_out") if self.engine.study is not None \
+                    and self.engine.study.mine.checkout is None:  # fmt: skip
+                # A bot finishes the ritual: its goal counts as done.
+                self.engine.check_out("yes" if self.options.goal else "no")
 
     def _call_ended(self) -> None:
         if self._skip_timer is not None:

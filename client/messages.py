@@ -160,6 +160,7 @@ WINDOW_MISSING = (
     "The StudyMatch window is not available in this installation ({detail}). "
     "Run `studymatch --headless` to use StudyMatch without a window."
 )
+TALK_OR_QUIET = "Choose --talk or --quiet, not both."
 
 
 # --- Section 3: a secure connection to the server (owner: client/signaling.py) ---
@@ -377,6 +378,18 @@ HEADLESS_PARTNER_RECONNECTING = "your partner is reconnecting"
 HEADLESS_PARTNER_RESUMED = "your partner is back"
 HEADLESS_MEDIA_RECONNECTING = "the media stopped; reconnecting (attempt {attempt})"
 HEADLESS_MEDIA_RESTORED = "the media is back after {ms:.0f} ms"
+# A study session (client/study.py)
+HEADLESS_SESSION_STARTED = "study session of {length} minutes ({talk})"
+HEADLESS_SESSION_OPEN = "open study session ({talk})"
+HEADLESS_PHASE = "phase: {phase}"
+HEADLESS_PARTNER_GOAL = "your partner's goal: {text}"
+HEADLESS_PARTNER_READY = "your partner is ready"
+HEADLESS_PARTNER_CHECKOUT = "your partner checked out: {done} {note}"
+HEADLESS_PARTNER_BRB = "your partner will be right back"
+HEADLESS_PARTNER_BACK = "your partner is back"
+HEADLESS_POMODORO_ON = "the Pomodoro is on"
+HEADLESS_POMODORO_OFF = "the Pomodoro is off"
+HEADLESS_SPEAKING_WHILE_MUTED = "you are muted"
 
 
 # Study session (lobby choices, the call page's study panel)

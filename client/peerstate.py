@@ -20,10 +20,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .study import DONE, MAX_GOAL_CHARS, MAX_NOTE_CHARS, Checkout, StudyState
+
 STATE_CHANNEL = "state"
-# Far above what this version sends (16 characters); small enough that a
-# hostile partner cannot make us parse anything big.
-MAX_STATE_CHARS = 512
+# Above what this version sends (a whole study state: a 140-character goal and a
+# 280-character note, sent unescaped); small enough that a hostile partner cannot
+# make us parse anything big.
+MAX_STATE_CHARS = 2048
+STUDY_FIELDS = ("goal", "ready", "checkout", "brb", "pomodoro")
 
 
 class PeerStateError(ValueError):
@@ -37,6 +41,8 @@ class PeerState:
     camera: bool | None = None
     # A heartbeat's number; None: this message is no beat.
     beat: int | None = None
+    # The sender's whole study state; None: this message says nothing about the session.
+    study: StudyState | None = None
 
 
 def encode_peer_state(state: PeerState) -> str | None:
@@ -46,9 +52,56 @@ def encode_peer_state(state: PeerState) -> str | None:
         fields["camera"] = state.camera
     if state.beat is not None:
         fields["beat"] = state.beat
+    if state.study is not None:
+        fields.update(encode_study(state.study))
     if not fields:
         return None
-    return json.dumps(fields, separators=(",", ":"))
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+
+
+def encode_study(study: StudyState) -> dict[str, Any]:
+    fields: dict[str, Any] = {"goal": study.goal, "ready": study.ready, "brb": study.brb}
+    if study.checkout is not None:
+        fields["checkout"] = {"done": study.checkout.done, "note": study.checkout.note}
+    if study.pomodoro is not None:
+        fields["pomodoro"] = list(study.pomodoro)
+    return fields
+
+
+def decode_study(fields: dict[str, Any]) -> StudyState | None:
+    """The study fields of one message, strictly; None when it has none. Raises PeerStateError."""
+    if not any(name in fields for name in STUDY_FIELDS):
+        return None
+    goal = fields.get("goal", "")
+    if type(goal) is not str or len(goal) > MAX_GOAL_CHARS:
+        raise PeerStateError(f"goal is not a string of at most {MAX_GOAL_CHARS} characters")
+    ready = fields.get("ready", False)
+    if type(ready) is not bool:
+        raise PeerStateError("ready is not true or false")
+    brb = fields.get("brb")
+    if brb is not None and type(brb) is not int:
+        raise PeerStateError("brb is not an integer or null")
+    checkout = _decode_checkout(fields.get("checkout"))
+    pomodoro = fields.get("pomodoro")
+    if pomodoro is not None:
+        if not (type(pomodoro) is list and len(pomodoro) == 2 and type(pomodoro[0]) is bool
+                and type(pomodoro[1]) is int):  # fmt: skip
+            raise PeerStateError("pomodoro is not [true|false, integer]")
+        pomodoro = (pomodoro[0], pomodoro[1])
+    return StudyState(goal=goal, ready=ready, checkout=checkout, brb=brb, pomodoro=pomodoro)
+
+
+def _decode_checkout(value: object) -> Checkout | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"done", "note"}:
+        raise PeerStateError("checkout is not {done, note}")
+    done, note = value.get("done"), value.get("note", "")
+    if done not in DONE or type(done) is not str:
+        raise PeerStateError("checkout.done is not yes, partly or no")
+    if type(note) is not str or len(note) > MAX_NOTE_CHARS:
+        raise PeerStateError(f"checkout.note is not a string of at most {MAX_NOTE_CHARS} characters")
+    return Checkout(done, note)
 
 
 def decode_peer_state(message: object) -> PeerState:
@@ -70,7 +123,7 @@ def decode_peer_state(message: object) -> PeerState:
     beat = fields.get("beat")
     if beat is not None and type(beat) is not int:
         raise PeerStateError("beat is not an integer")
-    return PeerState(camera=camera, beat=beat)
+    return PeerState(camera=camera, beat=beat, study=decode_study(fields))
 
 
 class PeerStateLink:
@@ -86,10 +139,17 @@ class PeerStateLink:
         self.refused = 0  # messages refused so far (the caller logs the first)
         self.beats_sent = 0
         self.beat: int | None = None  # the last message received was this beat (None: no beat)
+        self.study: StudyState | None = None  # the study state in the last message received (None: none)
 
     def message(self, camera_on: bool) -> str | None:
         """What to send for our present state, or None."""
         return encode_peer_state(PeerState(camera=camera_on if self.video_call else None))
+
+    def study_message(self, study: StudyState) -> str:
+        """Our whole study state, sent on every change and when the channel opens."""
+        message = encode_peer_state(PeerState(study=study))
+        assert message is not None
+        return message
 
     def beat_message(self) -> str:
         """The next heartbeat, sent in every call (audio ones too)."""
@@ -109,6 +169,7 @@ class PeerStateLink:
             self.refused += 1
             raise
         self.beat = state.beat
+        self.study = state.study
         if not self.video_call or state.camera is None or state.camera == self.partner_camera:
             return None
         self.partner_camera = state.camera

@@ -141,6 +141,8 @@ class ClientSession:
         self.matched_at: float | None = None
         self.mode = mode
         self.topic = topic
+        self.length: int | None = None  # the session length wished for (minutes); None: open
+        self.talk: str | None = None  # "talk" | "quiet"; None: either
         self.ticket: str | None = None  # the last resume ticket: of the session, or of the place in line
         self.online = False  # between welcome and a lost connection
         self.resuming = False  # a `resume` is on its way; its answer settles it
@@ -181,11 +183,15 @@ class ClientSession:
         if topic is not None:
             self.topic = topic or None
 
+    def choose_study(self, length: int | None, talk: str | None) -> None:
+        """The session terms to search with next (docs/protocol.md, "Study sessions")."""
+        self.length, self.talk = length, talk
+
     def find(self) -> list[Effect]:
         if self.in_session:
             return []
         self._move(None, searching=True, intent=Intent.FIND)
-        return [Send(p.Find(self.mode, self.topic))]
+        return [Send(p.Find(self.mode, self.topic, self.length, self.talk))]
 
     def cancel(self) -> list[Effect]:
         self._move(None, searching=False, intent=Intent.CANCEL)
@@ -234,7 +240,7 @@ class ClientSession:
         """The mode changed under a search (a camera lost or back): the server is told at once."""
         self.mode = mode
         if self.searching and self.state is CallState.QUEUED:
-            return [Send(p.Find(mode, self.topic))]
+            return [Send(p.Find(mode, self.topic, self.length, self.talk))]
         return []
 
     # --- the server and the connection --------------------------------------------------
@@ -242,7 +248,7 @@ class ClientSession:
     def restate(self) -> list[Effect]:
         """The wish as it stands, for the server: after a reconnect, or once the engine's camera check is done."""
         if self.searching and not self.in_session:
-            return [Send(p.Find(self.mode, self.topic))]
+            return [Send(p.Find(self.mode, self.topic, self.length, self.talk))]
         return []
 
     def on_welcome(self) -> list[Effect]:

@@ -65,6 +65,7 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--shutdown-retry-after", "shutdown_retry_after", float, "retry_after told to clients on shutdown"),
     ("--resume-grace", "resume_grace", float, "seconds a dropped client's place in its session is kept"),
     ("--ticket-ttl", "ticket_ttl", float, "seconds a resume ticket stays valid"),
+    ("--study-minute", "study_minute", float, "seconds in one minute of a study session (shorter for tests)"),
     ("--ticket-key", "ticket_key", str, "key resume tickets are signed with; share it between instances (prefer the env var)"),
     ("--ticket-key-file", "ticket_key_file", str, "file holding the ticket key, created if missing (without --ticket-key)"),
 ]

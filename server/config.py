@@ -85,6 +85,8 @@ class ServerConfig:
     # after a dropped socket"); its tickets are valid this long after they were given.
     resume_grace: float = 60.0
     ticket_ttl: float = 600.0
+    # Seconds in one minute of a study session (`study.minute`); shorter only for tests.
+    study_minute: float = 60.0
     # The key tickets are signed with. Instances behind one load balancer, and a server
     # restarted, must share it. Neither given: a random key for this process only
     # (`studymatch-server` itself defaults the file, server/cli.py).
@@ -109,7 +111,8 @@ class ServerConfig:
             if getattr(self, name) < 1:
                 raise ValueError(texts.OPTION_BELOW_ONE.format(option=name.replace("_", "-")))
         for name in ("rate_messages", "send_timeout", "ping_interval", "ping_timeout", "hello_timeout",
-                     "close_timeout", "turn_ttl", "report_window", "resume_grace", "ticket_ttl"):
+                     "close_timeout", "turn_ttl", "report_window", "resume_grace", "ticket_ttl",
+                     "study_minute"):
             if getattr(self, name) <= 0:
                 raise ValueError(texts.OPTION_NOT_POSITIVE.format(option=name.replace("_", "-")))
         if self.rematch_cooldown < 0 or self.shutdown_retry_after < 0:

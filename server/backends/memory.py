@@ -28,7 +28,10 @@ class MemoryBackend:
         tick_interval: float = 1.0,
         resume_grace: float = 60.0,
         ticket_ttl: float = 600.0,
+        study_minute: float = 60.0,
+        wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
     ) -> None:
+        self._study_minute_ms, self._wall_ms = round(study_minute * 1000), wall_ms
         self._rematch_cooldown = rematch_cooldown
         self._resume_grace, self._ticket_ttl = resume_grace, ticket_ttl
         self._clock = clock
@@ -46,6 +49,7 @@ class MemoryBackend:
         return Matchmaker(
             rematch_cooldown=self._rematch_cooldown, observe_wait=observe_wait,
             resume_grace=self._resume_grace, ticket_ttl=self._ticket_ttl,
+            study_minute_ms=self._study_minute_ms, wall_ms=self._wall_ms,
         )
 
     async def start(self) -> None:
@@ -93,8 +97,10 @@ class MemoryBackend:
                 self._abuse_keys.pop(replaced, None)  # forgotten by the core, no disconnect will come
         self._send(out)
 
-    async def find(self, client_id: str, mode: str, topic: str | None) -> None:
-        self._send(self.core.find(client_id, mode, topic, self._clock()))
+    async def find(
+        self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+    ) -> None:
+        self._send(self.core.find(client_id, mode, topic, self._clock(), length, talk))
 
     async def cancel(self, client_id: str) -> None:
         self._send(self.core.cancel(client_id, self._clock()))

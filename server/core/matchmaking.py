@@ -21,7 +21,17 @@ from server.core import texts
 from server.core.away import AwayBook
 from server.core.places import Client, Session, Where
 from server.core.resume import QueueClaim, SessionClaim
-from server.core.rules import COOLDOWN_REASONS, DEFAULT_REMATCH_COOLDOWN, Wish, candidate_topics
+from server.core.rules import (
+    COOLDOWN_REASONS,
+    DEFAULT_REMATCH_COOLDOWN,
+    Terms,
+    Wish,
+    agreed_terms,
+    candidate_topics,
+    queued,
+    study_of,
+    terms_compatible,
+)
 from server.core.waiting import OrderKey, Waiting
 
 # Every request the core refuses, by name: the Redis script refuses with the same
@@ -53,10 +63,16 @@ class Matchmaker:
         observe_wait: Callable[[float], None] = lambda seconds: None,
         resume_grace: float = 60.0,
         ticket_ttl: float = 600.0,
+        study_minute_ms: int = p.MINUTE_MS,
+        wall_ms: Callable[[], int] = lambda: 0,
     ) -> None:
+        # `wall_ms`: the Unix time in ms, the only clock a client can share (`study.started_at`);
+        # `now` stays the clock of every duration (monotonic in the memory backend).
         self.rematch_cooldown = rematch_cooldown
         self._new_session_id = new_session_id
         self._observe_wait = observe_wait
+        self.study_minute_ms = study_minute_ms
+        self._wall_ms = wall_ms
         self._clients: dict[str, Client] = {}
         self._waiting: dict[str, Waiting] = {mode: Waiting() for mode in p.MODES}
         self._sessions: dict[str, Session] = {}
@@ -76,13 +92,16 @@ class Matchmaker:
             raise ValueError(f"client {client_id!r} is already connected")
         self._clients[client_id] = Client(client_id, resumable=resumable)
 
-    def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing:
+    def find(
+        self, client_id: str, mode: str, topic: str | None, now: float,
+        length: int | None = None, talk: str | None = None,
+    ) -> Outgoing:
         client = self._clients[client_id]
         if client.where is Where.IN_SESSION:
             raise refusal("find_in_session")
-        wish = Wish(mode, p.normalize_topic(topic))
+        wish = Wish(mode, p.normalize_topic(topic), length, talk)
         if client.where is Where.QUEUED and client.wish == wish:
-            return [(client_id, p.Queued(wish.mode, wish.topic))]
+            return [(client_id, queued(wish))]
         if client.where is Where.QUEUED:
             self._dequeue(client)
         client.wish = wish
@@ -105,7 +124,7 @@ class Matchmaker:
             out += self._end_session(client.id, "skipped", now)
         if client.where is Where.QUEUED:
             # Already searching (for instance the partner skipped first): keep the place.
-            return [*out, (client_id, p.Queued(client.wish.mode, client.wish.topic))]
+            return [*out, (client_id, queued(client.wish))]
         return out + self._enqueue(client, now)
 
     def leave(self, client_id: str, now: float) -> Outgoing:
@@ -189,7 +208,8 @@ class Matchmaker:
         partner_away = self.away.sides.get(partner)
         partner_wish = partner_away.wish if partner_away is not None else self._clients[partner].wish
         assert partner_wish is not None
-        out.append((client_id, p.Resumed(session.id, claim.initiator, p.Partner(partner_wish.mode, partner_wish.topic))))
+        partner_said = p.Partner(partner_wish.mode, partner_wish.topic)
+        out.append((client_id, p.Resumed(session.id, claim.initiator, partner_said, study=self.study(session.terms))))
         out += [(client_id, message) for message in (away.kept if away is not None else ())]
         if partner_away is not None:
             out.append((client_id, p.PartnerReconnecting(session.id)))
@@ -202,7 +222,8 @@ class Matchmaker:
         client = self._clients[client_id]
         if client.where is not Where.IDLE or not self.away.spend(claim.nonce, now):
             raise refusal("ticket_spent")
-        client.wish, client.resumable = Wish(claim.mode, p.normalize_topic(claim.topic)), True
+        client.wish = Wish(claim.mode, p.normalize_topic(claim.topic), claim.length, claim.talk)
+        client.resumable = True
         return self._enqueue(client, now, since=now - max(claim.waited, 0.0))
 
     def tick(self, now: float) -> Outgoing:
@@ -274,16 +295,16 @@ class Matchmaker:
     def _enqueue(self, client: Client, now: float, since: float | None = None) -> Outgoing:
         wish = client.wish
         assert wish is not None
-        queued: Outgoing = [(client.id, p.Queued(wish.mode, wish.topic))]
+        out: Outgoing = [(client.id, queued(wish))]
         client.queued_at = now if since is None else since
         partner = self._longest_compatible_waiter(client, wish, now)
         if partner is None:
             self._seq += 1
             client.where, client.seq = Where.QUEUED, self._seq
             self._waiting[wish.mode].add(wish.topic, client.id, client.order)
-            return queued
+            return out
         self._dequeue(partner)
-        return queued + self._start_session(initiator=partner, responder=client, now=now)
+        return out + self._start_session(initiator=partner, responder=client, now=now)
 
     def _longest_compatible_waiter(
         self, client: Client, wish: Wish, now: float, older_than: OrderKey | None = None
@@ -294,7 +315,9 @@ class Matchmaker:
             for other_id, key in waiting.buckets[topic].items():
                 if best is not None and key >= best[0]:
                     break  # buckets are in waiting order: nothing older follows
-                if not self.in_cooldown(client.id, other_id, now):
+                other = self._clients[other_id].wish
+                assert other is not None
+                if terms_compatible(wish, other) and not self.in_cooldown(client.id, other_id, now):
                     best = (key, other_id)
                     break
         if best is None or best[1] == client.id:
@@ -307,7 +330,9 @@ class Matchmaker:
         client.where = Where.IDLE
 
     def _start_session(self, *, initiator: Client, responder: Client, now: float) -> Outgoing:
-        session = Session(self._new_session_id(), initiator.id, responder.id, now)
+        assert initiator.wish is not None and responder.wish is not None
+        terms = agreed_terms(initiator.wish, responder.wish, self._wall_ms())
+        session = Session(self._new_session_id(), initiator.id, responder.id, now, terms)
         self._sessions[session.id] = session
         for client in (initiator, responder):
             client.where, client.session = Where.IN_SESSION, session.id
@@ -315,14 +340,18 @@ class Matchmaker:
         self.matches_total += 1
         self._observe_wait(now - initiator.queued_at)
         self._observe_wait(now - responder.queued_at)
-        assert initiator.wish is not None and responder.wish is not None
+        study = self.study(terms)
         return [
-            (initiator.id, p.Matched(session.id, True, p.Partner(responder.wish.mode, responder.wish.topic))),
+            (initiator.id, p.Matched(session.id, True, p.Partner(responder.wish.mode, responder.wish.topic), study=study)),
             (
                 responder.id,
-                p.Matched(session.id, False, p.Partner(initiator.wish.mode, initiator.wish.topic)),
+                p.Matched(session.id, False, p.Partner(initiator.wish.mode, initiator.wish.topic), study=study),
             ),
         ]
+
+    def study(self, terms: Terms) -> p.Study:
+        """The `study` of `matched` and `resumed`; the shell sets `now` as it sends it."""
+        return study_of(terms, self.study_minute_ms)
 
     def _end_session(self, side: str, reason: str, now: float) -> Outgoing:
         """`side` ended its session (or, away, ran out of grace); its partner is told `reason`.
@@ -377,7 +406,9 @@ class Matchmaker:
         """A session this core never knew (a restart): its claimed side back, the other away."""
         other = f"~{claim.session}~{'r' if claim.initiator else 'i'}"  # no connection id looks like it
         sides = (client.id, other) if claim.initiator else (other, client.id)
-        session = Session(claim.session, sides[0], sides[1], now)
+        # A ticket from before study sessions: an open session starting now.
+        terms = claim.terms if claim.terms is not None else Terms(None, "talk", self._wall_ms())
+        session = Session(claim.session, sides[0], sides[1], now, terms)
         self._sessions[session.id] = session
         self.away.hold(other, session.id, Wish(claim.partner_mode, claim.partner_topic), now)
         self._epochs[client.id], self._epochs[other] = claim.epoch + 1, None
@@ -385,7 +416,7 @@ class Matchmaker:
         client.wish, client.resumable = Wish(claim.mode, claim.topic), True
         partner = p.Partner(claim.partner_mode, claim.partner_topic)
         return [
-            (client.id, p.Resumed(session.id, claim.initiator, partner)),
+            (client.id, p.Resumed(session.id, claim.initiator, partner, study=self.study(terms))),
             (client.id, p.PartnerReconnecting(session.id)),
         ]
 

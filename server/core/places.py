@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
-from server.core.rules import Wish
+from server.core.rules import Terms, Wish
 from server.core.waiting import OrderKey
 
 
@@ -23,7 +23,7 @@ class Where(Enum):
 class Client:
     id: str
     where: Where = Where.IDLE
-    wish: Wish | None = None  # the last find's mode and topic
+    wish: Wish | None = None  # the last find's mode, topic, length and talk
     queued_at: float = 0.0
     seq: int = 0  # arrival order among waiters; with `queued_at`, the place in line
     session: str | None = None
@@ -40,6 +40,7 @@ class Session:
     initiator: str
     responder: str
     started: float
+    terms: Terms
 
     def partner_of(self, client_id: str) -> str:
         return self.responder if client_id == self.initiator else self.initiator

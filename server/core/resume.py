@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from server.core.rules import Terms
+
 
 @dataclass(frozen=True, slots=True)
 class SessionClaim:
@@ -25,6 +27,8 @@ class SessionClaim:
     partner_mode: str
     partner_topic: str | None
     abuse_key: str  # the key reports about this client follow
+    # The session's agreed study terms (length, talk, started_at ms), to rebuild it as it was.
+    terms: Terms | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,8 @@ class QueueClaim:
     nonce: str  # each queue ticket resumes once
     expires: float  # Unix time the ticket expires: its nonce need not be remembered longer
     abuse_key: str
+    length: int | None = None  # the study wish the place was for
+    talk: str | None = None
 
 
 Claim: TypeAlias = SessionClaim | QueueClaim

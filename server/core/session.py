@@ -83,6 +83,8 @@ class FindPartner:
 
     mode: str
     topic: str | None
+    length: int | None = None
+    talk: str | None = None
 
 
 @dataclass(slots=True)
@@ -234,7 +236,7 @@ class ClientSession:
         if isinstance(msg, (p.Find, p.Skip)):
             if not self._finds.allow(now):
                 return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED))]
-            return [FindPartner(msg.mode, msg.topic) if isinstance(msg, p.Find) else SkipPartner()]
+            return [FindPartner(msg.mode, msg.topic, msg.length, msg.talk) if isinstance(msg, p.Find) else SkipPartner()]
         if isinstance(msg, p.Cancel):
             return [CancelFind()]
         if isinstance(msg, p.Leave):

@@ -29,6 +29,7 @@ from typing import Any, Final
 from server.core import protocol as p
 from server.core import texts
 from server.core.resume import Claim, QueueClaim, SessionClaim
+from server.core.rules import Terms
 
 VERSION: Final = "v1"
 RESUME_OUTCOMES: Final = ("resumed", "rebuilt", "requeued", "ended", "bad_ticket")
@@ -70,11 +71,22 @@ class Tickets:
         return self._sign({
             "k": "s", "s": claim.session, "i": claim.initiator, "e": claim.epoch, "m": claim.mode,
             "t": claim.topic, "pm": claim.partner_mode, "pt": claim.partner_topic, "a": claim.abuse_key,
+            **({} if claim.terms is None else {
+                "sl": claim.terms.length, "st": claim.terms.talk, "ss": claim.terms.started_at,
+            }),
         }, now)
 
-    def mint_queue(self, mode: str, topic: str | None, since: float, nonce: str, abuse_key: str, now: float) -> str:
+    def mint_queue(
+        self, mode: str, topic: str | None, since: float, nonce: str, abuse_key: str, now: float,
+        length: int | None = None, talk: str | None = None,
+    ) -> str:
         """A place in line that started at the Unix time `since`."""
-        return self._sign({"k": "q", "m": mode, "t": topic, "w": since, "n": nonce, "a": abuse_key}, now)
+        fields: dict[str, Any] = {"k": "q", "m": mode, "t": topic, "w": since, "n": nonce, "a": abuse_key}
+        if length is not None:
+            fields["l"] = length
+        if talk is not None:
+            fields["tk"] = talk
+        return self._sign(fields, now)
 
     def verify(self, ticket: str, now: float, abuse_key: str | None = None) -> Claim:
         """The claim of a genuine, unexpired ticket; `bad_ticket` for anything else.
@@ -111,6 +123,28 @@ def _topic(value: object) -> str | None:
     return None if value is None else _text(value)
 
 
+def _length(value: object) -> int | None:
+    if value is not None and (type(value) is not int or value not in p.LENGTHS):
+        raise TypeError
+    return value
+
+
+def _talk(value: object) -> str | None:
+    if value is not None and value not in p.TALKS:
+        raise TypeError
+    return None if value is None else _text(value)
+
+
+def _terms(fields: dict[str, Any]) -> Terms | None:
+    """A session ticket's study terms; None in a ticket minted before study sessions."""
+    if "ss" not in fields:
+        return None
+    talk, started_at = _talk(fields["st"]), fields["ss"]
+    if talk is None or type(started_at) is not int:
+        raise TypeError
+    return Terms(_length(fields["sl"]), talk, started_at)
+
+
 def _claim(fields: dict[str, Any], now: float) -> Claim:
     if fields["k"] == "s":
         epoch = fields["e"]
@@ -119,12 +153,13 @@ def _claim(fields: dict[str, Any], now: float) -> Claim:
         return SessionClaim(
             session=_text(fields["s"]), initiator=fields["i"], epoch=epoch, mode=_text(fields["m"]),
             topic=_topic(fields["t"]), partner_mode=_text(fields["pm"]), partner_topic=_topic(fields["pt"]),
-            abuse_key=_text(fields["a"]),
+            abuse_key=_text(fields["a"]), terms=_terms(fields),
         )
     if fields["k"] == "q":
         return QueueClaim(
             mode=_text(fields["m"]), topic=_topic(fields["t"]), waited=max(0.0, now - float(fields["w"])),
             nonce=_text(fields["n"]), expires=float(fields["x"]), abuse_key=_text(fields["a"]),
+            length=_length(fields.get("l")), talk=_talk(fields.get("tk")),
         )
     raise ValueError
 
@@ -136,6 +171,8 @@ class _Place:
     session: SessionClaim | None = None
     mode: str = ""
     topic: str | None = None
+    length: int | None = None
+    talk: str | None = None
     since: float = 0.0
     nonce: str = ""
 
@@ -197,10 +234,13 @@ class TicketBook:
     def _queued(self, message: p.Queued, now: float) -> str:
         place = self._place
         wish = (message.mode, message.topic)
-        if place is None or place.session is not None or (place.mode, place.topic) != wish:
+        terms = (message.length, message.talk)
+        if place is None or place.session is not None or (place.mode, place.topic, place.length, place.talk) != (
+            *wish, *terms,
+        ):
             since, self._since = (self._since if self._since is not None else now), None
-            place = self._place = _Place(mode=message.mode, topic=message.topic, since=since,
-                                         nonce=secrets.token_urlsafe(12))
+            place = self._place = _Place(mode=message.mode, topic=message.topic, length=message.length,
+                                         talk=message.talk, since=since, nonce=secrets.token_urlsafe(12))
         self._wish = wish
         return self._mint(place, now)
 
@@ -210,6 +250,7 @@ class TicketBook:
         claim = SessionClaim(
             session=message.session, initiator=message.initiator, epoch=epoch, mode=mode, topic=topic,
             partner_mode=message.partner.mode, partner_topic=message.partner.topic, abuse_key=self.abuse_key,
+            terms=None if (s := message.study) is None else Terms(s.length, s.talk, s.started_at),
         )
         self._place = _Place(session=claim)
         return self._mint(self._place, now)
@@ -218,4 +259,6 @@ class TicketBook:
         self._issued = now
         if place.session is not None:
             return self.tickets.mint_session(dataclasses.replace(place.session, abuse_key=self.abuse_key), now)
-        return self.tickets.mint_queue(place.mode, place.topic, place.since, place.nonce, self.abuse_key, now)
+        return self.tickets.mint_queue(
+            place.mode, place.topic, place.since, place.nonce, self.abuse_key, now, place.length, place.talk,
+        )

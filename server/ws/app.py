@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -48,7 +49,7 @@ def make_backend(config: ServerConfig) -> Backend:
     if config.backend == "memory":
         return MemoryBackend(
             rematch_cooldown=config.rematch_cooldown, resume_grace=config.resume_grace,
-            ticket_ttl=config.ticket_ttl, **config.backend_options,
+            ticket_ttl=config.ticket_ttl, study_minute=config.study_minute, **config.backend_options,
         )
     try:
         from server.backends.redis.backend import RedisBackend
@@ -191,8 +192,11 @@ class Server:
         kind = type(message)
         if kind is p.Signal:
             self.metrics.relayed += 1
-        elif conn.tickets is not None:
-            message = conn.tickets.observe(message, time.time())  # with its ticket
+        else:
+            if kind is p.Matched or kind is p.Resumed:
+                message = _stamped(message)
+            if conn.tickets is not None:
+                message = conn.tickets.observe(message, time.time())  # with its ticket
         conn.send(message)
         if kind is p.Replaced:
             # Another connection took this one's place with its ticket; the backend forgot this
@@ -296,3 +300,11 @@ async def running_server(
         yield server
     finally:
         await server.stop()
+
+
+def _stamped(message: p.ServerMessage) -> p.ServerMessage:
+    """`matched` or `resumed` with `study.now`: this server's clock as it is sent (the offset a
+    client corrects its countdown by)."""
+    if not isinstance(message, (p.Matched, p.Resumed)) or message.study is None:
+        return message
+    return dataclasses.replace(message, study=dataclasses.replace(message.study, now=time.time_ns() // 1_000_000))

@@ -131,8 +131,8 @@ class Effects:
                 self.spawn(self.detach(conn, hold=hold))  # out of the backend at once
             case Greet(hello):
                 return self._greet(conn, hello)
-            case FindPartner(mode, topic):
-                return self._find(conn, mode, topic)
+            case FindPartner(mode, topic, length, talk):
+                return self._find(conn, mode, topic, length, talk)
             case SkipPartner():
                 return self._skip(conn)
             case CancelFind():
@@ -180,10 +180,12 @@ class Effects:
             self.metrics.resumes[outcome] += 1
         event("resume", id=conn.id, outcome=outcome or "-")
 
-    async def _find(self, conn: Connection, mode: str, topic: str | None) -> None:
+    async def _find(
+        self, conn: Connection, mode: str, topic: str | None, length: int | None, talk: str | None,
+    ) -> None:
         await self.security.check_may_match(conn.abuse_key)
         event("find", logging.DEBUG, id=conn.id, mode=mode)
-        await self.backend.find(conn.id, mode, topic)
+        await self.backend.find(conn.id, mode, topic, length, talk)
 
     async def _skip(self, conn: Connection) -> None:
         await self.security.check_may_match(conn.abuse_key)

@@ -14,6 +14,7 @@ from typing import Any
 
 from client import events as ev
 from client.session import ClientSession, Effect, FindAgain, InvalidStateError
+from client.study import StudySession
 from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
 
@@ -73,6 +74,29 @@ class RecordingEngine:
     def cancel(self) -> Coroutine[Any, Any, None]:
         return self._intent(("cancel",), self.model.cancel())
 
+    # --- the study session: recorded at once (the real engine's are plain calls too) ---
+
+    study: StudySession | None = None  # a test sets one to show
+
+    def choose_study(self, length: int | None, talk: str | None) -> None:
+        self.model.choose_study(length, talk)
+        self.calls.append(("choose_study", length, talk))
+
+    def set_goal(self, text: str) -> None:
+        self.calls.append(("set_goal", text))
+
+    def set_ready(self) -> None:
+        self.calls.append(("set_ready",))
+
+    def check_out(self, done: str, note: str = "") -> None:
+        self.calls.append(("check_out", done, note))
+
+    def set_brb(self, away: bool) -> None:
+        self.calls.append(("set_brb", away))
+
+    def set_pomodoro(self, on: bool) -> None:
+        self.calls.append(("set_pomodoro", on))
+
     def skip(self) -> Coroutine[Any, Any, None]:
         return self._intent(("skip",), self.model.skip())
 
@@ -96,24 +120,6 @@ class RecordingEngine:
 
     async def retry_devices(self) -> None:
         self.calls.append(("retry",))
-
-    def choose_study(self, length: int | None, talk: str | None) -> None:
-        self.calls.append(("choose_study", length, talk))
-
-    def set_goal(self, text: str) -> None:
-        self.calls.append(("goal", text))
-
-    def set_ready(self) -> None:
-        self.calls.append(("ready",))
-
-    def check_out(self, done: str, note: str = "") -> None:
-        self.calls.append(("check_out", done, note))
-
-    def set_brb(self, away: bool) -> None:
-        self.calls.append(("brb", away))
-
-    def set_pomodoro(self, on: bool) -> None:
-        self.calls.append(("pomodoro", on))
 
 
 class Harness:

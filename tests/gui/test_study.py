@@ -259,8 +259,9 @@ def test_the_window_wires_the_session_both_ways(harness, aloop, qtbot):
         study.done_group.buttons()[0].click()
         study.checkout_button.click()
         await h.settle()
-        assert [c for c in h.engine.calls if c[0] in ("goal", "ready", "pomodoro", "brb", "check_out")] == [
-            ("goal", "Lab report"), ("ready",), ("pomodoro", True), ("brb", True), ("brb", False),
+        study_calls = ("set_goal", "set_ready", "set_pomodoro", "set_brb", "check_out")
+        assert [c for c in h.engine.calls if c[0] in study_calls] == [
+            ("set_goal", "Lab report"), ("set_ready",), ("set_pomodoro", True), ("set_brb", True), ("set_brb", False),
             ("check_out", "yes", ""),
         ]
         qtbot.mouseClick(study.end_button, Qt.MouseButton.LeftButton)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -106,8 +107,9 @@ async def engines() -> AsyncIterator[MakePeer]:
     async def make(name: str, url: str, *, media: MediaFactory | None = None, **config: Any) -> Peer:
         config.setdefault("fake_media", media is None)
         config.setdefault("media_timeout", MEDIA_TIMEOUT)
+        clock = config.pop("clock", time.time)  # the engine's wall clock (a study session's times)
         recorder = Recorder(name)
-        engine = Engine(EngineConfig(server=url, **config), recorder, media, signaling=fast_signaling)
+        engine = Engine(EngineConfig(server=url, **config), recorder, media, signaling=fast_signaling, clock=clock)
         peer = Peer(engine, recorder)
         made.append(peer)
         await engine.start()

@@ -34,3 +34,26 @@ def test_the_window_options_come_from_the_same_parse() -> None:
     args = parse_args(["--settings", "s.ini", "--ca-file", "ca.pem"], env=env)
     assert (args.relay_only, args.token, args.fake_media) == (True, "t", False)
     assert (args.settings, args.ca_file) == ("s.ini", "ca.pem")
+
+
+@pytest.mark.parametrize(("argv", "length", "talk"), [
+    ([], None, None),
+    (["--length", "25", "--quiet"], 25, "quiet"),
+    (["--length", "open", "--talk"], None, "talk"),
+    (["--length", "75"], 75, None),
+])  # fmt: skip
+def test_the_study_terms_go_to_the_engine(argv: list[str], length: int | None, talk: str | None) -> None:
+    config = engine_config(parse_args(["--headless", *argv], env={}))
+    assert (config.length, config.talk) == (length, talk)
+
+
+def test_a_length_outside_the_choices_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--length", "30"], env={})
+
+
+def test_talk_and_quiet_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    from client.cli import main
+
+    assert main(["--headless", "--talk", "--quiet"]) == 2
+    assert "--quiet" in capsys.readouterr().err

@@ -50,6 +50,28 @@ CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.PartnerResumed("s1"), {"event": "partner_resumed", "session": "s1"}),
     (ev.MediaReconnecting("s1", 2), {"event": "media_reconnecting", "session": "s1", "attempt": 2}),
     (ev.MediaRestored("s1", 2503.26), {"event": "media_restored", "session": "s1", "gone_ms": 2503.3}),
+    # A study session (README, "Headless client").
+    (
+        ev.SessionStarted("s1", 25, "quiet", T0, T0 + 1500),
+        {"event": "session_started", "session": "s1", "length": 25, "talk": "quiet", "started_at": T0,
+         "ends_at": T0 + 1500},
+    ),
+    (
+        ev.SessionStarted("s1", None, "talk", T0, None),
+        {"event": "session_started", "session": "s1", "length": None, "talk": "talk", "started_at": T0,
+         "ends_at": None},
+    ),
+    (ev.SessionPhase("s1", "focus", T0 + 60), {"event": "phase", "session": "s1", "phase": "focus", "until": T0 + 60}),
+    (ev.PartnerGoal("s1", "ch. 3"), {"event": "partner_goal", "session": "s1", "text": "ch. 3"}),
+    (ev.PartnerReady("s1"), {"event": "partner_ready", "session": "s1"}),
+    (
+        ev.PartnerCheckout("s1", "partly", "half"),
+        {"event": "partner_checkout", "session": "s1", "done": "partly", "note": "half"},
+    ),
+    (ev.PartnerBrb("s1", T0 + 300), {"event": "partner_brb", "session": "s1", "until": T0 + 300}),
+    (ev.PartnerBrb("s1", None), {"event": "partner_brb", "session": "s1", "until": None}),
+    (ev.Pomodoro("s1", True), {"event": "pomodoro", "session": "s1", "on": True}),
+    (ev.SpeakingWhileMuted("s1"), {"event": "speaking_while_muted", "session": "s1"}),
 ]
 
 

@@ -17,6 +17,7 @@ from client import events as ev
 from client.eventformat import to_json_line, to_text
 from client.peerstate import (
     MAX_STATE_CHARS,
+    STUDY_FIELDS,
     PeerState,
     PeerStateError,
     PeerStateLink,
@@ -95,6 +96,7 @@ def test_anything_decodes_to_a_typed_state_or_is_refused(message: str | bytes) -
 
 @given(st.dictionaries(st.text(max_size=10), json_values, max_size=5), st.booleans())
 def test_unknown_fields_never_change_the_camera(extra: dict[str, object], camera: bool) -> None:
+    extra = {name: value for name, value in extra.items() if name not in ("beat", *STUDY_FIELDS)}
     extra["camera"] = camera
     message = json.dumps(extra)
     if len(message) <= MAX_STATE_CHARS:
@@ -168,3 +170,42 @@ def test_beats_go_both_ways_and_older_messages_still_read() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad} accepted")
+
+
+# --- the study fields (docs/protocol.md, "The study session between the two clients") ---
+
+
+def test_a_whole_study_state_goes_round_unchanged() -> None:
+    from client.study import Checkout, StudyState
+
+    study = StudyState(goal="é" * 140, ready=True, checkout=Checkout("partly", "ñ" * 280), brb=123,
+                       pomodoro=(True, 456))  # fmt: skip
+    message = PeerStateLink(video_call=True).study_message(study)
+    assert len(message) <= MAX_STATE_CHARS  # the longest goal and note fit, unescaped
+    assert decode_peer_state(message).study == study
+
+
+def test_a_message_with_no_study_field_says_nothing_about_the_session() -> None:
+    assert decode_peer_state('{"camera":true}').study is None
+    assert decode_peer_state('{"goal":"x"}').study is not None
+
+
+@pytest.mark.parametrize("fields", [
+    {"goal": "g" * 141},
+    {"goal": 3},
+    {"ready": 1},
+    {"brb": 1.5},
+    {"brb": "soon"},
+    {"checkout": {"done": "maybe", "note": ""}},
+    {"checkout": {"done": "yes", "note": "n" * 281}},
+    {"checkout": {"done": "yes", "extra": 1}},
+    {"checkout": "yes"},
+    {"pomodoro": [1, 2]},
+    {"pomodoro": [True]},
+    {"pomodoro": [True, 2.0]},
+])  # fmt: skip
+def test_a_bad_study_field_refuses_the_whole_message(fields: dict[str, object]) -> None:
+    link = PeerStateLink(video_call=True)
+    with pytest.raises(PeerStateError):
+        link.received(json.dumps({"camera": False, **fields}))
+    assert link.partner_camera is None and link.study is None and link.refused == 1

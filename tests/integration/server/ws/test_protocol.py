@@ -267,10 +267,12 @@ async def test_clients_on_every_instance_meet(cluster: Cluster) -> None:
 class _FaultyBackend(MemoryBackend):
     """The real memory backend with one injected bug: a find for topic "boom" raises."""
 
-    async def find(self, client_id: str, mode: str, topic: str | None) -> None:
+    async def find(
+        self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+    ) -> None:
         if topic == "boom":
             raise RuntimeError("injected fault")
-        await super().find(client_id, mode, topic)
+        await super().find(client_id, mode, topic, length, talk)
 
 
 async def test_an_exception_in_one_handler_closes_only_that_connection(

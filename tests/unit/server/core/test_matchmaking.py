@@ -9,6 +9,9 @@ import pytest
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Where
 
+# The study terms of a pair that asked for none (the core's default clock reads 0).
+OPEN = p.Study(None, "talk", 0, None)
+
 
 @pytest.fixture
 def core() -> Matchmaker:
@@ -23,8 +26,8 @@ def test_two_finds_make_one_session_and_the_waiter_offers(core: Matchmaker) -> N
     assert core.find("a", "video", None, 0) == [("a", p.Queued("video", None))]
     assert core.find("b", "video", "Maths", 1) == [
         ("b", p.Queued("video", "maths")),
-        ("a", p.Matched("s1", True, p.Partner("video", "maths"))),
-        ("b", p.Matched("s1", False, p.Partner("video", None))),
+        ("a", p.Matched("s1", True, p.Partner("video", "maths"), study=OPEN)),
+        ("b", p.Matched("s1", False, p.Partner("video", None), study=OPEN)),
     ]
 
 
@@ -39,7 +42,7 @@ def test_any_topic_takes_the_longest_waiter_across_topics(core: Matchmaker) -> N
     core.find("a", "video", "physics", 0)
     core.find("b", "video", "maths", 1)
     out = core.find("c", "video", None, 2)
-    assert ("a", p.Matched("s1", True, p.Partner("video", None))) in out
+    assert ("a", p.Matched("s1", True, p.Partner("video", None), study=OPEN)) in out
     assert core.waiting_order("video") == ["b"]
 
 
@@ -63,8 +66,8 @@ def test_skip_requeues_and_does_not_rematch_until_the_cool_down_ends(core: Match
     assert core.tick(129) == []
     out = core.tick(130)
     assert [m for _, m in out] == [
-        p.Matched("s2", True, p.Partner("video", None)),
-        p.Matched("s2", False, p.Partner("video", None)),
+        p.Matched("s2", True, p.Partner("video", None), study=OPEN),
+        p.Matched("s2", False, p.Partner("video", None), study=OPEN),
     ]
 
 

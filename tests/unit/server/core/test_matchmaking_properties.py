@@ -28,6 +28,8 @@ CLIENTS = [f"c{i}" for i in range(7)]
 COOLDOWN = 10.0
 modes = st.sampled_from(p.MODES)
 topics = st.sampled_from([None, "maths", "Maths ", "physics"])
+lengths = st.sampled_from([None, *p.LENGTHS])
+talks = st.sampled_from([None, *p.TALKS])
 clients = st.sampled_from(CLIENTS)
 
 
@@ -35,7 +37,10 @@ class Pairing(Protocol):
     """What the machine asks of a pairing implementation: `Matchmaker`'s events and queries."""
 
     def connect(self, client_id: str) -> None: ...
-    def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing: ...
+    def find(
+        self, client_id: str, mode: str, topic: str | None, now: float,
+        length: int | None = None, talk: str | None = None,
+    ) -> Outgoing: ...
     def cancel(self, client_id: str, now: float) -> Outgoing: ...
     def skip(self, client_id: str, now: float) -> Outgoing: ...
     def leave(self, client_id: str, now: float) -> Outgoing: ...
@@ -119,6 +124,15 @@ class MatchmakingMachine(RuleBasedStateMachine):
             and self.cooling.get(frozenset((c, newcomer)), float("-inf")) <= self.now
         ]
         assert eligible and eligible[0] == waiter, "the longest compatible waiter is taken first"
+        waiter_wish = wishes_before[waiter]
+        assert waiter_wish is not None and compatible(wish, waiter_wish), "mode, topic, length and talk agree"
+        # Both sides get the same terms: the non-null length and talk ("talk" when both are null).
+        assert ma.study is not None and ma.study == mb.study
+        lengths_asked = {wish.length, waiter_wish.length} - {None}
+        talks_asked = {wish.talk, waiter_wish.talk} - {None}
+        assert ma.study.length == (lengths_asked.pop() if lengths_asked else None)
+        assert ma.study.talk == (talks_asked.pop() if talks_asked else "talk")
+        assert (ma.study.ends_at is None) == (ma.study.length is None)
         assert self.cooling.get(frozenset((a, b)), float("-inf")) <= self.now, "skip cool-down holds"
 
     def record_cooldowns(self, out: Outgoing, actor: str) -> None:
@@ -141,14 +155,14 @@ class MatchmakingMachine(RuleBasedStateMachine):
         self.ever_connected.add(cid)
 
     @precondition(lambda self: self.connected)
-    @rule(data=st.data(), mode=modes, topic=topics)
-    def find(self, data: st.DataObject, mode: str, topic: str | None) -> None:
+    @rule(data=st.data(), mode=modes, topic=topics, length=lengths, talk=talks)
+    def find(self, data: st.DataObject, mode: str, topic: str | None, length: int | None, talk: str | None) -> None:
         cid = data.draw(st.sampled_from(sorted(self.connected)))
         was_in_session = self.core.where(cid) is Where.IN_SESSION
-        out = self.attempt(self.core.find, cid, mode, topic, self.now)
+        out = self.attempt(self.core.find, cid, mode, topic, self.now, length, talk)
         assert (out is None) == was_in_session
         if out is not None:
-            assert (cid, p.Queued(mode, p.normalize_topic(topic))) in out
+            assert (cid, p.Queued(mode, p.normalize_topic(topic), length, talk)) in out
 
     @precondition(lambda self: self.connected)
     @rule(data=st.data())

@@ -13,6 +13,9 @@ from server.core.resume import QueueClaim, SessionClaim
 
 GRACE = 60.0
 
+# The study terms of a pair that asked for none (the core's default clock reads 0).
+OPEN = p.Study(None, "talk", 0, None)
+
 
 def core() -> Matchmaker:
     ids = itertools.count()
@@ -47,7 +50,7 @@ def test_a_held_side_resumes_with_the_signals_kept_for_it() -> None:
         assert mm.signal("b", "s0", {"n": n}) == []
     mm.connect("a2")
     out = mm.resume_session("a2", claim(True), 6.0)
-    assert out[0] == ("a2", p.Resumed("s0", True, p.Partner("video", "maths")))
+    assert out[0] == ("a2", p.Resumed("s0", True, p.Partner("video", "maths"), study=OPEN))
     assert [m for _, m in out[1:-1]] == [p.Signal("s0", {"n": n}) for n in range(4, 20)], "the last 16"
     assert out[-1] == ("b", p.PartnerResumed("s0"))
     assert mm.signal("b", "s0", {}) == [("a2", p.Signal("s0", {}))]
@@ -85,7 +88,7 @@ def test_both_away_the_session_lives_until_both_graces_ran_out() -> None:
     assert mm.tick(GRACE) == [] and mm.session_count() == 1
     mm.connect("b2")
     out = mm.resume_session("b2", claim(False), GRACE + 1)
-    assert [m for _, m in out] == [p.Resumed("s0", False, p.Partner("video", None)), p.PartnerReconnecting("s0")]
+    assert [m for _, m in out] == [p.Resumed("s0", False, p.Partner("video", None), study=OPEN), p.PartnerReconnecting("s0")]
     assert mm.tick(GRACE + 2) == [("b2", p.PartnerLeft("s0", "timeout"))]
 
 
@@ -104,10 +107,10 @@ def test_an_unknown_session_is_rebuilt_from_the_two_tickets() -> None:
     mm = core()  # a restarted server: it never saw s0
     mm.connect("b2")
     out = mm.resume_session("b2", claim(False, epoch=3), 0.0)
-    assert [m for _, m in out] == [p.Resumed("s0", False, p.Partner("video", None)), p.PartnerReconnecting("s0")]
+    assert [m for _, m in out] == [p.Resumed("s0", False, p.Partner("video", None), study=OPEN), p.PartnerReconnecting("s0")]
     mm.connect("a2")
     out = mm.resume_session("a2", claim(True, epoch=5), 1.0)
-    assert out == [("a2", p.Resumed("s0", True, p.Partner("video", "maths"))), ("b2", p.PartnerResumed("s0"))]
+    assert out == [("a2", p.Resumed("s0", True, p.Partner("video", "maths"), study=OPEN)), ("b2", p.PartnerResumed("s0"))]
     assert mm.signal("a2", "s0", {"x": 1}) == [("b2", p.Signal("s0", {"x": 1}))]
     mm.connect("a3")
     refused(lambda: mm.resume_session("a3", claim(True, epoch=5), 2.0))
