@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
             self.lobby.request_find()
         elif self.pages.currentWidget() is self.call and self.call.chat_input.hasFocus():
             self.call.submit_chat()
+        elif self.pages.currentWidget() is self.call and self.call.study.goal.hasFocus():
+            self.call.study.submit_goal()
 
     def _mute_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:

@@ -182,8 +182,8 @@ class StudyPanel(QFrame):
         self._tick.timeout.connect(self.refresh)
 
         self.goal.textChanged.connect(lambda text: self.goal_count.setText(f"{len(text)}/{GOAL_MAX}"))
-        self.goal.returnPressed.connect(self._ready)
-        self.ready_button.clicked.connect(self._ready)
+        self.goal.returnPressed.connect(self.submit_goal)
+        self.ready_button.clicked.connect(self.submit_goal)
         self.done_group.buttonToggled.connect(lambda _b, _c: self.checkout_button.setEnabled(not self._sent))
         self.checkout_button.clicked.connect(self._check_out)
         self.next_button.clicked.connect(self.next_requested)
@@ -198,7 +198,8 @@ class StudyPanel(QFrame):
         return label
 
     # --- intents -----------------------------------------------------------
-    def _ready(self) -> None:
+    def submit_goal(self) -> None:
+        """Ready (or Enter in the goal field): the goal, if any, then ready."""
         if not self.ready_button.isEnabled():
             return
         text = self.goal.text().strip()
