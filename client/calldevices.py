@@ -14,7 +14,7 @@ means for the search (going on by voice) is the engine's to decide:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from .call import Call, CallMedia
@@ -41,6 +41,7 @@ class CallDevices:
         self._current_call = current_call
         self._fall_back_to_audio = fall_back_to_audio
         self._mic_muted = False
+        self.on_muted_frame: Callable[[Any], None] | None = None  # what the muted microphone hears
         self._mic_failed = False  # told once; retry() tries again
         self._camera_enabled = True
         self._camera_failed = False
@@ -78,7 +79,7 @@ class CallDevices:
         if self.speaker is None:
             self.speaker = self.media.open_speaker()
         return CallMedia(
-            audio=GatedAudioTrack(mic, muted=self._mic_muted),
+            audio=GatedAudioTrack(mic, muted=self._mic_muted, on_muted_frame=self.on_muted_frame),
             video=video,
             receive_video=video_call,
             speaker=self.speaker,

@@ -38,6 +38,7 @@ from .calldevices import CallDevices
 from .engineconfig import EngineConfig, offers_turn
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
+from .mutedspeech import MutedSpeech, frame_level
 from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 from .study import StudySession
@@ -91,6 +92,8 @@ class Engine:
         self._closed = False
         self._finds_in_flight = 0  # finds not yet told to the server: each tells it itself, once
         self._grace = DEFAULT_GRACE  # how long a call goes on with its peer connection gone: the server's
+        self._muted_speech = MutedSpeech()
+        self._devices.on_muted_frame = self._muted_frame
         factory = signaling or websocket_signaling
         self.signaling = factory(self)
 
@@ -343,7 +346,7 @@ class Engine:
             initiator=msg.initiator,
             ice_servers=self.signaling.ice_servers,
             send_signal=send_signal,
-            emit=self._emit,
+            emit=self._call_event,
             on_media_up=self._media_up,
             matched_at=self.model.matched_at or time.monotonic(),
             media_timeout=self.config.media_timeout,
@@ -359,6 +362,12 @@ class Engine:
         self._start_study(session, msg.study, call)
         call.start(lambda: self._devices.open_for_call(msg.partner.mode == "video"))
 
+    def _muted_frame(self, frame: Any) -> None:
+        """A frame the muted microphone picked up: speech in it says "You are muted"."""
+        call = self._call
+        if call is not None and self._muted_speech.heard(frame_level(frame), time.monotonic()):
+            self._emit(ev.SpeakingWhileMuted(call.session))
+
     def _start_study(self, session: str, study: p.Study | None, call: Call) -> None:
         if self._study is not None:
             self._study.close()
@@ -369,6 +378,16 @@ class Engine:
         if study.talk == "quiet":
             self.set_microphone_muted(True)
         self._study.start()
+
+    def _call_event(self, event: ev.EngineEvent) -> None:
+        # Media lost: the network may have changed under the signaling socket too, and the
+        # rebuild's offer needs it. Checked now rather than when its keepalive times out.
+        if isinstance(event, ev.MediaReconnecting) and self.signaling.connected:
+            self._spawn(self._probe())
+        self._emit(event)
+
+    async def _probe(self) -> None:
+        await self.signaling.probe()
 
     def _media_up(self, call: Call) -> None:
         if call is self._call:

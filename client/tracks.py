@@ -48,9 +48,11 @@ def silent_like(frame: av.AudioFrame) -> av.AudioFrame:
 class GatedAudioTrack(MediaStreamTrack):
     kind = "audio"
 
-    def __init__(self, source: MediaStreamTrack | None, *, muted: bool = False) -> None:
+    def __init__(self, source: MediaStreamTrack | None, *, muted: bool = False,
+                 on_muted_frame: Callable[[av.AudioFrame], None] | None = None) -> None:  # fmt: skip
         super().__init__()
         self._source = source
+        self._on_muted_frame = on_muted_frame  # hears what the muted microphone picks up ("You are muted")
         # aiortc's base audio track is a paced silence generator.
         self._silence = AudioStreamTrack() if source is None else None
         self.muted = muted
@@ -60,7 +62,11 @@ class GatedAudioTrack(MediaStreamTrack):
             assert self._silence is not None
             return await self._silence.recv()  # type: ignore[return-value]
         frame = await self._source.recv()
-        return silent_like(frame) if self.muted else frame  # type: ignore[arg-type,return-value]
+        if not self.muted:
+            return frame  # type: ignore[return-value]
+        if self._on_muted_frame is not None:
+            self._on_muted_frame(frame)  # type: ignore[arg-type]
+        return silent_like(frame)  # type: ignore[arg-type]
 
     def stop(self) -> None:
         super().stop()

@@ -59,7 +59,7 @@ def make_backend(config: ServerConfig) -> Backend:
         raise RuntimeError(texts.REDIS_BACKEND_MISSING) from exc
     backend: Backend = RedisBackend(
         url=config.redis_url, rematch_cooldown=config.rematch_cooldown, resume_grace=config.resume_grace,
-        ticket_ttl=config.ticket_ttl, **config.backend_options,
+        ticket_ttl=config.ticket_ttl, study_minute=config.study_minute, **config.backend_options,
     )
     return backend
 

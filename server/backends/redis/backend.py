@@ -60,6 +60,8 @@ from server.backends.redis.script import (
     SharedStats,
     Truth,
     decode_envelopes,
+    wire_length,
+    wire_terms,
     wire_topic,
 )
 from server.backends.redis.sync import ClientView, admit, reconcile
@@ -68,7 +70,7 @@ from server.core import texts
 from server.core.abuse import penalty_refusal
 from server.core.matchmaking import refusal  # the script refuses with the core's names and words
 from server.core.resume import Claim, SessionClaim
-from server.core.rules import DEFAULT_REMATCH_COOLDOWN
+from server.core.rules import DEFAULT_REMATCH_COOLDOWN, Wish
 
 
 class RedisBackend:
@@ -90,8 +92,10 @@ class RedisBackend:
         start_timeout: float = 5.0,
         socket_timeout: float = 2.0,
         max_connections: int = 64,
+        study_minute: float = 60.0,
     ) -> None:
         self.url = url
+        self._study_minute_ms = round(study_minute * 1000)
         self.instance = secrets.token_hex(6)
         self.keys = RedisKeys(prefix)
         self._link = RedisLink(
@@ -152,6 +156,7 @@ class RedisBackend:
                 await self._request(
                     "resume_session", client_id, claim.session, "1" if claim.initiator else "0", str(claim.epoch),
                     claim.mode, wire_topic(claim.topic), claim.partner_mode, wire_topic(claim.partner_topic), key,
+                    *wire_terms(claim.terms),
                 )
             except p.ProtocolError:
                 view.resuming = None
@@ -160,12 +165,15 @@ class RedisBackend:
             await self._request(
                 "resume_queue", client_id, claim.mode, wire_topic(p.normalize_topic(claim.topic)),
                 repr(float(claim.waited)), claim.nonce, repr(float(claim.expires)), key, new_session_id(),
-                self._penalty(client_id),
+                self._penalty(client_id), wire_length(claim.length), wire_topic(claim.talk),
             )
 
-    async def find(self, client_id: str, mode: str, topic: str | None) -> None:
+    async def find(
+        self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+    ) -> None:
         await self._request(
             "find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id(), self._penalty(client_id),
+            wire_length(length), wire_topic(talk),
         )
 
     async def cancel(self, client_id: str) -> None:
@@ -250,7 +258,7 @@ class RedisBackend:
             self._observe_wait(seconds)
 
     def _on_envelope(self, payload: bytes | str) -> None:
-        for client_id, msg in decode_envelopes(payload):
+        for client_id, msg in decode_envelopes(payload, self._study_minute_ms):
             view = self._views.get(client_id)
             if view is None:
                 continue  # disconnected meanwhile; the script has been or will be told
@@ -301,12 +309,12 @@ class RedisBackend:
         view = self._views.get(client_id)
         if view is None:
             return
-        mode, topic = view.wish if view.wish is not None else ("", None)
+        wish = view.wish if view.wish is not None else Wish("", None)
         requeue = "1" if view.where == "q" else "0"
         await self._link.call(
-            "sync", client_id, requeue, mode, wire_topic(topic), new_session_id(),
+            "sync", client_id, requeue, wish.mode, wire_topic(wish.topic), new_session_id(),
             self._abuse_keys.get(client_id, ""), "1" if client_id in self._resumable else "0",
-            view.session or "",
+            view.session or "", wire_length(wish.length), wire_topic(wish.talk),
         )
 
     async def _sync_all(self) -> None:

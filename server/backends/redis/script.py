@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any, Final
 
 from server.core import protocol as p
+from server.core.rules import Terms, Wish, study_of
 
 DEFAULT_PREFIX: Final = "{studymatch}"  # one hash tag: every key lands in one Cluster slot
 # One script in three files, one idea each (see the first one's header): joined, they are one
@@ -130,6 +131,18 @@ def wire_topic(topic: str | None) -> str:
     return "" if topic is None else topic
 
 
+def wire_length(length: int | None) -> str:
+    """A study length as the script takes it ('' is open)."""
+    return "" if length is None else str(length)
+
+
+def wire_terms(terms: Terms | None) -> tuple[str, str, str]:
+    """A session ticket's study terms for the script's rebuild ('' each: from before study sessions)."""
+    if terms is None:
+        return "", "", ""
+    return wire_length(terms.length), terms.talk, str(terms.started_at)
+
+
 @dataclass(frozen=True, slots=True)
 class SharedStats:
     waiting: dict[str, int]
@@ -184,29 +197,38 @@ class Truth:
     session: str | None
     initiator: bool
     partner: p.Partner | None
-    wish: tuple[str, str | None] | None
+    wish: Wish | None  # the last find's, as Redis keeps it
     last_session: str | None
     last_reason: str  # '' when the client ended its last session itself
     partner_away: bool = False  # in a session whose partner's connection dropped (within its grace)
+    study: p.Study | None = None  # the session's terms, in a session
 
 
 def _topic(value: str) -> str | None:
     return value or None
 
 
-def decode_envelopes(payload: str | bytes) -> list[tuple[str, p.ServerMessage | Truth]]:
+def _length(value: int) -> int | None:
+    return value or None  # 0: open
+
+
+def _study(length: int, talk: str, started_at: int, minute_ms: int) -> p.Study:
+    return study_of(Terms(_length(length), talk, int(started_at)), minute_ms)
+
+
+def decode_envelopes(payload: str | bytes, minute_ms: int = p.MINUTE_MS) -> list[tuple[str, p.ServerMessage | Truth]]:
     """The receiving clients and their messages, in order, of one PUBLISH (one run's
-    messages to one instance)."""
-    return [_decode(envelope) for envelope in json.loads(payload)]
+    messages to one instance); `minute_ms`: this server's `study.minute`."""
+    return [_decode(envelope, minute_ms) for envelope in json.loads(payload)]
 
 
-def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
+def _decode(envelope: list[Any], minute_ms: int) -> tuple[str, p.ServerMessage | Truth]:
     to, kind, *f = envelope
     msg: p.ServerMessage | Truth
     if kind == "queued":
-        msg = p.Queued(f[0], _topic(f[1]))
+        msg = p.Queued(f[0], _topic(f[1]), _length(f[2]), _topic(f[3]))
     elif kind == "matched":
-        msg = p.Matched(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])))
+        msg = p.Matched(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])), study=_study(f[4], f[5], f[6], minute_ms))
     elif kind == "partner_left":
         msg = p.PartnerLeft(f[0], f[1])
     elif kind == "idle":
@@ -216,7 +238,7 @@ def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
     elif kind == "signal":
         msg = p.Signal(f[0], json.loads(f[1]))
     elif kind == "resumed":
-        msg = p.Resumed(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])))
+        msg = p.Resumed(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])), study=_study(f[4], f[5], f[6], minute_ms))
     elif kind == "partner_reconnecting":
         msg = p.PartnerReconnecting(f[0])
     elif kind == "partner_resumed":
@@ -224,17 +246,19 @@ def _decode(envelope: list[Any]) -> tuple[str, p.ServerMessage | Truth]:
     elif kind == "replaced":
         msg = p.Replaced(f[0])
     elif kind == "sync":
-        lost, where, session, initiator, pmode, ptopic, mode, topic, last_session, last_reason, away = f
+        lost, where, session, initiator, pmode, ptopic, mode, topic, last_session, last_reason, away = f[:11]
+        length, talk, s_length, s_talk, s_started = f[11:]
         msg = Truth(
             lost=bool(lost),
             where=where,
             session=session or None,
             initiator=bool(initiator),
             partner=p.Partner(pmode, _topic(ptopic)) if pmode else None,
-            wish=(mode, _topic(topic)) if mode else None,
+            wish=Wish(mode, _topic(topic), _length(length), _topic(talk)) if mode else None,
             last_session=last_session or None,
             last_reason=last_reason,
             partner_away=bool(away),
+            study=_study(s_length, s_talk, s_started, minute_ms) if where == "s" else None,
         )
     else:
         raise ValueError(f"unknown envelope kind {kind!r}")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from server.backends.redis.script import Truth
 from server.core import protocol as p
+from server.core.rules import Wish, queued
 
 # Enough to recognise the stale messages of the last few sessions.
 _ENDED_REMEMBERED = 8
@@ -37,7 +38,7 @@ _ENDED_REMEMBERED = 8
 
 @dataclass(slots=True)
 class ClientView:
-    wish: tuple[str, str | None] | None = None  # the last find's, as the client was told in `queued`
+    wish: Wish | None = None  # the last find's, as the client was told in `queued`
     where: str = "i"  # i | q | s, as in the script
     session: str | None = None
     told_unavailable: bool = False  # got `backend_unavailable` while queued
@@ -86,7 +87,7 @@ def admit(view: ClientView, msg: p.ServerMessage) -> list[p.ServerMessage]:
         return [msg] if msg.session == view.session else []
     elif isinstance(msg, p.Queued):
         view._end()  # a skip ends the session without a partner_left to the skipper
-        view.where, view.wish, view.told_unavailable = "q", (msg.mode, msg.topic), False
+        view.where, view.wish, view.told_unavailable = "q", Wish(msg.mode, msg.topic, msg.length, msg.talk), False
     elif isinstance(msg, (p.Idle, p.Reported)):
         view._end()
     return [msg]
@@ -110,15 +111,15 @@ def reconcile(view: ClientView, truth: Truth) -> list[p.ServerMessage]:
         assert truth.session is not None and truth.partner is not None
         if view.session is not None and not told_session_over and truth.wish is not None:
             # It skipped and was paired again before it heard `queued`: replay both.
-            out.append(p.Queued(truth.wish[0], truth.wish[1]))
+            out.append(queued(truth.wish))
         if truth.session == view.resuming:  # its resume went through, unheard
-            out.append(p.Resumed(truth.session, truth.initiator, truth.partner))
+            out.append(p.Resumed(truth.session, truth.initiator, truth.partner, study=truth.study))
         else:
-            out.append(p.Matched(truth.session, truth.initiator, truth.partner))
+            out.append(p.Matched(truth.session, truth.initiator, truth.partner, study=truth.study))
     elif truth.where == "q" and truth.wish is not None and (
         view.where != "q" or view.told_unavailable or view.wish != truth.wish
     ):
-        out.append(p.Queued(truth.wish[0], truth.wish[1]))
+        out.append(queued(truth.wish))
     elif truth.where == "i" and (view.where == "q" or (view.where == "s" and not told_session_over)):
         out.append(p.Idle())
     if truth.where == "s":

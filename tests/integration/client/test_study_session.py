@@ -47,6 +47,9 @@ async def test_goals_cross_phases_and_countdowns_agree_and_a_checkout_arrives(se
         assert abs(started_b.ends_at - started_b.started_at - 25 * MINUTE) < 1e-6
         for peer in (a, b):
             assert (await peer.events.next(ev.SessionPhase)).phase == CHECK_IN
+            # A quiet session: the microphone starts muted, and the synthetic tone it hears is
+            # "speech": "You are muted".
+            assert (await peer.events.next(ev.SpeakingWhileMuted, within=MEDIA_TIMEOUT)).session == session
         a.engine.set_goal("read chapter 3")
         b.engine.set_goal("ten proofs")
         assert (await b.events.next(ev.PartnerGoal)).text == "read chapter 3"

@@ -40,6 +40,12 @@ def test_environment_then_flags() -> None:
     assert config.port == 0 and config.stun == ("stun:c",) and config.tokens == ("x", "y")
 
 
+def test_a_study_minute_may_be_shortened_for_tests() -> None:
+    assert parse_config([], env={}).study_minute == 60.0
+    assert parse_config([], env={"STUDYMATCH_STUDY_MINUTE": "0.5"}).study_minute == 0.5
+    assert parse_config(["--study-minute", "2"], env={"STUDYMATCH_STUDY_MINUTE": "0.5"}).study_minute == 2.0
+
+
 @pytest.mark.parametrize(
     ("argv", "env"),
     [
@@ -49,6 +55,8 @@ def test_environment_then_flags() -> None:
         ([], {"STUDYMATCH_PORT": "eighty"}),
         ([], {"STUDYMATCH_BACKEND": "mongo"}),
         ([], {"STUDYMATCH_PING_INTERVAL": "-1"}),
+        (["--study-minute", "0"], {}),
+        ([], {"STUDYMATCH_STUDY_MINUTE": "-0.5"}),
     ],
 )
 def test_bad_values_are_usage_errors(argv: list[str], env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:

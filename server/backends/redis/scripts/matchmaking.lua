@@ -37,7 +37,8 @@
 --          PUBLISH, flat) }. JSON rather than Redis arrays both ways: one
 --          string costs redis-py far less to pack and parse than many.
 -- Record fields: w = where ('i' idle, 'q' queued, 's' in session), m/t = the
--- last find's mode/topic, s = its queue score while queued (a string: cjson
+-- last find's mode/topic, ln/tk = its study length (0: open) and talk ('': either)
+-- (absent in a record from before study sessions: open, either), s = its queue score while queued (a string: cjson
 -- would round it), qa = when it started waiting, rs = it may resume,
 -- ss = session, i = owning instance, ls/lr = last ended session and why
 -- ('' when this client ended it itself), k = the key reports about this client
@@ -45,7 +46,8 @@
 
 -- Session fields: a/b = the initiator's/responder's client id (an away side's
 -- is the id it had when it left), t = started, ma/ta, mb/tb = each side's
--- wish, ea/eb = each side's resume epoch (-1: not known, the session was
+-- wish, sl/sk/sa = the study terms agreed (length, 0: open; talk; started at, ms on
+-- Redis' clock), ea/eb = each side's resume epoch (-1: not known, the session was
 -- rebuilt from the other side's ticket), da/db = an away side's grace deadline
 -- (absent while present), ka/kb = an away side's report key.
 
@@ -126,6 +128,25 @@ local function alive(instance)
   return deadline ~= false and tonumber(deadline) >= now
 end
 
+-- Study lengths and talk wishes agree like topics: equal, or either one open.
+local function agree(x, y, open)
+  return x == open or y == open or x == y
+end
+
+local function study_compatible(r, o)
+  return agree(r.ln or 0, o.ln or 0, 0) and agree(r.tk or '', o.tk or '', '')
+end
+
+-- The study terms of a pair (server/core/rules.py `agreed_terms`): the
+-- non-open length and the non-either talk ('talk' when both are either).
+local function agreed(a, b)
+  local length, talk = a.ln or 0, a.tk or ''
+  if length == 0 then length = b.ln or 0 end
+  if talk == '' then talk = b.tk or '' end
+  if talk == '' then talk = 'talk' end
+  return length, talk
+end
+
 -- The compatible waiter who has waited longest (smaller score), skipping pairs
 -- in cool-down and waiters whose instance stopped renewing its lease.
 local function longest_waiter(id, r, older_than)
@@ -139,7 +160,7 @@ local function longest_waiter(id, r, older_than)
       if older_than and score >= older_than then return nil end
       if other ~= id then
         local o = load(other)
-        if o and (r.t == '' or o.t == '' or o.t == r.t)
+        if o and (r.t == '' or o.t == '' or o.t == r.t) and study_compatible(r, o)
             and not in_cooldown(id, other) and alive(o.i) then
           return other, o
         end
@@ -156,8 +177,11 @@ end
 
 local function start_session(aid, a, bid, b)
   local sid = next_session()
+  local length, talk = agreed(a, b)
+  local started = math.floor(now * 1000)
   redis.call('HSET', K_SESSIONS, sid, cjson.encode({
     a = aid, b = bid, t = now, ma = a.m, ta = a.t, mb = b.m, tb = b.t, ea = 0, eb = 0,
+    sl = length, sk = talk, sa = started,
   }))
   a.w, a.ss, b.w, b.ss = 's', sid, 's', sid
   save(aid, a)
@@ -165,8 +189,8 @@ local function start_session(aid, a, bid, b)
   redis.call('INCR', K_MATCHES)
   waits[#waits + 1] = tostring(now - a.qa)
   waits[#waits + 1] = tostring(now - b.qa)
-  send(a, aid, 'matched', sid, true, b.m, b.t)
-  send(b, bid, 'matched', sid, false, a.m, a.t)
+  send(a, aid, 'matched', sid, true, b.m, b.t, length, talk, started)
+  send(b, bid, 'matched', sid, false, a.m, a.t, length, talk, started)
 end
 
 -- Where a waiter goes in line: when it started waiting. A newcomer's score
@@ -182,7 +206,7 @@ end
 
 local function enqueue(id, r, waited)
   r.qa = now - (waited or 0)
-  send(r, id, 'queued', r.m, r.t)
+  send(r, id, 'queued', r.m, r.t, r.ln or 0, r.tk or '')
   local pid, pr = longest_waiter(id, r, nil)
   if not pid then
     local score = string.format('%.17g', queue_score(waited))

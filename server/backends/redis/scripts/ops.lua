@@ -46,19 +46,19 @@ function OPS.connect(A)
 end
 
 function OPS.find(A)
-  local id, mode, topic = A[1], A[2], A[3]
+  local id, mode, topic, length, talk = A[1], A[2], A[3], tonumber(A[6]) or 0, A[7] or ''
   session_base = A[4]
   local left = penalty_left(A[5])
   if left > 0 then return penalty_reply(left) end
   local r = mine(id)
   if not r then return reply('gone') end
   if r.w == 's' then return reply('err', 'find_in_session') end
-  if r.w == 'q' and r.m == mode and r.t == topic then
-    send(r, id, 'queued', mode, topic)
+  if r.w == 'q' and r.m == mode and r.t == topic and (r.ln or 0) == length and (r.tk or '') == talk then
+    send(r, id, 'queued', mode, topic, length, talk)
     return reply('ok')
   end
   if r.w == 'q' then dequeue(id, r) end
-  r.m, r.t = mode, topic
+  r.m, r.t, r.ln, r.tk = mode, topic, length, talk
   enqueue(id, r)
   return reply('ok')
 end
@@ -89,7 +89,7 @@ function OPS.skip(A)
     save(id, r)
   end
   if r.w == 'q' then
-    send(r, id, 'queued', r.m, r.t)
+    send(r, id, 'queued', r.m, r.t, r.ln or 0, r.tk or '')
     return reply('ok')
   end
   enqueue(id, r)
@@ -177,7 +177,10 @@ function OPS.resume_session(A)
     end
     -- Redis lost it (restarted empty): rebuilt from this ticket; the partner's
     -- side waits for its own first ticket, whatever its epoch, for the grace.
-    s = { t = now }
+    -- Its terms are the ticket's (A[10..12]; a ticket from before study sessions: open, now).
+    s = { t = now, sl = tonumber(A[10]) or 0, sk = A[11] or '', sa = tonumber(A[12]) }
+    if s.sk == '' then s.sk = 'talk' end
+    if not s.sa then s.sa = math.floor(now * 1000) end
     s[other], s['e' .. other], s['d' .. other] = '', -1, now + grace
     s['m' .. other], s['t' .. other] = pmode, ptopic
     redis.call('ZADD', K_AWAYDUE, now + grace, sid .. '|' .. other)
@@ -200,7 +203,8 @@ function OPS.resume_session(A)
   come_back(sid, s, side, id, r)
   save_session(sid, s)
   save(id, r)
-  send(r, id, 'resumed', sid, initiator, s['m' .. other] or '', s['t' .. other] or '')
+  send(r, id, 'resumed', sid, initiator, s['m' .. other] or '', s['t' .. other] or '', s.sl or 0, s.sk or 'talk',
+       s.sa or math.floor(s.t * 1000))
   deliver_kept(sid, side, id, r)
   if is_away(s, other) then
     send(r, id, 'partner_reconnecting', sid)
@@ -226,7 +230,7 @@ function OPS.resume_queue(A)
   if left > 0 then return penalty_reply(left) end
   redis.call('ZADD', K_SPENT, math.max(expires, now) + CLOCK_SKEW, nonce)
   set_key(r, A[7])
-  r.m, r.t = mode, topic
+  r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[10]) or 0, A[11] or ''
   enqueue(id, r, math.max(0, waited))
   return reply('ok')
 end
@@ -242,7 +246,7 @@ local function recreate(id, A)
   local r = { w = 'i', i = me }
   set_key(r, A[6])
   if A[7] == '1' then r.rs = true end
-  if mode ~= '' then r.m, r.t = mode, topic end
+  if mode ~= '' then r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[9]) or 0, A[10] or '' end
   local s = view_session ~= '' and load_session(view_session)
   if s then
     -- Its side: the one with its id, else one a rebuilt session does not know yet.
@@ -288,14 +292,16 @@ function OPS.sync(A)
   end
   save(id, r)
   local initiator, pm, pt, away = false, '', '', false
+  local sl, sk, sa = 0, 'talk', 0
   if r.w == 's' then
     local s = load_session(r.ss)
     initiator = s.a == id
     local other = other_side(side_of(s, id))
     pm, pt, away = s['m' .. other] or '', s['t' .. other] or '', is_away(s, other)
+    sl, sk, sa = s.sl or 0, s.sk or 'talk', s.sa or math.floor(s.t * 1000)
   end
   send(r, id, 'sync', lost, r.w, r.ss or '', initiator, pm, pt,
-       r.m or '', r.t or '', r.ls or '', r.lr or '', away)
+       r.m or '', r.t or '', r.ls or '', r.lr or '', away, r.ln or 0, r.tk or '', sl, sk, sa)
   if after then after() end
   return reply('ok')
 end

@@ -17,7 +17,8 @@ from integration.conftest import Cluster, ServerFactory
 
 async def test_two_finders_are_matched_with_one_initiator(cluster: Cluster) -> None:
     a, b = await cluster.connect(), await cluster.connect()
-    assert await a.find("audio", " Maths ") == {"type": "queued", "mode": "audio", "topic": "maths"}
+    queued = {"type": "queued", "mode": "audio", "topic": "maths", "length": None, "talk": None}
+    assert await a.find("audio", " Maths ") == queued
     await b.find("audio", None)
     ma, mb = await a.expect("matched"), await b.expect("matched")
     assert ma["session"] == mb["session"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,7 +30,7 @@ from hypothesis.stateful import (
 )
 
 from integration.redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
-from server.backends.redis.script import Reply, decode_envelopes, wire_topic
+from server.backends.redis.script import Reply, decode_envelopes, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
 
@@ -49,8 +50,9 @@ class PairingMachine(RuleBasedStateMachine):
         self.now = 0.0
         self.step = 0
         self._names: Iterator[str] = iter(())
+        # The script starts a session at Redis' `now`, in ms: the core's wall clock is the same one.
         self.core = Matchmaker(rematch_cooldown=COOLDOWN, new_session_id=lambda: next(self._names),
-                               observe_wait=self._waited)
+                               observe_wait=self._waited, wall_ms=lambda: math.floor(self.now * 1000))
         self.waits: list[float] = []
         self.slots: list[str | None] = [None] * SLOTS
         self.generation = itertools.count()
@@ -109,13 +111,15 @@ class PairingMachine(RuleBasedStateMachine):
             assert self.driver.call("connect", cid, now=self.now).outcomes[0].status == "ok"
 
     @rule(slot=st.integers(0, SLOTS - 1), mode=st.sampled_from(p.MODES),
-          topic=st.sampled_from([None, "maths", " Maths", "physics", ""]))
-    def find(self, slot: int, mode: str, topic: str | None) -> None:
+          topic=st.sampled_from([None, "maths", " Maths", "physics", ""]),
+          length=st.sampled_from([None, *p.LENGTHS]), talk=st.sampled_from([None, *p.TALKS]))
+    def find(self, slot: int, mode: str, topic: str | None, length: int | None, talk: str | None) -> None:
         cid = self.client(slot)
         if cid is not None:
             norm = wire_topic(p.normalize_topic(topic))
             base = self._session_base()
-            self.both(lambda: self.core.find(cid, mode, topic, self.now), "find", cid, mode, norm, base)
+            self.both(lambda: self.core.find(cid, mode, topic, self.now, length, talk), "find", cid, mode, norm, base,
+                      "", wire_length(length), wire_topic(talk))
 
     @rule(slot=st.integers(0, SLOTS - 1))
     def cancel(self, slot: int) -> None:

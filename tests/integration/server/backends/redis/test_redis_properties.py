@@ -23,10 +23,10 @@ from hypothesis.stateful import run_state_machine_as_test
 from unit.server.core.test_matchmaking_properties import COOLDOWN, MatchmakingMachine, Pairing
 
 from integration.redis_support import RedisServer, ScriptDriver, hash_json, shared_redis, zset_members  # noqa: F401 (fixture)
-from server.backends.redis.script import Truth, decode_envelopes, wire_topic
+from server.backends.redis.script import Truth, decode_envelopes, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Outgoing, Session, Where, refusal
-from server.core.rules import Wish
+from server.core.rules import Terms, Wish
 
 pytestmark = pytest.mark.redis
 
@@ -71,8 +71,14 @@ class ScriptPairing:
     def connect(self, client_id: str) -> None:
         self._do(self._now, "connect", client_id, "")
 
-    def find(self, client_id: str, mode: str, topic: str | None, now: float) -> Outgoing:
-        return self._do(now, "find", client_id, mode, wire_topic(p.normalize_topic(topic)), self._new_session_id())
+    def find(
+        self, client_id: str, mode: str, topic: str | None, now: float,
+        length: int | None = None, talk: str | None = None,
+    ) -> Outgoing:
+        return self._do(
+            now, "find", client_id, mode, wire_topic(p.normalize_topic(topic)), self._new_session_id(), "",
+            wire_length(length), wire_topic(talk),
+        )
 
     def cancel(self, client_id: str, now: float) -> Outgoing:
         return self._do(now, "cancel", client_id)
@@ -106,7 +112,8 @@ class ScriptPairing:
 
     @staticmethod
     def _session(sid: str, s: dict[str, Any]) -> Session:
-        return Session(sid, initiator=s["a"], responder=s["b"], started=s["t"])
+        return Session(sid, initiator=s["a"], responder=s["b"], started=s["t"],
+                       terms=Terms(s["sl"] or None, s["sk"], s["sa"]))
 
     def is_connected(self, client_id: str) -> bool:
         return bool(self.r.hexists(self.keys.clients, client_id))
@@ -119,7 +126,7 @@ class ScriptPairing:
 
     def wish_of(self, client_id: str) -> Wish | None:
         record = self._record(client_id)
-        return None if "m" not in record else Wish(record["m"], record["t"] or None)
+        return None if "m" not in record else Wish(record["m"], record["t"] or None, record.get("ln") or None, record.get("tk") or None)
 
     def client_count(self) -> int:
         return len(self.driver.records())

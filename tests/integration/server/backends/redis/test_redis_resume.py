@@ -11,6 +11,7 @@ a real one). The claims are what a verified ticket says
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -36,11 +37,17 @@ VIDEO = p.Partner("video", None)
 
 @dataclass
 class Recorder:
-    """What each client was delivered, in order."""
+    """What each client was delivered, in order; `matched` and `resumed` with their `study`
+    set aside, by session, so the terms each side was told can be compared."""
 
     got: dict[str, list[p.ServerMessage]] = field(default_factory=dict)
+    studies: dict[str, list[p.Study]] = field(default_factory=dict)
 
     def __call__(self, client_id: str, message: p.ServerMessage) -> None:
+        if isinstance(message, (p.Matched, p.Resumed)):
+            assert message.study is not None
+            self.studies.setdefault(message.session, []).append(message.study)
+            message = dataclasses.replace(message, study=None)
         self.got.setdefault(client_id, []).append(message)
 
     def of(self, client_id: str) -> list[p.ServerMessage]:
@@ -142,6 +149,9 @@ async def test_a_held_side_resumes_with_its_kept_signals(shared_redis: RedisServ
         assert at.heard.of(back) == [
             p.Resumed(session, True, VIDEO), *(p.Signal(session, {"n": n}) for n in range(4, 20)),
         ]
+        # Both `matched` and the `resumed` on either instance: the same terms, started on Redis' clock.
+        told = at.heard.studies[session]
+        assert len(told) == 3 and told[0].started_at > 0 and all(study == told[0] for study in told)
         # The new connection is the side now: it relays both ways, and its old ticket is spent.
         pending = at.backends[0].signal(two, session, {"to": "back"})
         if pending is not None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from server.backends.redis.script import Truth
 from server.backends.redis.sync import ClientView, admit, reconcile
 from server.core import protocol as p
+from server.core.rules import Wish
 
 PARTNER = p.Partner("video", None)
+VIDEO = Wish("video", None)
 
 
 def truth(where: str = "i", session: str | None = None, *, lost: bool = False, last: str | None = None,
-          reason: str = "", wish: tuple[str, str | None] | None = ("video", None)) -> Truth:
+          reason: str = "", wish: Wish | None = VIDEO) -> Truth:
     return Truth(lost=lost, where=where, session=session, initiator=True,
                  partner=PARTNER if session else None, wish=wish, last_session=last, last_reason=reason)
 
@@ -44,8 +46,8 @@ def test_a_queued_client_told_unavailable_hears_queued_again() -> None:
     view = ClientView()
     admit(view, p.Queued("audio", "maths"))
     view.told_unavailable = True
-    assert reconcile(view, truth("q", wish=("audio", "maths"))) == [p.Queued("audio", "maths")]
-    assert reconcile(view, truth("q", wish=("audio", "maths"))) == []  # nothing new: nothing said
+    assert reconcile(view, truth("q", wish=Wish("audio", "maths"))) == [p.Queued("audio", "maths")]
+    assert reconcile(view, truth("q", wish=Wish("audio", "maths"))) == []  # nothing new: nothing said
 
 
 def test_nothing_is_said_when_the_view_already_matches() -> None:
@@ -71,7 +73,7 @@ def test_a_new_match_over_an_unheard_ending_tells_the_ending_first() -> None:
 
 def away_truth(session: str, *, away: bool) -> Truth:
     return Truth(lost=False, where="s", session=session, initiator=True, partner=PARTNER,
-                 wish=("video", None), last_session=None, last_reason="", partner_away=away)
+                 wish=Wish("video", None), last_session=None, last_reason="", partner_away=away)
 
 
 def test_a_missed_partner_reconnecting_is_told_once_and_its_return_too() -> None:
@@ -85,7 +87,7 @@ def test_a_missed_partner_reconnecting_is_told_once_and_its_return_too() -> None
 def test_a_side_taken_back_after_a_catch_up_is_the_same_session() -> None:
     view = in_session("S")
     back = Truth(lost=True, where="s", session="S", initiator=True, partner=PARTNER,
-                 wish=("video", None), last_session=None, last_reason="")
+                 wish=Wish("video", None), last_session=None, last_reason="")
     assert reconcile(view, back) == []  # no partner_left, no second matched
 
 
