@@ -392,6 +392,35 @@ HEADLESS_POMODORO_OFF = "the Pomodoro is off"
 HEADLESS_SPEAKING_WHILE_MUTED = "you are muted"
 
 
+# Study session (lobby choices, the call page's study panel)
+STUDY_LENGTH_LABEL = "Session"
+STUDY_LENGTH_MINUTES = "{minutes} min"
+STUDY_LENGTH_OPEN = "Open"
+STUDY_TALK_LABEL = "Talking"
+STUDY_TALK_CHOICES = {"talk": "Talk", "quiet": "Quiet", "": "Either"}
+STUDY_PHASES = {"check_in": "Check-in", "focus": "Focus", "break": "Break", "check_out": "Check-out"}
+STUDY_QUIET_BADGE = "Quiet session"
+STUDY_GOAL_PLACEHOLDER = "What will you get done in this session?"
+STUDY_GOAL_MINE = "You: {goal}"
+STUDY_GOAL_PARTNER = "Partner: {goal}"
+STUDY_GOAL_NONE = "(no goal yet)"
+STUDY_READY = "Ready"
+STUDY_PARTNER_READY = "Your partner is ready."
+STUDY_POMODORO = "Pomodoro 25/5"
+STUDY_POMODORO_TIP = "25 minutes of focus and 5 of break, the same for both of you"
+STUDY_BRB = "Be right back"
+STUDY_BACK = "I'm back"
+STUDY_PARTNER_BRB = "Your partner: back in {time}"
+STUDY_CHECKOUT_QUESTION = "Did you reach your goal?"
+STUDY_DONE_CHOICES = {"yes": "Done", "partly": "Partly", "no": "Not yet"}
+STUDY_NOTE_PLACEHOLDER = "One sentence about how it went (optional)"
+STUDY_CHECK_OUT = "Check out"
+STUDY_CHECKED_OUT = "Checked out. Thank you!"
+STUDY_PARTNER_CHECKOUT = "Your partner: {done}"
+STUDY_NEXT_PARTNER = "Next partner"
+STUDY_TIME = "Session time"  # for screen readers
+NOTICE_YOU_ARE_MUTED = "You are muted. Press M to unmute."
+
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
 current_language = language.SOURCE_LANGUAGE

@@ -1,4 +1,4 @@
-"""Generate the two short chimes the window plays (run once; output committed).
+"""Generate the short chimes the window plays (run once; output committed).
 
     python assets/sounds/make_sounds.py
 
@@ -52,6 +52,8 @@ def main() -> None:
     # Rising major third + fifth: "someone is here". Falling pair: "they left".
     _write(OUT / "partner_found.wav", _chime([659.25, 830.61, 987.77], 0.09, 0.6))
     _write(OUT / "partner_left.wav", _chime([783.99, 587.33], 0.14, 0.5))
+    # Three slow bells, high to low: "the time is up", calm enough for a quiet room.
+    _write(OUT / "session_end.wav", _chime([1046.50, 783.99, 523.25], 0.28, 1.2))
 
 
 if __name__ == "__main__":

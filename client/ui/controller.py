@@ -10,8 +10,8 @@ controller keeps none of its own (pages.py `Screen`).
 
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
-calls in flight (background.py), the call page's network notices (callnotices.py)
-and what a notice's buttons do (noticeactions.py).
+calls in flight (background.py), the call page's network notices (callnotices.py),
+what a notice's buttons do (noticeactions.py) and the study panel's intents (studyintents.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
 from client.ui.settings import Settings
+from client.ui.studyintents import StudyIntents
 from client.ui.widgets.notices import Notice
 
 __all__ = ["Controller", "EngineFactory", "EngineLike", "EngineOptions", "Page", "PracticeFactory", "PreviewHooks"]
@@ -85,8 +86,10 @@ class Controller(QObject):
         self.partner_mode = "video"
         self.partner_camera_on = True  # until the partner says otherwise (an older client never does)
         self.muted = False
+        self._quiet_session: str | None = None  # the quiet session the microphone was muted for
         self.camera_on = True
         self.connected = False
+        self.study = StudyIntents(self._study_engine)  # the study panel's intents
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
                                                      self.media_reconnecting.emit)
 
@@ -166,12 +169,21 @@ class Controller(QObject):
         self.mode, self.topic = mode, topic.strip()
         self.settings.mode, self.settings.topic = self.mode, self.topic
         self.notice_cleared.emit("partner")
+        self._choose_study(self.engine)
         self._search(self.engine.find(self.mode, self.topic or None))
 
     def _search(self, moved: Coroutine[Any, Any, None]) -> None:
         """An intent that searches has moved the engine's model (and the page): the rest runs behind."""
         self.searching.emit(self.topic)
         self.spawn(moved)
+
+    def _choose_study(self, engine: EngineLike) -> None:
+        """The remembered study terms go with every search (find, skip, a search after the partner left)."""
+        engine.choose_study(self.settings.study_length, self.settings.study_talk)
+
+    def set_study(self, length: int | None, talk: str | None) -> None:
+        """The lobby's session length and talk/quiet: remembered, and sent with the next search."""
+        self.settings.study_length, self.settings.study_talk = length, talk
 
     def cancel(self) -> None:
         if self.page is not Page.SEARCHING:
@@ -185,6 +197,7 @@ class Controller(QObject):
         if self.page is not Page.CALL or self._practice.engine is not None or self.engine is None:
             return
         self._off_call()
+        self._choose_study(self.engine)
         self._search(self.engine.skip())
 
     def end(self) -> None:
@@ -209,6 +222,12 @@ class Controller(QObject):
         engine = self.active_engine()
         if self.page is Page.CALL and engine is not None and text.strip():
             self.spawn(engine.send_chat(text.strip()))
+
+    def _study_engine(self) -> EngineLike | None:
+        """The engine of a real call on screen (a test call has no study session)."""
+        if self.page is not Page.CALL or self._practice.engine is not None:
+            return None
+        return self.engine
 
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
@@ -345,13 +364,21 @@ class Controller(QObject):
             case _ if isinstance(event, callnotices.CALL_NETWORK_EVENTS) and event.session == self.session:
                 self._call_notices.present(callnotices.presence(event))
             case _ if isinstance(event, ev.STUDY_EVENTS) and event.session == self.session:
-                self.study_changed.emit(event)
+                self._study_event(event)
             case ev.CallEnded() if event.session == self.session:
                 self._off_call()
                 self.call_ended.emit(event.seconds)
             case ev.ErrorEvent():
                 s = self.settings
                 self.notice.emit(alerts.error_notice(event, server=s.server, token=s.token, ca_file=s.ca_file))
+
+    def _study_event(self, event: Any) -> None:
+        if isinstance(event, ev.SpeakingWhileMuted):
+            self._notify("muted", messages.NOTICE_YOU_ARE_MUTED, timeout=4)
+        elif isinstance(event, ev.SessionStarted) and event.talk == "quiet" and event.session != self._quiet_session:
+            self._quiet_session = event.session  # once: a resume's SessionStarted leaves the person's choice
+            self.set_muted(True)  # a quiet session starts muted, and the mute button says so
+        self.study_changed.emit(event)
 
     def _off_call(self) -> None:
         """Off the call page: the old session's frames must not paint any more, nor its notices stay."""
@@ -369,6 +396,7 @@ class Controller(QObject):
             return
         if self.settings.auto_search and self.engine is not None:
             self._notify("partner", messages.NOTICE_PARTNER_LEFT_AGAIN, timeout=6)
+            self._choose_study(self.engine)
             self._search(self.engine.find(self.mode, self.topic or None))
         else:
             self.notice.emit(alerts.partner_left_notice(event.reason))

@@ -16,6 +16,9 @@ from client.language import LANGUAGES
 
 DEFAULT_SERVER = "ws://127.0.0.1:8765/ws"
 ORGANIZATION = "StudyMatch"
+STUDY_LENGTHS = (25, 50, 75)  # minutes, as `find` allows (docs/protocol.md, "Study sessions")
+STUDY_LENGTHS_TEXT = tuple(str(n) for n in STUDY_LENGTHS)
+STUDY_TALK = ("talk", "quiet")
 APPLICATION = "StudyMatch"
 
 
@@ -70,6 +73,26 @@ class Settings:
     @topic.setter
     def topic(self, value: str) -> None:
         self._set("topic", value)
+
+    @property
+    def study_length(self) -> int | None:
+        """The study session's length in minutes (25, 50 or 75); None: open, no end."""
+        value = self._str("study/length", "")
+        return int(value) if value in STUDY_LENGTHS_TEXT else None
+
+    @study_length.setter
+    def study_length(self, value: int | None) -> None:
+        self._set("study/length", "" if value is None else str(value))
+
+    @property
+    def study_talk(self) -> str | None:
+        """"talk" or "quiet"; None: either."""
+        value = self._str("study/talk", "")
+        return value if value in STUDY_TALK else None
+
+    @study_talk.setter
+    def study_talk(self, value: str | None) -> None:
+        self._set("study/talk", value or "")
 
     @property
     def camera(self) -> str:

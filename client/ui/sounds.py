@@ -1,4 +1,4 @@
-"""Short chimes when a partner joins or leaves.
+"""Short chimes when a partner joins or leaves, and when a study session's time is up.
 
 QSoundEffect plays nothing (and must not complain) on a machine without an
 audio output, so the player checks for one first and stays silent otherwise.
@@ -13,7 +13,11 @@ from PySide6.QtMultimedia import QAudioDevice, QMediaDevices, QSoundEffect
 
 from client.ui.resources import asset_path
 
-SOUNDS = {"partner_found": "sounds/partner_found.wav", "partner_left": "sounds/partner_left.wav"}
+SOUNDS = {
+    "partner_found": "sounds/partner_found.wav",
+    "partner_left": "sounds/partner_left.wav",
+    "session_end": "sounds/session_end.wav",  # the study session's time is up
+}
 
 
 class SoundPlayer(QObject):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client import events as ev
 from client import messages
 from client.ui import alerts
 from client.ui.controller import Controller
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self._refresh_devices()
         self.lobby.set_mode(controller.mode)
         self.lobby.set_topic(controller.topic)
+        self.lobby.set_study(controller.settings.study_length, controller.settings.study_talk)
         self.sounds.enabled = controller.settings.sounds
 
     def _tool(self, text: str, name: str) -> QToolButton:
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.lobby.camera_selected.connect(lambda d: c.select_device("camera", d))
         self.lobby.microphone_selected.connect(lambda d: c.select_device("microphone", d))
         self.lobby.speaker_selected.connect(self._speaker_selected)
+        self.lobby.study_chosen.connect(c.set_study)
         self.searching.cancel_requested.connect(c.cancel)
         self.call.skip_requested.connect(c.skip)
         self.call.end_requested.connect(c.end)
@@ -140,6 +143,11 @@ class MainWindow(QMainWindow):
         self.call.mute_toggled.connect(c.set_muted)
         self.call.camera_toggled.connect(c.set_camera)
         self.call.chat_submitted.connect(c.send_chat)
+        self.call.study.goal_set.connect(c.study.set_goal)
+        self.call.study.ready_requested.connect(c.study.set_ready)
+        self.call.study.checkout_submitted.connect(c.study.check_out)
+        self.call.study.brb_toggled.connect(c.study.set_brb)
+        self.call.study.pomodoro_toggled.connect(c.study.set_pomodoro)
         self.notices.action_triggered.connect(c.notice_action)
         self.settings_button.clicked.connect(self.open_settings)
         self.help_button.clicked.connect(self.help.toggle)
@@ -161,6 +169,7 @@ class MainWindow(QMainWindow):
         c.muted_changed.connect(self.call.set_muted)
         c.camera_changed.connect(self.call.set_camera_on)
         c.partner_left.connect(lambda _reason: self.sounds.play("partner_left"))
+        c.study_changed.connect(self._study_changed)
         c.device_action.connect(self._device_action)
         c.device_failed.connect(self._device_failed)
         c.settings_requested.connect(self._settings_requested)
@@ -197,6 +206,12 @@ class MainWindow(QMainWindow):
                 self.tray.showMessage(messages.NOTIFY_MATCHED_TITLE, messages.NOTIFY_MATCHED_BODY, app_icon(), 5000)
             else:
                 QApplicationAlert.alert(self)
+
+    def _study_changed(self, event: object) -> None:
+        time_up = isinstance(event, ev.SessionPhase) and event.phase == "check_out"
+        if time_up and self.call.study.current_phase != "check_out":  # not again after a resume
+            self.sounds.play("session_end")  # a chime, then the check-out form
+        self.call.study.show_event(event)
 
     def _local_frame(self, frame: object) -> None:
         if self.pages.currentWidget() is self.call:
@@ -267,6 +282,8 @@ class MainWindow(QMainWindow):
             self.lobby.request_find()
         elif self.pages.currentWidget() is self.call and self.call.chat_input.hasFocus():
             self.call.submit_chat()
+        elif self.pages.currentWidget() is self.call and self.call.study.goal.hasFocus():
+            self.call.study.submit_goal()
 
     def _mute_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from client import messages
 from client.ui import clock
 from client.ui.views.lobby import FIELD_STYLE
+from client.ui.views.study import StudyPanel
 from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.video import VideoWidget
@@ -126,11 +128,24 @@ class CallView(QWidget):
         chat_panel.setMinimumWidth(240)
         chat_panel.setMaximumWidth(340)
 
+        # The study session sits above the chat: goals and clock stay in sight for the whole call.
+        self.study = StudyPanel()
+        self.study.setMaximumWidth(340)
+        # The chat gives way to the study panel in a small window. The chat's wrapped hint makes its panel
+        # height-for-width, and a column of those squeezes both to their share of a preferred height
+        # (the panel's check-out form was crushed at 820x560); an Ignored list height keeps the panel whole.
+        self.chat_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.chat_list.setMinimumHeight(60)
+        side = QVBoxLayout()
+        side.setSpacing(10)
+        side.addWidget(self.study)
+        side.addWidget(chat_panel, 1)
+
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 16)
         layout.setSpacing(14)
         layout.addLayout(main, 1)
-        layout.addWidget(chat_panel)
+        layout.addLayout(side)
 
         self._clock = QElapsedTimer()
         self._tick = QTimer(self)
@@ -143,6 +158,8 @@ class CallView(QWidget):
         self.end_button.clicked.connect(self.end_requested)
         self.send_button.clicked.connect(self.submit_chat)
         self.chat_input.returnPressed.connect(self.submit_chat)
+        self.study.next_requested.connect(self.skip_requested)
+        self.study.end_requested.connect(self.end_requested)
 
     def _button(self, text: str, key: str, *, checkable: bool = False, tip: str = "") -> QPushButton:
         button = QPushButton(text)
@@ -194,6 +211,7 @@ class CallView(QWidget):
         self.self_view.clear()
         self.chat_list.clear()
         self.chat_hint.show()
+        self.study.reset()
         self.quality.reset()
         self.quality_label.setText(messages.QUALITY_UNKNOWN)
         if practice:
@@ -216,6 +234,7 @@ class CallView(QWidget):
 
     def stop(self) -> None:
         self._tick.stop()
+        self.study.stop()
 
     def set_own_mode(self, mode: str) -> None:
         video = mode == "video"

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from client import messages
+from client.ui.settings import STUDY_LENGTHS
 from client.ui.widgets.video import VideoWidget
 
 Devices = list[tuple[str, str]]  # (id, human-readable name)
@@ -33,6 +34,7 @@ class LobbyView(QWidget):
     camera_selected = Signal(str)  # device id, "" = system default
     microphone_selected = Signal(str)
     speaker_selected = Signal(str)
+    study_chosen = Signal(object, object)  # length in minutes (None: open), talk ("talk" | "quiet" | None: either)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +73,16 @@ class LobbyView(QWidget):
         self.subject.setClearButtonEnabled(True)
         self.subject.setAccessibleName(messages.SUBJECT_LABEL)
 
+        self.study_length = QComboBox()
+        self.study_length.setAccessibleName(messages.STUDY_LENGTH_LABEL)
+        for minutes in STUDY_LENGTHS:
+            self.study_length.addItem(messages.STUDY_LENGTH_MINUTES.format(minutes=minutes), minutes)
+        self.study_length.addItem(messages.STUDY_LENGTH_OPEN, 0)  # open: no end
+        self.study_talk = QComboBox()
+        self.study_talk.setAccessibleName(messages.STUDY_TALK_LABEL)
+        for talk, label in messages.STUDY_TALK_CHOICES.items():
+            self.study_talk.addItem(label, talk)  # "": either
+
         self.camera = self._combo(messages.CAMERA_LABEL)
         self.microphone = self._combo(messages.MICROPHONE_LABEL)
         self.speaker = self._combo(messages.SPEAKER_LABEL)
@@ -98,8 +110,10 @@ class LobbyView(QWidget):
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setVerticalSpacing(10)
+        form.setVerticalSpacing(6)  # two study rows fit the smallest window (820x560)
         form.addRow(messages.SUBJECT_LABEL, self.subject)
+        form.addRow(messages.STUDY_LENGTH_LABEL, self.study_length)
+        form.addRow(messages.STUDY_TALK_LABEL, self.study_talk)
         form.addRow(messages.CAMERA_LABEL, self.camera)
         form.addRow(messages.MICROPHONE_LABEL, self.microphone)
         form.addRow(messages.SPEAKER_LABEL, self.speaker)
@@ -117,8 +131,8 @@ class LobbyView(QWidget):
         )
         card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         side = QVBoxLayout(card)
-        side.setContentsMargins(24, 24, 24, 24)
-        side.setSpacing(12)
+        side.setContentsMargins(22, 20, 22, 20)
+        side.setSpacing(8)
         side.addWidget(heading)
         side.addWidget(sub)
         side.addSpacing(6)
@@ -141,6 +155,8 @@ class LobbyView(QWidget):
         self.find_button.clicked.connect(self.request_find)
         self.subject.returnPressed.connect(self.request_find)
         self.test_button.clicked.connect(lambda: self.test_call_requested.emit(self.mode()))
+        self.study_length.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
+        self.study_talk.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.camera.activated.connect(lambda _i: self.camera_selected.emit(self.camera.currentData() or ""))
         self.microphone.activated.connect(
             lambda _i: self.microphone_selected.emit(self.microphone.currentData() or "")
@@ -178,6 +194,13 @@ class LobbyView(QWidget):
 
     def set_topic(self, topic: str) -> None:
         self.subject.setText(topic)
+
+    def study(self) -> tuple[int | None, str | None]:
+        return self.study_length.currentData() or None, self.study_talk.currentData() or None
+
+    def set_study(self, length: int | None, talk: str | None) -> None:
+        self.study_length.setCurrentIndex(max(0, self.study_length.findData(length or 0)))
+        self.study_talk.setCurrentIndex(max(0, self.study_talk.findData(talk or "")))
 
     def _sync_mode(self) -> None:
         video = self.mode() == "video"

@@ -23,6 +23,8 @@ PO = language.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{language.DOMAIN}.po"
 SAME_IN_SPANISH = {("SHORTCUTS", key) for key in ("Enter", "M", "V", "N", "Esc")} | {
     ("HEADLESS_KINDS", "audio"),
     ("HEADLESS_ERROR", "error ({code}): {message}"),
+    ("STUDY_LENGTH_MINUTES", "{minutes} min"),
+    ("STUDY_POMODORO", "Pomodoro 25/5"),
 }
 
 
