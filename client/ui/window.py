@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
         self.mini.mute_toggled.connect(c.set_muted)
         self.mini.end_requested.connect(c.end)
         c.page_changed.connect(lambda page: self.mini_follower.set_in_call(page is Page.CALL))
+        c.partner_left.connect(lambda _reason: self.mini_follower.set_in_call(False))  # the page lingers
+        c.call_ended.connect(lambda _seconds: self.mini_follower.set_in_call(False))
         c.partner_found.connect(lambda mode, _topic, _practice: self.mini.start_call(mode, muted=c.muted))
         c.remote_frame.connect(self.mini.set_frame)
         c.partner_camera_changed.connect(self.mini.set_partner_camera)
