@@ -111,7 +111,7 @@ class MiniWindow(QFrame):
         self._goals = ["", ""]
         self.phase.setText("")
         self.picture.clear()
-        self._note(messages.CONNECTING if self._video else messages.MINI_AUDIO_CALL)
+        self._note("" if self._video else messages.MINI_AUDIO_CALL)  # video: black until the first frame
         self._show_goals()
         self._tick()
 
@@ -122,7 +122,7 @@ class MiniWindow(QFrame):
     def set_partner_camera(self, on: bool) -> None:
         if not on:
             self.picture.clear()
-        self._note(messages.CONNECTING if on else messages.PARTNER_CAMERA_OFF)
+        self._note("" if on else messages.PARTNER_CAMERA_OFF)
 
     def _note(self, text: str) -> None:
         """What the picture area says while it has no picture (screen readers hear it too)."""
