@@ -1,7 +1,8 @@
 """A call under bad networks: StudyMatch beside a bare aiortc pair, per profile, in one run.
 
     python bench/network.py [--profiles clean,loss2,loss5_delay,cap1mbit] [--seconds 20]
-                            [--warmup 3] [--outage 4] [--after 10] [--json]
+                            [--warmup 3] [--outage 4] [--after 10] [--runs 1]
+                            [--sides studymatch,bare_aiortc,bare_rebuild] [--json]
 
 Needs root (network namespaces, tools/netlab). Per profile, a fresh lab: ends `a` and
 `b` around a `router` that runs the signaling server (`python -m server`, reachable at
@@ -15,8 +16,8 @@ the same bare call "rebuilt": both ends make a new RTCPeerConnection as the link
 Each call, timed from the moment both ends have a first remote frame:
   warm-up | measured window | a's link down for `--outage` s | `--after` s with it back.
 Figures, both directions pooled (rates: the two ends' mean):
-- received video frames/s and freezes per minute (a gap over 200 ms between two frames)
-  in the window; capture-to-decode latency p50/p95 in the window;
+- received video frames/s, freezes per minute (a gap over 200 ms between two frames),
+  the share of the window spent frozen and the longest freeze, in the window; capture-to-decode latency p50/p95 in the window;
 - after the outage: seconds from the link's return to the first remote frame, and to the
   first readable one captured after it (the later of the two directions each), and the latency p50 over the last 2 s of
   the `--after` phase, against the window's p50;
@@ -51,6 +52,7 @@ from tools.netlab import Star, star, unavailable_reason
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-m", "bench.network_peers"]
 SIDES = ("studymatch", "bare_aiortc", "bare_rebuild")
+HEADINGS = {"studymatch": "StudyMatch", "bare_aiortc": "bare aiortc", "bare_rebuild": "bare rebuilt"}
 FREEZE_GAP = 0.2
 FIRST_FRAME_TIMEOUT = 90.0
 JITTER_PACKETS = 512  # aiortc's video jitter buffer (RTCRtpReceiver): its capacity, in packets
@@ -186,12 +188,16 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
     w0, w1 = timeline.window
     seconds = w1 - w0
     fps, freezes, latencies, back, moving, tail = [], [], [], [], [], []
+    frozen: list[float] = []
+    longest: list[float] = []
     for result in results:
         frames = result["frames"]
         window = between(frames, w0, w1)
         fps.append(len(window) / seconds)
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(window)]
         freezes.append(sum(gap > FREEZE_GAP for gap in gaps) * 60.0 / seconds)
+        frozen.append(sum(gap for gap in gaps if gap > FREEZE_GAP) * 100.0 / seconds)
+        longest.append(max(gaps, default=seconds))
         latencies += [lat for _, lat in window if lat >= 0]
         again = between(frames, timeline.up, timeline.end)
         moving.append(again[0][0] - timeline.up if again else None)
@@ -213,6 +219,8 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
     return {
         "video_fps": round(statistics.fmean(fps), 1),
         "freezes_per_min": round(statistics.fmean(freezes), 1),
+        "frozen_percent": round(statistics.fmean(frozen), 1),
+        "longest_freeze_s": round(max(longest), 2),
         "latency_p50": None if p50 is None else round(p50, 1),
         "latency_p95": round(percentile(latencies, 95), 1) if latencies else None,
         "moving_after_outage_s": later(moving),
@@ -225,7 +233,30 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
     }
 
 
+def pooled(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several calls of one side: each figure's mean over the calls that have it, and the calls."""
+    out: dict[str, Any] = {}
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        if key == "ended_early":
+            out[key] = sorted({name for v in values for name in v})
+        else:
+            known = [v for v in values if v is not None]
+            out[key] = round(statistics.fmean(known), 2) if len(known) == len(values) else None
+    out["runs"] = runs
+    return out
+
+
 def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    sides = [s for s in args.sides.split(",") if s]
+    runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+    for run in range(args.runs):  # the sides take turns, so a busy moment of the machine hits each
+        for side, figures_of_call in one_round(name, args, sides, run).items():
+            runs[side].append(figures_of_call)
+    return {side: pooled(calls) for side, calls in runs.items()}
+
+
+def one_round(name: str, args: argparse.Namespace, sides: list[str], run: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     with star() as net:
         PROFILES[name].apply(net)
@@ -235,19 +266,21 @@ def run_profile(name: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
             "bare_aiortc": lambda: bare_peers(net),
             "bare_rebuild": lambda: bare_peers(net),
         }
-        for side in SIDES:
+        for side in sides:
             timeline, results = drive(net, starts[side](), args, rebuild=side == "bare_rebuild")
             if args.dump:
-                with open(f"{args.dump}-{name}-{side}.json", "w") as f:
+                with open(f"{args.dump}-{name}-{side}-{run}.json", "w") as f:
                     json.dump({"timeline": timeline.__dict__, "peers": results}, f)
             out[side] = figures(timeline, results)
-            print(f"{name} {side} done", file=sys.stderr)
+            print(f"{name} {side} run {run + 1} done: {json.dumps(out[side])}", file=sys.stderr)
     return out
 
 
 LABELS = [
     ("video_fps", "received video (frames/s)"),
     ("freezes_per_min", "freezes per minute (gap > 200 ms)"),
+    ("frozen_percent", "time frozen (% of the window)"),
+    ("longest_freeze_s", "longest freeze (s)"),
     ("latency_p50", "capture -> decode p50 (ms)"),
     ("latency_p95", "capture -> decode p95 (ms)"),
     ("moving_after_outage_s", "link back -> first remote frame (s)"),
@@ -262,12 +295,13 @@ LABELS = [
 
 def print_table(results: dict[str, dict[str, dict[str, Any]]]) -> None:
     for name, sides in results.items():
-        print(f"\n{name}: {PROFILES[name]}")
-        print(f"  {'figure':42} {'StudyMatch':>12} {'bare aiortc':>12} {'bare rebuilt':>12}")
+        calls = len(next(iter(sides.values()))["runs"])
+        print(f"\n{name}: {PROFILES[name]} (mean of {calls} call(s) per side)")
+        print(f"  {'figure':42}" + "".join(f" {HEADINGS[side]:>12}" for side in sides))
         for key, label in LABELS:
-            cells = [sides[side][key] for side in SIDES]
+            cells = [sides[side][key] for side in sides]
             shown = [", ".join(c) or "-" if isinstance(c, list) else ("-" if c is None else f"{c}") for c in cells]
-            print(f"  {label:42} {shown[0]:>12} {shown[1]:>12} {shown[2]:>12}")
+            print(f"  {label:42}" + "".join(f" {cell:>12}" for cell in shown))
 
 
 def stop_run(signum: int, _frame: object) -> None:
@@ -281,6 +315,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=3.0, help="after both first frames, before the window")
     parser.add_argument("--outage", type=float, default=4.0, help="seconds a's link is down")
     parser.add_argument("--after", type=float, default=10.0, help="seconds measured once the link is back")
+    parser.add_argument("--sides", default=",".join(SIDES), help=f"any of {', '.join(SIDES)}")
+    parser.add_argument("--runs", type=int, default=1, help="calls per side per profile (figures: their mean)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--dump", metavar="PREFIX", help="write each call's raw frames to PREFIX-*.json")
     args = parser.parse_args()
@@ -288,6 +324,8 @@ def main() -> int:
     if why_not is not None:
         print(f"bench/network.py: {why_not}", file=sys.stderr)
         return 2
+    if not set(args.sides.split(",")) <= set(SIDES) or args.runs < 1:
+        parser.error(f"--sides takes {', '.join(SIDES)}; --runs at least 1")
     names = [n for n in args.profiles.split(",") if n]
     unknown = [n for n in names if n not in PROFILES]
     if unknown:

@@ -129,6 +129,7 @@ class Call:
             self._tracks.stop()
             return
         self._state = PeerStateLink(video_call=self.media.receive_video)
+        self.presence.expect_video = self.media.receive_video
         self._spawn(self._pulse(), "pulse")
         if self.initiator:
             await self._offer(self._peer)
@@ -154,7 +155,9 @@ class Call:
             self._retire(self._peer)
             self._peer = self._new_peer(work.restart)
             await self._offer(self._peer)
-        elif isinstance(work, pr.Ask | pr.Resend):  # the request asks for presence.restart + 1
+        elif isinstance(work, pr.Ask):
+            await self._send_signal({"type": "restart", "restart": work.restart})
+        elif isinstance(work, pr.Resend):
             await self._resend()
         else:
             await self._signal(work)
@@ -256,9 +259,9 @@ class Call:
             else:
                 self._apply(self.presence.failed(now))
 
-    def _heard(self, peer: Peer) -> None:
+    def _heard(self, peer: Peer, kind: str) -> None:
         if peer is self._peer and not self.closed and self.connected_at is not None:
-            self._apply(self.presence.heard(time.monotonic()))
+            self._apply(self.presence.heard(time.monotonic(), video=kind == "video"))
 
     def _timed_out(self) -> None:
         if self.connected_at is None and not self.closed:

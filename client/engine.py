@@ -304,7 +304,7 @@ class Engine:
             initiator=msg.initiator,
             ice_servers=self.signaling.ice_servers,
             send_signal=send_signal,
-            emit=self._emit,
+            emit=self._call_event,
             on_media_up=self._media_up,
             matched_at=self.model.matched_at or time.monotonic(),
             media_timeout=self.config.media_timeout,
@@ -316,6 +316,16 @@ class Engine:
         self._call = call
         self.model.connecting()
         call.start(lambda: self._devices.open_for_call(msg.partner.mode == "video"))
+
+    def _call_event(self, event: ev.EngineEvent) -> None:
+        # Media lost: the network may have changed under the signaling socket too, and the
+        # rebuild's offer needs it. Checked now rather than when its keepalive times out.
+        if isinstance(event, ev.MediaReconnecting) and self.signaling.connected:
+            self._spawn(self._probe())
+        self._emit(event)
+
+    async def _probe(self) -> None:
+        await self.signaling.probe()
 
     def _media_up(self, call: Call) -> None:
         if call is self._call:

@@ -66,7 +66,7 @@ class PeerEvents:
 
     state: Callable[[Peer], None]  # connectionState changed
     track: Callable[[Peer, MediaStreamTrack], None]  # a remote track, observed (see `heard`)
-    heard: Callable[[Peer], None]  # a remote frame arrived
+    heard: Callable[[Peer, str], None]  # a remote frame of this kind ("audio" | "video") arrived
     chat: Callable[[Peer, str], None]
     state_message: Callable[[Peer, str | bytes], None]
     state_open: Callable[[Peer], None]
@@ -156,7 +156,7 @@ class Peer:
     # --- what the connection reports -----------------------------------------------------------
 
     def _remote_track(self, track: MediaStreamTrack) -> None:
-        self._events.track(self, ObservedTrack(track, lambda: self._events.heard(self)))
+        self._events.track(self, ObservedTrack(track, lambda: self._events.heard(self, track.kind)))
 
     def _datachannel(self, channel: RTCDataChannel) -> None:
         if channel.label == STATE_CHANNEL:

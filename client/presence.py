@@ -21,6 +21,16 @@ later and then lags by seconds while the backlog drains (docs/benchmarks.md, "Ne
 A new connection is up within about a second, with the delay of before. Beats and audio
 arrive many times a second, so a 2.5 s gap is an outage, not a lossy moment.
 
+Why a video STALL of 3 s rebuilds too, while the partner is heard: under loss, a video
+packet whose resend is lost as well leaves the same hole in aiortc's video receiver, and the
+picture freezes for the 512 packets (8 s and more) it takes to give up on it, while beats and
+audio go on; when the hole is among a connection's first packets, its video starts 8 s late
+and then lags by as much. The partner's video never pauses by itself: a camera turned off
+sends black at 5 frames a second. So in a video call (`expect_video`), 3 s without a video
+frame since the connection came up or its last frame, with the partner heard meanwhile, is
+that hole; a new connection has video back in about a second. A connection whose video never
+came is rebuilt once for it, not again and again: the next one must carry video first.
+
 The initiator rebuilds: a new peer connection whose offer carries a restart number
 higher than any before; the responder that notices first asks for one. A partner
 that never beats (an older client) is never declared silent; only its connection
@@ -36,6 +46,7 @@ from enum import Enum
 BEAT_INTERVAL = 1.0  # how often each side beats on the `state` channel
 SILENCE = 5.0  # no beat and no frame for this long (from a partner that beats): lost
 BLIP = 2.5  # heard again after a gap this long: the initiator rebuilds (aiortc's video would lag)
+STALL = 3.0  # no video frame this long while the partner is heard: rebuild (a hole in aiortc's receiver)
 RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
 ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
 
@@ -95,6 +106,7 @@ class Presence:
         grace: float,
         silence: float = SILENCE,
         blip: float = BLIP,
+        stall: float = STALL,
         resend: float = RESEND,
         attempt_timeout: float = ATTEMPT_TIMEOUT,
     ) -> None:
@@ -102,34 +114,43 @@ class Presence:
         self.grace = grace
         self.silence = silence
         self.blip = blip
+        self.stall = stall
         self.resend = resend
         self.attempt_timeout = attempt_timeout
         self.phase = Phase.CONNECTING
         self.restart = 0  # the restart number of the current peer connection (0: the first)
         self.beats = False  # the partner beats: its silence means something
         self.last_heard = 0.0
+        self.expect_video = False  # a video call: the partner sends video all along (black when off)
+        self.last_video: float | None = None  # the last video frame on the current connection
+        self._video_since = 0.0  # when the current connection came up (its stall clock starts)
+        self._blind = 0  # stall rebuilds in a row of connections that brought no video
         self.attempt = 0  # reported attempts of this loss
         self._built = 0  # peer connections built during this loss
         self._attempt_at = 0.0
         self._sent_at = 0.0
+        self._asked_at: float | None = None  # the responder's last request for a stalled video
 
     # --- what the current peer connection reports -----------------------------------------
 
     def connected(self, now: float) -> list[Decision]:
         if self.phase is Phase.CONNECTING:
             self.phase = Phase.UP
-            self.last_heard = now
+            self.last_heard = self._video_since = now
         return []
 
-    def heard(self, now: float, *, beat: bool = False) -> list[Decision]:
-        """A beat or a frame from the partner over the current peer connection."""
+    def heard(self, now: float, *, beat: bool = False, video: bool = False) -> list[Decision]:
+        """A beat or a frame (`video`: a video frame) from the partner over the current connection."""
         self.beats = self.beats or beat
+        if video:
+            self.last_video, self._blind = now, 0
         last, self.last_heard = self.last_heard, now
         if self.phase is Phase.UP and self.initiator and self.beats and now - last >= self.blip:
             return self._lose(now)  # back by itself, but its video would lag for seconds
         if self.phase is not Phase.LOST:
             return []
         self.phase = Phase.UP
+        self._video_since = now
         return [Restored(round(1000.0 * (now - last), 1))]
 
     def failed(self, now: float) -> list[Decision]:
@@ -144,6 +165,12 @@ class Presence:
         if self.phase is Phase.UP:
             if self.beats and now - self.last_heard > self.silence:
                 return self._lose(now)
+            if self._stalled(now):
+                if self.initiator:
+                    return self._lose(now)
+                if self._asked_at is None or now - self._asked_at >= self.resend:
+                    self._asked_at = now  # again while stalled: the request may have been dropped
+                    return [Ask(self.restart + 1)]
             return []
         if self.phase is not Phase.LOST:
             return []
@@ -156,6 +183,14 @@ class Presence:
             self._sent_at = now
             return [Resend()]
         return []
+
+    def _stalled(self, now: float) -> bool:
+        """A video call's video stopped, or never came, while the partner is heard."""
+        if not (self.expect_video and self.beats) or now - self.last_heard >= self.stall:
+            return False
+        if self.last_video is None:  # none on this connection yet
+            return self._blind == 0 and now - self._video_since > self.stall
+        return now - self.last_video > self.stall
 
     @property
     def rebuilt(self) -> bool:
@@ -187,6 +222,7 @@ class Presence:
         if self.phase is not Phase.LOST:
             self._enter_lost(now)
         self._built += 1
+        self._new_connection()
         return self._report()
 
     # --- inside -----------------------------------------------------------------------------
@@ -206,8 +242,13 @@ class Presence:
     def _rebuild(self, now: float, restart: int) -> list[Decision]:
         self.restart = restart
         self._built += 1
+        self._new_connection()
         self._attempt_at = self._sent_at = now
         return [*self._report(), Rebuild(restart)]
+
+    def _new_connection(self) -> None:
+        self._blind = self._blind + 1 if self.last_video is None else 0  # the one replaced brought none
+        self.last_video = self._asked_at = None  # its video, and any stall of it, are yet to come
 
     def _report(self) -> list[Decision]:
         attempt = max(1, self._built)

@@ -42,6 +42,8 @@ CLIENT_NAME = "studymatch-desktop/0.1"
 # The server's reply to hello arrives at once; a server that says nothing is broken.
 WELCOME_TIMEOUT = 10.0
 OPEN_TIMEOUT = 10.0
+# A ping not answered by then: the socket is taken for dead (see `probe`).
+PROBE_TIMEOUT = 3.0
 # Codes that mean "do not try again": the next hello would be refused the same way.
 DEFAULT_BACKOFF = Backoff()
 NO_RETRY_CODES = frozenset({p.ErrorCode.UNSUPPORTED_PROTOCOL, p.ErrorCode.UNAUTHORIZED})
@@ -56,6 +58,7 @@ class SignalingChannel(Protocol):
     def ice_servers(self) -> list[dict[str, Any]]: ...
     async def start(self) -> None: ...
     async def send(self, message: p.ClientMessage) -> bool: ...
+    async def probe(self) -> bool: ...
     async def close(self) -> None: ...
 
 
@@ -110,6 +113,24 @@ class WebSocketSignaling:
         try:
             await ws.send(p.encode(message))
         except ConnectionClosed:
+            return False
+        return True
+
+    async def probe(self) -> bool:
+        """Is the socket still alive? When the network under it changed (a new address, a link
+        that was down), TCP says nothing for minutes and the keepalive takes up to 40 s, while
+        what we send meanwhile is lost. A ping unanswered within PROBE_TIMEOUT drops the socket at
+        once: the reconnect (and resume) follows. True when the ping was answered."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            pong = await ws.ping()
+            await asyncio.wait_for(pong, PROBE_TIMEOUT)
+        except (TimeoutError, ConnectionClosed):
+            if ws is self._ws:
+                log.info("signaling: no answer to a ping in %.0f s; reconnecting", PROBE_TIMEOUT)
+                ws.transport.abort()
             return False
         return True
 

@@ -172,6 +172,35 @@ class Lab:
         # Replacing the table (not adding rules to it) makes a second call change the figure.
         self.exec(link.b, "nft", "-f", "-", stdin=f"table inet {table}\ndelete table inet {table}\n{rules}")
 
+    def drop_larger(self, link: Link, size: int) -> None:
+        """Drop every packet over `size` bytes crossing the link, both ways, until `mend`.
+
+        A call's video packets are about 1 KB; its audio, RTCP and data channel messages (the
+        beats) are a few hundred bytes at most: so the video alone is lost, as when a lost video
+        packet's resend is lost too, and the rest of the call carries on.
+        """
+        table, dev = f"hole_{link.right}", link.right
+        rules = f"""
+            table inet {table} {{
+                chain forward {{ type filter hook forward priority 0;
+                    iifname "{dev}" meta length > {size} drop
+                    oifname "{dev}" meta length > {size} drop;
+                }}
+                chain input {{ type filter hook input priority 0;
+                    iifname "{dev}" meta length > {size} drop;
+                }}
+                chain output {{ type filter hook output priority 0;
+                    oifname "{dev}" meta length > {size} drop;
+                }}
+            }}
+        """
+        self.exec(link.b, "nft", "-f", "-", stdin=f"table inet {table}\ndelete table inet {table}\n{rules}")
+
+    def mend(self, link: Link) -> None:
+        """Undo `drop_larger`."""
+        table = f"hole_{link.right}"
+        self.exec(link.b, "nft", "-f", "-", stdin=f"table inet {table}\ndelete table inet {table}\n")
+
     def masquerade(self, name: str, out: str, *, per_destination: bool = False) -> None:
         """Namespace `name` NATs what leaves by device `out`, as a home router does.
 

@@ -43,6 +43,9 @@ class RecordingSignaling:
         self._changed.set()
         return True
 
+    async def probe(self) -> bool:
+        return self.connected
+
     async def close(self) -> None:
         self.connected = False
 

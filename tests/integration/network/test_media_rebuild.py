@@ -1,4 +1,4 @@
-"""Media rebuilt after the network changed under a call: a 40 s outage, a new address.
+"""Media rebuilt after the network changed under a call: a 40 s outage, a new address, a video hole.
 
 aiortc has no `restartIce`; when the peer connection fails (ICE consent runs out after
 30 to 33 s) or its path is gone (the address moved), the clients build a new peer connection
@@ -75,9 +75,35 @@ def test_media_is_rebuilt_to_the_same_partner_after_a_40_second_outage() -> None
 def test_media_is_rebuilt_to_the_same_partner_after_a_new_address() -> None:
     with star() as net, stopping(*both_in(net)) as (a, b):
         time.sleep(2.0)
+        moved_at = time.time()
         net.a = net.lab.readdress(net.a, subnet=7)
         for p in (a, b):
             restored_with_video(p, 2 * WAIT)
         stopped = stop(a, b)
     for p in (a, b):
         same_partner_throughout(p, stopped)
+    # a's signaling socket died with its old address: found out and replaced (a ping when the
+    # media was lost), and the session resumed on the new one, before the media came back.
+    names = a.names()
+    assert "signaling_lost" in names and "resumed" in names, a.lines
+    assert names.index("resumed") < names.index("media_restored"), a.lines
+    print(f"address changed -> a resumed {a.of('resumed')[0]['t'] - moved_at:.1f} s, "
+          f"media restored {a.of('media_restored')[0]['t'] - moved_at:.1f} s")
+
+
+def test_media_is_rebuilt_when_the_video_stalls_while_the_partner_is_heard() -> None:
+    # Every video packet lost for longer than the sender keeps them to resend, while audio and
+    # beats go on: aiortc's video receiver then waits for 512 packets (8 s and more) before
+    # giving up on the hole, with a frozen picture. The stall is noticed and the media rebuilt.
+    with star() as net, stopping(*both_in(net)) as (a, b):
+        time.sleep(2.0)
+        net.lab.drop_larger(net.a, 400)
+        time.sleep(3.5)
+        net.lab.mend(net.a)
+        for p in (a, b):
+            restored_with_video(p, 2 * WAIT)
+        stopped = stop(a, b)
+    for p in (a, b):
+        same_partner_throughout(p, stopped)
+        # No outage: the partner was heard all along, so nothing said the server or partner was away.
+        assert "partner_reconnecting" not in p.names(), p.lines

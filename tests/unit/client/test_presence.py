@@ -5,7 +5,9 @@ from __future__ import annotations
 from client.presence import (
     ATTEMPT_TIMEOUT,
     BLIP,
+    RESEND,
     SILENCE,
+    STALL,
     Ask,
     Gone,
     Phase,
@@ -19,8 +21,9 @@ from client.presence import (
 GRACE = 60.0
 
 
-def up(initiator: bool, *, beats: bool = True) -> Presence:
+def up(initiator: bool, *, beats: bool = True, video: bool = True) -> Presence:
     presence = Presence(initiator=initiator, grace=GRACE)
+    presence.expect_video = video
     presence.connected(0.0)
     presence.heard(0.0, beat=beats)
     return presence
@@ -50,7 +53,7 @@ def test_a_partner_that_never_beats_gets_no_rebuild_after_a_gap() -> None:
 def test_frames_alone_keep_a_beating_partner_present() -> None:
     presence = up(initiator=True)
     for t in range(1, 30):
-        presence.heard(float(t))  # media, no beat
+        presence.heard(float(t), video=True)  # media, no beat
         assert presence.tick(t + 0.5) == []
 
 
@@ -120,3 +123,101 @@ def test_nothing_happens_before_the_first_connection() -> None:
     assert presence.tick(1000.0) == []
     assert presence.failed(1000.0) == []
     assert presence.asked(1, 1000.0) == []
+
+
+def carrying_video(initiator: bool) -> Presence:
+    """Up, with video frames until t=10 and beats every second after, to t=10 + 2 * STALL."""
+    presence = up(initiator)
+    for t in range(11):
+        presence.heard(float(t), video=True)
+    return presence
+
+
+def test_video_stalled_while_the_partner_beats_makes_the_initiator_rebuild() -> None:
+    # The hole in aiortc's video receiver: beats and audio go on, the picture is frozen.
+    presence = carrying_video(initiator=True)
+    presence.heard(11.0, beat=True)
+    presence.heard(12.0, beat=True)
+    assert presence.tick(10.0 + STALL - 0.5) == []  # a lossy moment, not yet a stall
+    presence.heard(13.0, beat=True)
+    assert presence.tick(10.0 + STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+    # The new connection's video restores it; its own stall is watched again.
+    assert presence.heard(14.0, video=True) == [Restored(1000.0)]
+    assert presence.phase is Phase.UP
+
+
+def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_offer_comes() -> None:
+    presence = carrying_video(initiator=False)
+    t = 10.0 + STALL + 0.5
+    presence.heard(t - 0.5, beat=True)
+    assert presence.tick(t) == [Ask(1)]
+    assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
+    presence.heard(t + 0.5, beat=True)
+    assert presence.tick(t + 1.0) == []  # asked a moment ago
+    presence.heard(t + RESEND, beat=True)
+    assert presence.tick(t + RESEND + 0.1) == [Ask(1)]  # the request may have been dropped
+    assert presence.offered(1, t + RESEND + 0.2) == [Reconnecting(1)]
+
+
+def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
+    presence = carrying_video(initiator=True)
+    assert presence.tick(10.0 + STALL + 0.5) == []  # silence and the blip on return handle it
+    assert presence.tick(10.0 + SILENCE + 0.5) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_an_audio_call_is_never_rebuilt_for_a_stall() -> None:
+    presence = up(initiator=True, video=False)
+    for t in range(1, 30):
+        presence.heard(float(t), beat=True)
+        assert presence.tick(t + 0.5) == []
+
+
+def test_a_first_connection_whose_video_never_comes_is_rebuilt_once() -> None:
+    # A hole among the first video packets: the picture would start 8 s late, then lag.
+    presence = up(initiator=True)
+    presence.heard(1.0, beat=True)
+    presence.heard(2.0, beat=True)
+    assert presence.tick(2.5) == []
+    presence.heard(3.0, beat=True)
+    assert presence.tick(STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_connections_whose_video_never_comes_are_not_rebuilt_again_and_again() -> None:
+    # No rebuild loop when the partner's video is broken for good; video back re-arms it.
+    stalled = carrying_video(initiator=True)
+    for beat_at in (11.0, 12.0, 13.0):
+        stalled.heard(beat_at, beat=True)
+    assert stalled.tick(14.0) == [Reconnecting(1), Rebuild(1)]
+    assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
+    decisions = []
+    for t in range(15, 40):
+        stalled.heard(float(t), beat=True)
+        decisions += stalled.tick(t + 0.5)
+        stalled.heard(t + 0.6, beat=True)  # what the next connection brings: beats, no video
+    # Once more (its hole may have been among its first packets), then no more.
+    assert decisions == [Reconnecting(1), Rebuild(2)]
+    for t in range(40, 45):
+        stalled.heard(float(t), video=True)  # video at last: a later stall rebuilds again
+    for beat_at in (46.0, 47.0, 48.0):
+        stalled.heard(beat_at, beat=True)
+    assert stalled.tick(48.5) == [Reconnecting(1), Rebuild(3)]
+
+
+def test_a_first_connection_without_video_makes_the_responder_ask_and_keep_asking() -> None:
+    presence = up(initiator=False)
+    for t in (1.0, 2.0, 3.0):
+        presence.heard(t, beat=True)
+    assert presence.tick(STALL + 0.5) == [Ask(1)]
+    presence.heard(4.0, beat=True)
+    presence.heard(5.0, beat=True)
+    presence.heard(6.0, beat=True)
+    assert presence.tick(STALL + 0.5 + RESEND) == [Ask(1)]
+
+
+def test_a_partner_that_never_beats_is_not_rebuilt_for_a_stall() -> None:
+    presence = up(initiator=True, beats=False)
+    for t in range(11):
+        presence.heard(float(t), video=True)
+    for t in range(11, 30):
+        presence.heard(float(t))  # audio only from here
+        assert presence.tick(t + 0.5) == []
