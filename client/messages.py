@@ -350,6 +350,20 @@ SHORTCUTS = (
 )
 
 
+# The mini window that stays on top during a call (owner: client/ui/miniwindow.py).
+MINI_TITLE = "StudyMatch call"
+MINI_AUDIO_CALL = "Audio call"
+MINI_MY_GOAL = "You: {goal}"
+MINI_PARTNER_GOAL = "Partner: {goal}"
+MINI_NO_GOAL = "no goal yet"
+MINI_PHASE_CHECK_IN = "Check-in"
+MINI_PHASE_FOCUS = "Focus"
+MINI_PHASE_BREAK = "Break"
+MINI_PHASE_CHECK_OUT = "Check-out"
+MINI_OPEN_SESSION = "Open session"
+MINI_DRAG_TIP = "Drag to move; it comes back here next time"
+SETTINGS_MINI_WINDOW = "Show a small window on top during a call while you work in another app"
+
 # --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
 # Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.
 

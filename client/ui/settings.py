@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QPoint, QSettings
 
 from client.language import LANGUAGES
 
@@ -188,3 +188,22 @@ class Settings:
     @geometry.setter
     def geometry(self, value: QByteArray) -> None:
         self._set("window/geometry", value)
+
+    @property
+    def mini_window(self) -> bool:
+        """During a call, a small window on top while StudyMatch is in the background."""
+        return self._bool("mini_window/enabled", True)
+
+    @mini_window.setter
+    def mini_window(self, value: bool) -> None:
+        self._set("mini_window/enabled", value)
+
+    @property
+    def mini_window_pos(self) -> QPoint | None:
+        """Where the person last left the mini window (its top left corner); None: never moved."""
+        value: Any = self._store.value("mini_window/pos")
+        return value if isinstance(value, QPoint) else None
+
+    @mini_window_pos.setter
+    def mini_window_pos(self, value: QPoint) -> None:
+        self._set("mini_window/pos", value)

@@ -25,6 +25,7 @@ from client import messages
 from client.ui import alerts
 from client.ui.controller import Controller
 from client.ui.devices import DeviceWatcher
+from client.ui.miniwindow import MiniFollower, MiniWindow
 from client.ui.pages import Page
 from client.ui.resources import asset_path
 from client.ui.sounds import SoundPlayer
@@ -100,6 +101,8 @@ class MainWindow(QMainWindow):
             self.tray.setToolTip(messages.APP_NAME)
             self.tray.show()
         self.notifications_shown: list[str] = []
+        self.mini = MiniWindow(controller.settings)
+        self.mini_follower = MiniFollower(self, self.mini)
 
         self.shortcuts: dict[str, QShortcut] = {}
         self._connect_signals()
@@ -173,6 +176,17 @@ class MainWindow(QMainWindow):
         c.device_action.connect(self._device_action)
         c.device_failed.connect(self._device_failed)
         c.settings_requested.connect(self._settings_requested)
+        # the mini window on top while the call is in the background: the same intents, the same state
+        self.mini.mute_toggled.connect(c.set_muted)
+        self.mini.end_requested.connect(c.end)
+        c.page_changed.connect(lambda page: self.mini_follower.set_in_call(page is Page.CALL))
+        c.partner_left.connect(lambda _reason: self.mini_follower.set_in_call(False))  # the page lingers
+        c.call_ended.connect(lambda _seconds: self.mini_follower.set_in_call(False))
+        c.partner_found.connect(lambda mode, _topic, _practice: self.mini.start_call(mode, muted=c.muted))
+        c.remote_frame.connect(self.mini.set_frame)
+        c.partner_camera_changed.connect(self.mini.set_partner_camera)
+        c.muted_changed.connect(self.mini.set_muted)
+        c.study_changed.connect(self.mini.on_study)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard
@@ -253,7 +267,8 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         s = self.controller.settings
         values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
-                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language)
+                                relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language,
+                                mini_window=s.mini_window)
         if self.settings_dialog is not None:
             self.settings_dialog.close()  # one dialog at a time, showing what is saved now
         dialog = SettingsDialog(values, self)
@@ -265,6 +280,8 @@ class MainWindow(QMainWindow):
         s = self.controller.settings
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
         s.language = values.language  # shown from the next start (the dialog says so)
+        s.mini_window = values.mini_window
+        self.mini_follower.update()
         self.sounds.enabled = values.sounds
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
                                          ca_file=values.ca_file)

@@ -34,6 +34,7 @@ class SettingsValues:
     token: str = ""
     ca_file: str = ""
     language: str = ""  # a code from LANGUAGES; empty: the system's
+    mini_window: bool = True  # client/ui/miniwindow.py
 
 
 def valid_server(url: str) -> bool:
@@ -86,7 +87,9 @@ class SettingsDialog(QDialog):
         self.sounds.setChecked(values.sounds)
         self.notifications = QCheckBox(messages.SETTINGS_NOTIFY)
         self.notifications.setChecked(values.notifications)
-        for box in (self.relay_only, self.auto_search, self.sounds, self.notifications):
+        self.mini_window = QCheckBox(messages.SETTINGS_MINI_WINDOW)
+        self.mini_window.setChecked(values.mini_window)
+        for box in (self.relay_only, self.auto_search, self.sounds, self.notifications, self.mini_window):
             box.setAccessibleName(box.text())
         form = QFormLayout()
         form.addRow(messages.SETTINGS_SERVER, self.server)
@@ -107,6 +110,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.auto_search)
         layout.addWidget(self.sounds)
         layout.addWidget(self.notifications)
+        layout.addWidget(self.mini_window)
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
@@ -121,6 +125,7 @@ class SettingsDialog(QDialog):
             token=self.token.text().strip(),
             ca_file=self.ca_file.text().strip(),
             language=str(self.language.currentData()),
+            mini_window=self.mini_window.isChecked(),
         )
 
     def focus_token(self) -> None:
