@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         c.partner_camera_changed.connect(self.mini.set_partner_camera)
         c.muted_changed.connect(self.mini.set_muted)
         c.study_changed.connect(self.mini.on_study)
+        self.call.study.goal_set.connect(self.mini.set_my_goal)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard

@@ -109,9 +109,11 @@ def test_it_shows_the_session_and_its_buttons_drive_the_call(harness, aloop, qtb
         h.engine.emit(ev.PartnerGoal("s1", "Finish <b>chapter</b> 3"))
         assert mini.partner_goal.text() == messages.MINI_PARTNER_GOAL.format(goal="Finish <b>chapter</b> 3")
         assert mini.partner_goal.textFormat() == Qt.TextFormat.PlainText  # shown as typed, never as markup
-        mini.set_my_goal("Read " + "very " * 40 + "much")
+        mine = "Read " + "very " * 25 + "much"  # 134 characters, within the goal's 140
+        h.window.call.study.goal.setText(mine)
+        h.window.call.study.submit_goal()  # the study panel's Ready: the goal shows here too
         assert mini.my_goal.text().endswith("…")  # elided to fit; the tooltip has it whole
-        assert mini.my_goal.toolTip() == messages.MINI_MY_GOAL.format(goal="Read " + "very " * 40 + "much")
+        assert mini.my_goal.toolTip() == messages.MINI_MY_GOAL.format(goal=mine)
         h.engine.emit(ev.PartnerGoal("other-session", "not theirs"))  # a stale session changes nothing
         assert "chapter" in mini.partner_goal.text()
         h.engine.emit(ev.SessionPhase("s1", "focus", now + 1500))
