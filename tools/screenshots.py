@@ -1,5 +1,5 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
-the help overlay and the settings dialog.
+the help overlay, the settings dialog and a study session's check-in, focus and check-out.
 
     xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
 
@@ -36,6 +36,7 @@ from server.ws.app import running_server
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGE = ""  # --language: the Settings choice every window starts with ("": the system's)
 SIZE = (1180, 740)
+STUDY_MINUTE = 3.0  # seconds: check-in (2 minutes) outlasts the media's start; the session takes 75 s
 
 
 async def until(predicate: Callable[[], object], within: float = 30.0) -> None:
@@ -120,6 +121,42 @@ async def main(out: Path, suffix: str = "") -> None:
             wc.settings_dialog.grab().save(str(out / f"settings{suffix}.png"))
             wc.settings_dialog.close()
             await broken.close()
+        await study(folder, out, suffix)
+
+
+async def study(folder: Path, out: Path, suffix: str) -> None:
+    """The study session's phases, from two real windows on a server whose minute is short."""
+    config = ServerConfig(port=0, log_level="warning", study_minute=STUDY_MINUTE)
+    async with running_server(config) as srv:
+        a = await open_app(settings(folder, "sa", srv.url, topic="Linear algebra", study_length=25, study_talk="quiet"))
+        b = await open_app(settings(folder, "sb", srv.url, topic="Linear algebra", study_length=25))
+        wa, wb = a.window, b.window
+        pa, pb = wa.call.study, wb.call.study
+        wa.lobby.find_button.click()
+        wb.lobby.find_button.click()
+        await until(lambda: pa.isVisible() and wa.call.remote.has_frame(), 60)
+        pb.goal.setText("Finish the eigenvalue exercises in chapter 4")
+        pb.ready_button.click()
+        await until(lambda: "chapter 4" in pa.partner_goal.text())
+        pa.goal.setText("Read sections 4.1 to 4.3 and summarise them")
+        await asyncio.sleep(0.5)
+        wa.grab().save(str(out / f"study-check-in{suffix}.png"))
+        pa.ready_button.click()
+        await until(lambda: pa.current_phase == "focus")
+        pb.brb_button.click()
+        await until(lambda: pa.brb_text() != "")
+        await asyncio.sleep(0.5)
+        wa.grab().save(str(out / f"study-focus{suffix}.png"))
+        await until(lambda: pa.current_phase == "check_out", 60)
+        pb.done_group.buttons()[0].click()
+        pb.note.setText("All of chapter 4 done")
+        pb.checkout_button.click()
+        await until(lambda: "chapter 4" in pa.partner_status.text())
+        pa.done_group.buttons()[1].click()
+        await asyncio.sleep(0.3)
+        wa.grab().save(str(out / f"study-check-out{suffix}.png"))
+        await a.close()
+        await b.close()
 
 
 def run() -> int:
