@@ -147,6 +147,8 @@ class Presence:
         last, self.last_heard = self.last_heard, now
         if self.phase is Phase.UP and self.initiator and self.beats and now - last >= self.blip:
             return self._lose(now)  # back by itself, but its video would lag for seconds
+        if self.phase is Phase.UP:
+            return self._stall(now)  # seen on the audio's next frame, not on the next 1 s tick
         if self.phase is not Phase.LOST:
             return []
         self.phase = Phase.UP
@@ -165,13 +167,7 @@ class Presence:
         if self.phase is Phase.UP:
             if self.beats and now - self.last_heard > self.silence:
                 return self._lose(now)
-            if self._stalled(now):
-                if self.initiator:
-                    return self._lose(now)
-                if self._asked_at is None or now - self._asked_at >= self.resend:
-                    self._asked_at = now  # again while stalled: the request may have been dropped
-                    return [Ask(self.restart + 1)]
-            return []
+            return self._stall(now)
         if self.phase is not Phase.LOST:
             return []
         if now - self.last_heard > self.grace:
@@ -182,6 +178,16 @@ class Presence:
         if now - self._sent_at >= self.resend:
             self._sent_at = now
             return [Resend()]
+        return []
+
+    def _stall(self, now: float) -> list[Decision]:
+        if not self._stalled(now):
+            return []
+        if self.initiator:
+            return self._lose(now)
+        if self._asked_at is None or now - self._asked_at >= self.resend:
+            self._asked_at = now  # again while stalled: the request may have been dropped
+            return [Ask(self.restart + 1)]
         return []
 
     def _stalled(self, now: float) -> bool:

@@ -38,7 +38,7 @@ def test_a_beating_partner_silent_past_the_threshold_makes_the_initiator_rebuild
 
 def test_heard_again_after_a_blip_the_initiator_rebuilds_and_the_responder_waits_for_its_offer() -> None:
     # The old connection came back by itself, but aiortc's video would lag behind by seconds.
-    initiator, responder = up(initiator=True), up(initiator=False)
+    initiator, responder = up(initiator=True, video=False), up(initiator=False, video=False)
     assert initiator.heard(BLIP - 0.5, beat=True) == []  # a lossy moment, not an outage
     assert initiator.heard(2 * BLIP, beat=True) == [Reconnecting(1), Rebuild(1)]
     assert responder.heard(2 * BLIP, beat=True) == []
@@ -154,9 +154,20 @@ def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_off
     assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
     presence.heard(t + 0.5, beat=True)
     assert presence.tick(t + 1.0) == []  # asked a moment ago
-    presence.heard(t + RESEND, beat=True)
     assert presence.tick(t + RESEND + 0.1) == [Ask(1)]  # the request may have been dropped
     assert presence.offered(1, t + RESEND + 0.2) == [Reconnecting(1)]
+
+
+def test_a_stall_is_seen_on_the_next_audio_frame_not_the_next_tick() -> None:
+    # Audio frames come every 20 ms: a stall is acted on 20 ms after STALL, not up to 1 s later.
+    initiator, responder = carrying_video(initiator=True), carrying_video(initiator=False)
+    for presence in (initiator, responder):
+        presence.heard(11.0, beat=True)
+        assert presence.heard(10.0 + STALL - 0.01) == []
+    assert initiator.heard(10.0 + STALL + 0.01) == [Reconnecting(1), Rebuild(1)]
+    assert responder.heard(10.0 + STALL + 0.01) == [Ask(1)]
+    assert responder.heard(10.0 + STALL + 0.03) == []  # asked a moment ago
+    assert responder.heard(10.0 + STALL + 0.02 + RESEND) == [Ask(1)]
 
 
 def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
@@ -191,16 +202,15 @@ def test_connections_whose_video_never_comes_are_not_rebuilt_again_and_again() -
     assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
     decisions = []
     for t in range(15, 40):
-        stalled.heard(float(t), beat=True)
+        decisions += stalled.heard(float(t), beat=True)
         decisions += stalled.tick(t + 0.5)
-        stalled.heard(t + 0.6, beat=True)  # what the next connection brings: beats, no video
+        decisions += stalled.heard(t + 0.6, beat=True)  # what the next connection brings: beats, no video
     # Once more (its hole may have been among its first packets), then no more.
-    assert decisions == [Reconnecting(1), Rebuild(2)]
+    assert decisions == [Reconnecting(1), Rebuild(2), Restored(400.0)]
     for t in range(40, 45):
         stalled.heard(float(t), video=True)  # video at last: a later stall rebuilds again
-    for beat_at in (46.0, 47.0, 48.0):
-        stalled.heard(beat_at, beat=True)
-    assert stalled.tick(48.5) == [Reconnecting(1), Rebuild(3)]
+    assert stalled.heard(46.0, beat=True) == stalled.heard(47.0, beat=True) == []
+    assert stalled.heard(48.0, beat=True) == [Reconnecting(1), Rebuild(3)]
 
 
 def test_a_first_connection_without_video_makes_the_responder_ask_and_keep_asking() -> None:
