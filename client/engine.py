@@ -32,13 +32,14 @@ from server.core import protocol as p
 
 from . import events as ev
 from . import messages
+from .audiolevel import frame_level
 from .backoff import Backoff
 from .call import Call
 from .calldevices import CallDevices
 from .engineconfig import EngineConfig, offers_turn
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
-from .mutedspeech import MutedSpeech, frame_level
+from .mutedspeech import MutedSpeech
 from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 from .study import StudySession

@@ -268,6 +268,15 @@ class Pomodoro:
 
 
 @dataclass(frozen=True)
+class PartnerAudioLevel:
+    """How loud the partner's voice is (0..1 on a meter's dB scale, client/audiolevel.py), ten
+    times a second, for the mini window's meter in an audio call; not a JSON event."""
+
+    session: str
+    level: float
+
+
+@dataclass(frozen=True)
 class SpeakingWhileMuted:
     """The microphone hears speech while muted: the window says "You are muted"."""
 
@@ -312,4 +321,5 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     PartnerBrb,
     Pomodoro,
     SpeakingWhileMuted,
+    PartnerAudioLevel,
 ]

@@ -353,6 +353,7 @@ SHORTCUTS = (
 # The mini window that stays on top during a call (owner: client/ui/miniwindow.py).
 MINI_TITLE = "StudyMatch call"
 MINI_AUDIO_CALL = "Audio call"
+MINI_PARTNER_LEVEL = "Your partner's voice"  # the level meter, for screen readers
 MINI_MY_GOAL = "You: {goal}"
 MINI_PARTNER_GOAL = "Partner: {goal}"
 MINI_NO_GOAL = "no goal yet"

@@ -2,27 +2,17 @@
 
 Speech is a level over THRESHOLD held for HOLD seconds, with pauses between words
 shorter than GAP not breaking it; once said, it is not said again for QUIET_FOR
-seconds. The level of a frame (RMS of its samples, 0..1) is `frame_level`; the
+seconds. The level of a frame (RMS of its samples, 0..1) is `audiolevel.frame_level`; the
 microphone track (client/tracks.py) hands muted frames to the engine, which asks
 this detector with the time of each.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
 THRESHOLD = 0.02  # RMS, full scale 1 (about -34 dBFS): a voice near the microphone, not a room's hum
 HOLD = 0.5
 GAP = 0.3
 QUIET_FOR = 10.0
-
-
-def frame_level(frame: Any) -> float:
-    """The RMS level (0..1) of a signed 16-bit audio frame (av.AudioFrame)."""
-    samples = frame.to_ndarray().astype(np.float64) / 32768.0
-    return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
 
 
 class MutedSpeech:

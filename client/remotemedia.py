@@ -1,7 +1,8 @@
 """What arrives from the partner during one call.
 
 Every frame is counted for the call's summary, the first of each kind is timed
-from `matched`, video frames go on as events, and audio frames to the speaker.
+from `matched`, video frames go on as events, and audio frames to the speaker, their
+level ten times a second as events too (the mini window's meter in an audio call).
 When the partner sends the synthetic test pattern (benchmarks, fake media), each
 video frame's capture time is read from it, which gives the end-to-end latency.
 """
@@ -17,6 +18,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import events as ev
+from .audiolevel import LevelMeter, frame_level
 from .media.synthetic import read_pattern
 
 # Stop looking for the test pattern after this many frames without one (a real camera).
@@ -33,6 +35,7 @@ class RemoteMedia:
         self.video_frames = 0
         self.audio_frames = 0
         self._pattern_misses = 0
+        self._level = LevelMeter()
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
 
     @property
@@ -67,3 +70,6 @@ class RemoteMedia:
             if self.audio_frames == 1:
                 self._emit(ev.FirstRemoteFrame(self.session, "audio", self._ms_since_matched()))
             play(frame)  # type: ignore[arg-type]
+            reading = self._level.heard(frame_level(frame), time.monotonic())
+            if reading is not None:
+                self._emit(ev.PartnerAudioLevel(self.session, reading))

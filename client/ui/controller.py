@@ -59,6 +59,7 @@ class Controller(QObject):
     device_failed = Signal(str)  # "camera" | "microphone"
     device_action = Signal(str)  # "choose_camera" | "choose_microphone": the window focuses a picker
     settings_requested = Signal(str)  # the notice's key: the window opens Settings (token, address, CA file)
+    partner_level = Signal(float)  # the partner's voice, 0..1 on a meter's scale, ten times a second
     study_changed = Signal(object)  # a study event of the call on screen (ev.STUDY_EVENTS)
 
     def __init__(
@@ -322,6 +323,8 @@ class Controller(QObject):
                 self.partner_camera_changed.emit(event.on)
             case ev.LocalVideoFrame():
                 self.local_frame.emit(event.frame)
+            case ev.PartnerAudioLevel() if event.session == self.session:
+                self.partner_level.emit(event.level)
             case ev.CallStats() if event.session == self.session:
                 self.stats_changed.emit(event.rtt_ms, event.loss_percent, event.bitrate_kbps)
             case ev.ChatMessage() if event.session == self.session:

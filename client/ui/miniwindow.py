@@ -19,7 +19,16 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QHideEvent, QMouseEvent, QShowEvent, QWindow
-from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from client import events as ev
 from client import messages
@@ -57,6 +66,13 @@ class MiniWindow(QFrame):
         self.setFixedSize(*SIZE)
         self.picture = VideoWidget(messages.MINI_AUDIO_CALL)
         self.picture.setMinimumSize(120, 90)
+        self.level = QProgressBar()  # an audio call: the partner's voice, in place of a picture
+        self.level.setRange(0, 100)
+        self.level.setTextVisible(False)
+        self.level.setMaximumHeight(8)
+        self.level.setAccessibleName(messages.MINI_PARTNER_LEVEL)
+        self.level.setToolTip(messages.MINI_PARTNER_LEVEL)
+        self.level.hide()
         self.phase = QLabel("")
         self.countdown = QLabel("")
         font = self.countdown.font()
@@ -85,6 +101,7 @@ class MiniWindow(QFrame):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(4)
         layout.addWidget(self.picture, 1)
+        layout.addWidget(self.level)
         layout.addLayout(top)
         layout.addWidget(self.my_goal)
         layout.addWidget(self.partner_goal)
@@ -112,12 +129,18 @@ class MiniWindow(QFrame):
         self.phase.setText("")
         self.picture.clear()
         self._note("" if self._video else messages.MINI_AUDIO_CALL)  # video: black until the first frame
+        self.level.setValue(0)
+        self.level.setVisible(not self._video)
         self._show_goals()
         self._tick()
 
     def set_frame(self, frame: Any) -> None:
         if self.isVisible() and self._video:  # hidden, it converts and paints nothing
             self.picture.set_frame(frame)
+
+    def set_partner_level(self, level: float) -> None:
+        if self.isVisible() and not self._video:  # a video call shows the picture instead
+            self.level.setValue(round(100 * level))
 
     def set_partner_camera(self, on: bool) -> None:
         if not on:

@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         c.muted_changed.connect(self.mini.set_muted)
         c.study_changed.connect(self.mini.on_study)
         self.call.study.goal_set.connect(self.mini.set_my_goal)
+        c.partner_level.connect(self.mini.set_partner_level)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard

@@ -124,6 +124,7 @@ def test_it_shows_the_session_and_its_buttons_drive_the_call(harness, aloop, qtb
         h.engine.emit(ev.RemoteVideoFrame("s1", grey(90)))
         assert mini.picture.has_frame()
         await until(lambda: mini.picture.frames_painted >= 1, what="the picture painted")
+        assert not mini.level.isVisible()  # a video call shows the partner, not a meter
         h.engine.emit(ev.PartnerCamera("s1", False))
         assert not mini.picture.has_frame()
         assert mini.picture.accessibleDescription() == messages.PARTNER_CAMERA_OFF
@@ -157,6 +158,14 @@ def test_an_open_audio_session_counts_up_and_paints_no_picture(harness, aloop, q
         assert mini.countdown.text() in ("1:05", "1:06")
         h.engine.emit(ev.RemoteVideoFrame("s1", grey(90)))
         assert not mini.picture.has_frame()
+        # In place of a picture, the partner's voice on a meter; another session's moves nothing.
+        assert mini.level.isVisible() and mini.level.value() == 0
+        h.engine.emit(ev.PartnerAudioLevel("s1", 0.72))
+        assert mini.level.value() == 72
+        h.engine.emit(ev.PartnerAudioLevel("old-session", 0.1))
+        assert mini.level.value() == 72
+        h.engine.emit(ev.PartnerAudioLevel("s1", 0.0))
+        assert mini.level.value() == 0
 
     aloop.run(scenario())
 

@@ -68,8 +68,23 @@ class Recorder:
                     self._changed.clear()
                     await self._changed.wait()
         except TimeoutError:
-            seen = [e for e in self.events if not isinstance(e, ev.CallStats)]
-            raise AssertionError(f"{self.name}: no {kind.__name__} within {within} s; seen: {seen}") from None
+            raise AssertionError(f"{self.name}: no {kind.__name__} within {within} s; seen: {self._seen()}") from None
+
+    async def latest(self, kind: type[E], where: Callable[[E], bool], within: float = TIMEOUT) -> E:
+        """Until the latest event of `kind` satisfies `where`: for readings that repeat (a level)."""
+        try:
+            async with asyncio.timeout(within):
+                while not ((found := self.of(kind)) and where(found[-1])):
+                    self._changed.clear()
+                    await self._changed.wait()
+                return found[-1]
+        except TimeoutError:
+            raise AssertionError(f"{self.name}: no such {kind.__name__} within {within} s; "
+                                 f"the last: {self.of(kind)[-3:]}") from None  # fmt: skip
+
+    def _seen(self) -> list[ev.EngineEvent]:
+        """What a failure shows: the events but the periodic ones."""
+        return [e for e in self.events if not isinstance(e, (ev.CallStats, ev.PartnerAudioLevel))]
 
     async def wait_frames(self, count: int, within: float = TIMEOUT) -> None:
         async with asyncio.timeout(within):

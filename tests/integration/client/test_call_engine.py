@@ -117,6 +117,10 @@ async def test_audio_only_call(cluster: Cluster) -> None:
         a = await make("a", cluster.next_url(), mode="audio")
         b = await make("b", cluster.next_url(), mode="audio")
         await in_call(a, b, mode="audio")
+        # Each hears the other's tone on its meter (what the mini window shows in place of a picture).
+        for peer in (a, b):
+            loud = await peer.events.next(ev.PartnerAudioLevel, lambda e: e.level > 0.6, MEDIA_TIMEOUT)
+            assert loud.session == peer.events.of(ev.Matched)[-1].session
         assert (await a.events.next(ev.Queued)).mode == "audio"
         await b.engine.skip()
         for peer in (a, b):
@@ -238,8 +242,10 @@ async def test_mute_and_camera_off_and_on_during_a_call(cluster: Cluster) -> Non
         await b.events.wait_frames(10, MEDIA_TIMEOUT)
         # b hears a's 440 Hz tone; muted, silence; unmuted, the tone again.
         await speaker_b.wait(lambda fs: all(abs(dominant_frequency(f) - 440) < 20 for f in fs[-3:]))
+        await b.events.latest(ev.PartnerAudioLevel, lambda e: e.level > 0.6, MEDIA_TIMEOUT)  # b's meter hears a
         a.engine.set_microphone_muted(True)
         await speaker_b.wait(lambda fs: all(dominant_frequency(f) == 0.0 for f in fs))
+        await b.events.latest(ev.PartnerAudioLevel, lambda e: e.level == 0.0, MEDIA_TIMEOUT)  # and empties
         a.engine.set_microphone_muted(False)
         await speaker_b.wait(lambda fs: all(abs(dominant_frequency(f) - 440) < 20 for f in fs[-3:]))
 

@@ -121,6 +121,8 @@ def test_text_for_people(event: ev.EngineEvent) -> None:
 def test_frames_and_stats_are_not_printed_for_people() -> None:
     assert to_text(ev.RemoteVideoFrame("s", FRAME)) is None
     assert to_text(ev.CallStats("s", None, None, None)) is None
+    level = ev.PartnerAudioLevel("s", 0.7)  # ten a second: for the window's meter, not for a log
+    assert to_text(level) is None and to_record(level, T0) is None
 
 
 def test_text_examples() -> None:

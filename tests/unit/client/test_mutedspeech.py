@@ -7,8 +7,9 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
+from client.audiolevel import frame_level
 from client.media.synthetic import tone_frame
-from client.mutedspeech import GAP, HOLD, QUIET_FOR, THRESHOLD, MutedSpeech, frame_level
+from client.mutedspeech import GAP, HOLD, QUIET_FOR, THRESHOLD, MutedSpeech
 
 FRAME = 0.02  # seconds per frame (20 ms, as Opus)
 
