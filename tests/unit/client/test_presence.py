@@ -9,6 +9,7 @@ from client.presence import (
     SILENCE,
     STALL,
     Ask,
+    Decision,
     Gone,
     Phase,
     Presence,
@@ -133,28 +134,35 @@ def carrying_video(initiator: bool) -> Presence:
     return presence
 
 
+def beats(presence: Presence, start: float, end: float, step: float = 0.5) -> list[Decision]:
+    """Beats and audio (no video) every `step` s from `start` until before `end`, a tick between
+    each two: every decision they bring."""
+    decisions, t = [], start
+    while t < end:
+        decisions += presence.heard(t, beat=True)
+        decisions += presence.tick(t + step / 2)
+        t += step
+    return decisions
+
+
 def test_video_stalled_while_the_partner_beats_makes_the_initiator_rebuild() -> None:
     # The hole in aiortc's video receiver: beats and audio go on, the picture is frozen.
     presence = carrying_video(initiator=True)
-    presence.heard(11.0, beat=True)
-    presence.heard(12.0, beat=True)
-    assert presence.tick(10.0 + STALL - 0.5) == []  # a lossy moment, not yet a stall
-    presence.heard(13.0, beat=True)
-    assert presence.tick(10.0 + STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+    assert beats(presence, 10.5, 10.0 + STALL) == []  # a lossy moment, not yet a stall
+    assert presence.heard(10.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
     # The new connection's video restores it; its own stall is watched again.
-    assert presence.heard(14.0, video=True) == [Restored(1000.0)]
+    assert presence.heard(11.0 + STALL + 0.5, video=True) == [Restored(1000.0)]
     assert presence.phase is Phase.UP
 
 
 def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_offer_comes() -> None:
     presence = carrying_video(initiator=False)
+    assert beats(presence, 10.5, 10.0 + STALL) == []
     t = 10.0 + STALL + 0.5
-    presence.heard(t - 0.5, beat=True)
-    assert presence.tick(t) == [Ask(1)]
+    assert presence.heard(t, beat=True) == [Ask(1)]
     assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
-    presence.heard(t + 0.5, beat=True)
-    assert presence.tick(t + 1.0) == []  # asked a moment ago
-    assert presence.tick(t + RESEND + 0.1) == [Ask(1)]  # the request may have been dropped
+    assert beats(presence, t + 0.5, t + RESEND) == []  # asked a moment ago
+    assert presence.tick(t + RESEND) == [Ask(1)]  # the request may have been dropped
     assert presence.offered(1, t + RESEND + 0.2) == [Reconnecting(1)]
 
 
@@ -186,42 +194,31 @@ def test_an_audio_call_is_never_rebuilt_for_a_stall() -> None:
 def test_a_first_connection_whose_video_never_comes_is_rebuilt_once() -> None:
     # A hole among the first video packets: the picture would start 8 s late, then lag.
     presence = up(initiator=True)
-    presence.heard(1.0, beat=True)
-    presence.heard(2.0, beat=True)
-    assert presence.tick(2.5) == []
-    presence.heard(3.0, beat=True)
-    assert presence.tick(STALL + 0.5) == [Reconnecting(1), Rebuild(1)]
+    assert beats(presence, 0.5, STALL) == []
+    assert presence.heard(STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
 
 
 def test_connections_whose_video_never_comes_are_not_rebuilt_again_and_again() -> None:
     # No rebuild loop when the partner's video is broken for good; video back re-arms it.
     stalled = carrying_video(initiator=True)
-    for beat_at in (11.0, 12.0, 13.0):
-        stalled.heard(beat_at, beat=True)
-    assert stalled.tick(14.0) == [Reconnecting(1), Rebuild(1)]
-    assert stalled.heard(14.5, beat=True) == [Restored(1500.0)]  # the new one: beats, no video yet
-    decisions = []
-    for t in range(15, 40):
-        decisions += stalled.heard(float(t), beat=True)
-        decisions += stalled.tick(t + 0.5)
-        decisions += stalled.heard(t + 0.6, beat=True)  # what the next connection brings: beats, no video
+    assert beats(stalled, 10.5, 10.0 + STALL) == []
+    assert stalled.heard(10.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
+    t = 11.0 + STALL + 0.5
+    assert stalled.heard(t, beat=True) == [Restored(1000.0)]  # the new one: beats, no video yet
     # Once more (its hole may have been among its first packets), then no more.
-    assert decisions == [Reconnecting(1), Rebuild(2), Restored(400.0)]
-    for t in range(40, 45):
-        stalled.heard(float(t), video=True)  # video at last: a later stall rebuilds again
-    assert stalled.heard(46.0, beat=True) == stalled.heard(47.0, beat=True) == []
-    assert stalled.heard(48.0, beat=True) == [Reconnecting(1), Rebuild(3)]
+    assert beats(stalled, t + 0.5, 40.0) == [Reconnecting(1), Rebuild(2), Restored(500.0)]
+    for second in range(40, 45):
+        stalled.heard(float(second), video=True)  # video at last: a later stall rebuilds again
+    assert beats(stalled, 44.5, 44.0 + STALL) == []
+    assert stalled.heard(44.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(3)]
 
 
 def test_a_first_connection_without_video_makes_the_responder_ask_and_keep_asking() -> None:
     presence = up(initiator=False)
-    for t in (1.0, 2.0, 3.0):
-        presence.heard(t, beat=True)
-    assert presence.tick(STALL + 0.5) == [Ask(1)]
-    presence.heard(4.0, beat=True)
-    presence.heard(5.0, beat=True)
-    presence.heard(6.0, beat=True)
-    assert presence.tick(STALL + 0.5 + RESEND) == [Ask(1)]
+    assert beats(presence, 0.5, STALL) == []
+    assert presence.heard(STALL + 0.5, beat=True) == [Ask(1)]
+    assert beats(presence, STALL + 1.0, STALL + 0.5 + RESEND) == []
+    assert presence.heard(STALL + 0.5 + RESEND, beat=True) == [Ask(1)]
 
 
 def test_a_partner_that_never_beats_is_not_rebuilt_for_a_stall() -> None:
