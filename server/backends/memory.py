@@ -41,6 +41,9 @@ class MemoryBackend:
         self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
         self.core = self._core(lambda seconds: None)
 
+    def wall_ms(self) -> int:
+        return self._wall_ms()
+
     def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None:
         self._deliver = deliver
         self.core = self._core(observe_wait)

@@ -194,7 +194,7 @@ class Server:
             self.metrics.relayed += 1
         else:
             if kind is p.Matched or kind is p.Resumed:
-                message = _stamped(message)
+                message = _stamped(message, self.backend.wall_ms())
                 if isinstance(message, p.Matched) and message.initiator and message.study is not None:
                     self.metrics.count_match(message.study)
             if conn.tickets is not None:
@@ -304,9 +304,9 @@ async def running_server(
         await server.stop()
 
 
-def _stamped(message: p.ServerMessage) -> p.ServerMessage:
-    """`matched` or `resumed` with `study.now`: this server's clock as it is sent (the offset a
-    client corrects its countdown by)."""
+def _stamped(message: p.ServerMessage, now_ms: int) -> p.ServerMessage:
+    """`matched` or `resumed` with `study.now`: the sessions' clock as it is sent (the backend's
+    `wall_ms`; the offset a client corrects its countdown by)."""
     if not isinstance(message, (p.Matched, p.Resumed)) or message.study is None:
         return message
-    return dataclasses.replace(message, study=dataclasses.replace(message.study, now=time.time_ns() // 1_000_000))
+    return dataclasses.replace(message, study=dataclasses.replace(message.study, now=now_ms))

@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import json
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -114,6 +115,10 @@ class RedisBackend:
         self._shared = SharedStats({mode: 0 for mode in p.MODES}, 0, 0)
 
     # --- lifecycle ----------------------------------------------------------------
+
+    def wall_ms(self) -> int:
+        """Redis' clock, as the sessions' `started_at` are (server/backends/redis/clock.py)."""
+        return time.time_ns() // 1_000_000 + round(self._link.clock_offset_ms)
 
     def attach(self, deliver: Deliver, observe_wait: Callable[[float], None]) -> None:
         self._deliver = deliver

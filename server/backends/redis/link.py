@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -52,9 +53,10 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError
+from redis.exceptions import ReadOnlyError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from server.backends.redis import clock
 from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable, abuse_answers, abuse_batch
 from server.backends.redis.batch import Batcher
 from server.backends.redis.script import (
@@ -179,6 +181,7 @@ class RedisLink:
         self._closing = False
         self.redis: aioredis.Redis | None = None
         self._pubsub: Any = None
+        self.clock_offset_ms = 0.0  # Redis' clock minus ours (server/backends/redis/clock.py)
 
     @property
     def healthy(self) -> bool:
@@ -335,6 +338,7 @@ class RedisLink:
         self._pubsub = pubsub
         await pubsub.subscribe(self.keys.channel(self.instance))
         await self._beat_once()
+        await self._measure_clock()
         # Whatever was published while we were away is lost: the backend catches up.
         clients = await self._hooks.on_up()
         if self._trouble.is_set():
@@ -368,10 +372,21 @@ class RedisLink:
         while not self._closing:
             await asyncio.sleep(self._heartbeat)
             outcome = await self._beat_once()
+            await self._measure_clock()
             if outcome.detail == "new":
                 # Redis forgot us (it restarted, or took us for dead): catch up.
                 log.warning("event=redis_forgot_instance instance=%s", self.instance)
                 await self._hooks.on_forgotten()
+
+    async def _measure_clock(self) -> None:
+        """Redis' clock against ours, kept for `now` (a failed or slow answer keeps the last)."""
+        assert self.redis is not None
+        with contextlib.suppress(RedisError, OSError, TimeoutError):
+            sent = time.time()
+            seconds, micros = await self.redis.time()
+            offset = clock.offset_ms(sent, time.time(), int(seconds), int(micros))
+            if offset is not None:
+                self.clock_offset_ms = offset
 
     def _mark_down(self) -> None:
         if not self._healthy:

@@ -47,10 +47,12 @@ CRASH_NOTICE_SECONDS = 5.0
 
 
 @contextlib.asynccontextmanager
-async def server_process(redis_url: str) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+async def server_process(redis_url: str, *,
+                         env: dict[str, str] | None = None) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """A Redis-backed `python -m server`; `env`: more environment variables for it."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server", "--backend", "redis", "--redis-url", redis_url, "--port", "0",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=dict(os.environ),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env={**os.environ, **(env or {})},
     )
     try:
         assert proc.stdout is not None
