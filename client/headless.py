@@ -97,6 +97,16 @@ class HeadlessRunner:
                     and self.engine.study.mine.checkout is None:  # fmt: skip
                 # A bot finishes the ritual: its goal counts as done.
                 self.engine.check_out("yes" if self.options.goal else "no")
+                self._leave_if_checked_out(event.session)
+            case ev.PartnerCheckout(session=session):
+                self._leave_if_checked_out(session)
+
+    def _leave_if_checked_out(self, session: str) -> None:
+        """Both checked out: the session is over, so the bot goes on to its next partner (or
+        exits, after --calls), as a person would press Next or End."""
+        study = self.engine.study
+        if study is not None and study.mine.checkout is not None and study.partner.checkout is not None:
+            self._skip_later(session, 0.0)
 
     def _call_ended(self) -> None:
         if self._skip_timer is not None:

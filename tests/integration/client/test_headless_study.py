@@ -35,9 +35,10 @@ async def study_server() -> AsyncIterator[str]:
 
 async def test_two_bots_check_in_and_out(study_server: str) -> None:
     args = ["--fake-media", "--calls", "1", "--events", "json", "--server", study_server, "--length", "25"]
-    # The session is 5 s; a stays 4 s past the end so the check-outs cross before it skips.
+    # The session is 5 s; neither bot has --call-seconds: once both have checked out, each
+    # leaves by itself, and --calls 1 makes that its exit.
     (code_a, a, err_a), (code_b, b, err_b) = await asyncio.gather(
-        run_client(*args, "--quiet", "--goal", "read chapter 3", "--call-seconds", "9"),
+        run_client(*args, "--quiet", "--goal", "read chapter 3"),
         run_client(*args, "--goal", "ten proofs"),
     )
     assert (code_a, code_b) == (0, 0), (err_a[-2000:], err_b[-2000:])
@@ -48,3 +49,5 @@ async def test_two_bots_check_in_and_out(study_server: str) -> None:
         phases = [e["phase"] for e in named(events, "phase")]
         assert phases[0] == "check_in" and phases[-1] == "check_out" and "focus" in phases
         assert [(c["done"], c["note"]) for c in named(events, "partner_checkout")] == [("yes", "")]
+        [ended] = named(events, "call_ended")
+        assert ended["t"] > named(events, "partner_checkout")[0]["t"]  # left once both had checked out
