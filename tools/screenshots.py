@@ -1,5 +1,6 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
-the help overlay, the settings dialog and a study session's check-in, focus and check-out.
+the help overlay, the settings dialog and a study session's check-in, focus, mini window
+and check-out.
 
     xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
 
@@ -147,7 +148,12 @@ async def study(folder: Path, out: Path, suffix: str) -> None:
         await until(lambda: pa.brb_text() != "")
         await asyncio.sleep(0.5)
         wa.grab().save(str(out / f"study-focus{suffix}.png"))
-        await until(lambda: pa.current_phase == "check_out", 60)
+        wa.mini.show()  # what minimising shows (the window manager's part is tested, not shot, here)
+        await until(wa.mini.picture.has_frame)
+        await asyncio.sleep(0.3)
+        wa.mini.grab().save(str(out / f"study-mini{suffix}.png"))
+        wa.mini.hide()
+        await until(lambda: pa.current_phase == "check_out", 120)  # the session is 75 s
         pb.done_group.buttons()[0].click()
         pb.note.setText("All of chapter 4 done")
         pb.checkout_button.click()
