@@ -258,7 +258,7 @@ class Call:
                 self._on_media_up(self)
                 self._spawn(self._stats_loop(), "stats")
             self._apply(self.presence.connected(now))
-        elif state == "failed":
+        elif state in ("failed", "closed"):  # closed: by the partner (ours are retired or the call's)
             if self.connected_at is None:
                 self._fail(messages.MEDIA_CONNECTION_FAILED)
             else:

@@ -16,10 +16,11 @@ from client.engine import Engine, EngineConfig
 from client.media.audio import NullSpeaker
 from client.media.factory import MediaFactory
 from client.media.synthetic import dominant_frequency, read_pattern
+from client.presence import SILENCE
 from client.session import CallState
 from integration.conftest import Cluster
 from integration.engines import MEDIA_TIMEOUT, Recorder, engines, fast_signaling
-from integration.wsclient import TIMEOUT
+from integration.wsclient import SCALE, TIMEOUT
 from server.config import ServerConfig
 from server.ws.app import Server, running_server
 
@@ -191,6 +192,26 @@ async def test_server_going_away_and_coming_back() -> None:
             await a.events.next(ev.Connected)
             assert (await a.events.next(ev.Queued)).mode == "video"
             assert again.backend.stats().waiting["video"] == 1
+
+
+async def test_a_partner_gone_while_the_server_is_down_ends_the_call_after_the_grace() -> None:
+    # Nobody can tell a that b left: the server is down (a shutdown: "resume later") when b goes.
+    # a's own presence (client/presence.py) notices the silence, fails to rebuild, and after the
+    # grace the server gave in its welcome, ends the call as a timeout, with no server involved.
+    grace = 2.0
+    server = Server(ServerConfig(port=0, resume_grace=grace, shutdown_retry_after=30.0))
+    await server.start()
+    async with engines() as make:
+        a = await make("a", server.url)
+        b = await make("b", server.url)
+        session = await in_call(a, b)
+        await server.stop()
+        await a.events.next(ev.SignalingLost)
+        await b.engine.close()
+        left = await a.events.next(ev.PartnerLeft, within=(SILENCE + grace) * SCALE + MEDIA_TIMEOUT)
+        assert (left.session, left.reason) == (session, "timeout")
+        assert (await a.events.next(ev.CallEnded)).session == session
+        assert a.events.of(ev.MediaReconnecting)  # it tried to rebuild first
 
 
 async def test_unreachable_server_is_reported_and_retried() -> None:
