@@ -103,6 +103,14 @@ def aloop(qapp: Any) -> Iterator[AsyncRunner]:
     assert not runner.errors, runner.errors
 
 
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's data folder (Qt's AppDataLocation, where the history lives) in a temporary
+    folder: a window a test opens never writes to the user's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings in a temporary INI file: tests never touch the user's own."""
