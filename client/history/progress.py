@@ -1,7 +1,7 @@
 """A finished study session, and progress arithmetic on the local calendar: a pure core.
 
-No sqlite, no Qt, no clock: every function takes the time zone (`zoneinfo`) and, where it
-matters, `now`. Days are local calendar days, so a day is 23 or 25 hours long across a DST
+No sqlite, no Qt, no clock: every function takes the time zone (a `zoneinfo.ZoneInfo`, whose
+rules know DST) and, where it matters, `now`. Days are local calendar days, so a day is 23 or 25 hours long across a DST
 change and a session that crosses midnight counts on both sides of it.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 DAYS_SHOWN = 28  # the chart: the last four weeks, today included
 DONE = ("yes", "partly", "no")
@@ -57,7 +56,7 @@ class Progress:
     sessions: int
 
 
-def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+def _local_midnight(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     """The first instant of a local day, in UTC. Arithmetic stays in UTC: Python subtracts and
     compares two datetimes of the same zone by their wall clocks, which is wrong across DST.
     Where a zone skips midnight itself, zoneinfo's fold-0 reading lands on the first instant
@@ -65,7 +64,7 @@ def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
 
 
-def minutes_by_day(sessions: Iterable[Session], tz: ZoneInfo) -> dict[dt.date, float]:
+def minutes_by_day(sessions: Iterable[Session], tz: dt.tzinfo) -> dict[dt.date, float]:
     """Minutes studied per local day. A session that crosses midnight is split in proportion to
     the time of it on each side (its minutes may be the server's test minutes, so the split is by
     share, not by wall-clock minutes)."""
@@ -88,7 +87,7 @@ def minutes_by_day(sessions: Iterable[Session], tz: ZoneInfo) -> dict[dt.date, f
     return totals
 
 
-def session_days(sessions: Iterable[Session], tz: ZoneInfo) -> set[dt.date]:
+def session_days(sessions: Iterable[Session], tz: dt.tzinfo) -> set[dt.date]:
     """The local days on which at least one session finished."""
     return {s.ended_at.astimezone(tz).date() for s in sessions}
 
@@ -110,7 +109,7 @@ def streaks(days: set[dt.date], today: dt.date) -> tuple[int, int]:
     return current, longest
 
 
-def progress(sessions: Iterable[Session], now: dt.datetime, tz: ZoneInfo) -> Progress:
+def progress(sessions: Iterable[Session], now: dt.datetime, tz: dt.tzinfo) -> Progress:
     """What the History view shows, as of `now` (aware) in time zone `tz`."""
     finished = [s for s in sessions if s.ended_at.astimezone(dt.UTC) <= now.astimezone(dt.UTC)]
     today = now.astimezone(tz).date()

@@ -122,8 +122,8 @@ def make_harness(qtbot: Any, aloop: AsyncRunner, settings: Settings) -> Iterator
     """Started controllers + shown windows around a recording engine; shut down afterwards."""
     made: list[Harness] = []
 
-    def make(practice: Any = None) -> Harness:
-        h = Harness(settings, aloop.loop, practice=practice)
+    def make(practice: Any = None, history: Any = None) -> Harness:
+        h = Harness(settings, aloop.loop, practice=practice, history=history)
         qtbot.addWidget(h.window)
         h.window.show()
         aloop.run(h.controller.start())
