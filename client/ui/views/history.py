@@ -85,6 +85,10 @@ class HistoryDialog(QDialog):
         self.series = QBarSeries()
         self.series.append(self.bars)
         self.days_axis = QBarCategoryAxis()
+        small = self.days_axis.labelsFont()
+        small.setPointSizeF(small.pointSizeF() * 0.8)  # 28 days' numbers side by side, none elided
+        self.days_axis.setLabelsFont(small)
+        self.days_axis.setTruncateLabels(False)  # the chart elides even "12" to "..." otherwise
         self.minutes_axis = QValueAxis()
         self.minutes_axis.setLabelFormat("%d")
         self.minutes_axis.setTitleText(messages.HISTORY_MINUTES)
@@ -153,7 +157,8 @@ class HistoryDialog(QDialog):
         self.bars.append([round(minutes, 1) for _day, minutes in p.days])
         self.days_axis.setCategories([str(day.day) for day, _minutes in p.days])
         top = max((minutes for _day, minutes in p.days), default=0.0)
-        self.minutes_axis.setRange(0, max(30, 30 * -(-top // 30)))  # whole half hours, at least one
+        self.minutes_axis.setRange(0, max(30.0, top))
+        self.minutes_axis.applyNiceNumbers()  # ticks on round numbers of minutes
         self.current_streak.setText(str(p.current_streak))
         self.longest_streak.setText(str(p.longest_streak))
         self.goals_done.setText(str(p.goals_done))
