@@ -140,7 +140,10 @@ class HistoryDialog(QDialog):
         for axis in (self.days_axis, self.minutes_axis):
             axis.setLabelsColor(palette.color(QPalette.ColorRole.WindowText))
             axis.setTitleBrush(palette.color(QPalette.ColorRole.WindowText))
+            axis.setGridLineColor(palette.color(QPalette.ColorRole.Mid))
+        self.days_axis.setGridLineVisible(False)  # the bars mark the days; lines between them are noise
         self.bars.setColor(palette.color(QPalette.ColorRole.Highlight))
+        self.bars.setBorderColor(palette.color(QPalette.ColorRole.Highlight))
 
     def refresh(self) -> None:
         """Read the history again and show it as of now."""
