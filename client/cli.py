@@ -62,6 +62,7 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--goal", str, None, "the goal to say at check-in, then ready; checks out at the end (headless)"),
     ("--ca-file", str, None, "extra trusted certificate authority (PEM) for a wss:// server"),
     ("--settings", str, None, "an INI file to keep the window's settings in (tests, demos)"),
+    ("--history", str, None, "the window's history of study sessions, a SQLite file (default: in the data folder)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 # The window keeps the server in its settings, and a server given here (or in the environment)
@@ -144,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             relay_only=args.relay_only,
             token=args.token,
             ca_file=args.ca_file,
+            history=args.history,
         ))
     options = HeadlessOptions(
         calls=args.calls,

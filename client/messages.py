@@ -346,6 +346,7 @@ SHORTCUTS = (
     ("V", "Turn your camera on or off"),
     ("N", "Skip to the next partner"),
     ("Esc", "End the call, or stop searching"),
+    ("H", "Show your history and progress"),
     ("F1 or ?", "Show or hide this help"),
 )
 
@@ -435,6 +436,22 @@ STUDY_PARTNER_CHECKOUT = "Your partner: {done}"
 STUDY_NEXT_PARTNER = "Next partner"
 STUDY_TIME = "Session time"  # for screen readers
 NOTICE_YOU_ARE_MUTED = "You are muted. Press M to unmute."
+
+# History and progress (the lobby's History button, client/ui/views/history.py)
+HISTORY = "History"
+HISTORY_TIP = "Your study sessions and progress (H)"
+HISTORY_TITLE = "Your history"
+HISTORY_CHART_TITLE = "Minutes studied per day, last 4 weeks"
+HISTORY_MINUTES = "Minutes"
+HISTORY_CURRENT_STREAK = "Current streak (days in a row)"
+HISTORY_LONGEST_STREAK = "Longest streak (days in a row)"
+HISTORY_GOALS_DONE = "Goals done"
+HISTORY_TOTAL_MINUTES = "Minutes in the last 4 weeks"
+HISTORY_EMPTY = "No sessions yet. A study session shows here when its call ends, if it lasted a minute or more."
+HISTORY_EXPORT = "Export CSV"
+HISTORY_CSV_FILTER = "CSV files (*.csv)"
+HISTORY_EXPORTED = "Sessions exported: {count}, to {path}"
+HISTORY_EXPORT_FAILED = "Could not write {path}: {error}"
 
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))

@@ -134,6 +134,15 @@ class StudySession:
             return FOCUS, self.local(min(break_start, out) if out is not None else break_start)
         return FOCUS, None if out is None else self.local(out)
 
+    def studied_minutes(self, now: float) -> float:
+        """Minutes of the session (`study.minute` long) from its start to check-out, or to `now`
+        before check-out: what the history keeps as the time studied."""
+        end = self.server_ms(now)
+        out = self._check_out_at()
+        if out is not None:
+            end = min(end, out)
+        return max(0, end - self.study.started_at) / self.study.minute
+
     def partner_brb(self, now: float) -> float | None:
         """When the partner said it would be back (local seconds), while that is still ahead."""
         brb = self.partner.brb

@@ -1,6 +1,6 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
-the help overlay, the settings dialog and a study session's check-in, focus, mini window
-and check-out.
+the help overlay, the settings dialog, a study session's check-in, focus, mini window
+and check-out, and the History view.
 
     xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
 
@@ -11,12 +11,14 @@ the files *-es.png, to check that the translation fits.
 
 A local server on a free port, windows with synthetic media (the moving test
 pattern and a tone), and one window whose camera path really fails.
-Settings go to a temporary folder, never the user's.
+Settings and the history go to a temporary folder, never the user's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -27,10 +29,13 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from client.engine import Engine
+from client.history.progress import Session
+from client.history.store import HistoryStore
 from client.signaling import WebSocketSignaling
 from client.ui.app import App, make_qapp
 from client.ui.palette import dark_palette
 from client.ui.settings import Settings
+from client.ui.views.history import local_zone
 from server.config import ServerConfig
 from server.ws.app import running_server
 
@@ -58,8 +63,8 @@ def settings(folder: Path, name: str, server: str, **values: object) -> Settings
     return s
 
 
-async def open_app(s: Settings, *, fake_media: bool = True) -> App:
-    app = App(s, fake_media=fake_media)
+async def open_app(s: Settings, *, fake_media: bool = True, history: Path | None = None) -> App:
+    app = App(s, fake_media=fake_media, history=history)
     app.window.resize(*SIZE)
     app.window.show()
     await app.start()
@@ -70,6 +75,7 @@ async def open_app(s: Settings, *, fake_media: bool = True) -> App:
 async def main(out: Path, suffix: str = "") -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(folder / "data")  # the windows' history files, not the user's
         async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
             a = await open_app(settings(folder, "a", srv.url, topic="Linear algebra"))
             b = await open_app(settings(folder, "b", srv.url, topic="Linear algebra"))
@@ -123,6 +129,7 @@ async def main(out: Path, suffix: str = "") -> None:
             wc.settings_dialog.close()
             await broken.close()
         await study(folder, out, suffix)
+        await history(folder, out, suffix)
 
 
 async def study(folder: Path, out: Path, suffix: str) -> None:
@@ -163,6 +170,34 @@ async def study(folder: Path, out: Path, suffix: str) -> None:
         wa.grab().save(str(out / f"study-check-out{suffix}.png"))
         await a.close()
         await b.close()
+
+
+def sample_history(path: Path) -> None:
+    """Four weeks of sessions up to today: most days, a few gaps, a streak running now."""
+    last = dt.datetime.now(local_zone()) - dt.timedelta(hours=2)  # today's last one is over
+    with HistoryStore(path) as store:
+        for back in range(27, -1, -1):
+            if back in (4, 11, 12, 20, 23):  # days off
+                continue
+            for n, minutes in enumerate((25, 50, 75, 50, 25, 50, 75)[back % 7: back % 7 + 1 + back % 2]):
+                start = last - dt.timedelta(days=back, hours=3 * n)
+                store.add(Session(start, start + dt.timedelta(minutes=minutes + 4), minutes, minutes,
+                                  "Linear algebra", "video", "Chapter 4 exercises", ("yes", "partly", "yes")[back % 3]))
+
+
+async def history(folder: Path, out: Path, suffix: str) -> None:
+    """The History view over a sample of four weeks."""
+    path = folder / "history.sqlite3"
+    sample_history(path)
+    async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+        app = await open_app(settings(folder, "h", srv.url), history=path)
+        app.window.lobby.history_button.click()
+        dialog = app.window.history_dialog
+        assert dialog is not None
+        await asyncio.sleep(0.5)
+        dialog.grab().save(str(out / f"history{suffix}.png"))
+        dialog.close()
+        await app.close()
 
 
 def run() -> int:

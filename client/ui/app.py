@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import QApplication
 
 from client import messages
 from client.heap import freeze_startup_heap
+from client.history import store
+from client.history.store import HistoryError, HistoryStore
 from client.practice.partner import start_practice_partner
 from client.ui import translation
 from client.ui.controller import Controller
@@ -38,14 +41,16 @@ class WindowOptions:
     relay_only: bool = False
     token: str | None = None
     ca_file: str | None = None
+    history: str | None = None  # the history's sqlite file (default: in the user's data folder)
 
 
 class App:
     """One window, its controller, the shared media and (maybe) an embedded server."""
 
     def __init__(self, settings: Settings, *, fake_media: bool = False,
-                 loop: asyncio.AbstractEventLoop | None = None) -> None:
+                 loop: asyncio.AbstractEventLoop | None = None, history: str | Path | None = None) -> None:
         translation.apply(settings.language)  # before any widget reads a sentence
+        self.history = open_history(history)
         self.runtime = Runtime()
         self.controller = Controller(
             settings,
@@ -54,6 +59,7 @@ class App:
             practice_factory=start_practice_partner,
             preview=self.runtime,
             loop=loop,
+            history=self.history,
         )
         self.runtime.on_device_error = self._device_failed
         self.runtime.on_speaker_notice = self.controller.speaker_notice
@@ -90,7 +96,19 @@ class App:
         if self.local_server is not None:
             await self.local_server.stop()
             self.local_server = None
+        if self.history is not None:
+            self.history.close()
         self.closed.set()
+
+
+def open_history(path: str | Path | None) -> HistoryStore | None:
+    """The history file (client/history/store.py); None, with one log line, when it cannot be
+    used: the window works without a history rather than not at all."""
+    try:
+        return HistoryStore(store.default_path() if path is None else path)
+    except (HistoryError, OSError) as exc:
+        log.warning("no history this time: %s", exc)
+        return None
 
 
 def make_qapp(argv: list[str]) -> QApplication:
@@ -127,7 +145,7 @@ def run_window(options: WindowOptions) -> int:
         settings.ca_file = options.ca_file
 
     async def main() -> None:
-        app = App(settings, fake_media=options.fake_media, loop=loop)
+        app = App(settings, fake_media=options.fake_media, loop=loop, history=options.history or None)
         app.window.show()
         await app.start()
         # The CLI froze the heap before Qt and the window existed; freeze their objects too, or

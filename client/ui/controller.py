@@ -11,7 +11,8 @@ controller keeps none of its own (pages.py `Screen`).
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
 calls in flight (background.py), the call page's network notices (callnotices.py),
-what a notice's buttons do (noticeactions.py) and the study panel's intents (studyintents.py).
+what a notice's buttons do (noticeactions.py), the study panel's intents (studyintents.py) and
+what the history keeps of each session (historyrecorder.py).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from PySide6.QtCore import QObject, Signal
 
 from client import events as ev
 from client import messages
+from client.history.store import HistoryStore
 from client.practice import call as practice_call
 from client.ui import alerts, callnotices, connection, noticeactions
 from client.ui.background import Background
+from client.ui.historyrecorder import HistoryRecorder
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
 from client.ui.seams import EngineFactory, EngineLike, EngineOptions, PracticeFactory, PreviewHooks
@@ -61,6 +64,7 @@ class Controller(QObject):
     settings_requested = Signal(str)  # the notice's key: the window opens Settings (token, address, CA file)
     partner_level = Signal(float)  # the partner's voice, 0..1 on a meter's scale, ten times a second
     study_changed = Signal(object)  # a study event of the call on screen (ev.STUDY_EVENTS)
+    history_changed = Signal(object)  # a finished session was kept (client.history.progress.Session)
 
     def __init__(
         self,
@@ -71,6 +75,7 @@ class Controller(QObject):
         practice_factory: PracticeFactory | None = None,
         preview: PreviewHooks | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        history: HistoryStore | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -91,6 +96,8 @@ class Controller(QObject):
         self.camera_on = True
         self.connected = False
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
+        self.history = HistoryRecorder(history, lambda: self.engine, lambda: (self.mode, self.topic),
+                                       self.history_changed.emit)
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
                                                      self.media_reconnecting.emit)
 
@@ -310,6 +317,7 @@ class Controller(QObject):
 
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
+        self.history.on_event(event)  # every real call's events, a test call on screen or not
         if self._practice.engine is None or not practice_call.hidden_by_practice(event):
             self._handle(event, practice=False)
 

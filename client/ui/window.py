@@ -30,6 +30,7 @@ from client.ui.pages import Page
 from client.ui.resources import asset_path
 from client.ui.sounds import SoundPlayer
 from client.ui.views.call import CallView
+from client.ui.views.history import HistoryDialog
 from client.ui.views.lobby import LobbyView
 from client.ui.views.searching import SearchingView
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.help = HelpOverlay(central)
         self.settings_dialog: SettingsDialog | None = None
+        self.history_dialog: HistoryDialog | None = None
 
         self.tray: QSystemTrayIcon | None = None
         if QSystemTrayIcon.isSystemTrayAvailable():
@@ -139,6 +141,8 @@ class MainWindow(QMainWindow):
         self.lobby.microphone_selected.connect(lambda d: c.select_device("microphone", d))
         self.lobby.speaker_selected.connect(self._speaker_selected)
         self.lobby.study_chosen.connect(c.set_study)
+        self.lobby.history_requested.connect(self.open_history)
+        self.lobby.history_button.setEnabled(c.history.store is not None)  # no file: no history this time
         self.searching.cancel_requested.connect(c.cancel)
         self.call.skip_requested.connect(c.skip)
         self.call.end_requested.connect(c.end)
@@ -176,6 +180,7 @@ class MainWindow(QMainWindow):
         c.device_action.connect(self._device_action)
         c.device_failed.connect(self._device_failed)
         c.settings_requested.connect(self._settings_requested)
+        c.history_changed.connect(self._history_changed)
         # the mini window on top while the call is in the background: the same intents, the same state
         self.mini.mute_toggled.connect(c.set_muted)
         self.mini.end_requested.connect(c.end)
@@ -197,6 +202,7 @@ class MainWindow(QMainWindow):
         self._shortcut("camera", ["V"], self._camera_pressed)
         self._shortcut("skip", ["N"], c.skip)
         self._shortcut("end", ["Escape"], self._escape_pressed)
+        self._shortcut("history", ["H"], self._history_pressed)
         self._shortcut("help", ["F1", "?"], self.help.toggle)
 
     # --- reactions -----------------------------------------------------------------
@@ -288,6 +294,20 @@ class MainWindow(QMainWindow):
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
                                          ca_file=values.ca_file)
 
+    def open_history(self) -> None:
+        store = self.controller.history.store
+        if store is None:
+            return
+        if self.history_dialog is None:
+            self.history_dialog = HistoryDialog(store, self)
+        else:
+            self.history_dialog.refresh()  # a day may have turned since it was last open
+        self.history_dialog.open()  # not exec(): the event loop (and the engine) keep running
+
+    def _history_changed(self, _session: object) -> None:
+        if self.history_dialog is not None and self.history_dialog.isVisible():
+            self.history_dialog.refresh()
+
     def _settings_requested(self, key: str) -> None:
         self.open_settings()
         assert self.settings_dialog is not None
@@ -307,6 +327,10 @@ class MainWindow(QMainWindow):
     def _mute_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:
             self.call.toggle_mute()
+
+    def _history_pressed(self) -> None:
+        if self.pages.currentWidget() is self.lobby:
+            self.open_history()
 
     def _camera_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:

@@ -103,6 +103,14 @@ def aloop(qapp: Any) -> Iterator[AsyncRunner]:
     assert not runner.errors, runner.errors
 
 
+@pytest.fixture(autouse=True)
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's data folder (Qt's AppDataLocation, where the history lives) in a temporary
+    folder: a window a test opens never writes to the user's own."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    return tmp_path / "data"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings in a temporary INI file: tests never touch the user's own."""
@@ -114,8 +122,8 @@ def make_harness(qtbot: Any, aloop: AsyncRunner, settings: Settings) -> Iterator
     """Started controllers + shown windows around a recording engine; shut down afterwards."""
     made: list[Harness] = []
 
-    def make(practice: Any = None) -> Harness:
-        h = Harness(settings, aloop.loop, practice=practice)
+    def make(practice: Any = None, history: Any = None) -> Harness:
+        h = Harness(settings, aloop.loop, practice=practice, history=history)
         qtbot.addWidget(h.window)
         h.window.show()
         aloop.run(h.controller.start())

@@ -123,7 +123,7 @@ class RecordingEngine:
 
 
 class Harness:
-    def __init__(self, settings: Any, loop: Any, practice: Any = None) -> None:
+    def __init__(self, settings: Any, loop: Any, practice: Any = None, history: Any = None) -> None:
         self.engines: list[RecordingEngine] = []
 
         def factory(options: EngineOptions, on_event: Any) -> RecordingEngine:
@@ -131,7 +131,7 @@ class Harness:
             self.engines.append(engine)
             return engine
 
-        self.controller = Controller(settings, factory, practice_factory=practice, loop=loop)
+        self.controller = Controller(settings, factory, practice_factory=practice, loop=loop, history=history)
         self.window = MainWindow(self.controller)
 
     @property

@@ -43,8 +43,8 @@ def make_settings(tmp_path: Path, name: str, server: str, **values: object) -> S
 
 
 @contextlib.asynccontextmanager
-async def window(qtbot, settings: Settings, *, fake_media: bool = True) -> AsyncIterator[App]:
-    app = App(settings, fake_media=fake_media)
+async def window(qtbot, settings: Settings, *, fake_media: bool = True, history: Path | None = None) -> AsyncIterator[App]:
+    app = App(settings, fake_media=fake_media, history=history)
     qtbot.addWidget(app.window)
     app.window.show()
     await app.start()

@@ -34,6 +34,7 @@ class LobbyView(QWidget):
     camera_selected = Signal(str)  # device id, "" = system default
     microphone_selected = Signal(str)
     speaker_selected = Signal(str)
+    history_requested = Signal()
     study_chosen = Signal(object, object)  # length in minutes (None: open), talk ("talk" | "quiet" | None: either)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -107,6 +108,15 @@ class LobbyView(QWidget):
         self.test_button.setAccessibleName(messages.TEST_CALL)
         self.test_button.setAccessibleDescription(messages.TEST_CALL_TIP)
         self.test_button.setMinimumHeight(36)
+        self.history_button = QPushButton(messages.HISTORY)
+        self.history_button.setToolTip(messages.HISTORY_TIP)
+        self.history_button.setAccessibleName(messages.HISTORY)
+        self.history_button.setAccessibleDescription(messages.HISTORY_TIP)
+        self.history_button.setMinimumHeight(36)
+        below = QHBoxLayout()  # side by side: the smallest window (820x560) has no room for a row more
+        below.setSpacing(8)
+        below.addWidget(self.test_button, 1)
+        below.addWidget(self.history_button, 1)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -141,7 +151,7 @@ class LobbyView(QWidget):
         side.addLayout(form)
         side.addStretch(1)
         side.addWidget(self.find_button)
-        side.addWidget(self.test_button)
+        side.addLayout(below)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
@@ -155,6 +165,7 @@ class LobbyView(QWidget):
         self.find_button.clicked.connect(self.request_find)
         self.subject.returnPressed.connect(self.request_find)
         self.test_button.clicked.connect(lambda: self.test_call_requested.emit(self.mode()))
+        self.history_button.clicked.connect(self.history_requested)
         self.study_length.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.study_talk.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.camera.activated.connect(lambda _i: self.camera_selected.emit(self.camera.currentData() or ""))

@@ -152,3 +152,16 @@ def test_the_next_change_is_where_the_phase_changes(steps: list[int], length: in
             assert change is not None and change <= until
             assert s.phase_at(until - 0.001)[0] == phase
             assert s.phase_at(until)[0] != phase
+
+
+def test_minutes_studied_run_from_the_start_to_check_out() -> None:
+    s = session(25, offset_ms=3000)  # our clock 3 s behind the server's: the server's minutes count
+    assert s.studied_minutes(at(T0 + 10 * MIN, 3000)) == 10.0
+    assert s.studied_minutes(at(T0 + 40 * MIN, 3000)) == 25.0  # a call that stays on after the end
+    short = session(25, minute=200)  # a test server's 0.2 s minute
+    assert short.studied_minutes(at(T0 + 1000)) == 5.0
+    open_session = session(None)
+    assert open_session.studied_minutes(at(T0 + 90 * MIN)) == 90.0
+    open_session.check_out("yes", "", at(T0 + 42 * MIN))
+    assert open_session.studied_minutes(at(T0 + 60 * MIN)) == 42.0
+    assert session().studied_minutes(at(T0 - 5000)) == 0.0  # never below 0 on a clock that is off

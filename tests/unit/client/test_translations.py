@@ -20,7 +20,7 @@ CLIENT = Path(language.__file__).parent
 PO = language.LOCALE_DIR / "es" / "LC_MESSAGES" / f"{language.DOMAIN}.po"
 # Keys keep their names in Spanish help too, and two words are spelt the same in both languages;
 # nothing else may stay in English.
-SAME_IN_SPANISH = {("SHORTCUTS", key) for key in ("Enter", "M", "V", "N", "Esc")} | {
+SAME_IN_SPANISH = {("SHORTCUTS", key) for key in ("Enter", "M", "V", "N", "H", "Esc")} | {
     ("HEADLESS_KINDS", "audio"),
     ("HEADLESS_ERROR", "error ({code}): {message}"),
     ("STUDY_LENGTH_MINUTES", "{minutes} min"),
