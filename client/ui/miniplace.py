@@ -1,12 +1,10 @@
-"""What the mini window decides, without Qt: when it shows, where it goes, what its clock says.
+"""What the mini window decides, without Qt: when it shows and where it goes.
 
-Pure functions of plain values (rectangles as (x, y, width, height), times as epoch seconds
-with `now` passed in), so the rules are tested without a screen or a clock.
+Pure functions of plain values (rectangles as (x, y, width, height)), so the rules are tested
+without a screen. Its clock is the call page's (client/ui/clock.py, `session_clock`).
 """
 
 from __future__ import annotations
-
-from client.ui.clock import duration
 
 Rect = tuple[int, int, int, int]  # x, y, width, height
 
@@ -31,12 +29,3 @@ def corner(width: int, height: int, screen: Rect, margin: int = 24) -> tuple[int
     sx, sy, sw, _sh = screen
     return sx + sw - width - margin, sy + margin
 
-
-def clock_text(now: float, *, started_at: float | None, ends_at: float | None, phase_until: float | None) -> str:
-    """Time left in the phase (else in the session); in an open session the time since it began."""
-    end = phase_until if phase_until is not None else ends_at
-    if end is not None:
-        return duration(end - now)
-    if started_at is not None:
-        return duration(now - started_at)
-    return ""

@@ -32,20 +32,11 @@ from PySide6.QtWidgets import (
 
 from client import events as ev
 from client import messages
-from client.ui import miniplace
+from client.ui import clock, miniplace
 from client.ui.settings import Settings
 from client.ui.widgets.video import VideoWidget
 
 SIZE = (260, 250)  # width, height: a thumbnail of a call, not a second call window
-
-
-def phase_name(phase: str) -> str:
-    return {
-        "check_in": messages.MINI_PHASE_CHECK_IN,
-        "focus": messages.MINI_PHASE_FOCUS,
-        "break": messages.MINI_PHASE_BREAK,
-        "check_out": messages.MINI_PHASE_CHECK_OUT,
-    }.get(phase, "")
 
 
 class MiniWindow(QFrame):
@@ -170,22 +161,22 @@ class MiniWindow(QFrame):
                     self.phase.setText(messages.MINI_OPEN_SESSION)
             case ev.SessionPhase():
                 self._phase_until = event.until
-                self.phase.setText(phase_name(event.phase))
+                self.phase.setText(messages.STUDY_PHASES.get(event.phase, ""))
             case ev.PartnerGoal():
                 self._goals[1] = event.text
                 self._show_goals()
         self._tick()
 
     def _show_goals(self) -> None:
-        mine, theirs = (goal or messages.MINI_NO_GOAL for goal in self._goals)
-        for label, text in ((self.my_goal, messages.MINI_MY_GOAL.format(goal=mine)),
-                            (self.partner_goal, messages.MINI_PARTNER_GOAL.format(goal=theirs))):
+        mine, theirs = (goal or messages.STUDY_GOAL_NONE for goal in self._goals)
+        for label, text in ((self.my_goal, messages.STUDY_GOAL_MINE.format(goal=mine)),
+                            (self.partner_goal, messages.STUDY_GOAL_PARTNER.format(goal=theirs))):
             label.setToolTip(text)  # the whole goal; the label shows what fits
             label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, SIZE[0] - 20))
 
     def _tick(self) -> None:
-        self.countdown.setText(miniplace.clock_text(self._clock(), started_at=self._started_at,
-                                                    ends_at=self._ends_at, phase_until=self._phase_until))
+        until = self._phase_until if self._phase_until is not None else self._ends_at  # as the call page's
+        self.countdown.setText(clock.session_clock(self._clock(), until=until, started_at=self._started_at))
 
     def _mute_clicked(self, muted: bool) -> None:
         self.mute_toggled.emit(muted)

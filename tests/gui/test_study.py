@@ -12,10 +12,11 @@ from PySide6.QtCore import QSettings, Qt
 
 from client import events as ev
 from client import messages
+from client.ui.clock import session_clock
 from client.ui.resources import asset_path
 from client.ui.settings import Settings
 from client.ui.sounds import SOUNDS
-from client.ui.views.study import GOAL_MAX, StudyPanel, clock_text
+from client.ui.views.study import GOAL_MAX, StudyPanel
 
 T0 = 1_764_900_000.0
 
@@ -40,11 +41,13 @@ def started(length: int | None = 25, talk: str = "talk") -> ev.SessionStarted:
 
 
 def test_clock_text_counts_down_or_up():
-    assert clock_text(T0, until=T0 + 25 * 60, started_at=T0) == "25:00"
-    assert clock_text(T0 + 0.5, until=T0 + 25 * 60, started_at=T0) == "25:00"  # a second shows until it is over
-    assert clock_text(T0 + 25 * 60 - 0.2, until=T0 + 25 * 60, started_at=T0) == "0:01"
-    assert clock_text(T0 + 26 * 60, until=T0 + 25 * 60, started_at=T0) == "0:00"
-    assert clock_text(T0 + 75, until=None, started_at=T0) == "1:15"  # an open session: time since the start
+    assert session_clock(T0, until=T0 + 25 * 60, started_at=T0) == "25:00"
+    assert session_clock(T0 + 0.5, until=T0 + 25 * 60, started_at=T0) == "25:00"  # a second shows until it is over
+    assert session_clock(T0 + 25 * 60 - 0.2, until=T0 + 25 * 60, started_at=T0) == "0:01"
+    assert session_clock(T0 + 26 * 60, until=T0 + 25 * 60, started_at=T0) == "0:00"
+    assert session_clock(T0 + 75, until=None, started_at=T0) == "1:15"  # an open session: time since the start
+    assert session_clock(T0 + 3700, until=None, started_at=T0) == "1:01:40"
+    assert session_clock(T0, until=None, started_at=None) == ""  # no session (yet)
 
 
 def test_the_panel_renders_each_phase(qtbot):

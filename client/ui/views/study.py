@@ -34,13 +34,6 @@ NOTE_MAX = 280
 BRB_SECONDS = 5 * 60
 
 
-def clock_text(now: float, *, until: float | None, started_at: float | None) -> str:
-    """The time left until `until`, or, with no end (an open session), the time since `started_at`."""
-    if until is not None:
-        return clock.duration(max(0.0, until - now) + 0.999)  # 0:01 shows until the very end
-    return clock.duration(now - started_at) if started_at is not None else clock.duration(0)
-
-
 class StudyPanel(QFrame):
     goal_set = Signal(str)
     ready_requested = Signal()
@@ -298,7 +291,7 @@ class StudyPanel(QFrame):
     def refresh(self) -> None:
         """The clocks, from the time now (a timer calls it four times a second)."""
         now = self._now()
-        self.clock.setText(clock_text(now, until=self._until, started_at=self._started_at))
+        self.clock.setText(clock.session_clock(now, until=self._until, started_at=self._started_at))
         if self._my_brb_until is not None and now >= self._my_brb_until:
             self._my_brb_until = None  # ended by itself, on both sides: the partner's clock ran out too
             self._set_checked(self.brb_button, False)
