@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -19,21 +20,34 @@ pytestmark = pytest.mark.slow
 RUN_TIMEOUT = 60 * SCALE
 
 
-@pytest.fixture
-async def server_url() -> AsyncIterator[str]:
+async def start_server(*options: str) -> tuple[asyncio.subprocess.Process, str]:
+    """`python -m server` with these options, once it listens; and its URL."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--port", "0", "--rematch-cooldown", "0",
+        sys.executable, "-m", "server", *options,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), 4 * TIMEOUT)).decode().strip()
+    assert line.startswith("listening on ws://"), line
+    return proc, line.removeprefix("listening on ")
+
+
+@contextlib.asynccontextmanager
+async def server_process(*options: str) -> AsyncIterator[str]:
+    """A server process for the block (its URL), stopped at the end."""
+    proc, url = await start_server("--port", "0", *options)
     try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 4 * TIMEOUT)).decode().strip()
-        assert line.startswith("listening on ws://"), line
-        yield line.removeprefix("listening on ")
+        yield url
     finally:
         if proc.returncode is None:
             proc.terminate()
             await asyncio.wait_for(proc.wait(), TIMEOUT)
+
+
+@pytest.fixture
+async def server_url() -> AsyncIterator[str]:
+    async with server_process("--rematch-cooldown", "0") as url:
+        yield url
 
 
 async def run_client(*args: str, env: dict[str, str] | None = None) -> tuple[int, list[dict[str, Any]], str]:

@@ -13,6 +13,8 @@ import pytest
 
 from integration.wsclient import SCALE, TIMEOUT
 
+from . import test_headless_cli
+
 pytestmark = pytest.mark.slow
 
 CALL_SECONDS = 8.0
@@ -22,14 +24,7 @@ RUN_TIMEOUT = 60 * SCALE
 async def start_server(port: int) -> tuple[asyncio.subprocess.Process, str]:
     # The ticket key file is the CLI's default, under the tests' own XDG_STATE_HOME (tests/conftest.py):
     # the restarted process reads the key the first one made, as on a real machine.
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--port", str(port), "--shutdown-retry-after", "0.5",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), 4 * TIMEOUT)).decode().strip()
-    assert line.startswith("listening on ws://"), line
-    return proc, line.removeprefix("listening on ")
+    return await test_headless_cli.start_server("--port", str(port), "--shutdown-retry-after", "0.5")
 
 
 class Client:

@@ -4,33 +4,19 @@ the ritual: goals cross, both reach check-out and each receives the other's chec
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 
 import pytest
 
-from integration.wsclient import TIMEOUT
-
-from .test_headless_cli import named, run_client
+from .test_headless_cli import named, run_client, server_process
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 async def study_server() -> AsyncIterator[str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server", "--port", "0", "--study-minute", "0.2",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 4 * TIMEOUT)).decode().strip()
-        assert line.startswith("listening on ws://"), line
-        yield line.removeprefix("listening on ")
-    finally:
-        if proc.returncode is None:
-            proc.terminate()
-            await asyncio.wait_for(proc.wait(), TIMEOUT)
+    async with server_process("--study-minute", "0.2") as url:
+        yield url
 
 
 async def test_two_bots_check_in_and_out(study_server: str) -> None:
