@@ -24,6 +24,13 @@ async def started(**config: Any) -> tuple[Engine, RecordingSignaling, Recorder]:
     return engine, fake, events
 
 
+async def matched(engine: Engine, session: str, study: p.Study | None = None) -> None:
+    """A search, answered by the server (the test) with a match in `session`."""
+    await engine.find()
+    await engine.on_message(p.Queued("video", None))
+    await engine.on_message(p.Matched(session, True, p.Partner("video", None), study=study))
+
+
 async def test_find_carries_the_study_terms_chosen() -> None:
     engine, fake, _ = await started(length=50, talk="quiet")
     try:
@@ -40,9 +47,7 @@ async def test_find_carries_the_study_terms_chosen() -> None:
 async def test_a_matched_without_study_is_a_call_without_a_session() -> None:
     engine, _fake, events = await started()
     try:
-        await engine.find()
-        await engine.on_message(p.Queued("video", None))
-        await engine.on_message(p.Matched("s1", True, p.Partner("video", None)))
+        await matched(engine, "s1")
         await events.next(ev.Matched)
         engine.set_goal("ignored")  # no session: nothing happens
         engine.set_ready()
@@ -58,9 +63,7 @@ async def test_a_matched_with_study_starts_the_session_and_leaving_ends_it() -> 
     try:
         now = round(time.time() * 1000)
         study = p.Study(length=25, talk="talk", started_at=now, ends_at=now + 25 * 60_000, now=now)
-        await engine.find()
-        await engine.on_message(p.Queued("video", None))
-        await engine.on_message(p.Matched("s1", True, p.Partner("video", None), study=study))
+        await matched(engine, "s1", study)
         got = await events.next(ev.SessionStarted)
         assert (got.session, got.length, got.talk) == ("s1", 25, "talk")
         assert abs(got.started_at - now / 1000) < 1.0
@@ -81,18 +84,14 @@ async def test_a_quiet_session_mutes_the_microphone_until_it_ends() -> None:
         now = round(time.time() * 1000)
         quiet = p.Study(length=None, talk="quiet", started_at=now, ends_at=None, now=now)
         for session in ("s1", "s2"):
-            await engine.find()
-            await engine.on_message(p.Queued("video", None))
-            await engine.on_message(p.Matched(session, True, p.Partner("video", None), study=quiet))
+            await matched(engine, session, quiet)
             await events.next(ev.SessionStarted)
             assert engine.microphone_muted
             await engine.leave()
             assert not engine.microphone_muted  # the next call starts as the person left it
             await events.next(ev.CallEnded)
         engine.set_microphone_muted(True)  # muted by the person: a quiet session leaves it so
-        await engine.find()
-        await engine.on_message(p.Queued("video", None))
-        await engine.on_message(p.Matched("s3", True, p.Partner("video", None), study=quiet))
+        await matched(engine, "s3", quiet)
         await events.next(ev.SessionStarted)
         await engine.leave()
         assert engine.microphone_muted
