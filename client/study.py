@@ -124,15 +124,12 @@ class StudySession:
         check_in_end = self._check_in_end()
         if t < check_in_end:
             return CHECK_IN, self.local(check_in_end)
-        if self.pomodoro_on():
-            cycle = POMODORO_CYCLE_MINUTES * self.study.minute
-            into = (t - self.study.started_at) % cycle
-            cycle_start = t - into
-            break_start = cycle_start + POMODORO_FOCUS_MINUTES * self.study.minute
-            if into >= POMODORO_FOCUS_MINUTES * self.study.minute:
-                return BREAK, self.local(min(cycle_start + cycle, out) if out is not None else cycle_start + cycle)
-            return FOCUS, self.local(min(break_start, out) if out is not None else break_start)
-        return FOCUS, None if out is None else self.local(out)
+        if not self.pomodoro_on():
+            return FOCUS, None if out is None else self.local(out)
+        cycle, focus = POMODORO_CYCLE_MINUTES * self.study.minute, POMODORO_FOCUS_MINUTES * self.study.minute
+        cycle_start = t - (t - self.study.started_at) % cycle
+        phase, end = (FOCUS, cycle_start + focus) if t < cycle_start + focus else (BREAK, cycle_start + cycle)
+        return phase, self.local(end if out is None else min(end, out))
 
     def studied_minutes(self, now: float) -> float:
         """Minutes of the session (`study.minute` long) from its start to check-out, or to `now`
@@ -145,12 +142,13 @@ class StudySession:
 
     def partner_brb(self, now: float) -> float | None:
         """When the partner said it would be back (local seconds), while that is still ahead."""
-        brb = self.partner.brb
-        return None if brb is None or brb <= self.server_ms(now) else self.local(brb)
+        return self._ahead(self.partner.brb, now)
 
     def my_brb(self, now: float) -> float | None:
-        brb = self.mine.brb
-        return None if brb is None or brb <= self.server_ms(now) else self.local(brb)
+        return self._ahead(self.mine.brb, now)
+
+    def _ahead(self, server_ms: int | None, now: float) -> float | None:
+        return None if server_ms is None or server_ms <= self.server_ms(now) else self.local(server_ms)
 
     def next_change(self, now: float) -> float | None:
         """The next time (local seconds) the phase or a "be right back" changes by itself."""

@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
 
 from client import events as ev
 from client import messages
+from client.study import BRB_MINUTES, MAX_GOAL_CHARS, MAX_NOTE_CHARS
 from client.ui import clock
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.widgets.labels import SecondaryLabel
 
-GOAL_MAX = 140  # characters, as the state channel allows (docs/protocol.md)
-NOTE_MAX = 280
-BRB_SECONDS = 5 * 60
+GOAL_MAX, NOTE_MAX = MAX_GOAL_CHARS, MAX_NOTE_CHARS  # characters, as the state channel allows
+BRB_SECONDS = BRB_MINUTES * 60  # real minutes: a test server's short ones end the partner's side sooner
 
 
 class StudyPanel(QFrame):
