@@ -1,7 +1,8 @@
 """`studymatch --headless`: the call engine without a window, for tests, benchmarks and bots.
 
 It searches (with `--length`, `--talk`/`--quiet`), says `--goal` at a study
-session's check-in and is ready at once, checks out by itself at the end, stays in each call for `--call-seconds` (then skips), queues
+session's check-in and is ready at once, checks out by itself at the end and
+leaves once both have, stays in each call for `--call-seconds` (then skips), queues
 again after every call whoever ended it, and exits 0 after `--calls`
 finished calls. It gives up (exit 1, with a sentence on stderr) when the
 server stays unreachable for `--connect-timeout` seconds or refuses us.

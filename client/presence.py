@@ -30,8 +30,8 @@ sends black at 5 frames a second. So in a video call (`expect_video`), 2.5 s wit
 frame since the connection came up or its last frame, with the partner heard meanwhile, is
 that hole: longer than any freeze a lossy link healed by itself in the benchmark's loss runs
 (2 s at most; docs/benchmarks.md), and acted on at the next audio frame. A new connection has
-video back within about a second. A connection whose video never
-came is rebuilt once for it, not again and again: the next one must carry video first.
+video back within about a second. A connection whose video never came is rebuilt once for it,
+not again and again: the next one must carry video first.
 
 The initiator rebuilds: a new peer connection whose offer carries a restart number
 higher than any before; the responder that notices first asks for one. A partner
