@@ -177,7 +177,9 @@ class Lab:
 
         A call's video packets are about 1 KB; its audio, RTCP and data channel messages (the
         beats) are a few hundred bytes at most: so the video alone is lost, as when a lost video
-        packet's resend is lost too, and the rest of the call carries on.
+        packet's resend is lost too, and the rest of the call carries on. Large TCP segments are
+        dropped as well, so a signaling message as big as an SDP offer waits for `mend`: a
+        rebuild started during the hole completes only after it.
         """
         table, dev = f"hole_{link.right}", link.right
         rules = f"""
