@@ -44,6 +44,8 @@ class Matched:
     initiator: bool
     partner_mode: str
     partner_topic: str | None
+    favourite: str | None = None  # the nickname, when paired as favourites (docs/protocol.md, "Coming back")
+    avoidable: bool = False  # the server named the partner's installation: "never again" can take
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,59 @@ class SpeakingWhileMuted:
     session: str
 
 
+# --- coming back (docs/protocol.md, "Coming back" and "Live counts while searching") -----------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """While searching, at most once a second: who else is there (`topic`: None when searching any)."""
+
+    online: int
+    video: int
+    audio: int
+    topic: int | None
+
+
+@dataclass(frozen=True)
+class FavouriteSearch:
+    """Searching for one of `favourites` favourites only, for up to `wait` seconds; then for anyone."""
+
+    favourites: int
+    wait: float
+
+
+@dataclass(frozen=True)
+class FavouriteFallback:
+    """No favourite came in time, or the server cannot look for favourites: searching for anyone now."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class PartnerAgain:
+    """The partner ticked (or unticked) "Study again with this partner"."""
+
+    session: str
+    on: bool
+
+
+@dataclass(frozen=True)
+class FavouriteSaved:
+    """Both ticked "Study again" and the call ended: the partner is a favourite now, under `nickname`."""
+
+    session: str
+    nickname: str
+
+
+@dataclass(frozen=True)
+class PartnerBlocked:
+    """The partner of `session` will never be matched with us again (or could not be: `message` says)."""
+
+    session: str
+    blocked: bool
+    message: str
+
+
 # What the window's session panel and mini window follow (client/ui/controller.py, study_changed).
 STUDY_EVENTS = (SessionStarted, SessionPhase, PartnerGoal, PartnerReady, PartnerCheckout, PartnerBrb, Pomodoro,
                 SpeakingWhileMuted)  # fmt: skip
@@ -322,4 +377,10 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     Pomodoro,
     SpeakingWhileMuted,
     PartnerAudioLevel,
+    Counts,
+    FavouriteSearch,
+    FavouriteFallback,
+    PartnerAgain,
+    FavouriteSaved,
+    PartnerBlocked,
 ]
