@@ -20,16 +20,31 @@ from server.core.protocol.messages import (
     LENGTHS as LENGTHS,
 )
 from server.core.protocol.messages import (
+    MAX_AVOID_TOKEN_CHARS as MAX_AVOID_TOKEN_CHARS,
+)
+from server.core.protocol.messages import (
+    MAX_AVOID_TOKENS as MAX_AVOID_TOKENS,
+)
+from server.core.protocol.messages import (
     MAX_CLIENT_CHARS as MAX_CLIENT_CHARS,
 )
 from server.core.protocol.messages import (
+    MAX_FAVOURITES as MAX_FAVOURITES,
+)
+from server.core.protocol.messages import (
     MAX_ID_CHARS as MAX_ID_CHARS,
+)
+from server.core.protocol.messages import (
+    MAX_INSTALL_CHARS as MAX_INSTALL_CHARS,
 )
 from server.core.protocol.messages import (
     MAX_MESSAGE_CHARS as MAX_MESSAGE_CHARS,
 )
 from server.core.protocol.messages import (
     MAX_REASON_CHARS as MAX_REASON_CHARS,
+)
+from server.core.protocol.messages import (
+    MAX_RENDEZVOUS_CHARS as MAX_RENDEZVOUS_CHARS,
 )
 from server.core.protocol.messages import (
     MAX_TICKET_CHARS as MAX_TICKET_CHARS,
@@ -39,6 +54,12 @@ from server.core.protocol.messages import (
 )
 from server.core.protocol.messages import (
     MAX_TOPIC_CHARS as MAX_TOPIC_CHARS,
+)
+from server.core.protocol.messages import (
+    MIN_INSTALL_CHARS as MIN_INSTALL_CHARS,
+)
+from server.core.protocol.messages import (
+    MIN_RENDEZVOUS_CHARS as MIN_RENDEZVOUS_CHARS,
 )
 from server.core.protocol.messages import (
     MINUTE_MS as MINUTE_MS,
@@ -53,10 +74,19 @@ from server.core.protocol.messages import (
     TALKS as TALKS,
 )
 from server.core.protocol.messages import (
+    Avoid as Avoid,
+)
+from server.core.protocol.messages import (
+    Avoiding as Avoiding,
+)
+from server.core.protocol.messages import (
     Cancel as Cancel,
 )
 from server.core.protocol.messages import (
     ClientMessage as ClientMessage,
+)
+from server.core.protocol.messages import (
+    Counts as Counts,
 )
 from server.core.protocol.messages import (
     Error as Error,

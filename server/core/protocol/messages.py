@@ -21,6 +21,14 @@ MAX_TOKEN_CHARS: Final = 1024
 MAX_REASON_CHARS: Final = 200
 MAX_MESSAGE_CHARS: Final = 500
 MAX_TICKET_CHARS: Final = 1024
+# docs/protocol.md, "Coming back": an installation's pseudonym, rendezvous and avoid tokens
+MIN_INSTALL_CHARS: Final = 16
+MAX_INSTALL_CHARS: Final = 64
+MIN_RENDEZVOUS_CHARS: Final = 16
+MAX_RENDEZVOUS_CHARS: Final = 128
+MAX_FAVOURITES: Final = 50  # rendezvous tokens in one find
+MAX_AVOID_TOKEN_CHARS: Final = 128
+MAX_AVOID_TOKENS: Final = 100  # in one `avoid` message
 # `timeout`: the partner's connection dropped and it did not resume within the grace period.
 LEFT_REASONS: Final = ("skipped", "left", "disconnected", "reported", "timeout")
 
@@ -73,6 +81,10 @@ class Hello:
     # True: this client resumes its session after a dropped socket (it is given tickets,
     # and its partner waits for it through the grace period). Absent: as before resume.
     resume: bool | None = None
+    # This installation's pseudonym for this server (docs/protocol.md, "Coming back"); None: none.
+    install: str | None = None
+    # True: send `counts` while queued (docs/protocol.md, "Live counts while searching").
+    counts: bool | None = None
     type: Literal["hello"] = field(default="hello", init=False)
 
 
@@ -90,7 +102,17 @@ class Find:
     topic: str | None = None
     length: int | None = None  # minutes, one of LENGTHS; None: open
     talk: str | None = None  # one of TALKS; None: either
+    # Non-empty: a search for a favourite only, by these rendezvous tokens (docs/protocol.md).
+    favourites: tuple[str, ...] = ()
     type: Literal["find"] = field(default="find", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Avoid:
+    """Never pair this connection with the installations these avoid tokens name."""
+
+    tokens: tuple[str, ...]
+    type: Literal["avoid"] = field(default="avoid", init=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +167,7 @@ class Queued:
     length: int | None = None
     talk: str | None = None
     ticket: str | None = None  # for clients that said `resume` in hello
+    favourite: bool = False  # True: the search is for a favourite only
     type: Literal["queued"] = field(default="queued", init=False)
 
 
@@ -152,6 +175,7 @@ class Queued:
 class Partner:
     mode: str
     topic: str | None
+    avoid: str | None = None  # the partner's installation, sealed (only when it said `install`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +198,7 @@ class Matched:
     partner: Partner
     ticket: str | None = None  # for clients that said `resume` in hello
     study: Study | None = None  # None only from a server older than study sessions
+    favourite: str | None = None  # the rendezvous token that paired the two, when one did
     type: Literal["matched"] = field(default="matched", init=False)
 
 
@@ -252,9 +277,28 @@ class Shutdown:
     type: Literal["shutdown"] = field(default="shutdown", init=False)
 
 
-ClientMessage: TypeAlias = Hello | Find | Cancel | Signal | Skip | Leave | Report | Resume
+@dataclass(frozen=True, slots=True)
+class Avoiding:
+    """The answer to `avoid`: how many installations this connection avoids now."""
+
+    count: int
+    type: Literal["avoiding"] = field(default="avoiding", init=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """While queued, to a client that asked in hello: who else is there (docs/protocol.md)."""
+
+    online: int
+    video: int
+    audio: int
+    topic: int | None  # others queued with this client's topic; None when it searches any topic
+    type: Literal["counts"] = field(default="counts", init=False)
+
+
+ClientMessage: TypeAlias = Hello | Find | Cancel | Signal | Skip | Leave | Report | Resume | Avoid
 ServerMessage: TypeAlias = (
     Welcome | Queued | Matched | Signal | PartnerLeft | Idle | Reported | Error | Shutdown
-    | Resumed | PartnerReconnecting | PartnerResumed | Ticket | Replaced
+    | Resumed | PartnerReconnecting | PartnerResumed | Ticket | Replaced | Avoiding | Counts
 )
 Message: TypeAlias = ClientMessage | ServerMessage

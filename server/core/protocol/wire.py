@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 from server.core import texts
 from server.core.protocol.messages import (
     LENGTHS,
+    MAX_AVOID_TOKEN_CHARS,
+    MAX_AVOID_TOKENS,
     MAX_CLIENT_CHARS,
+    MAX_FAVOURITES,
     MAX_ID_CHARS,
+    MAX_INSTALL_CHARS,
     MAX_MESSAGE_CHARS,
     MAX_REASON_CHARS,
+    MAX_RENDEZVOUS_CHARS,
     MAX_TICKET_CHARS,
     MAX_TOKEN_CHARS,
     MAX_TOPIC_CHARS,
+    MIN_INSTALL_CHARS,
+    MIN_RENDEZVOUS_CHARS,
     MODES,
     TALKS,
+    Avoid,
+    Avoiding,
     Cancel,
     ClientMessage,
+    Counts,
     Error,
     ErrorCode,
     Find,
@@ -129,7 +140,49 @@ def _topic(obj: dict[str, Any]) -> str | None:
 
 def _partner(obj: dict[str, Any]) -> Partner:
     partner = _object(obj, "partner")
-    return Partner(mode=_mode(partner), topic=_topic(partner))
+    return Partner(mode=_mode(partner), topic=_topic(partner),
+                   avoid=_str(partner, "avoid", MAX_AVOID_TOKEN_CHARS, optional=True))  # fmt: skip
+
+
+_TOKEN_CHARS: Final = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _token(value: Any, field: str, shortest: int, longest: int) -> str:
+    """A pseudonym or rendezvous token: base64url's alphabet, within its lengths."""
+    if not isinstance(value, str) or not shortest <= len(value) <= longest or not _TOKEN_CHARS.fullmatch(value):
+        raise _bad(texts.TOKEN_INVALID.format(field=field, shortest=shortest, longest=longest))
+    return value
+
+
+def _install(obj: dict[str, Any]) -> str | None:
+    value = obj.get("install")
+    return None if value is None else _token(value, "install", MIN_INSTALL_CHARS, MAX_INSTALL_CHARS)
+
+
+def _list(obj: dict[str, Any], key: str, most: int) -> list[Any]:
+    value = obj.get(key, [])
+    if not isinstance(value, list) or len(value) > most:
+        raise _bad(texts.FIELD_NOT_LIST.format(field=key, most=most))
+    return value
+
+
+def _favourites(obj: dict[str, Any]) -> tuple[str, ...]:
+    tokens = _list(obj, "favourites", MAX_FAVOURITES) if obj.get("favourites") is not None else []
+    return tuple(dict.fromkeys(_token(t, "favourites", MIN_RENDEZVOUS_CHARS, MAX_RENDEZVOUS_CHARS) for t in tokens))
+
+
+def _avoid_tokens(obj: dict[str, Any]) -> tuple[str, ...]:
+    tokens = _list(obj, "tokens", MAX_AVOID_TOKENS)
+    if not tokens or not all(isinstance(t, str) and t and len(t) <= MAX_AVOID_TOKEN_CHARS for t in tokens):
+        raise _bad(texts.AVOID_TOKENS_INVALID.format(most=MAX_AVOID_TOKENS, longest=MAX_AVOID_TOKEN_CHARS))
+    return tuple(tokens)
+
+
+def _count(obj: dict[str, Any], key: str) -> int:
+    value = _int(obj, key)
+    if value < 0:
+        raise _bad(texts.FIELD_NOT_INTEGER.format(field=key))
+    return value
 
 
 def _length(obj: dict[str, Any]) -> int | None:
@@ -182,8 +235,12 @@ _CLIENT_DECODERS: Final = {
         client=_str(o, "client", MAX_CLIENT_CHARS, optional=True),
         token=_str(o, "token", MAX_TOKEN_CHARS, optional=True),
         resume=_bool(o, "resume") if o.get("resume") is not None else None,
+        install=_install(o),
+        counts=_bool(o, "counts") if o.get("counts") is not None else None,
     ),
-    "find": lambda o: Find(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o)),
+    "find": lambda o: Find(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o),
+                           favourites=_favourites(o)),
+    "avoid": lambda o: Avoid(tokens=_avoid_tokens(o)),
     "cancel": lambda o: Cancel(),
     "signal": lambda o: Signal(session=_str(o, "session", MAX_ID_CHARS), data=_object(o, "data")),
     "skip": lambda o: Skip(session=_str(o, "session", MAX_ID_CHARS, optional=True)),
@@ -202,14 +259,20 @@ _SERVER_DECODERS: Final = {
         ice_servers=_ice_servers(o),
         limits=_object(o, "limits"),
     ),
-    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o), ticket=_ticket(o)),
+    "queued": lambda o: Queued(mode=_mode(o), topic=_topic(o), length=_length(o), talk=_talk(o), ticket=_ticket(o),
+                               favourite=o.get("favourite") is True),
     "matched": lambda o: Matched(
         session=_str(o, "session", MAX_ID_CHARS),
         initiator=_bool(o, "initiator"),
         partner=_partner(o),
         study=_study(o),
         ticket=_ticket(o),
+        favourite=None if o.get("favourite") is None
+        else _token(o["favourite"], "favourite", MIN_RENDEZVOUS_CHARS, MAX_RENDEZVOUS_CHARS),
     ),
+    "avoiding": lambda o: Avoiding(count=_int(o, "count")),
+    "counts": lambda o: Counts(online=_count(o, "online"), video=_count(o, "video"), audio=_count(o, "audio"),
+                               topic=None if o.get("topic") is None else _count(o, "topic")),
     "resumed": lambda o: Resumed(
         session=_str(o, "session", MAX_ID_CHARS),
         initiator=_bool(o, "initiator"),
@@ -278,6 +341,9 @@ def decode_server(frame: str | bytes, loads: Loads = json.loads) -> ServerMessag
     return _decode(frame, _SERVER_DECODERS, loads)
 
 
+_OMITTED_WHEN_NONE: Final = frozenset({"client", "token", "session", "ticket", "resume", "study", "install", "counts"})
+
+
 def to_wire(message: Message) -> dict[str, Any]:
     """The JSON object for a message; optional fields left unset are omitted."""
     obj: dict[str, Any] = {"type": message.type}
@@ -287,10 +353,16 @@ def to_wire(message: Message) -> dict[str, Any]:
         value = getattr(message, name)
         if isinstance(value, Partner):
             value = {"mode": value.mode, "topic": value.topic}
+            if message.partner.avoid is not None:  # type: ignore[union-attr]
+                value["avoid"] = message.partner.avoid  # type: ignore[union-attr]
         elif isinstance(value, Study):
             value = {name: getattr(value, name) for name in value.__dataclass_fields__}
-        elif value is None and name in ("client", "token", "session", "ticket", "resume", "study"):
+        elif value is None and name in _OMITTED_WHEN_NONE:
             continue
+        elif name in ("favourites", "favourite") and not value:
+            continue  # an ordinary search: the frame as before favourites
+        elif isinstance(value, tuple):
+            value = list(value)
         obj[name] = value
     return obj
 

@@ -27,6 +27,9 @@ CLIENT_MESSAGES: list[p.ClientMessage] = [
     p.Find("audio", None, None, "talk"),
     p.Find("audio", None, 75),
     p.Resume("t.k"),
+    p.Hello(install="AbCdEfGhIjKlMnOpQrStUv", counts=True),
+    p.Find("video", favourites=("x" * 43, "y" * 16)),
+    p.Avoid(("a1.sealed", "another")),
 ]
 
 SERVER_MESSAGES: list[p.ServerMessage] = [
@@ -53,6 +56,12 @@ SERVER_MESSAGES: list[p.ServerMessage] = [
     p.Reported("s1"),
     *(p.Error(code, "a sentence") for code in p.ALL_ERROR_CODES),
     p.Shutdown(5.0),
+    p.Queued("video", "maths", favourite=True),
+    p.Matched("s1", False, p.Partner("video", None, avoid="a1.sealed"), favourite="x" * 43),
+    p.Resumed("s1", True, p.Partner("audio", "maths", avoid="a1.sealed"), "t.k"),
+    p.Avoiding(3),
+    p.Counts(online=41, video=6, audio=2, topic=1),
+    p.Counts(online=1, video=1, audio=0, topic=None),
 ]
 
 
