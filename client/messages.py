@@ -248,7 +248,7 @@ SKIP_TIP = "Skip to the next partner (N)"
 END = "End"
 END_TIP = "End the call and go back (Esc)"
 REPORT = "Report"
-REPORT_TIP = "Report this partner for bad behaviour"
+REPORT_TIP = "Report this partner for bad behaviour; you won't be matched with them again"
 REPORT_REASONS = ("Inappropriate behaviour", "Harassment", "Spam or advertising", "Other")
 CHAT_PLACEHOLDER = "Type a message and press Enter"
 CHAT_SEND = "Send"
@@ -287,7 +287,7 @@ NOTICE_PARTNER_REPORTED = "The call ended after a report."
 NOTICE_RECONNECTED = "Connected to {server}."
 NOTICE_MEDIA_FAILED = "The call could not connect: {message} Try the next partner."
 NOTICE_SERVER_SHUTDOWN = "The server is restarting. Reconnecting in {seconds:.0f} s…"
-NOTICE_REPORTED = "Thank you. Your report was sent, and you won't meet this person again soon."
+NOTICE_REPORTED = "Thank you. Your report was sent, and you won't be matched with this person again."
 NOTICE_LOCAL_SERVER = "No server answered at {server}, so StudyMatch started one on this computer."
 NOTICE_PRACTICE_FAILED = "The test call could not start: {message}"
 NOTICE_TOKEN_NEEDED = (
@@ -429,6 +429,45 @@ STUDY_PARTNER_CHECKOUT = "Your partner: {done}"
 STUDY_NEXT_PARTNER = "Next partner"
 STUDY_TIME = "Session time"  # for screen readers
 NOTICE_YOU_ARE_MUTED = "You are muted. Press M to unmute."
+
+# Coming back: favourites, "never again", and the live counts while searching (issue 14)
+COUNTS_ONLINE = {"one": "{n} student online", "other": "{n} students online"}
+COUNTS_VIDEO = "{n} searching for video"
+COUNTS_AUDIO = "{n} for audio"
+COUNTS_TOPIC = "{n} in {topic}"
+COUNTS_TOPIC_NOBODY = "nobody else in {topic} yet"
+COUNTS_A11Y = "Who else is here"  # for screen readers
+SEARCH_ANY_SUBJECT = "Search any subject"
+SEARCH_ANY_SUBJECT_TIP = "Nobody else is looking for this subject right now: look for a partner in any subject"
+FAVOURITE_SEARCHING = "Looking for a favourite (up to {seconds:.0f} s)…"
+FIND_FAVOURITE = "Study with a favourite"
+FIND_FAVOURITE_TIP = "Look for one of your favourites who is online, then for anyone"
+FIND_FAVOURITE_NONE_TIP = (
+    "You have no favourites yet. Tick \"Study again with this partner\" in a call: "
+    "when your partner ticks it too, they become a favourite."
+)
+BLOCK_LAST = "Don't match me with my last partner again"
+BLOCK_LAST_TIP = "You will never be matched with the partner of your last call again"
+AGAIN = "Study again with this partner"
+AGAIN_TIP = "If your partner ticks it too, they become a favourite you can look for later"
+AGAIN_NICKNAME = "A nickname only you will see"
+PARTNER_AGAIN = "Your partner would like to study again"
+PARTNER_FAVOURITE = "Studying with {nickname}"
+SAFETY_MENU = "Block or report"
+SAFETY_MENU_TIP = "Never meet this partner again, or report them"
+BLOCK = "Don't match me with this partner again"
+BLOCK_TIP = "You will never be matched with this partner again; they are not told"
+BLOCK_UNAVAILABLE_TIP = "This server cannot tell your partner apart from others, so it cannot keep you apart"
+REPORT_ALSO_BLOCKS = "Reporting also means you are never matched with this partner again."
+NOTICE_FAVOURITE_SAVED = "Saved as a favourite: {nickname}"
+NOTICE_PARTNER_BLOCKED = "You won't be matched with this partner again."
+NOTICE_BLOCK_FAILED = "This partner could not be blocked."
+FAVOURITES = "Favourites"
+FAVOURITES_EMPTY = "No favourites yet. Partners you both want to study with again show here."
+FAVOURITES_RENAME = "Rename"
+FAVOURITES_REMOVE = "Remove"
+FAVOURITES_SINCE = "{nickname} · since {date}"
+FAVOURITES_BLOCKED = {"one": "{n} partner blocked", "other": "{n} partners blocked"}
 
 # History and progress (the lobby's History button, client/ui/views/history.py)
 HISTORY = "History"
