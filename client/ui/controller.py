@@ -11,8 +11,9 @@ controller keeps none of its own (pages.py `Screen`).
 Next door: the test call (client/practice/call.py), the lobby's live camera
 (lobbypreview.py), the settings for a new engine (connection.py), the engine
 calls in flight (background.py), the call page's network notices (callnotices.py),
-what a notice's buttons do (noticeactions.py), the study panel's intents (studyintents.py) and
-what the history keeps of each session (historyrecorder.py).
+what a notice's buttons do (noticeactions.py), the study panel's intents (studyintents.py),
+what the history keeps of each session (historyrecorder.py) and the favourites and "never
+again" (comeback.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from client.history.store import HistoryStore
 from client.practice import call as practice_call
 from client.ui import alerts, callnotices, connection, noticeactions
 from client.ui.background import Background
+from client.ui.comeback import ComeBack
 from client.ui.historyrecorder import HistoryRecorder
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
@@ -65,6 +67,10 @@ class Controller(QObject):
     partner_level = Signal(float)  # the partner's voice, 0..1 on a meter's scale, ten times a second
     study_changed = Signal(object)  # a study event of the call on screen (ev.STUDY_EVENTS)
     history_changed = Signal(object)  # a finished session was kept (client.history.progress.Session)
+    search_changed = Signal(object)  # ev.Counts, FavouriteSearch or FavouriteFallback of the search on screen
+    comeback_changed = Signal(object)  # ev.Matched (favourite, avoidable) or ev.PartnerAgain of the call on screen
+    people_changed = Signal(object, int)  # the favourites (seams.FavouriteLike), how many partners are blocked
+    last_partner_blockable = Signal(bool)  # the lobby offers "Don't match me with my last partner again"
 
     def __init__(
         self,
@@ -98,6 +104,8 @@ class Controller(QObject):
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
         self.history = HistoryRecorder(history, lambda: self.engine, lambda: (self.mode, self.topic),
                                        self.history_changed.emit)
+        self.comeback = ComeBack(lambda: self.engine, self._study_engine, self.spawn, self.notice.emit,
+                                 self.people_changed.emit, self.last_partner_blockable.emit)
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
                                                      self.media_reconnecting.emit)
 
@@ -129,6 +137,8 @@ class Controller(QObject):
     def _page_changed(self, page: Page) -> None:
         self.page_changed.emit(page)
         self.update_preview()
+        if page is Page.LOBBY and self.engine is not None:
+            self.comeback.refresh()  # a favourite kept by the call that just ended
 
     def update_preview(self) -> None:
         self._preview.update()
@@ -148,6 +158,7 @@ class Controller(QObject):
         """Create the engine and connect; the engine keeps retrying on its own."""
         self.engine = self._engine_factory(self.options(server), self.on_event)
         self._follow_active()
+        self.comeback.refresh()
         await self.engine.start()
         self.update_preview()
 
@@ -179,6 +190,24 @@ class Controller(QObject):
         self.notice_cleared.emit("partner")
         self._choose_study(self.engine)
         self._search(self.engine.find(self.mode, self.topic or None))
+
+    def find_favourite(self, mode: str, topic: str) -> None:
+        """"Study with a favourite": a favourite for a while, then anyone with this mode and subject."""
+        if self.page is not Page.LOBBY or self.engine is None:
+            return
+        self.mode, self.topic = mode, topic.strip()
+        self.settings.mode, self.settings.topic = self.mode, self.topic
+        self.notice_cleared.emit("partner")
+        self._choose_study(self.engine)
+        self.engine.model.choose(self.mode, self.topic)  # what the fallback searches for ("": any)
+        self._search(self.engine.find_favourite())
+
+    def search_any_subject(self) -> None:
+        """The searching page's offer: the same search, in any subject (this time; the lobby keeps the subject)."""
+        if self.page is not Page.SEARCHING or self._practice.engine is not None or self.engine is None:
+            return
+        self.topic = ""
+        self._search(self.engine.find(None, ""))
 
     def _search(self, moved: Coroutine[Any, Any, None]) -> None:
         """An intent that searches has moved the engine's model (and the page): the rest runs behind."""
@@ -223,6 +252,7 @@ class Controller(QObject):
     def report(self, reason: str) -> None:
         if self.page is not Page.CALL or self.engine is None or self._practice.engine is not None:
             return
+        self.comeback.reported(self.session)  # reporting blocks too: the report's notice says both
         self.spawn(self.engine.report(reason))
         self._notify("report", messages.NOTICE_REPORTED, timeout=8)
 
@@ -318,6 +348,7 @@ class Controller(QObject):
     def on_event(self, event: Any) -> None:
         """The engine's callback (runs on the Qt thread under qasync)."""
         self.history.on_event(event)  # every real call's events, a test call on screen or not
+        self.comeback.on_event(event)
         if self._practice.engine is None or not practice_call.hidden_by_practice(event):
             self._handle(event, practice=False)
 
@@ -357,6 +388,11 @@ class Controller(QObject):
                 self.partner_camera_on = True
                 self._call_notices.new_call()
                 self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
+                self.comeback_changed.emit(event)
+            case ev.PartnerAgain() if event.session == self.session:
+                self.comeback_changed.emit(event)
+            case ev.Counts() | ev.FavouriteSearch() | ev.FavouriteFallback() if not practice:
+                self.search_changed.emit(event)
             case ev.MediaConnected() if event.session == self.session:
                 self.media_connected.emit(self.partner_mode)
             case ev.MediaFailed() if event.session == self.session:

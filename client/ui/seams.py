@@ -5,12 +5,33 @@ the lobby preview, and the practice partner."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Coroutine
+import datetime as dt
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from client.engine import EngineConfig
 from client.session import ClientSession
 from client.study import StudySession
+
+
+class FavouriteLike(Protocol):
+    """A favourite as client.people keeps it (a frozen dataclass there)."""
+
+    @property
+    def key(self) -> str: ...  # the partner's public key, base64url: the favourite's name in People
+    @property
+    def nickname(self) -> str: ...
+    @property
+    def added_at(self) -> dt.datetime: ...
+
+
+class PeopleLike(Protocol):
+    """client.people.People, the favourites and the blocked partners kept on this computer."""
+
+    def favourites(self) -> Sequence[FavouriteLike]: ...
+    def rename(self, key: str, nickname: str) -> None: ...
+    def forget(self, key: str) -> None: ...
+    def blocked_count(self) -> int: ...
 
 
 class EngineLike(Protocol):
@@ -42,6 +63,12 @@ class EngineLike(Protocol):
     def check_out(self, done: str, note: str = "") -> None: ...
     def set_brb(self, away: bool) -> None: ...
     def set_pomodoro(self, on: bool) -> None: ...
+    # coming back (docs/protocol.md, "Coming back"): favourites and "never again"
+    @property
+    def people(self) -> PeopleLike: ...
+    def find_favourite(self) -> Coroutine[Any, Any, None]: ...
+    def set_again(self, on: bool, nickname: str = "") -> None: ...
+    def block_partner(self) -> Coroutine[Any, Any, None]: ...
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,6 +6,8 @@ controller's slots and the controller's signals meet the views' renderers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtMultimedia import QAudioDevice
@@ -28,6 +30,7 @@ from client.ui.devices import DeviceWatcher
 from client.ui.miniwindow import MiniFollower, MiniWindow
 from client.ui.pages import Page
 from client.ui.resources import asset_path
+from client.ui.seams import FavouriteLike
 from client.ui.sounds import SoundPlayer
 from client.ui.views.call import CallView
 from client.ui.views.history import HistoryDialog
@@ -142,6 +145,11 @@ class MainWindow(QMainWindow):
         self.lobby.speaker_selected.connect(self._speaker_selected)
         self.lobby.study_chosen.connect(c.set_study)
         self.lobby.history_requested.connect(self.open_history)
+        self.lobby.favourite_requested.connect(c.find_favourite)
+        self.lobby.block_last_requested.connect(c.comeback.block_partner)
+        self.searching.any_subject_requested.connect(c.search_any_subject)
+        self.call.block_requested.connect(c.comeback.block_partner)
+        self.call.again.again_changed.connect(c.comeback.set_again)
         self.lobby.history_button.setEnabled(c.history.store is not None)  # no file: no history this time
         self.searching.cancel_requested.connect(c.cancel)
         self.call.skip_requested.connect(c.skip)
@@ -181,6 +189,10 @@ class MainWindow(QMainWindow):
         c.device_failed.connect(self._device_failed)
         c.settings_requested.connect(self._settings_requested)
         c.history_changed.connect(self._history_changed)
+        c.search_changed.connect(self.searching.show_event)
+        c.comeback_changed.connect(self._comeback_changed)
+        c.people_changed.connect(self._people_changed)
+        c.last_partner_blockable.connect(self.lobby.set_last_partner_blockable)
         # the mini window on top while the call is in the background: the same intents, the same state
         self.mini.mute_toggled.connect(c.set_muted)
         self.mini.end_requested.connect(c.end)
@@ -234,6 +246,18 @@ class MainWindow(QMainWindow):
         if time_up and self.call.study.current_phase != "check_out":  # not again after a resume
             self.sounds.play("session_end")  # a chime, then the check-out form
         self.call.study.show_event(event)
+
+    def _comeback_changed(self, event: object) -> None:
+        match event:
+            case ev.Matched():
+                self.call.set_partner(event.favourite, event.avoidable)
+            case ev.PartnerAgain():
+                self.call.again.set_partner_again(event.on)
+
+    def _people_changed(self, favourites: Sequence[FavouriteLike], blocked: int) -> None:
+        self.lobby.set_favourites(len(favourites))
+        if self.history_dialog is not None:
+            self.history_dialog.favourites.show_people(favourites, blocked)
 
     def _local_frame(self, frame: object) -> None:
         if self.pages.currentWidget() is self.call:
@@ -300,6 +324,9 @@ class MainWindow(QMainWindow):
             return
         if self.history_dialog is None:
             self.history_dialog = HistoryDialog(store, self)
+            self.history_dialog.favourites.rename_requested.connect(self.controller.comeback.rename)
+            self.history_dialog.favourites.remove_requested.connect(self.controller.comeback.forget)
+            self.controller.comeback.refresh()  # fills its favourites
         else:
             self.history_dialog.refresh()  # a day may have turned since it was last open
         self.history_dialog.open()  # not exec(): the event loop (and the engine) keep running
@@ -323,6 +350,8 @@ class MainWindow(QMainWindow):
             self.call.submit_chat()
         elif self.pages.currentWidget() is self.call and self.call.study.goal.hasFocus():
             self.call.study.submit_goal()
+        elif self.pages.currentWidget() is self.call and self.call.again.nickname.hasFocus():
+            self.call.again.submit_nickname()
 
     def _mute_pressed(self) -> None:
         if self.pages.currentWidget() is self.call:

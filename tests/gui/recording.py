@@ -9,6 +9,8 @@ an event the test plays just before the window hears that event.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 from collections.abc import Coroutine
 from typing import Any
 
@@ -19,6 +21,36 @@ from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
 
 
+@dataclasses.dataclass(frozen=True)
+class Favourite:
+    key: str
+    nickname: str
+    added_at: dt.datetime
+
+
+class PeopleBook:
+    """The engine's `people` (client.people.People) as a list in memory: what the window is shown."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, Favourite] = {}
+        self.blocked = 0
+
+    def add(self, key: str, nickname: str) -> None:
+        self.kept[key] = Favourite(key, nickname, dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+
+    def favourites(self) -> list[Favourite]:
+        return list(self.kept.values())
+
+    def rename(self, key: str, nickname: str) -> None:
+        self.kept[key] = dataclasses.replace(self.kept[key], nickname=nickname)
+
+    def forget(self, key: str) -> None:
+        self.kept.pop(key, None)
+
+    def blocked_count(self) -> int:
+        return self.blocked
+
+
 class RecordingEngine:
     def __init__(self, options: EngineOptions, on_event: Any) -> None:
         self.options = options
@@ -26,6 +58,7 @@ class RecordingEngine:
         self.model = ClientSession(options.mode, options.topic)
         self.calls: list[tuple[Any, ...]] = []
         self.ticket: str | None = None  # a resume ticket each matched carries (a server that resumes)
+        self.people = PeopleBook()
 
     def emit(self, event: Any) -> None:
         """Play an engine event: the model moves as the real engine's would (client/engine.py), then
@@ -96,6 +129,17 @@ class RecordingEngine:
 
     def set_pomodoro(self, on: bool) -> None:
         self.calls.append(("set_pomodoro", on))
+
+    # --- coming back -------------------------------------------------------------
+
+    def find_favourite(self) -> Coroutine[Any, Any, None]:
+        return self._intent(("find_favourite", self.model.mode, self.model.topic), self.model.find())
+
+    def set_again(self, on: bool, nickname: str = "") -> None:
+        self.calls.append(("set_again", on, nickname))
+
+    def block_partner(self) -> Coroutine[Any, Any, None]:
+        return self._intent(("block_partner",), [])
 
     def skip(self) -> Coroutine[Any, Any, None]:
         return self._intent(("skip",), self.model.skip())

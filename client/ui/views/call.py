@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from client import messages
 from client.ui import clock
+from client.ui.views.again import AgainBar
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.views.study import StudyPanel
 from client.ui.widgets.indicators import QualityBars
@@ -35,6 +36,7 @@ class CallView(QWidget):
     end_requested = Signal()
     report_requested = Signal(str)  # reason
     chat_submitted = Signal(str)
+    block_requested = Signal()  # "Don't match me with this partner again"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +49,7 @@ class CallView(QWidget):
         self.self_view.setStyleSheet("border: 1px solid palette(mid);")
         self.remote.installEventFilter(self)
         self.partner_camera_on = True  # False: the partner said their camera is off
+        self._subject = ""  # " · maths": the partner's subject, after who they are
 
         self.partner = QLabel(messages.PARTNER_VIDEO)
         self.partner.setAccessibleName(messages.CALL_PARTNER)
@@ -73,19 +76,34 @@ class CallView(QWidget):
             "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
             " border: none; border-radius: 6px; padding: 6px 18px; }"
         )
+        # "Block or report": never again at the top, the report reasons (which block too) below it.
         self.report_button = QToolButton()
-        self.report_button.setText(messages.REPORT)
-        self.report_button.setToolTip(messages.REPORT_TIP)
-        self.report_button.setAccessibleName(messages.REPORT)
+        self.report_button.setText(messages.SAFETY_MENU)
+        self.report_button.setToolTip(messages.SAFETY_MENU_TIP)
+        self.report_button.setAccessibleName(messages.SAFETY_MENU)
         self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.report_button.setMinimumHeight(36)
-        self.report_menu = QMenu(self.report_button)
+        self.safety_menu = QMenu(self.report_button)
+        self.safety_menu.setToolTipsVisible(True)
+        self.block_action = QAction(messages.BLOCK, self.safety_menu)
+        self.block_action.triggered.connect(lambda _=False: self.block_requested.emit())
+        self.safety_menu.addAction(self.block_action)
+        self.safety_menu.addSeparator()
+        self.report_menu = QMenu(messages.REPORT, self.safety_menu)
+        self.report_menu.setToolTipsVisible(True)
+        self.report_menu.setToolTip(messages.REPORT_TIP)
         # The server records the reason in English, whatever language the menu speaks.
         for reason, label in zip(messages.SOURCE["REPORT_REASONS"], messages.REPORT_REASONS, strict=True):
             action = QAction(label, self.report_menu)
+            action.setToolTip(messages.REPORT_ALSO_BLOCKS)
             action.triggered.connect(lambda _=False, r=reason: self.report_requested.emit(r))
             self.report_menu.addAction(action)
-        self.report_button.setMenu(self.report_menu)
+        self.report_also_blocks = self.safety_menu.addAction(messages.REPORT_ALSO_BLOCKS)
+        self.report_also_blocks.setEnabled(False)  # a line to read, not to press
+        self.safety_menu.addMenu(self.report_menu)
+        self.report_button.setMenu(self.safety_menu)
+        self.set_avoidable(False)
+        self.again = AgainBar()
         controls = QHBoxLayout()
         controls.addWidget(self.mute_button)
         controls.addWidget(self.camera_button)
@@ -97,6 +115,7 @@ class CallView(QWidget):
         main = QVBoxLayout()
         main.addLayout(top)
         main.addWidget(self.remote, 1)
+        main.addWidget(self.again)
         main.addLayout(controls)
 
         self.chat_list = QListWidget()
@@ -214,18 +233,20 @@ class CallView(QWidget):
         self.study.reset()
         self.quality.reset()
         self.quality_label.setText(messages.QUALITY_UNKNOWN)
+        self._subject = messages.PARTNER_SUBJECT.format(topic=partner_topic) if partner_topic else ""
         if practice:
             label = messages.PRACTICE_PARTNER
         else:
             label = messages.PARTNER_VIDEO if partner_mode == "video" else messages.PARTNER_AUDIO
-            if partner_topic:
-                label += messages.PARTNER_SUBJECT.format(topic=partner_topic)
+            label += self._subject
         self.partner.setText(label)
         self.remote.set_placeholder(messages.CONNECTING)
         self.partner_camera_on = True
         self.set_reconnecting(False)  # a new partner: nothing of the last call's network
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
+        self.set_avoidable(False)  # until the match says (set_partner)
+        self.again.reset(shown=not practice)
         self.set_own_mode(own_mode)
         self._clock.start()
         self._tick.start()
@@ -235,6 +256,18 @@ class CallView(QWidget):
     def stop(self) -> None:
         self._tick.stop()
         self.study.stop()
+
+    def set_partner(self, favourite: str | None, avoidable: bool) -> None:
+        """What the match said about the partner (after start()): a favourite's nickname, and whether
+        "never again" can take. A favourite needs no "Study again": it is one already."""
+        if favourite:
+            self.partner.setText(messages.PARTNER_FAVOURITE.format(nickname=favourite) + self._subject)
+            self.again.reset(shown=False)
+        self.set_avoidable(avoidable)
+
+    def set_avoidable(self, avoidable: bool) -> None:
+        self.block_action.setEnabled(avoidable)
+        self.block_action.setToolTip(messages.BLOCK_TIP if avoidable else messages.BLOCK_UNAVAILABLE_TIP)
 
     def set_own_mode(self, mode: str) -> None:
         video = mode == "video"

@@ -1,5 +1,5 @@
 """The History view: minutes studied per day over the last four weeks (a QtCharts bar chart),
-the current and longest streak, goals done, and "Export CSV".
+the current and longest streak, goals done, "Export CSV", and the favourites (views/favourites.py).
 
 A dialog opened with open() (never exec()), so a search or call goes on behind it. It reads
 the history file it is given (client/history/store.py) and renders what the pure core works
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from client import messages
 from client.history.progress import Progress, progress
 from client.history.store import HistoryError, HistoryStore
+from client.ui.views.favourites import FavouritesPanel
 from client.ui.widgets.labels import SecondaryLabel
 
 log = logging.getLogger("studymatch.ui.history")
@@ -79,7 +80,7 @@ class HistoryDialog(QDialog):
         self.progress: Progress | None = None
         self.setWindowTitle(messages.HISTORY_TITLE)
         self.setAccessibleName(messages.HISTORY_TITLE)
-        self.resize(760, 520)
+        self.resize(760, 660)
 
         self.bars = QBarSet(messages.HISTORY_MINUTES)
         self.series = QBarSeries()
@@ -128,6 +129,8 @@ class HistoryDialog(QDialog):
         layout.addLayout(tiles)
         layout.addWidget(self.chart_view, 1)
         layout.addWidget(self.empty)
+        self.favourites = FavouritesPanel()  # the window fills it from the engine's People
+        layout.addWidget(self.favourites)
         layout.addWidget(self.export_status)
         layout.addWidget(buttons)
         self.refresh()

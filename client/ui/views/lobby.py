@@ -36,6 +36,8 @@ class LobbyView(QWidget):
     speaker_selected = Signal(str)
     history_requested = Signal()
     study_chosen = Signal(object, object)  # length in minutes (None: open), talk ("talk" | "quiet" | None: either)
+    favourite_requested = Signal(str, str)  # mode, topic: look for a favourite first
+    block_last_requested = Signal()  # "Don't match me with my last partner again"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,6 +120,23 @@ class LobbyView(QWidget):
         below.addWidget(self.test_button, 1)
         below.addWidget(self.history_button, 1)
 
+        # Coming back, under the preview (the card has no room for a row more at 820x560).
+        self.favourite_button = QPushButton(messages.FIND_FAVOURITE)
+        self.favourite_button.setAccessibleName(messages.FIND_FAVOURITE)
+        self.favourite_button.setMinimumHeight(36)
+        self.block_last_button = QPushButton(messages.BLOCK_LAST)
+        self.block_last_button.setToolTip(messages.BLOCK_LAST_TIP)
+        self.block_last_button.setAccessibleName(messages.BLOCK_LAST)
+        self.block_last_button.setAccessibleDescription(messages.BLOCK_LAST_TIP)
+        self.block_last_button.setMinimumHeight(36)
+        self.block_last_button.hide()  # until a call with a partner the server can keep apart
+        comeback = QHBoxLayout()
+        comeback.setSpacing(8)
+        comeback.addWidget(self.favourite_button)
+        comeback.addStretch(1)
+        comeback.addWidget(self.block_last_button)
+        self.set_favourites(0)
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setVerticalSpacing(6)  # two study rows fit the smallest window (820x560)
@@ -156,7 +175,11 @@ class LobbyView(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.setSpacing(16)
-        layout.addWidget(self.preview, 3)
+        left = QVBoxLayout()
+        left.setSpacing(8)
+        left.addWidget(self.preview, 1)
+        left.addLayout(comeback)
+        layout.addLayout(left, 3)
         card.setMinimumWidth(340)
         card.setMaximumWidth(460)
         layout.addWidget(card, 2)
@@ -166,6 +189,8 @@ class LobbyView(QWidget):
         self.subject.returnPressed.connect(self.request_find)
         self.test_button.clicked.connect(lambda: self.test_call_requested.emit(self.mode()))
         self.history_button.clicked.connect(self.history_requested)
+        self.favourite_button.clicked.connect(self.request_favourite)
+        self.block_last_button.clicked.connect(self.block_last_requested)
         self.study_length.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.study_talk.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.camera.activated.connect(lambda _i: self.camera_selected.emit(self.camera.currentData() or ""))
@@ -186,6 +211,10 @@ class LobbyView(QWidget):
     def request_find(self) -> None:
         if self.find_button.isEnabled():
             self.find_requested.emit(self.mode(), self.topic())
+
+    def request_favourite(self) -> None:
+        if self.favourite_button.isEnabled() and self.find_button.isEnabled():
+            self.favourite_requested.emit(self.mode(), self.topic())
 
     def _mode_toggled(self, button: QPushButton, checked: bool) -> None:
         if checked:
@@ -255,3 +284,13 @@ class LobbyView(QWidget):
     def set_find_enabled(self, enabled: bool) -> None:
         self.find_button.setEnabled(enabled)
         self.test_button.setEnabled(enabled)
+
+    def set_favourites(self, count: int) -> None:
+        """"Study with a favourite" only with a favourite to look for; the tooltip says why not."""
+        self.favourite_button.setEnabled(count > 0)
+        tip = messages.FIND_FAVOURITE_TIP if count > 0 else messages.FIND_FAVOURITE_NONE_TIP
+        self.favourite_button.setToolTip(tip)
+        self.favourite_button.setAccessibleDescription(tip)
+
+    def set_last_partner_blockable(self, blockable: bool) -> None:
+        self.block_last_button.setVisible(blockable)
