@@ -62,7 +62,10 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--goal", str, None, "the goal to say at check-in, then ready; checks out at the end (headless)"),
     ("--ca-file", str, None, "extra trusted certificate authority (PEM) for a wss:// server"),
     ("--settings", str, None, "an INI file to keep the window's settings in (tests, demos)"),
-    ("--history", str, None, "the window's history of study sessions, a SQLite file (default: in the data folder)"),
+    ("--history", str, None, "the history of study sessions, favourites and blocks, a SQLite file "
+     "(default: the window's in the data folder; headless: none, kept in memory)"),
+    ("--favourite", "flag", False, "tick 'study again' in every call and look for a favourite first (headless)"),
+    ("--avoid-last", "flag", False, "never meet a partner again once its call ends (headless)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 # The window keeps the server in its settings, and a server given here (or in the environment)
@@ -153,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         events=args.events,
         connect_timeout=args.connect_timeout,
         goal=args.goal,
+        favourite=args.favourite,
+        avoid_last=args.avoid_last,
+        history=args.history or None,
     )
     try:
         return run_headless(engine_config(args), options)

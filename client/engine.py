@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -36,10 +37,12 @@ from .audiolevel import frame_level
 from .backoff import Backoff
 from .call import Call
 from .calldevices import CallDevices
+from .comeback import Comeback
 from .engineconfig import EngineConfig, offers_turn
 from .loopback import is_loopback_url
 from .media.devices import DeviceError
 from .mutedspeech import MutedSpeech
+from .people import People
 from .session import CallState, ClientSession, Effect, EndCall, FindAgain, InvalidStateError, Send
 from .signaling import DEFAULT_BACKOFF, SignalingChannel, WebSocketSignaling
 from .study import StudySession
@@ -68,6 +71,7 @@ class Engine:
         *,
         signaling: SignalingFactory | None = None,
         clock: Callable[[], float] = time.time,
+        people: People | None = None,
     ) -> None:
         if media is None:
             from .media.factory import MediaFactory
@@ -80,6 +84,10 @@ class Engine:
             )
         self.config = config
         self._on_event = on_event
+        # Who we are, our favourites and blocks (client/people.py); none given: in memory, for this run.
+        self.people = people if people is not None else People.in_memory()
+        self._comeback = Comeback(self.people, config.server, self._emit)
+        self._fallback: asyncio.TimerHandle | None = None  # a search for a favourite turns to anyone
         self.media = media
         self.model = ClientSession(config.mode, config.topic)
         self.model.choose_study(config.length, config.talk)
@@ -137,6 +145,7 @@ class Engine:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.signaling.send(leave.message), 1.0)
         await self.signaling.close()
+        self._stop_fallback()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -153,10 +162,43 @@ class Engine:
     def find(self, mode: str | None = None, topic: str | None = None) -> Coroutine[Any, Any, None]:
         if self._closed or self.model.in_session:
             return _done()
+        self._stop_fallback()
         self.model.choose(mode, topic)
         effects = self.model.find()
         self._finds_in_flight += 1
         return self._ask_server(effects)
+
+    def find_favourite(self) -> Coroutine[Any, Any, None]:
+        """Search for a favourite only, for `config.favourite_wait` s, then for anyone (saying so);
+        with no favourites, a plain find (docs/protocol.md, "Coming back")."""
+        tokens = self._comeback.favourite_tokens()
+        if not tokens or self._closed or self.model.in_session:
+            return self.find()
+        self._stop_fallback()
+        effects = self.model.find(tokens)
+        self._finds_in_flight += 1
+        self._emit(ev.FavouriteSearch(len(tokens), self.config.favourite_wait))
+        return self._favourite_search(self._ask_server(effects))
+
+    async def _favourite_search(self, ask: Coroutine[Any, Any, None]) -> None:
+        self._stop_fallback()
+        self._fallback = asyncio.get_running_loop().call_later(
+            self.config.favourite_wait, self._any_partner, messages.FAVOURITE_NONE_CAME)
+        await ask
+
+    def _any_partner(self, message: str) -> None:
+        """No favourite came in time (or the server cannot look for one): anyone, and say so."""
+        self._stop_fallback()
+        if not self.model.favourites or self._closed:
+            return
+        effects = self.model.any_partner()
+        self._emit(ev.FavouriteFallback(message))
+        self._spawn(self._apply(effects))
+
+    def _stop_fallback(self) -> None:
+        if self._fallback is not None:
+            self._fallback.cancel()
+            self._fallback = None
 
     async def _ask_server(self, effects: list[Effect]) -> None:
         try:
@@ -180,7 +222,26 @@ class Engine:
         return self._apply(self.model.leave())
 
     def report(self, reason: str) -> Coroutine[Any, Any, None]:
-        return self._apply(self.model.report(reason))
+        """Report the partner, which also blocks them for us (PartnerBlocked follows)."""
+        session = self.model.session if self.model.in_session else None
+        reporting = self._apply(self.model.report(reason))
+        if session is None:
+            return reporting
+        return self._carry([reporting, *self._comeback.block("report", session)])
+
+    def block_partner(self) -> Coroutine[Any, Any, None]:
+        """Never match again the partner of the call now, else of the last call (PartnerBlocked)."""
+        return self._carry(list(self._comeback.block("never_again")))
+
+    # --- "Study again" (docs/protocol.md, "Study again on the state channel") -------------------
+
+    def set_again(self, on: bool, nickname: str = "") -> None:
+        """Tick or untick "Study again with this partner" in the call now; `nickname` is kept here
+        if the partner becomes a favourite (empty: a default). Without a study session: nothing."""
+        if self._study is None:
+            return
+        self._comeback.set_again(self._study.session, nickname)
+        self._study.set_again(self.people.public_key if on else None)
 
     # --- the study session (docs/protocol.md, "Study sessions"); no session: nothing happens ---
 
@@ -257,6 +318,8 @@ class Engine:
             # Relay-only never falls back to direct candidates: say why calls will not connect.
             self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
         self._grace = float(welcome.limits.get("resume_grace") or DEFAULT_GRACE)
+        for avoid in self._comeback.on_welcome():  # before `resume`: the server keeps none of it
+            await self._send(avoid)
         effects = self.model.on_welcome()
         if self.model.resuming or not self._finds_in_flight:  # else the find on its way asks, once
             await self._apply(effects)
@@ -278,6 +341,8 @@ class Engine:
                 # The server and we disagree (a crossing message); the server's next word settles it.
                 log.warning("session: %s", exc)
             self._emit(ev.Queued(msg.mode, msg.topic))
+            if self.model.favourites and not msg.favourite:
+                self._any_partner(messages.FAVOURITE_NOT_SUPPORTED)  # a server that cannot look for favourites
         elif isinstance(msg, p.Matched):
             await self._matched(msg)
         elif isinstance(msg, p.Signal):
@@ -304,6 +369,8 @@ class Engine:
                 self._emit(ev.ErrorEvent(msg.code, msg.message))
         elif isinstance(msg, p.Shutdown):
             self._emit(ev.Shutdown(msg.retry_after))
+        elif isinstance(msg, p.Avoiding):
+            log.debug("the server avoids %d installations for us", msg.count)
         else:
             log.info("ignoring %s", type(msg).__name__)
 
@@ -312,6 +379,7 @@ class Engine:
             self.model.on_ticket(msg.ticket)
         elif isinstance(msg, p.Resumed):
             effects = self.model.on_resumed(msg.session, msg.ticket)
+            self._comeback.resumed(msg)
             if self._call is not None and self.model.is_current(msg.session):
                 self._emit(ev.Resumed(msg.session))
                 if self._study is not None and msg.study is not None:
@@ -342,7 +410,8 @@ class Engine:
             await self._send(p.Leave(msg.session))
             return
         self.model.on_matched(msg.session, msg.initiator, time.monotonic(), msg.ticket)
-        self._emit(ev.Matched(msg.session, msg.initiator, msg.partner.mode, msg.partner.topic))
+        self._stop_fallback()
+        self._emit(self._comeback.matched(msg))
         session = msg.session
 
         async def send_signal(data: dict[str, Any]) -> None:
@@ -432,6 +501,9 @@ class Engine:
 
     def _end_call(self, end: EndCall) -> None:
         call, self._call = self._call, None
+        if self._study is not None and self._study.session == end.session:
+            today = dt.datetime.fromtimestamp(self._clock()).date()
+            self._comeback.call_ended(end.session, self._study.core, today)
         if self._study is not None:
             self._study.close()
             self._study = None
@@ -479,5 +551,6 @@ def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF) -> S
         on_fatal=engine.on_fatal,
         token=engine.config.token,
         ca_file=engine.config.ca_file,
+        install=engine.people.install_id(engine.config.server),
         backoff=backoff,
     )

@@ -20,6 +20,7 @@ class EngineConfig:
     ca_file: str | None = None  # extra trusted CA for wss:// (a school's private CA)
     length: int | None = None  # the study session's length wished for, minutes (25, 50, 75); None: open
     talk: str | None = None  # "talk" | "quiet"; None: either
+    favourite_wait: float = 30.0  # seconds a search for a favourite waits before searching for anyone
 
 
 def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:

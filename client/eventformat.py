@@ -22,8 +22,8 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "connected", {"server": server}
         case ev.Queued(mode=mode, topic=topic):
             name, fields = "queued", {"mode": mode, "topic": topic}
-        case ev.Matched(session=session, initiator=initiator):
-            name, fields = "matched", {"session": session, "initiator": initiator}
+        case ev.Matched(session=session, initiator=initiator, favourite=favourite):
+            name, fields = "matched", {"session": session, "initiator": initiator, "favourite": favourite}
         case ev.MediaConnected(session=session, ms_since_matched=ms):
             name, fields = "media_connected", {"session": session, "ms_since_matched": ms}
         case ev.FirstRemoteFrame(session=session, kind=kind, ms_since_matched=ms):
@@ -76,6 +76,16 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "pomodoro", {"session": session, "on": on}
         case ev.SpeakingWhileMuted(session=session):
             name, fields = "speaking_while_muted", {"session": session}
+        case ev.FavouriteSearch(favourites=count, wait=wait):
+            name, fields = "favourite_search", {"favourites": count, "wait": wait}
+        case ev.FavouriteFallback(message=message):
+            name, fields = "favourite_fallback", {"message": message}
+        case ev.PartnerAgain(session=session, on=on):
+            name, fields = "partner_again", {"session": session, "on": on}
+        case ev.FavouriteSaved(session=session, nickname=nickname):
+            name, fields = "favourite_saved", {"session": session, "nickname": nickname}
+        case ev.PartnerBlocked(session=session, blocked=blocked, message=message):
+            name, fields = "partner_blocked", {"session": session, "blocked": blocked, "message": message}
         case _:
             return None
     return {"event": name, "t": t, **fields}
@@ -96,6 +106,8 @@ def to_text(event: ev.EngineEvent) -> str | None:
         case ev.Queued(mode=mode, topic=topic):
             where = messages.HEADLESS_TOPIC.format(topic=topic) if topic else messages.HEADLESS_ANY_TOPIC
             return messages.HEADLESS_QUEUED.format(mode=messages.HEADLESS_KINDS.get(mode, mode), topic=where)
+        case ev.Matched(session=session, favourite=str(nickname)):
+            return messages.HEADLESS_MATCHED_FAVOURITE.format(nickname=nickname, session=session)
         case ev.Matched(session=session, initiator=initiator):
             return (messages.HEADLESS_MATCHED_CALLER if initiator else messages.HEADLESS_MATCHED).format(session=session)
         case ev.MediaConnected(ms_since_matched=ms):
@@ -153,4 +165,12 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_POMODORO_ON if on else messages.HEADLESS_POMODORO_OFF
         case ev.SpeakingWhileMuted():
             return messages.HEADLESS_SPEAKING_WHILE_MUTED
+        case ev.FavouriteSearch(favourites=count, wait=wait):
+            return messages.HEADLESS_FAVOURITE_SEARCH.format(count=count, seconds=wait)
+        case ev.FavouriteFallback(message=message) | ev.PartnerBlocked(message=message):
+            return message
+        case ev.PartnerAgain(on=on):
+            return messages.HEADLESS_PARTNER_AGAIN_ON if on else messages.HEADLESS_PARTNER_AGAIN_OFF
+        case ev.FavouriteSaved(nickname=nickname):
+            return messages.HEADLESS_FAVOURITE_SAVED.format(nickname=nickname)
     return None

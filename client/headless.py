@@ -6,6 +6,11 @@ leaves once both have, stays in each call for `--call-seconds` (then skips), que
 again after every call whoever ended it, and exits 0 after `--calls`
 finished calls. It gives up (exit 1, with a sentence on stderr) when the
 server stays unreachable for `--connect-timeout` seconds or refuses us.
+
+Coming back (docs/protocol.md): `--favourite` ticks "Study again" in every call and
+searches for a favourite first (anyone after the engine's wait); `--avoid-last` blocks
+each partner when its call ends, before searching again. Favourites and blocks are kept
+in `--history FILE` (the identity beside it), or in memory for the run.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from . import events as ev
 from . import messages
 from .engine import FATAL_CODES, Engine, EngineConfig
 from .eventformat import to_json_line, to_text
+from .history.store import HistoryError, HistoryStore
+from .people import People
 from .session import CallState
 
 
@@ -33,6 +40,9 @@ class HeadlessOptions:
     events: str = "text"  # "json" | "text"
     connect_timeout: float = 10.0
     goal: str | None = None  # said at check-in, then ready; None: just ready
+    favourite: bool = False  # tick "Study again" in every call; search for a favourite first
+    avoid_last: bool = False  # block each partner when its call ends
+    history: str | None = None  # the local database (favourites, blocks); None: in memory
 
 
 class HeadlessRunner:
@@ -41,7 +51,10 @@ class HeadlessRunner:
         self.options = options
         self.out = out
         self.err = err
-        self.engine = Engine(config, self.on_event)
+        # Opened before the engine: a history that cannot be used is an error the caller reports.
+        self.store = None if options.history is None else HistoryStore(options.history)
+        people = People.in_memory() if self.store is None else People.beside(self.store)
+        self.engine = Engine(config, self.on_event, people=people)
         self.finished_calls = 0
         self.exit_code: int | None = None
         self._done = asyncio.Event()
@@ -57,7 +70,7 @@ class HeadlessRunner:
         self._arm_deadline()
         try:
             await self.engine.start()
-            await self.engine.find()
+            await (self.engine.find_favourite() if self.options.favourite else self.engine.find())
             await self._done.wait()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -68,6 +81,8 @@ class HeadlessRunner:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self.store is not None:
+                self.store.close()
         return self.exit_code or 0
 
     # --- events -------------------------------------------------------------------------------
@@ -94,6 +109,8 @@ class HeadlessRunner:
                 if self.options.goal is not None:
                     self.engine.set_goal(self.options.goal)
                 self.engine.set_ready()
+                if self.options.favourite:
+                    self.engine.set_again(True)
             case ev.SessionPhase(phase="check_out") if self.engine.study is not None \
                     and self.engine.study.mine.checkout is None:  # fmt: skip
                 # A bot finishes the ritual: its goal counts as done.
@@ -116,9 +133,16 @@ class HeadlessRunner:
         self.finished_calls += 1
         if self.options.calls is not None and self.finished_calls >= self.options.calls:
             self._finish(0)
-        elif self.engine.state is not CallState.SKIPPED:
-            # Our own skip re-queues us on the server; any other ending leaves us idle.
-            self._spawn(self.engine.find())
+        else:
+            self._spawn(self._search_again(skipped=self.engine.state is CallState.SKIPPED))
+
+    async def _search_again(self, skipped: bool) -> None:
+        if self.options.avoid_last:
+            await self.engine.block_partner()  # told to the server before the next find
+        if self.options.favourite:
+            await self.engine.find_favourite()
+        elif not skipped:  # our own skip re-queues us on the server; any other ending leaves us idle
+            await self.engine.find()
 
     def _print(self, event: ev.EngineEvent) -> None:
         if self.options.events == "json":
@@ -179,7 +203,11 @@ def run_headless(
     config: EngineConfig, options: HeadlessOptions, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     async def main() -> int:
-        runner = HeadlessRunner(config, options, out or sys.stdout, err or sys.stderr)
+        try:
+            runner = HeadlessRunner(config, options, out or sys.stdout, err or sys.stderr)
+        except HistoryError as exc:
+            (err or sys.stderr).write(messages.HEADLESS_HISTORY_UNUSABLE.format(detail=exc) + "\n")
+            return 1
         return await runner.run()
 
     return asyncio.run(main())

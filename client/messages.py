@@ -399,6 +399,23 @@ HEADLESS_PARTNER_BACK = "your partner is back"
 HEADLESS_POMODORO_ON = "the Pomodoro is on"
 HEADLESS_POMODORO_OFF = "the Pomodoro is off"
 HEADLESS_SPEAKING_WHILE_MUTED = "you are muted"
+# Coming back (client/comeback.py, docs/protocol.md "Coming back")
+HEADLESS_FAVOURITE_SEARCH = "looking for one of your {count} favourites for {seconds:.0f} s"
+HEADLESS_MATCHED_FAVOURITE = "matched with your favourite {nickname} (session {session})"
+HEADLESS_PARTNER_AGAIN_ON = "your partner would study with you again"
+HEADLESS_PARTNER_AGAIN_OFF = "your partner no longer ticks study again"
+HEADLESS_FAVOURITE_SAVED = "saved your partner as a favourite: {nickname}"
+HEADLESS_HISTORY_UNUSABLE = "Cannot use the history file for favourites and blocks: {detail}"
+
+# Coming back: favourites and "never again" (the engine's events; the window shows them too)
+FAVOURITE_DEFAULT_NICKNAME = "Partner of {date}"
+FAVOURITE_NONE_CAME = "None of your favourites came in time, so you are looking for anyone now."
+FAVOURITE_NOT_SUPPORTED = "This server cannot look for favourites, so you are looking for anyone now."
+PARTNER_BLOCKED = "You will not be matched with this partner again."
+PARTNER_BLOCK_NOBODY = "There is no partner to block yet."
+PARTNER_BLOCK_UNNAMED = (
+    "This partner cannot be blocked: their app or the server is too old to tell them apart."
+)
 
 
 # Study session (lobby choices, the call page's study panel)

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from .identity import decode_key
 from .study import DONE, MAX_GOAL_CHARS, MAX_NOTE_CHARS, Checkout, StudyState
 
 STATE_CHANNEL = "state"
@@ -27,7 +28,7 @@ STATE_CHANNEL = "state"
 # 280-character note, sent unescaped); small enough that a hostile partner cannot
 # make us parse anything big.
 MAX_STATE_CHARS = 2048
-STUDY_FIELDS = ("goal", "ready", "checkout", "brb", "pomodoro")
+STUDY_FIELDS = ("goal", "ready", "checkout", "brb", "pomodoro", "again")
 
 
 class PeerStateError(ValueError):
@@ -65,6 +66,7 @@ def encode_study(study: StudyState) -> dict[str, Any]:
         fields["checkout"] = {"done": study.checkout.done, "note": study.checkout.note}
     if study.pomodoro is not None:
         fields["pomodoro"] = list(study.pomodoro)
+    fields["again"] = None if study.again is None else {"key": study.again}
     return fields
 
 
@@ -88,7 +90,22 @@ def decode_study(fields: dict[str, Any]) -> StudyState | None:
                 and type(pomodoro[1]) is int):  # fmt: skip
             raise PeerStateError("pomodoro is not [true|false, integer]")
         pomodoro = (pomodoro[0], pomodoro[1])
-    return StudyState(goal=goal, ready=ready, checkout=checkout, brb=brb, pomodoro=pomodoro)
+    return StudyState(goal=goal, ready=ready, checkout=checkout, brb=brb, pomodoro=pomodoro,
+                      again=_decode_again(fields.get("again")))
+
+
+def _decode_again(value: object) -> str | None:
+    """`{"key": <43 characters of base64url: 32 bytes>}` or null (docs/protocol.md, "Study again")."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"key"}:
+        raise PeerStateError("again is not {key} or null")
+    key = value["key"]
+    try:
+        decode_key(key)
+    except ValueError as exc:
+        raise PeerStateError(f"again.key: {exc}") from exc
+    return str(key)
 
 
 def _decode_checkout(value: object) -> Checkout | None:

@@ -143,6 +143,9 @@ class ClientSession:
         self.topic = topic
         self.length: int | None = None  # the session length wished for (minutes); None: open
         self.talk: str | None = None  # "talk" | "quiet"; None: either
+        # Non-empty: the search is for a favourite only, by these rendezvous tokens (docs/protocol.md,
+        # "Coming back"); sent with every find until a match, a cancel or the engine's fallback.
+        self.favourites: tuple[str, ...] = ()
         self.ticket: str | None = None  # the last resume ticket: of the session, or of the place in line
         self.online = False  # between welcome and a lost connection
         self.resuming = False  # a `resume` is on its way; its answer settles it
@@ -187,13 +190,26 @@ class ClientSession:
         """The session terms to search with next (docs/protocol.md, "Study sessions")."""
         self.length, self.talk = length, talk
 
-    def find(self) -> list[Effect]:
+    def find(self, favourites: tuple[str, ...] = ()) -> list[Effect]:
+        """Search (for a favourite only, when `favourites` holds rendezvous tokens)."""
         if self.in_session:
             return []
+        self.favourites = favourites
         self._move(None, searching=True, intent=Intent.FIND)
-        return [Send(p.Find(self.mode, self.topic, self.length, self.talk))]
+        return [Send(self._find())]
+
+    def _find(self) -> p.Find:
+        return p.Find(self.mode, self.topic, self.length, self.talk, favourites=self.favourites)
+
+    def any_partner(self) -> list[Effect]:
+        """A search for a favourite becomes a search for anyone (no favourite came in time)."""
+        if not self.favourites:
+            return []
+        self.favourites = ()
+        return self.restate()
 
     def cancel(self) -> list[Effect]:
+        self.favourites = ()
         self._move(None, searching=False, intent=Intent.CANCEL)
         if self.in_session:
             return []
@@ -240,7 +256,7 @@ class ClientSession:
         """The mode changed under a search (a camera lost or back): the server is told at once."""
         self.mode = mode
         if self.searching and self.state is CallState.QUEUED:
-            return [Send(p.Find(mode, self.topic, self.length, self.talk))]
+            return [Send(self._find())]
         return []
 
     # --- the server and the connection --------------------------------------------------
@@ -248,7 +264,7 @@ class ClientSession:
     def restate(self) -> list[Effect]:
         """The wish as it stands, for the server: after a reconnect, or once the engine's camera check is done."""
         if self.searching and not self.in_session:
-            return [Send(p.Find(self.mode, self.topic, self.length, self.talk))]
+            return [Send(self._find())]
         return []
 
     def on_welcome(self) -> list[Effect]:
@@ -268,6 +284,7 @@ class ClientSession:
 
     def on_matched(self, session: str, initiator: bool, now: float, ticket: str | None = None) -> None:
         self.ticket = ticket
+        self.favourites = ()
         self._move(Trigger.MATCHED, searching=False, session=session, initiator=initiator, now=now)
 
     def on_ticket(self, ticket: str) -> None:

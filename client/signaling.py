@@ -77,8 +77,10 @@ class WebSocketSignaling:
         token: str | None = None,
         ca_file: str | None = None,
         rand: Callable[[], float] = random.random,
+        install: str | None = None,
     ) -> None:
         self.url = url
+        self._install = install  # this installation's pseudonym for this server (docs/protocol.md)
         self._ca_file = ca_file
         self._on_welcome = on_welcome
         self._on_message = on_message
@@ -213,7 +215,7 @@ class WebSocketSignaling:
     async def _handshake(self, ws: ClientConnection) -> p.Welcome | None:
         """Say hello; the welcome, or None after a refusal not worth repeating."""
         # resume: a dropped socket keeps our session; the engine sends `resume` after welcome (docs/protocol.md).
-        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True)))
+        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True, install=self._install)))
         while True:
             frame = await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT)
             try:

@@ -47,6 +47,7 @@ class StudyState:
     checkout: Checkout | None = None
     brb: int | None = None  # back at this server time (ms); None: here
     pomodoro: tuple[bool, int] | None = None  # (on, switched at server ms); None: never switched
+    again: str | None = None  # "Study again" ticked: the sender's public key (base64url); None: not
 
 
 class StudyRefused(ValueError):
@@ -178,6 +179,14 @@ class StudySession:
     def set_pomodoro(self, on: bool, now: float) -> None:
         self.mine = dataclasses.replace(self.mine, pomodoro=(on, self.server_ms(now)))
 
+    def set_again(self, key: str | None) -> None:
+        """Tick "Study again with this partner" (our public key goes with it), or untick (None)."""
+        self.mine = dataclasses.replace(self.mine, again=key)
+
+    def both_again(self) -> str | None:
+        """The partner's key when both ticks stand (docs/protocol.md, "Study again"), else None."""
+        return self.partner.again if self.mine.again is not None else None
+
     # --- what the partner says --------------------------------------------------------------
 
     def partner_said(self, state: StudyState, now: float) -> list[str]:
@@ -190,7 +199,7 @@ class StudySession:
                 and t < self.study.ends_at - CHECKOUT_EARLY_MS):  # fmt: skip
             raise StudyRefused("a check-out before the end of the session")
         before, self.partner = self.partner, state
-        news = [name for name in ("goal", "ready", "checkout", "brb", "pomodoro")
+        news = [name for name in ("goal", "ready", "checkout", "brb", "pomodoro", "again")
                 if getattr(before, name) != getattr(state, name)]  # fmt: skip
         if "pomodoro" in news and before.pomodoro is not None and state.pomodoro is not None \
                 and before.pomodoro[0] == state.pomodoro[0]:  # fmt: skip

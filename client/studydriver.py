@@ -70,6 +70,12 @@ class StudyDriver:
         self._emit(ev.Pomodoro(self.session, self.core.pomodoro_on()))
         self._changed()
 
+    def set_again(self, key: str | None) -> None:
+        """Tick "Study again" with our public key, or untick (None); the partner hears it at once."""
+        if key != self.core.mine.again:
+            self.core.set_again(key)
+            self._changed()
+
     def _changed(self) -> None:
         self._send()
         self._update()
@@ -93,6 +99,8 @@ class StudyDriver:
             self._emit(ev.PartnerCheckout(self.session, partner.checkout.done, partner.checkout.note))
         if "pomodoro" in news:
             self._emit(ev.Pomodoro(self.session, self.core.pomodoro_on()))
+        if "again" in news:
+            self._emit(ev.PartnerAgain(self.session, partner.again is not None))
         self._update()
 
     # --- the clock ------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from typing import Any
 
 from .progress import Session
 
+BLOCK_REASONS = ("never_again", "report")
+
 FILE_NAME = "history.sqlite3"
 
 # Each step is one script run inside one transaction. Never edit a step that has shipped:
@@ -44,6 +46,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN partner TEXT;
     CREATE INDEX sessions_ended_at ON sessions (ended_at);
+    """,
+    # 2 -> 3: coming back (docs/protocol.md): favourites by the partner's public key, with the
+    # nickname chosen here, and the partners never to meet again, by the server's avoid token
+    """
+    CREATE TABLE favourites (
+        id INTEGER PRIMARY KEY,
+        partner_key TEXT NOT NULL UNIQUE,
+        nickname TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE blocked (
+        id INTEGER PRIMARY KEY,
+        token TEXT NOT NULL UNIQUE,
+        reason TEXT NOT NULL CHECK (reason IN ('never_again', 'report')),
+        added_at TEXT NOT NULL
+    );
     """,
 )
 VERSION = len(MIGRATIONS)
@@ -161,3 +179,37 @@ class HistoryStore:
             for s in rows:
                 out.writerow(["" if v is None else v for v in _row(s)])
         return len(rows)
+
+    # --- coming back: favourites and blocked partners (client/people.py) ---------------------
+
+    def add_favourite(self, key: str, nickname: str, added_at: dt.datetime) -> None:
+        """Keep a favourite; one already kept gets the new nickname and keeps its date."""
+        with _transaction(self._db):
+            self._db.execute("INSERT INTO favourites (partner_key, nickname, added_at) VALUES (?, ?, ?)"
+                             " ON CONFLICT (partner_key) DO UPDATE SET nickname = excluded.nickname",
+                             (key, nickname, _text(added_at)))
+
+    def favourites(self) -> list[tuple[str, str, dt.datetime]]:
+        """(key, nickname, added_at) of every favourite, oldest first."""
+        rows = self._db.execute("SELECT partner_key, nickname, added_at FROM favourites ORDER BY added_at, id")
+        return [(key, nickname, dt.datetime.fromisoformat(added)) for key, nickname, added in rows]
+
+    def rename_favourite(self, key: str, nickname: str) -> None:
+        with _transaction(self._db):
+            self._db.execute("UPDATE favourites SET nickname = ? WHERE partner_key = ?", (nickname, key))
+
+    def forget_favourite(self, key: str) -> None:
+        with _transaction(self._db):
+            self._db.execute("DELETE FROM favourites WHERE partner_key = ?", (key,))
+
+    def add_block(self, token: str, reason: str, added_at: dt.datetime) -> None:
+        """Keep an avoid token (once: the same token again changes nothing)."""
+        if reason not in BLOCK_REASONS:
+            raise ValueError(f"reason must be one of {BLOCK_REASONS}, not {reason!r}")
+        with _transaction(self._db):
+            self._db.execute("INSERT OR IGNORE INTO blocked (token, reason, added_at) VALUES (?, ?, ?)",
+                             (token, reason, _text(added_at)))
+
+    def blocked_tokens(self) -> list[str]:
+        """Every avoid token kept, oldest first."""
+        return [token for (token,) in self._db.execute("SELECT token FROM blocked ORDER BY added_at, id")]

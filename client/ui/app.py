@@ -18,6 +18,7 @@ from client import messages
 from client.heap import freeze_startup_heap
 from client.history import store
 from client.history.store import HistoryError, HistoryStore
+from client.people import People
 from client.practice.partner import start_practice_partner
 from client.ui import translation
 from client.ui.controller import Controller
@@ -52,6 +53,8 @@ class App:
         translation.apply(settings.language)  # before any widget reads a sentence
         self.history = open_history(history)
         self.runtime = Runtime()
+        # The identity beside the history (client/identity.py); no history: one in memory, this run.
+        self.runtime.people = People.in_memory() if self.history is None else People.beside(self.history)
         self.controller = Controller(
             settings,
             self.runtime.make_engine,

@@ -4,7 +4,8 @@ controller (client/ui/controller.py), as studyintents.py is.
 The controller hands it every event of the real engine (a test call is never recorded). It
 remembers the call's subject and mode when the partner is found, and the engine's study session
 (`engine.study`) when it starts (again after a resume, when the engine makes a new one); when the
-call ends it writes one row from what that session knew: the terms, my goal and my check-out.
+call ends it writes one row from what that session knew: the terms, my goal and my check-out,
+and the partner's nickname when the server paired us as favourites (`Matched.favourite`).
 A failed write is one log line: the call is over either way.
 """
 
@@ -45,6 +46,7 @@ class HistoryRecorder:
         self._clock = clock  # the engine's clock for the study session's times (client/engine.py)
         self._session: str | None = None
         self._subject, self._mode = "", ""
+        self._partner: str | None = None  # the favourite's nickname; None: not a favourite
         self._study: StudySession | None = None
 
     def on_event(self, event: Any) -> None:
@@ -54,6 +56,7 @@ class HistoryRecorder:
                 self._session, self._study = event.session, None
                 self._subject = topic or event.partner_topic or ""
                 self._mode = mode  # the server pairs equal modes only
+                self._partner = event.favourite
             case ev.SessionStarted() if event.session == self._session:
                 engine = self._engine()
                 self._study = None if engine is None else engine.study
@@ -72,7 +75,7 @@ class HistoryRecorder:
             started_at=_utc(min(study.started_at, now)), ended_at=_utc(now), minutes=round(minutes, 2),
             length=study.length, subject=self._subject, mode=self._mode, goal=mine.goal,
             checkout=None if mine.checkout is None else mine.checkout.done,
-            note="" if mine.checkout is None else mine.checkout.note,
+            note="" if mine.checkout is None else mine.checkout.note, partner=self._partner,
         )
         try:
             self.store.add(session)

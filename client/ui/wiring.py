@@ -18,6 +18,7 @@ from aiortc.mediastreams import MediaStreamError
 from client import events as ev
 from client.engine import Engine
 from client.media.devices import DeviceError
+from client.people import People
 from client.tracks import PREVIEW_FPS, PreviewTap
 from client.ui.seams import EngineOptions
 
@@ -62,6 +63,9 @@ class Runtime:
     def __init__(self) -> None:
         self.on_device_error: Callable[[DeviceError], None] | None = None
         self.on_speaker_notice: Callable[[str], None] | None = None
+        # Who we are, our favourites and blocks (client/people.py), shared by every engine; the app
+        # sets it beside the history file (None: each engine keeps its own in memory).
+        self.people: People | None = None
         self.media: Any = None
         self._key: tuple[Any, ...] | None = None
         self._preview: asyncio.Task[None] | None = None
@@ -87,7 +91,7 @@ class Runtime:
 
     def make_engine(self, options: EngineOptions, on_event: Callable[[Any], None]) -> Engine:
         media: Any = SharedMedia(self.media_for(options), self._speaker_notice)  # duck-typed MediaFactory
-        return Engine(options, on_event, media=media)  # the options are an EngineConfig
+        return Engine(options, on_event, media=media, people=self.people)  # the options are an EngineConfig
 
     # --- lobby preview -----------------------------------------------------------
     async def start_preview(self, options: EngineOptions, on_frame: Callable[[Any], None],

@@ -82,3 +82,14 @@ def test_a_failed_write_is_one_log_line(make_harness, tmp_path, caplog):
         h.engine.emit(ev.CallEnded("s1", 1800.0, 0, 0, None))
     assert kept == [] and len(caplog.records) == 1
     assert "could not keep the session" in caplog.records[0].getMessage()
+
+
+def test_a_favourite_partner_is_kept_by_nickname_and_a_stranger_by_none(make_harness, store):
+    h = make_harness(history=store)
+    h.window.lobby.find_button.click()
+    for session, favourite in (("s1", "Ana"), ("s2", None)):
+        h.engine.emit(ev.Matched(session, True, "video", None, favourite=favourite, avoidable=True))
+        h.engine.study = session_started_minutes_ago(30)
+        h.engine.emit(ev.SessionStarted(session, 25, "talk", 0.0, 1500.0))
+        h.engine.emit(ev.CallEnded(session, 1800.0, 0, 0, None))
+    assert [row.partner for row in store.sessions()] == ["Ana", None]

@@ -19,7 +19,11 @@ CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.Connected("ws://h:1/ws"), {"event": "connected", "server": "ws://h:1/ws"}),
     (ev.Queued("video", None), {"event": "queued", "mode": "video", "topic": None}),
     (ev.Queued("audio", "maths"), {"event": "queued", "mode": "audio", "topic": "maths"}),
-    (ev.Matched("s1", True, "video", None), {"event": "matched", "session": "s1", "initiator": True}),
+    (ev.Matched("s1", True, "video", None), {"event": "matched", "session": "s1", "initiator": True, "favourite": None}),
+    (
+        ev.Matched("s1", False, "video", None, favourite="Ana", avoidable=True),
+        {"event": "matched", "session": "s1", "initiator": False, "favourite": "Ana"},
+    ),
     (ev.MediaConnected("s1", 312.5), {"event": "media_connected", "session": "s1", "ms_since_matched": 312.5}),
     (
         ev.FirstRemoteFrame("s1", "audio", 400.0),
@@ -72,6 +76,16 @@ CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.PartnerBrb("s1", None), {"event": "partner_brb", "session": "s1", "until": None}),
     (ev.Pomodoro("s1", True), {"event": "pomodoro", "session": "s1", "on": True}),
     (ev.SpeakingWhileMuted("s1"), {"event": "speaking_while_muted", "session": "s1"}),
+    # Coming back (README, "Headless client").
+    (ev.FavouriteSearch(2, 30.0), {"event": "favourite_search", "favourites": 2, "wait": 30.0}),
+    (ev.FavouriteFallback("anyone now"), {"event": "favourite_fallback", "message": "anyone now"}),
+    (ev.PartnerAgain("s1", True), {"event": "partner_again", "session": "s1", "on": True}),
+    (ev.PartnerAgain("s1", False), {"event": "partner_again", "session": "s1", "on": False}),
+    (ev.FavouriteSaved("s1", "Ana"), {"event": "favourite_saved", "session": "s1", "nickname": "Ana"}),
+    (
+        ev.PartnerBlocked("s1", True, "Blocked."),
+        {"event": "partner_blocked", "session": "s1", "blocked": True, "message": "Blocked."},
+    ),
 ]
 
 
@@ -126,6 +140,7 @@ def test_frames_and_stats_are_not_printed_for_people() -> None:
 
 
 def test_text_examples() -> None:
+    assert to_text(ev.Matched("s", True, "video", None, favourite="Ana")) == "matched with your favourite Ana (session s)"
     assert to_text(ev.Queued("video", None)) == "looking for a video partner (any topic)"
     assert to_text(ev.CallEnded("s", 2.0, 60, 100, 40.0)) == (
         "call ended after 2.0 s (60 video frames, 100 audio frames, latency p50 40 ms)"

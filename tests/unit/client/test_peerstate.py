@@ -7,6 +7,7 @@ or confuse the client.
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -208,4 +209,50 @@ def test_a_bad_study_field_refuses_the_whole_message(fields: dict[str, object]) 
     link = PeerStateLink(video_call=True)
     with pytest.raises(PeerStateError):
         link.received(json.dumps({"camera": False, **fields}))
+    assert link.partner_camera is None and link.study is None and link.refused == 1
+
+
+# --- "Study again" (docs/protocol.md, "Study again on the state channel") ---
+
+KEY = base64.urlsafe_b64encode(bytes(range(32))).rstrip(b"=").decode()
+
+
+def test_again_goes_round_with_the_whole_study_state() -> None:
+    from client.study import Checkout, StudyState
+
+    study = StudyState(goal="é" * 140, checkout=Checkout("yes", "ñ" * 280), again=KEY)
+    message = PeerStateLink(video_call=True).study_message(study)
+    assert len(message) <= MAX_STATE_CHARS  # the longest study state with a key still fits
+    assert json.loads(message)["again"] == {"key": KEY}
+    assert decode_peer_state(message).study == study
+    unticked = PeerStateLink(video_call=True).study_message(StudyState())
+    assert json.loads(unticked)["again"] is None
+    assert decode_peer_state(unticked).study == StudyState()
+
+
+def test_again_alone_is_a_study_message_and_older_messages_mean_unticked() -> None:
+    study = decode_peer_state(json.dumps({"again": {"key": KEY}})).study
+    assert study is not None and study.again == KEY
+    older = decode_peer_state('{"goal":"x","ready":true}').study
+    assert older is not None and older.again is None
+
+
+@pytest.mark.parametrize("again", [
+    True,
+    "yes",
+    KEY,
+    {},
+    {"key": None},
+    {"key": 7},
+    {"key": KEY[:-1]},
+    {"key": KEY + "A"},
+    {"key": KEY[:-1] + "!"},
+    {"key": KEY[:-1] + "B"},  # 43 characters whose last bits are not zero: not the canonical spelling
+    {"key": base64.urlsafe_b64encode(bytes(32)).decode()},  # with padding
+    {"key": KEY, "nickname": "Ana"},
+])  # fmt: skip
+def test_a_bad_again_refuses_the_whole_message(again: object) -> None:
+    link = PeerStateLink(video_call=True)
+    with pytest.raises(PeerStateError):
+        link.received(json.dumps({"camera": False, "goal": "g", "again": again}))
     assert link.partner_camera is None and link.study is None and link.refused == 1
