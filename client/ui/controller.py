@@ -13,7 +13,7 @@ Next door: the test call (client/practice/call.py), the lobby's live camera
 calls in flight (background.py), the call page's network notices (callnotices.py),
 what a notice's buttons do (noticeactions.py), the study panel's intents (studyintents.py),
 what the history keeps of each session (historyrecorder.py) and the favourites and "never
-again" (comeback.py).
+again" (comebackintents.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from client.history.store import HistoryStore
 from client.practice import call as practice_call
 from client.ui import alerts, callnotices, connection, noticeactions
 from client.ui.background import Background
-from client.ui.comeback import ComeBack
+from client.ui.comebackintents import ComebackIntents
 from client.ui.historyrecorder import HistoryRecorder
 from client.ui.lobbypreview import LobbyPreview
 from client.ui.pages import Page, Screen
@@ -104,7 +104,7 @@ class Controller(QObject):
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
         self.history = HistoryRecorder(history, lambda: self.engine, lambda: (self.mode, self.topic),
                                        self.history_changed.emit)
-        self.comeback = ComeBack(lambda: self.engine, self._study_engine, self.spawn, self.notice.emit,
+        self.comeback = ComebackIntents(lambda: self.engine, self._study_engine, self.spawn, self.notice.emit,
                                  self.people_changed.emit, self.last_partner_blockable.emit)
         self._call_notices = callnotices.CallNotices(self.notice.emit, self.notice_cleared.emit,
                                                      self.media_reconnecting.emit)

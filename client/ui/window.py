@@ -246,6 +246,8 @@ class MainWindow(QMainWindow):
         if time_up and self.call.study.current_phase != "check_out":  # not again after a resume
             self.sounds.play("session_end")  # a chime, then the check-out form
         self.call.study.show_event(event)
+        if isinstance(event, ev.SessionStarted):
+            self.call.study_started()
 
     def _comeback_changed(self, event: object) -> None:
         match event:

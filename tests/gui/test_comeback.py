@@ -139,6 +139,7 @@ def test_study_with_a_favourite_is_offered_only_with_a_favourite(harness, aloop)
     h.engine.emit(ev.FavouriteFallback("No favourite came; looking for anyone."))
     assert w.searching.note.text() == "No favourite came; looking for anyone."
     h.engine.emit(ev.Matched("s2", True, "audio", "physics", favourite="Ana", avoidable=True))
+    h.engine.emit(ev.SessionStarted("s2", 25, "talk", 0.0, 1500.0))
     assert w.call.partner.text() == messages.PARTNER_FAVOURITE.format(nickname="Ana") + " · physics"
     assert w.call.again.isHidden()  # a favourite already
 
@@ -148,6 +149,8 @@ def test_study_again_goes_to_the_engine_and_the_partners_tick_shows(harness, alo
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s1", True, "video", None, avoidable=True))
     again = w.call.again
+    assert again.isHidden()  # the tick travels with the study session: none yet
+    h.engine.emit(ev.SessionStarted("s1", 25, "talk", 0.0, 1500.0))
     assert again.isVisible() and not again.tick.isChecked() and again.partner.isHidden()
     qtbot.mouseClick(again.tick, Qt.MouseButton.LeftButton)
     assert h.engine.calls[-1] == ("set_again", True, "")
@@ -163,12 +166,13 @@ def test_study_again_goes_to_the_engine_and_the_partners_tick_shows(harness, alo
     assert again.partner.isHidden()
     qtbot.mouseClick(again.tick, Qt.MouseButton.LeftButton)
     assert h.engine.calls[-1] == ("set_again", False, "Bea from maths")
-    h.engine.emit(ev.SessionStarted("s1", 25, "talk", 0.0, 1500.0))
     h.engine.emit(ev.SessionPhase("s1", "check_out", None))
     assert again.isVisible() and w.call.study.isVisible()  # beside the check-out form: the same tick
     h.engine.emit(ev.PartnerLeft("s1", "left"))
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s2", True, "video", None))
+    assert again.isHidden()
+    h.engine.emit(ev.SessionStarted("s2", 25, "talk", 0.0, 1500.0))
     assert not again.tick.isChecked() and again.nickname.text() == "" and again.partner.isHidden()
 
 
@@ -228,6 +232,7 @@ def test_a_report_says_it_blocks_and_its_block_needs_no_second_notice(harness, a
 def test_a_test_call_offers_neither_study_again_nor_never_again(harness):
     w = harness.window
     w.call.start("video", "", practice=True, own_mode="video")
+    w.call.study_started()
     assert w.call.again.isHidden() and not w.call.report_button.isEnabled()
 
 

@@ -1,8 +1,9 @@
 """The call page's "Study again with this partner": a tick, a nickname only this side keeps, and
 whether the partner ticked too (docs/protocol.md, "Study again on the state channel").
 
-One row under the partner's picture, there through the whole call and beside the check-out
-form, so ticking during the call and at check-out is the same tick. It renders and emits;
+One row under the partner's picture, there from the start of the study session (the tick
+travels on its state channel) to the end of the call and beside the check-out form, so
+ticking during the call and at check-out is the same tick. It renders and emits;
 whether a favourite is kept (both ticks) is the engine's business.
 """
 

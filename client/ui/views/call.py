@@ -50,6 +50,7 @@ class CallView(QWidget):
         self.remote.installEventFilter(self)
         self.partner_camera_on = True  # False: the partner said their camera is off
         self._subject = ""  # " · maths": the partner's subject, after who they are
+        self._again_possible = False
 
         self.partner = QLabel(messages.PARTNER_VIDEO)
         self.partner.setAccessibleName(messages.CALL_PARTNER)
@@ -246,7 +247,8 @@ class CallView(QWidget):
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
         self.set_avoidable(False)  # until the match says (set_partner)
-        self.again.reset(shown=not practice)
+        self._again_possible = not practice  # "Study again" goes on the study session's state channel
+        self.again.reset(shown=False)  # until the session starts (study_started)
         self.set_own_mode(own_mode)
         self._clock.start()
         self._tick.start()
@@ -262,8 +264,12 @@ class CallView(QWidget):
         "never again" can take. A favourite needs no "Study again": it is one already."""
         if favourite:
             self.partner.setText(messages.PARTNER_FAVOURITE.format(nickname=favourite) + self._subject)
-            self.again.reset(shown=False)
+            self._again_possible = False
         self.set_avoidable(avoidable)
+
+    def study_started(self) -> None:
+        """The study session is on (again after a resume, the tick kept): "Study again" can be said."""
+        self.again.setVisible(self._again_possible)
 
     def set_avoidable(self, avoidable: bool) -> None:
         self.block_action.setEnabled(avoidable)

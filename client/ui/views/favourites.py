@@ -1,6 +1,6 @@
 """The History view's Favourites: the partners kept as favourites (rename, remove) and how many
 partners are blocked. It renders what it is given and emits the person's intents; the controller
-changes client.people through the engine (client/ui/comeback.py).
+changes client.people through the engine (client/ui/comebackintents.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from client.ui.seams import EngineLike, FavouriteLike
 from client.ui.widgets.notices import Notice
 
 
-class ComeBack:
+class ComebackIntents:
     def __init__(self, engine: Callable[[], EngineLike | None], call_engine: Callable[[], EngineLike | None],
                  spawn: Callable[[Coroutine[Any, Any, None]], object], notify: Callable[[Notice], None],
                  on_people: Callable[[Sequence[FavouriteLike], int], None],
