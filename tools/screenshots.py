@@ -1,6 +1,7 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
 the help overlay, the settings dialog, a study session's check-in, focus, mini window
-and check-out, and the History view.
+and check-out, "Study again" ticked on both sides and the lobby with a favourite, and the History
+view with its favourites.
 
     xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
 
@@ -17,6 +18,7 @@ Settings and the history go to a temporary folder, never the user's.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import os
 import sys
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import QApplication
 from client.engine import Engine
 from client.history.progress import Session
 from client.history.store import HistoryStore
+from client.people import People
 from client.signaling import WebSocketSignaling
 from client.ui.app import App, make_qapp
 from client.ui.palette import dark_palette
@@ -129,6 +132,7 @@ async def main(out: Path, suffix: str = "") -> None:
             wc.settings_dialog.close()
             await broken.close()
         await study(folder, out, suffix)
+        await come_back(folder, out, suffix)
         await history(folder, out, suffix)
 
 
@@ -172,6 +176,36 @@ async def study(folder: Path, out: Path, suffix: str) -> None:
         await b.close()
 
 
+async def come_back(folder: Path, out: Path, suffix: str) -> None:
+    """Both tick "Study again" (a nickname typed on a's side); the call ends; a's lobby has a favourite."""
+    config = ServerConfig(port=0, log_level="warning", study_minute=STUDY_MINUTE)
+    async with running_server(config) as srv:
+        for name in ("ca", "cb"):
+            (folder / name).mkdir()
+        a = await open_app(settings(folder, "ca", srv.url, topic="Linear algebra", study_length=25),
+                           history=folder / "ca" / "history.sqlite3")
+        b = await open_app(settings(folder, "cb", srv.url, topic="Linear algebra", study_length=25),
+                           history=folder / "cb" / "history.sqlite3")
+        wa, wb = a.window, b.window
+        wa.lobby.find_button.click()
+        wb.lobby.find_button.click()
+        await until(lambda: wa.call.again.isVisible() and wb.call.again.isVisible() and wa.call.remote.has_frame(), 60)
+        wb.call.again.tick.click()
+        await until(wa.call.again.partner.isVisible)
+        wa.call.again.tick.click()
+        wa.call.again.nickname.setText("Bea")
+        wa.call.again.submit_nickname()
+        await asyncio.sleep(0.5)
+        wa.grab().save(str(out / f"study-again{suffix}.png"))
+        wa.call.end_button.click()
+        await until(lambda: wa.notices.item("favourite") is not None and wa.pages.currentWidget() is wa.lobby)
+        await until(lambda: wa.lobby.preview.has_frame())
+        await asyncio.sleep(0.3)
+        wa.grab().save(str(out / f"lobby-favourite{suffix}.png"))
+        await a.close()
+        await b.close()
+
+
 def sample_history(path: Path) -> None:
     """Four weeks of sessions up to today: most days, a few gaps, a streak running now."""
     last = dt.datetime.now(local_zone()) - dt.timedelta(hours=2)  # today's last one is over
@@ -189,6 +223,11 @@ async def history(folder: Path, out: Path, suffix: str) -> None:
     """The History view over a sample of four weeks."""
     path = folder / "history.sqlite3"
     sample_history(path)
+    with HistoryStore(path) as store:
+        people = People.beside(store)
+        for key, nickname in ((b"a" * 32, "Bea from linear algebra"), (b"b" * 32, "Sam")):
+            people.add_favourite(base64.urlsafe_b64encode(key).decode().rstrip("="), nickname)
+        people.block("a1.a-token-the-server-sealed", "never_again")
     async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
         app = await open_app(settings(folder, "h", srv.url), history=path)
         app.window.lobby.history_button.click()

@@ -217,11 +217,12 @@ def test_the_last_partner_is_not_offered_when_the_server_cannot_keep_them_apart(
 
 def test_a_report_says_it_blocks_and_its_block_needs_no_second_notice(harness, aloop):
     h, w = harness, harness.window
-    assert messages.REPORT_ALSO_BLOCKS in [a.text() for a in w.call.safety_menu.actions()]
-    assert all(a.toolTip() == messages.REPORT_ALSO_BLOCKS for a in w.call.report_menu.actions())
+    assert w.call.report_menu.actions()[0] is w.call.block_action  # never again first, without a report
+    assert messages.REPORT_ALSO_BLOCKS in [a.text() for a in w.call.report_menu.actions()]
+    assert all(a.toolTip() == messages.REPORT_ALSO_BLOCKS for a in w.call.report_actions)
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s1", True, "video", None, avoidable=True))
-    w.call.report_menu.actions()[1].trigger()
+    w.call.report_actions[1].trigger()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("report", "Harassment")
     h.engine.emit(ev.PartnerBlocked("s1", True, ""))

@@ -204,7 +204,7 @@ def test_report_and_mode_changed(harness, aloop):
     h, w = harness, harness.window
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s7", True, "video", None))
-    w.call.report_menu.actions()[0].trigger()
+    w.call.report_actions[0].trigger()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("report", messages.REPORT_REASONS[0])
     assert messages.NOTICE_REPORTED in w.notices.texts()
@@ -319,7 +319,7 @@ def test_a_call_that_ended_by_itself_stays_until_the_person_moves_on(harness, al
     qtbot.keyClick(w, Qt.Key.Key_N)  # "Next" from the ended call searches again, at once
     assert h.page is w.searching and h.engine.model.searching
     h.engine.emit(ev.Matched("s12", True, "video", None))
-    w.call.report_menu.actions()[0].trigger()  # a report ends the call and leaves it on screen
+    w.call.report_actions[0].trigger()  # a report ends the call and leaves it on screen
     assert not h.engine.model.in_session and h.page is w.call
     qtbot.mouseClick(w.call.end_button, Qt.MouseButton.LeftButton)
     assert h.page is w.lobby

@@ -68,7 +68,7 @@ def test_the_report_menu_speaks_spanish_but_sends_the_server_the_english_reason(
     translation.apply("es")
     view = CallView()
     qtbot.addWidget(view)
-    actions = view.report_menu.actions()
+    actions = view.report_actions
     assert [a.text() for a in actions] == list(messages.REPORT_REASONS)
     assert actions[1].text() == "Acoso"
     with qtbot.waitSignal(view.report_requested) as blocker:

@@ -109,7 +109,7 @@ def test_call_controls_emit_intents(qtbot):
     with qtbot.waitSignal(view.end_requested):
         qtbot.mouseClick(view.end_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(view.report_requested) as blocker:
-        view.report_menu.actions()[1].trigger()
+        view.report_actions[1].trigger()
     assert blocker.args == [messages.REPORT_REASONS[1]]
     qtbot.keyClicks(view.chat_input, "hello there")
     with qtbot.waitSignal(view.chat_submitted) as blocker:

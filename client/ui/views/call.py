@@ -77,32 +77,30 @@ class CallView(QWidget):
             "QPushButton { background: palette(highlight); color: palette(highlighted-text);"
             " border: none; border-radius: 6px; padding: 6px 18px; }"
         )
-        # "Block or report": never again at the top, the report reasons (which block too) below it.
+        # Report: "never again" at the top (no fault found, nobody told), then the reasons, which block too.
         self.report_button = QToolButton()
-        self.report_button.setText(messages.SAFETY_MENU)
-        self.report_button.setToolTip(messages.SAFETY_MENU_TIP)
-        self.report_button.setAccessibleName(messages.SAFETY_MENU)
+        self.report_button.setText(messages.REPORT)
+        self.report_button.setToolTip(messages.REPORT_TIP)
+        self.report_button.setAccessibleName(messages.REPORT)
         self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.report_button.setMinimumHeight(36)
-        self.safety_menu = QMenu(self.report_button)
-        self.safety_menu.setToolTipsVisible(True)
-        self.block_action = QAction(messages.BLOCK, self.safety_menu)
-        self.block_action.triggered.connect(lambda _=False: self.block_requested.emit())
-        self.safety_menu.addAction(self.block_action)
-        self.safety_menu.addSeparator()
-        self.report_menu = QMenu(messages.REPORT, self.safety_menu)
+        self.report_menu = QMenu(self.report_button)
         self.report_menu.setToolTipsVisible(True)
-        self.report_menu.setToolTip(messages.REPORT_TIP)
+        self.block_action = QAction(messages.BLOCK, self.report_menu)
+        self.block_action.triggered.connect(lambda _=False: self.block_requested.emit())
+        self.report_menu.addAction(self.block_action)
+        self.report_menu.addSeparator()
+        self.report_also_blocks = self.report_menu.addAction(messages.REPORT_ALSO_BLOCKS)
+        self.report_also_blocks.setEnabled(False)  # a line to read, not to press
+        self.report_actions: list[QAction] = []
         # The server records the reason in English, whatever language the menu speaks.
         for reason, label in zip(messages.SOURCE["REPORT_REASONS"], messages.REPORT_REASONS, strict=True):
             action = QAction(label, self.report_menu)
             action.setToolTip(messages.REPORT_ALSO_BLOCKS)
             action.triggered.connect(lambda _=False, r=reason: self.report_requested.emit(r))
             self.report_menu.addAction(action)
-        self.report_also_blocks = self.safety_menu.addAction(messages.REPORT_ALSO_BLOCKS)
-        self.report_also_blocks.setEnabled(False)  # a line to read, not to press
-        self.safety_menu.addMenu(self.report_menu)
-        self.report_button.setMenu(self.safety_menu)
+            self.report_actions.append(action)
+        self.report_button.setMenu(self.report_menu)
         self.set_avoidable(False)
         self.again = AgainBar()
         controls = QHBoxLayout()
