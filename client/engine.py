@@ -541,10 +541,12 @@ async def _done() -> None:
     """An intent with nothing left to carry out."""
 
 
-def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF) -> SignalingChannel:
-    """The engine's real signaling connection (tests pass a faster `backoff`)."""
+def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF, url: str | None = None) -> SignalingChannel:
+    """The engine's real signaling connection (tests pass a faster `backoff`, and may connect to
+    one instance `url` behind the public `config.server`, which names the server in every pseudonym
+    and rendezvous token, as a load balancer's clients do)."""
     return WebSocketSignaling(
-        engine.config.server,
+        engine.config.server if url is None else url,
         on_welcome=engine.on_welcome,
         on_message=engine.on_message,
         on_disconnected=engine.on_disconnected,
