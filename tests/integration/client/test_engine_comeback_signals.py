@@ -144,3 +144,30 @@ async def test_a_report_blocks_and_resumed_keeps_the_token_from_matched(make: An
     assert fake.sent[-2:] == [p.Report("s1", "rude"), p.Avoid(("a1.first",))]
     assert events.of(ev.PartnerBlocked) == [ev.PartnerBlocked("s1", True, messages.PARTNER_BLOCKED)]
     assert eng.people.avoid_tokens() == ["a1.first"]
+
+
+async def test_the_answer_to_an_earlier_skip_is_not_taken_for_an_older_server(make: Any) -> None:
+    people, token = with_favourite()
+    eng, fake, events = await make(people)
+    await connect(eng, fake)
+    await eng.find()
+    await eng.on_message(p.Queued("video", None))
+    await eng.on_message(p.Matched("s1", True, p.Partner("video", None)))
+    await eng.skip()  # the server queues us again (plain), and says so...
+    await eng.find_favourite()  # ...after we already asked for a favourite
+    assert fake.sent[-2:] == [p.Skip("s1"), p.Find("video", None, favourites=(token,))]
+    await eng.on_message(p.Queued("video", None))  # the skip's answer
+    await eng.on_message(p.Queued("video", None, favourite=True))  # the find's
+    assert not events.of(ev.FavouriteFallback)
+    # An older server: the find's answer says nothing of favourites either.
+    eng2, fake2, events2 = await make(people)
+    await connect(eng2, fake2)
+    await eng2.find()
+    await eng2.on_message(p.Queued("video", None))
+    await eng2.on_message(p.Matched("s1", True, p.Partner("video", None)))
+    await eng2.skip()
+    await eng2.find_favourite()
+    await eng2.on_message(p.Queued("video", None))
+    assert not events2.of(ev.FavouriteFallback)
+    await eng2.on_message(p.Queued("video", None))
+    assert (await events2.next(ev.FavouriteFallback)).message == messages.FAVOURITE_NOT_SUPPORTED
