@@ -88,6 +88,9 @@ class Engine:
         self.people = people if people is not None else People.in_memory()
         self._comeback = Comeback(self.people, config.server, self._emit)
         self._fallback: asyncio.TimerHandle | None = None  # a search for a favourite turns to anyone
+        # `queued` answers owed for the finds and skips sent on this connection: only the answer to
+        # the latest says whether the server can look for favourites (an earlier skip's may cross it).
+        self._queued_owed = 0
         self.media = media
         self.model = ClientSession(config.mode, config.topic)
         self.model.choose_study(config.length, config.talk)
@@ -318,6 +321,7 @@ class Engine:
             # Relay-only never falls back to direct candidates: say why calls will not connect.
             self._emit(ev.ErrorEvent("no_relay", messages.RELAY_ONLY_NO_TURN))
         self._grace = float(welcome.limits.get("resume_grace") or DEFAULT_GRACE)
+        self._queued_owed = 0
         for avoid in self._comeback.on_welcome():  # before `resume`: the server keeps none of it
             await self._send(avoid)
         effects = self.model.on_welcome()
@@ -341,7 +345,8 @@ class Engine:
                 # The server and we disagree (a crossing message); the server's next word settles it.
                 log.warning("session: %s", exc)
             self._emit(ev.Queued(msg.mode, msg.topic))
-            if self.model.favourites and not msg.favourite:
+            self._queued_owed = max(0, self._queued_owed - 1)
+            if self.model.favourites and not msg.favourite and not self._queued_owed:
                 self._any_partner(messages.FAVOURITE_NOT_SUPPORTED)  # a server that cannot look for favourites
         elif isinstance(msg, p.Matched):
             await self._matched(msg)
@@ -526,6 +531,8 @@ class Engine:
 
     async def _send(self, message: p.ClientMessage) -> bool:
         sent = await self.signaling.send(message)
+        if sent and isinstance(message, (p.Find, p.Skip)):
+            self._queued_owed += 1
         if not sent:
             log.info("not connected: %s not sent", message.type)
         return sent
@@ -541,10 +548,12 @@ async def _done() -> None:
     """An intent with nothing left to carry out."""
 
 
-def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF) -> SignalingChannel:
-    """The engine's real signaling connection (tests pass a faster `backoff`)."""
+def websocket_signaling(engine: Engine, backoff: Backoff = DEFAULT_BACKOFF, url: str | None = None) -> SignalingChannel:
+    """The engine's real signaling connection (tests pass a faster `backoff`, and may connect to
+    one instance `url` behind the public `config.server`, which names the server in every pseudonym
+    and rendezvous token, as a load balancer's clients do)."""
     return WebSocketSignaling(
-        engine.config.server,
+        engine.config.server if url is None else url,
         on_welcome=engine.on_welcome,
         on_message=engine.on_message,
         on_disconnected=engine.on_disconnected,

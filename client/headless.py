@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from . import events as ev
@@ -52,7 +53,7 @@ class HeadlessRunner:
         self.out = out
         self.err = err
         # Opened before the engine: a history that cannot be used is an error the caller reports.
-        self.store = None if options.history is None else HistoryStore(options.history)
+        self.store = None if options.history is None else open_store(options.history)
         people = People.in_memory() if self.store is None else People.beside(self.store)
         self.engine = Engine(config, self.on_event, people=people)
         self.finished_calls = 0
@@ -197,6 +198,15 @@ class HeadlessRunner:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def open_store(path: str) -> HistoryStore:
+    """The local database at `path`, its folder made if missing (raises HistoryError)."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HistoryError(f"cannot make the folder of {path}: {exc}") from exc
+    return HistoryStore(path)
 
 
 def run_headless(

@@ -123,8 +123,13 @@ async def engines() -> AsyncIterator[MakePeer]:
         config.setdefault("fake_media", media is None)
         config.setdefault("media_timeout", MEDIA_TIMEOUT)
         clock = config.pop("clock", time.time)  # the engine's wall clock (a study session's times)
+        people = config.pop("people", None)  # client/people.py; None: a fresh one in memory
+        # `connect`: the instance to reach while `url` is the server's public name (one load
+        # balancer's URL for many instances): what pseudonyms and rendezvous tokens are made of.
+        connect = config.pop("connect", None)
         recorder = Recorder(name)
-        engine = Engine(EngineConfig(server=url, **config), recorder, media, signaling=fast_signaling, clock=clock)
+        engine = Engine(EngineConfig(server=url, **config), recorder, media, clock=clock, people=people,
+                        signaling=lambda e: websocket_signaling(e, backoff=FAST_BACKOFF, url=connect))
         peer = Peer(engine, recorder)
         made.append(peer)
         await engine.start()

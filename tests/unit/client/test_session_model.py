@@ -477,3 +477,33 @@ def test_an_end_while_connected_owes_nothing() -> None:
     assert model.farewell is None and model.ticket is None
     model.on_lost()
     assert model.on_welcome() == []
+
+
+# --- a search for a favourite (docs/protocol.md, "Coming back") ---
+
+
+def test_a_search_for_a_favourite_sends_its_tokens_until_it_turns_to_anyone() -> None:
+    m = ClientSession("audio", "maths")
+    tokens = ("r" * 43, "s" * 43)
+    assert m.find(tokens) == [Send(p.Find("audio", "maths", favourites=tokens))]
+    m.on_queued()
+    m.on_lost()
+    assert m.on_welcome() == [Send(p.Find("audio", "maths", favourites=tokens))]  # no ticket: asked again
+    assert m.any_partner() == [Send(p.Find("audio", "maths"))]
+    assert m.favourites == () and m.any_partner() == []  # only once
+
+
+def test_a_match_a_cancel_or_a_plain_find_ends_the_search_for_a_favourite() -> None:
+    tokens = ("r" * 43,)
+    m = ClientSession()
+    m.find(tokens)
+    m.on_queued()
+    m.on_matched("s1", True, 0.0)
+    assert m.favourites == ()
+    m = ClientSession()
+    m.find(tokens)
+    m.cancel()
+    assert m.favourites == () and m.any_partner() == []
+    m = ClientSession()
+    m.find(tokens)
+    assert m.find() == [Send(p.Find("video", None))]
