@@ -31,6 +31,7 @@ from server.core.tickets import RESUME_OUTCOMES
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DROP_REASONS: Final = ("outbox_full", "send_timeout", "abuse", "hello_timeout", "internal")
+AVOID_OUTCOMES: Final = ("taken", "unreadable")
 
 
 class Metrics:
@@ -57,6 +58,8 @@ class Metrics:
         self.resumes: Counter[str] = Counter()  # by outcome (RESUME_OUTCOMES)
         # Pairs whose initiator this instance told `matched`, by the study terms agreed.
         self.study_matches: Counter[tuple[str, str]] = Counter()
+        self.favourite_matches = 0  # pairs made by a shared rendezvous token, counted by the initiator's instance
+        self.avoid_tokens: Counter[str] = Counter()  # by outcome (AVOID_OUTCOMES)
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -131,6 +134,11 @@ class _Counted(Collector):
         for labels in sorted({*((length, talk) for length in lengths for talk in p.TALKS), *m.study_matches}):
             study.add_metric(list(labels), m.study_matches[labels])
         yield study
+        yield CounterMetricFamily("studymatch_favourite_matches_total",
+                                  "Pairs made by a shared rendezvous token (counted by the initiator's instance).",
+                                  value=m.favourite_matches)
+        yield _by("studymatch_avoid_tokens_total", "Avoid tokens received, by outcome.", "outcome",
+                  m.avoid_tokens, AVOID_OUTCOMES)
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:

@@ -30,13 +30,16 @@ from hypothesis.stateful import (
 )
 
 from integration.redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
-from server.backends.redis.script import Reply, decode_envelopes, wire_length, wire_topic
+from server.backends.redis.script import Reply, decode_envelopes, wire_favourites, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
 
 pytestmark = pytest.mark.redis
 
 SLOTS = 6
+INSTALLS = ["inst-aaaaaaaaaaaaaaa", "inst-bbbbbbbbbbbbbbb", "inst-ccccccccccccccc"]
+FAVOURITES = [(), (), ("fav-aaaaaaaaaaaaaaaa",), ("fav-bbbbbbbbbbbbbbbb",),
+              ("fav-bbbbbbbbbbbbbbbb", "fav-aaaaaaaaaaaaaaaa")]
 COOLDOWN = 10.0
 WHERE = {"i": Where.IDLE, "q": Where.QUEUED, "s": Where.IN_SESSION}
 
@@ -100,26 +103,41 @@ class PairingMachine(RuleBasedStateMachine):
     @initialize()
     def everyone_connects(self) -> None:
         for slot in range(SLOTS):
-            self.connect(slot)
+            self.connect(slot, INSTALLS[slot % len(INSTALLS)] if slot % 2 else None)
 
-    @rule(slot=st.integers(0, SLOTS - 1))
-    def connect(self, slot: int) -> None:
+    @rule(slot=st.integers(0, SLOTS - 1), install=st.sampled_from([None, *INSTALLS]))
+    def connect(self, slot: int, install: str | None) -> None:
         if self.slots[slot] is None:
             cid = f"c{slot}-{next(self.generation)}"  # never reused, as the shell's ids
             self.slots[slot] = cid
-            self.core.connect(cid)
-            assert self.driver.call("connect", cid, now=self.now).outcomes[0].status == "ok"
+            self.core.connect(cid, install=install)
+            reply = self.driver.call("connect", cid, "", "0", install or "", now=self.now)
+            assert reply.outcomes[0].status == "ok"
+
+    @rule(slot=st.integers(0, SLOTS - 1), installs=st.lists(st.sampled_from(INSTALLS), min_size=1, max_size=2))
+    def avoid(self, slot: int, installs: list[str]) -> None:
+        """Never again: the same count from both, and nothing sent (the pairs to come say the rest)."""
+        cid = self.client(slot)
+        if cid is not None:
+            count = self.core.avoid(cid, installs)
+            reply = self.driver.call("avoid", cid, json.dumps(installs), now=self.now)
+            assert [(o.status, o.detail) for o in reply.outcomes] == [("ok", str(count))]
+            assert reply.sent == []
 
     @rule(slot=st.integers(0, SLOTS - 1), mode=st.sampled_from(p.MODES),
           topic=st.sampled_from([None, "maths", " Maths", "physics", ""]),
-          length=st.sampled_from([None, *p.LENGTHS]), talk=st.sampled_from([None, *p.TALKS]))
-    def find(self, slot: int, mode: str, topic: str | None, length: int | None, talk: str | None) -> None:
+          length=st.sampled_from([None, *p.LENGTHS]), talk=st.sampled_from([None, *p.TALKS]),
+          favourites=st.sampled_from(FAVOURITES))
+    def find(
+        self, slot: int, mode: str, topic: str | None, length: int | None, talk: str | None,
+        favourites: tuple[str, ...],
+    ) -> None:
         cid = self.client(slot)
         if cid is not None:
             norm = wire_topic(p.normalize_topic(topic))
             base = self._session_base()
-            self.both(lambda: self.core.find(cid, mode, topic, self.now, length, talk), "find", cid, mode, norm, base,
-                      "", wire_length(length), wire_topic(talk))
+            self.both(lambda: self.core.find(cid, mode, topic, self.now, length, talk, favourites), "find", cid, mode,
+                      norm, base, "", wire_length(length), wire_topic(talk), wire_favourites(favourites))
 
     @rule(slot=st.integers(0, SLOTS - 1))
     def cancel(self, slot: int) -> None:
