@@ -76,6 +76,8 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "pomodoro", {"session": session, "on": on}
         case ev.SpeakingWhileMuted(session=session):
             name, fields = "speaking_while_muted", {"session": session}
+        case ev.Counts(online=online, video=video, audio=audio, topic=topic):
+            name, fields = "counts", {"online": online, "video": video, "audio": audio, "topic": topic}
         case _:
             return None
     return {"event": name, "t": t, **fields}
@@ -153,4 +155,6 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_POMODORO_ON if on else messages.HEADLESS_POMODORO_OFF
         case ev.SpeakingWhileMuted():
             return messages.HEADLESS_SPEAKING_WHILE_MUTED
+        case ev.Counts():
+            return None  # once a second while searching: too frequent to print
     return None
