@@ -278,6 +278,9 @@ class Engine:
                 # The server and we disagree (a crossing message); the server's next word settles it.
                 log.warning("session: %s", exc)
             self._emit(ev.Queued(msg.mode, msg.topic))
+        elif isinstance(msg, p.Counts):
+            if self.model.accepts_match():  # still searching: else it crossed a match or our cancel
+                self._emit(ev.Counts(msg.online, msg.video, msg.audio, msg.topic))
         elif isinstance(msg, p.Matched):
             await self._matched(msg)
         elif isinstance(msg, p.Signal):
@@ -304,9 +307,6 @@ class Engine:
                 self._emit(ev.ErrorEvent(msg.code, msg.message))
         elif isinstance(msg, p.Shutdown):
             self._emit(ev.Shutdown(msg.retry_after))
-        elif isinstance(msg, p.Counts):
-            if self.model.accepts_match():  # still searching: else it crossed a match or our cancel
-                self._emit(ev.Counts(msg.online, msg.video, msg.audio, msg.topic))
         else:
             log.info("ignoring %s", type(msg).__name__)
 
