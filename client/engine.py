@@ -278,9 +278,6 @@ class Engine:
                 # The server and we disagree (a crossing message); the server's next word settles it.
                 log.warning("session: %s", exc)
             self._emit(ev.Queued(msg.mode, msg.topic))
-        elif isinstance(msg, p.Counts):
-            if self.model.accepts_match():  # still searching: else it crossed a match or our cancel
-                self._emit(ev.Counts(msg.online, msg.video, msg.audio, msg.topic))
         elif isinstance(msg, p.Matched):
             await self._matched(msg)
         elif isinstance(msg, p.Signal):
@@ -295,6 +292,9 @@ class Engine:
             self._emit(ev.Idle())
         elif isinstance(msg, ResumeMessage):
             await self._resume_message(msg)
+        elif isinstance(msg, p.Counts):
+            if self.model.accepts_match():  # still searching: else it crossed a match or our cancel
+                self._emit(ev.Counts(msg.online, msg.video, msg.audio, msg.topic))
         elif isinstance(msg, p.Error):
             if msg.code == p.ErrorCode.BAD_TICKET and self.model.resuming:
                 if self.model.in_session:  # a call cannot go on without its session
