@@ -41,6 +41,11 @@ by the shell) it must never be paired with, from now on, in either direction;
 `find` with `favourites` is a search for a favourite only. `matched` and
 `resumed` carry the partner's pseudonym as it is in `partner.avoid`: the shell
 seals it as it sends.
+
+Live counts (docs/protocol.md, "Live counts while searching"): the shell
+counts its own clients and, once a second, calls `share_counts(mine)`, which
+answers the figures of every *other* instance sharing the queue (none for
+the memory backend), or None when it cannot say now (the last ones stay).
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from typing import Any, Protocol
 
 from server.core import protocol as p
 from server.core.abuse import AbuseStore
+from server.core.counts import Figures
 from server.core.resume import Claim
 
 Deliver = Callable[[str, p.ServerMessage], None]
@@ -97,6 +103,7 @@ class Backend(Protocol):
     async def disconnect(self, client_id: str, *, hold: bool = False) -> None: ...
     def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore: ...
     def stats(self) -> BackendStats: ...
+    async def share_counts(self, mine: Figures) -> Figures | None: ...
     def wall_ms(self) -> int:
         """Unix time in ms on the clock of the sessions' times (`study.started_at`): `study.now`."""
         ...

@@ -46,7 +46,10 @@ class Metrics:
     prometheus-client's own `Histogram`.
     """
 
-    def __init__(self, stats: Callable[[], BackendStats], connections: Callable[[], int]) -> None:
+    def __init__(
+        self, stats: Callable[[], BackendStats], connections: Callable[[], int],
+        online: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.relayed = 0
         self.errors: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -60,6 +63,8 @@ class Metrics:
         self.study_matches: Counter[tuple[str, str]] = Counter()
         self.favourite_matches = 0  # pairs made by a shared rendezvous token, counted by the initiator's instance
         self.avoid_tokens: Counter[str] = Counter()  # by outcome (AVOID_OUTCOMES)
+        self.counts_sent = 0  # `counts` messages (docs/protocol.md, "Live counts while searching")
+        self.online = online  # connections that said hello, on every instance
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -139,6 +144,11 @@ class _Counted(Collector):
                                   value=m.favourite_matches)
         yield _by("studymatch_avoid_tokens_total", "Avoid tokens received, by outcome.", "outcome",
                   m.avoid_tokens, AVOID_OUTCOMES)
+        yield GaugeMetricFamily("studymatch_online",
+                                "Connections that said hello (with a shared backend: on every instance).",
+                                value=m.online())
+        yield CounterMetricFamily("studymatch_counts_sent_total", "Counts messages sent by this instance.",
+                                  value=m.counts_sent)
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:
