@@ -74,8 +74,7 @@ class ComebackIntents:
             case ev.PartnerBlocked() if event.blocked:
                 self._on_blockable(False)
                 if event.session != self._reported:  # the report's notice said so already
-                    self._notify(Notice("block", event.message or messages.NOTICE_PARTNER_BLOCKED, "info",
-                                        timeout=8))
-                self.refresh()
-            case ev.PartnerBlocked():
-                self._notify(Notice("block", event.message or messages.NOTICE_BLOCK_FAILED, "warning", timeout=10))
+                    self._notify(Notice("block", event.message, "info", timeout=8))
+                self.refresh()  # a blocked favourite is a favourite no more
+            case ev.PartnerBlocked():  # the engine's sentence says why not
+                self._notify(Notice("block", event.message, "warning", timeout=10))

@@ -189,8 +189,8 @@ def test_never_again_in_the_call_and_from_the_lobby(harness, aloop):
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("block_partner",)
     h.engine.people.blocked = 1
-    h.engine.emit(ev.PartnerBlocked("s2", True, ""))
-    assert messages.NOTICE_PARTNER_BLOCKED in w.notices.texts()
+    h.engine.emit(ev.PartnerBlocked("s2", True, messages.PARTNER_BLOCKED))
+    assert messages.PARTNER_BLOCKED in w.notices.texts()
     # the next partner, left early: the lobby keeps "never again" for them
     w.call.skip_button.click()
     h.engine.emit(ev.Matched("s3", True, "video", None, avoidable=True))
@@ -200,7 +200,7 @@ def test_never_again_in_the_call_and_from_the_lobby(harness, aloop):
     w.lobby.block_last_button.click()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("block_partner",)
-    h.engine.emit(ev.PartnerBlocked("s3", True, ""))
+    h.engine.emit(ev.PartnerBlocked("s3", True, messages.PARTNER_BLOCKED))
     assert w.lobby.block_last_button.isHidden()
     h.engine.emit(ev.PartnerBlocked("s3", False, "The server could not say who your last partner was."))
     assert "The server could not say who your last partner was." in w.notices.texts()
@@ -225,9 +225,9 @@ def test_a_report_says_it_blocks_and_its_block_needs_no_second_notice(harness, a
     w.call.report_actions[1].trigger()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("report", "Harassment")
-    h.engine.emit(ev.PartnerBlocked("s1", True, ""))
+    h.engine.emit(ev.PartnerBlocked("s1", True, messages.PARTNER_BLOCKED))
     assert messages.NOTICE_REPORTED in w.notices.texts()
-    assert messages.NOTICE_PARTNER_BLOCKED not in w.notices.texts()
+    assert messages.PARTNER_BLOCKED not in w.notices.texts()
 
 
 def test_a_test_call_offers_neither_study_again_nor_never_again(harness):

@@ -1,6 +1,7 @@
 """Two real windows come back to each other: a real server (port 0), two real engines with synthetic
-media and their own identity and history files, "Study again" ticked on both sides, the favourite
-kept in each window, then "Study with a favourite" from the lobby."""
+media and their own identity and history files. The live counts while one searches alone, "Study
+again" ticked on both sides, the favourite kept in each window, "Study with a favourite" from both
+lobbies pairing them again, and "never again" for the last partner from the lobby."""
 
 from __future__ import annotations
 
@@ -20,13 +21,16 @@ def test_both_tick_study_again_and_each_window_keeps_the_other(qtbot, aloop, tmp
 
     async def scenario() -> None:
         async with running_server(ServerConfig(port=0, log_level="warning", study_minute=0.4)) as srv:
-            async with window(qtbot, make_settings(tmp_path, "a", srv.url, study_length=25),
+            async with window(qtbot, make_settings(tmp_path, "a", srv.url, study_length=25, topic="maths"),
                               history=tmp_path / "a" / "history.sqlite3") as a, \
                     window(qtbot, make_settings(tmp_path, "b", srv.url, study_length=25),
                            history=tmp_path / "b" / "history.sqlite3") as b:
                 wa, wb = a.window, b.window
                 assert not wa.lobby.favourite_button.isEnabled() and not wb.lobby.favourite_button.isEnabled()
                 click(qtbot, wa.lobby.find_button)
+                alone = "nobody else in maths yet"
+                await until(lambda: alone in wa.searching.counts.text(), what="the counts while A searches alone")
+                assert wa.searching.counts.text().startswith("2 students online · 1 searching for video")
                 click(qtbot, wb.lobby.find_button)
                 await until(lambda: wa.call.again.isVisible() and wb.call.again.isVisible(), MEDIA_TIMEOUT,
                             what="Study again on both calls")
@@ -58,12 +62,24 @@ def test_both_tick_study_again_and_each_window_keeps_the_other(qtbot, aloop, tmp
                 assert wa.history_dialog.favourites.nicknames() == ["Bea"]
                 wa.history_dialog.close()
 
-                # "Study with a favourite": this server has no favourite searches, so anyone, and it says so
+                # "Study with a favourite" on both sides: paired again, as favourites
+                await until(lambda: wb.pages.currentWidget() is wb.lobby, what="B in the lobby")
                 click(qtbot, wa.lobby.favourite_button)
-                await until(lambda: wa.pages.currentWidget() is wa.searching and wa.searching.note.isVisible(),
-                            what="the favourite search on the page")
-                await until(lambda: wa.searching.note.text() not in ("", messages.FAVOURITE_SEARCHING.format(
-                    seconds=real_engine(a).config.favourite_wait)), what="the fallback said")
-                click(qtbot, wa.searching.cancel_button)
+                await until(lambda: wa.searching.note.text() == messages.FAVOURITE_SEARCHING.format(
+                    seconds=real_engine(a).config.favourite_wait), what="A looking for a favourite")
+                click(qtbot, wb.lobby.favourite_button)
+                studying_with_bea = messages.PARTNER_FAVOURITE.format(nickname="Bea")
+                await until(lambda: wa.call.partner.text().startswith(studying_with_bea)
+                            and wb.call.partner.text().startswith(messages.PARTNER_FAVOURITE.format(nickname="Ana")),
+                            MEDIA_TIMEOUT, what="the favourites paired")
+                assert wa.call.block_action.isEnabled()  # this server names the partner: never again can take
+
+                # never again, from the lobby after the call
+                click(qtbot, wa.call.end_button)
+                await until(lambda: wa.pages.currentWidget() is wa.lobby, what="A in the lobby again")
+                assert wa.lobby.block_last_button.isVisible()
+                click(qtbot, wa.lobby.block_last_button)
+                await until(lambda: messages.PARTNER_BLOCKED in wa.notices.texts(), what="the block said")
+                assert wa.lobby.block_last_button.isHidden() and real_engine(a).people.blocked_count() == 1
 
     aloop.run(scenario())
