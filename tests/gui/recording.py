@@ -2,53 +2,23 @@
 
 The end-to-end tests use the real engine; these check the controller and the window
 against exactly the events a test chooses. The fake carries a real session model
-(client/session.py), moved as the real engine moves it: by an intent at once, and by
-an event the test plays just before the window hears that event.
+(client/session.py) and real favourites (client/people.py, in memory), the model moved as the
+real engine moves it: by an intent at once, and by an event the test plays just before the
+window hears that event.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import datetime as dt
 from collections.abc import Coroutine
 from typing import Any
 
 from client import events as ev
+from client.people import People
 from client.session import ClientSession, Effect, FindAgain, InvalidStateError
 from client.study import StudySession
 from client.ui.controller import Controller, EngineOptions
 from client.ui.window import MainWindow
-
-
-@dataclasses.dataclass(frozen=True)
-class Favourite:
-    key: str
-    nickname: str
-    added_at: dt.datetime
-
-
-class PeopleBook:
-    """The engine's `people` (client.people.People) as a list in memory: what the window is shown."""
-
-    def __init__(self) -> None:
-        self.kept: dict[str, Favourite] = {}
-        self.blocked = 0
-
-    def add(self, key: str, nickname: str) -> None:
-        self.kept[key] = Favourite(key, nickname, dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
-
-    def favourites(self) -> list[Favourite]:
-        return list(self.kept.values())
-
-    def rename(self, key: str, nickname: str) -> None:
-        self.kept[key] = dataclasses.replace(self.kept[key], nickname=nickname)
-
-    def forget(self, key: str) -> None:
-        self.kept.pop(key, None)
-
-    def blocked_count(self) -> int:
-        return self.blocked
 
 
 class RecordingEngine:
@@ -58,7 +28,7 @@ class RecordingEngine:
         self.model = ClientSession(options.mode, options.topic)
         self.calls: list[tuple[Any, ...]] = []
         self.ticket: str | None = None  # a resume ticket each matched carries (a server that resumes)
-        self.people = PeopleBook()
+        self.people = People.in_memory()  # the real favourites and blocks, kept for this test only
 
     def emit(self, event: Any) -> None:
         """Play an engine event: the model moves as the real engine's would (client/engine.py), then

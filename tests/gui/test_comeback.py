@@ -122,7 +122,7 @@ def test_study_with_a_favourite_is_offered_only_with_a_favourite(harness, aloop)
     assert not button.isEnabled() and button.toolTip() == messages.FIND_FAVOURITE_NONE_TIP
     w.lobby.find_button.click()
     h.engine.emit(ev.Matched("s1", True, "video", None))
-    h.engine.people.add("key-ana", "Ana")  # both ticked: the engine keeps her and says so
+    h.engine.people.add_favourite("key-ana", "Ana")  # both ticked: the engine keeps her and says so
     h.engine.emit(ev.FavouriteSaved("s1", "Ana"))
     assert f"{messages.NOTICE_FAVOURITE_SAVED.format(nickname='Ana')}" in w.notices.texts()
     assert button.isEnabled() and button.toolTip() == messages.FIND_FAVOURITE_TIP
@@ -188,7 +188,6 @@ def test_never_again_in_the_call_and_from_the_lobby(harness, aloop):
     block.trigger()
     aloop.run(h.settle())
     assert h.engine.calls[-1] == ("block_partner",)
-    h.engine.people.blocked = 1
     h.engine.emit(ev.PartnerBlocked("s2", True, messages.PARTNER_BLOCKED))
     assert messages.PARTNER_BLOCKED in w.notices.texts()
     # the next partner, left early: the lobby keeps "never again" for them
@@ -241,9 +240,10 @@ def test_the_history_lists_favourites_to_rename_and_remove(make_harness, qtbot, 
     with HistoryStore(tmp_path / "history.sqlite3") as store:
         h = make_harness(history=store)
         w = h.window
-        h.engine.people.add("key-ana", "Ana")
-        h.engine.people.add("key-bea", "Bea")
-        h.engine.people.blocked = 2
+        h.engine.people.add_favourite("key-ana", "Ana")
+        h.engine.people.add_favourite("key-bea", "Bea")
+        h.engine.people.block("a1.token-one", "never_again")
+        h.engine.people.block("a1.token-two", "report")
         qtbot.mouseClick(w.lobby.history_button, Qt.MouseButton.LeftButton)
         panel = w.history_dialog.favourites
         assert panel.nicknames() == ["Ana", "Bea"] and panel.blocked.text() == "2 partners blocked"
@@ -252,13 +252,14 @@ def test_the_history_lists_favourites_to_rename_and_remove(make_harness, qtbot, 
         qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
         assert panel.list.state() == QAbstractItemView.State.EditingState  # the name is edited in place
         panel.list.item(0).setText("Zoe")  # what committing the editor does
-        assert [f.nickname for f in h.engine.people.favourites()] == ["Zoe", "Bea"]
+        assert {f.key: f.nickname for f in h.engine.people.favourites()} == {"key-ana": "Zoe", "key-bea": "Bea"}
         assert panel.nicknames() == ["Bea", "Zoe"]  # shown afresh, in order
         panel.list.item(0).setText("  ")  # no name is no rename
-        assert panel.nicknames() == ["Bea", "Zoe"] and h.engine.people.kept["key-bea"].nickname == "Bea"
+        assert panel.nicknames() == ["Bea", "Zoe"]
+        assert {f.key: f.nickname for f in h.engine.people.favourites()} == {"key-ana": "Zoe", "key-bea": "Bea"}
         panel.list.setCurrentRow(1)
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-        assert panel.nicknames() == ["Bea"] and list(h.engine.people.kept) == ["key-bea"]
+        assert panel.nicknames() == ["Bea"] and [f.key for f in h.engine.people.favourites()] == ["key-bea"]
         assert w.lobby.favourite_button.isEnabled()
         panel.list.setCurrentRow(0)
         qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
