@@ -54,6 +54,11 @@ class ComebackIntents:
             engine.people.forget(key)
         self.refresh()
 
+    def new_engine(self) -> None:
+        """A fresh engine knows no last partner: nothing to block from the lobby; its favourites shown."""
+        self._on_blockable(False)
+        self.refresh()
+
     def refresh(self) -> None:
         """Tell the window the favourites and the blocked count as they are now."""
         engine = self._engine()

@@ -158,7 +158,7 @@ class Controller(QObject):
         """Create the engine and connect; the engine keeps retrying on its own."""
         self.engine = self._engine_factory(self.options(server), self.on_event)
         self._follow_active()
-        self.comeback.refresh()
+        self.comeback.new_engine()
         await self.engine.start()
         self.update_preview()
 

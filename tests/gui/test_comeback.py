@@ -205,6 +205,18 @@ def test_never_again_in_the_call_and_from_the_lobby(harness, aloop):
     assert "The server could not say who your last partner was." in w.notices.texts()
 
 
+def test_a_new_engine_has_no_last_partner_to_block(harness, aloop):
+    h, w = harness, harness.window
+    w.lobby.find_button.click()
+    h.engine.emit(ev.Matched("s1", True, "video", None, avoidable=True))
+    w.call.end_button.click()
+    aloop.run(h.settle())
+    assert w.lobby.block_last_button.isVisible()
+    h.controller.reconnect()  # new settings: a new engine, which knows no last call
+    aloop.run(h.settle())
+    assert len(h.engines) == 2 and w.lobby.block_last_button.isHidden()
+
+
 def test_the_last_partner_is_not_offered_when_the_server_cannot_keep_them_apart(harness, aloop):
     h, w = harness, harness.window
     w.lobby.find_button.click()
