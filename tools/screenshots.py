@@ -1,6 +1,6 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
 the help overlay, the settings dialog, a study session's check-in, focus, mini window
-and check-out, "Study again" ticked on both sides and the lobby with a favourite, and the History
+and check-out, the live counts while searching, "Study again" ticked on both sides and the lobby with a favourite, and the History
 view with its favourites.
 
     xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
@@ -177,7 +177,8 @@ async def study(folder: Path, out: Path, suffix: str) -> None:
 
 
 async def come_back(folder: Path, out: Path, suffix: str) -> None:
-    """Both tick "Study again" (a nickname typed on a's side); the call ends; a's lobby has a favourite."""
+    """a searches alone (the counts, then "Search any subject"); both tick "Study again" (a nickname typed
+    on a's side); the call ends; a's lobby has a favourite."""
     config = ServerConfig(port=0, log_level="warning", study_minute=STUDY_MINUTE)
     async with running_server(config) as srv:
         for name in ("ca", "cb"):
@@ -187,7 +188,9 @@ async def come_back(folder: Path, out: Path, suffix: str) -> None:
         b = await open_app(settings(folder, "cb", srv.url, topic="Linear algebra", study_length=25),
                            history=folder / "cb" / "history.sqlite3")
         wa, wb = a.window, b.window
-        wa.lobby.find_button.click()
+        wa.lobby.find_button.click()  # alone in the subject for 30 s: the live counts, then the offer
+        await until(lambda: wa.searching.any_button.isVisible(), 45)
+        wa.grab().save(str(out / f"searching-counts{suffix}.png"))
         wb.lobby.find_button.click()
         await until(lambda: wa.call.again.isVisible() and wb.call.again.isVisible() and wa.call.remote.has_frame(), 60)
         wb.call.again.tick.click()
