@@ -215,7 +215,10 @@ class WebSocketSignaling:
     async def _handshake(self, ws: ClientConnection) -> p.Welcome | None:
         """Say hello; the welcome, or None after a refusal not worth repeating."""
         # resume: a dropped socket keeps our session; the engine sends `resume` after welcome (docs/protocol.md).
-        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True, install=self._install)))
+        # counts: who else is searching, while we are (the engine passes them on only then).
+        # install: this installation's pseudonym for this server (docs/protocol.md, "Coming back").
+        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True, counts=True,
+                                       install=self._install)))
         while True:
             frame = await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT)
             try:

@@ -34,6 +34,11 @@ that ended, or `queued`/`matched` for a place in line; it raises
 taken over: its connection is delivered `replaced` (the shell closes it).
 The grace period and how long ended sessions are remembered (the ticket's
 lifetime) are the backend's constructor options.
+
+Live counts (docs/protocol.md, "Live counts while searching"): the shell
+counts its own clients and, once a second, calls `share_counts(mine)`, which
+answers the figures of every *other* instance sharing the queue (none for
+the memory backend), or None when it cannot say now (the last ones stay).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from typing import Any, Protocol
 
 from server.core import protocol as p
 from server.core.abuse import AbuseStore
+from server.core.counts import Figures
 from server.core.resume import Claim
 
 Deliver = Callable[[str, p.ServerMessage], None]
@@ -86,6 +92,7 @@ class Backend(Protocol):
     async def disconnect(self, client_id: str, *, hold: bool = False) -> None: ...
     def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore: ...
     def stats(self) -> BackendStats: ...
+    async def share_counts(self, mine: Figures) -> Figures | None: ...
     def wall_ms(self) -> int:
         """Unix time in ms on the clock of the sessions' times (`study.started_at`): `study.now`."""
         ...

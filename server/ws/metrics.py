@@ -45,7 +45,10 @@ class Metrics:
     prometheus-client's own `Histogram`.
     """
 
-    def __init__(self, stats: Callable[[], BackendStats], connections: Callable[[], int]) -> None:
+    def __init__(
+        self, stats: Callable[[], BackendStats], connections: Callable[[], int],
+        online: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.relayed = 0
         self.errors: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -57,6 +60,8 @@ class Metrics:
         self.resumes: Counter[str] = Counter()  # by outcome (RESUME_OUTCOMES)
         # Pairs whose initiator this instance told `matched`, by the study terms agreed.
         self.study_matches: Counter[tuple[str, str]] = Counter()
+        self.counts_sent = 0  # `counts` messages (docs/protocol.md, "Live counts while searching")
+        self.online = online  # connections that said hello, on every instance
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -131,6 +136,11 @@ class _Counted(Collector):
         for labels in sorted({*((length, talk) for length in lengths for talk in p.TALKS), *m.study_matches}):
             study.add_metric(list(labels), m.study_matches[labels])
         yield study
+        yield GaugeMetricFamily("studymatch_online",
+                                "Connections that said hello (with a shared backend: on every instance).",
+                                value=m.online())
+        yield CounterMetricFamily("studymatch_counts_sent_total", "Counts messages sent by this instance.",
+                                  value=m.counts_sent)
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:
