@@ -292,6 +292,9 @@ class Engine:
             self._emit(ev.Idle())
         elif isinstance(msg, ResumeMessage):
             await self._resume_message(msg)
+        elif isinstance(msg, p.Counts):
+            if self.model.accepts_match():  # still searching: else it crossed a match or our cancel
+                self._emit(ev.Counts(msg.online, msg.video, msg.audio, msg.topic))
         elif isinstance(msg, p.Error):
             if msg.code == p.ErrorCode.BAD_TICKET and self.model.resuming:
                 if self.model.in_session:  # a call cannot go on without its session

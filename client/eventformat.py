@@ -20,6 +20,8 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
     match event:
         case ev.Connected(server=server):
             name, fields = "connected", {"server": server}
+        case ev.Counts(online=online, video=video, audio=audio, topic=topic):
+            name, fields = "counts", {"online": online, "video": video, "audio": audio, "topic": topic}
         case ev.Queued(mode=mode, topic=topic):
             name, fields = "queued", {"mode": mode, "topic": topic}
         case ev.Matched(session=session, initiator=initiator):
@@ -119,6 +121,8 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_CALL_ENDED.format(seconds=seconds, video=video, audio=audio, latency=extra)
         case ev.Idle():
             return messages.HEADLESS_IDLE
+        case ev.Counts():
+            return None  # once a second while searching: too frequent to print
         case ev.ErrorEvent(code=code, message=message):
             return messages.HEADLESS_ERROR.format(code=code, message=message)
         case ev.Shutdown(retry_after=retry_after):

@@ -213,7 +213,8 @@ class WebSocketSignaling:
     async def _handshake(self, ws: ClientConnection) -> p.Welcome | None:
         """Say hello; the welcome, or None after a refusal not worth repeating."""
         # resume: a dropped socket keeps our session; the engine sends `resume` after welcome (docs/protocol.md).
-        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True)))
+        # counts: who else is searching, while we are (the engine passes them on only then).
+        await ws.send(p.encode(p.Hello(client=CLIENT_NAME, token=self._token, resume=True, counts=True)))
         while True:
             frame = await asyncio.wait_for(ws.recv(), WELCOME_TIMEOUT)
             try:

@@ -35,6 +35,11 @@ taken over: its connection is delivered `replaced` (the shell closes it).
 The grace period and how long ended sessions are remembered (the ticket's
 lifetime) are the backend's constructor options.
 
+Live counts (docs/protocol.md, "Live counts while searching"): the shell
+counts its own clients and, once a second, calls `share_counts(mine)`, which
+answers the figures of every *other* instance sharing the queue (none for
+the memory backend), or None when it cannot say now (the last ones stay).
+
 Coming back (docs/protocol.md, "Coming back"): `connect` takes the client's
 installation pseudonym (`install`), `avoid` the pseudonyms (already unsealed
 by the shell) it must never be paired with, from now on, in either direction;
@@ -51,6 +56,7 @@ from typing import Any, Protocol
 
 from server.core import protocol as p
 from server.core.abuse import AbuseStore
+from server.core.counts import Figures
 from server.core.resume import Claim
 
 Deliver = Callable[[str, p.ServerMessage], None]
@@ -97,6 +103,7 @@ class Backend(Protocol):
     async def disconnect(self, client_id: str, *, hold: bool = False) -> None: ...
     def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore: ...
     def stats(self) -> BackendStats: ...
+    async def share_counts(self, mine: Figures) -> Figures | None: ...
     def wall_ms(self) -> int:
         """Unix time in ms on the clock of the sessions' times (`study.started_at`): `study.now`."""
         ...

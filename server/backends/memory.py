@@ -11,6 +11,7 @@ from typing import Any
 from server.backends.base import BackendStats, Clock, Deliver, ReportedPartner
 from server.core import protocol as p
 from server.core.abuse import AbuseStore, MemoryAbuseStore, ReportLedger
+from server.core.counts import Figures
 from server.core.matchmaking import Matchmaker, Outgoing
 from server.core.resume import Claim, SessionClaim
 
@@ -149,6 +150,10 @@ class MemoryBackend:
     def abuse_store(self, threshold: int, window: float, penalty: float) -> AbuseStore:
         """Reports counted in this process: nobody else shares this queue."""
         return MemoryAbuseStore(ReportLedger(threshold, window, penalty))
+
+    async def share_counts(self, mine: Figures) -> Figures | None:
+        """No other instance shares this queue."""
+        return Figures()
 
     def stats(self) -> BackendStats:
         return BackendStats(

@@ -36,6 +36,7 @@ from server.core.avoidtokens import AvoidSeal
 from server.core.session import ClientSession, SessionLimits
 from server.core.tickets import Tickets
 from server.ws.connection import Connection, Writes, event
+from server.ws.counts import CountsTicker
 from server.ws.effects import Effects
 from server.ws.gate import Peer
 from server.ws.http import WS_PATH, make_process_request
@@ -72,7 +73,7 @@ class Server:
         self.config = config
         self.backend = backend if backend is not None else make_backend(config)
         self._connections: set[Connection] = set()  # every open WebSocket
-        self.metrics = Metrics(self.backend.stats, self._open_count)
+        self.metrics = Metrics(self.backend.stats, self._open_count, self._online)
         # Where reports are counted: this process's memory, or a store a shared backend offers.
         abuse = self.backend.abuse_store(config.report_threshold, config.report_window, config.report_penalty)
         self.security = Security(config, self.metrics, abuse=abuse)
@@ -93,6 +94,7 @@ class Server:
         self.tickets = Tickets(key, config.ticket_ttl)
         self.seal = AvoidSeal(key)  # every instance sharing the ticket key reads the others' avoid tokens
         self._refresher: asyncio.Task[None] | None = None
+        self.counts = CountsTicker(self.backend, self._clients, self.metrics)
         self.effects = Effects(
             config, self.backend, self.security, self.metrics, self._clients, self.spawn, self.detach,
             self.tickets, self.seal,
@@ -124,7 +126,7 @@ class Server:
         await self.backend.start()
         config = self.config
         self._http = make_process_request(
-            self.backend.stats, self._open_count, lambda: self.closing, self.metrics
+            self.backend.stats, self._open_count, lambda: self.closing, self.metrics, self._online
         )
         loop = asyncio.get_running_loop()
         self._clock = loop.time
@@ -133,6 +135,7 @@ class Server:
         )
         self.port = self._listener.sockets[0].getsockname()[1]
         self._refresher = loop.create_task(self._refresh_tickets(), name="ticket-refresh")
+        self.counts.start()
         loop_name = type(loop).__module__.split(".")[0]  # asyncio or uvloop
         event("listening", url=self.url, backend=self.backend.name, loop=loop_name, json=self.codec.name)
 
@@ -163,6 +166,7 @@ class Server:
             stuck += len(pending)
         if stuck:
             event("shutdown_incomplete", logging.WARNING, handlers=stuck)
+        await self.counts.close(grace)
         await self.backend.close()
         event("stopped")
 
@@ -186,6 +190,9 @@ class Server:
     def _open_count(self) -> int:
         return len(self._connections)
 
+    def _online(self) -> int:
+        return self.counts.online()
+
     # --- the backend's side ------------------------------------------------------
 
     def deliver(self, client_id: str, message: p.ServerMessage) -> None:
@@ -196,6 +203,7 @@ class Server:
         if kind is p.Signal:
             self.metrics.relayed += 1
         else:
+            self.counts.observe(client_id, message)
             if kind is p.Matched or kind is p.Resumed:
                 message = self._sealed(_stamped(message, self.backend.wall_ms()))
                 if isinstance(message, p.Matched) and message.initiator:
@@ -211,6 +219,7 @@ class Server:
             # id already, so it leaves without a `disconnect` (which would end the session).
             conn.attached = False
             self._clients.pop(conn.id, None)
+            self.counts.forget(conn.id)
             conn.close(CloseCode.NORMAL_CLOSURE, texts.CLOSE_REPLACED)
 
     def _sealed(self, message: p.ServerMessage) -> p.ServerMessage:
@@ -229,6 +238,7 @@ class Server:
             return
         conn.attached = False
         self._clients.pop(conn.id, None)
+        self.counts.forget(conn.id)
         try:
             await self.backend.disconnect(conn.id, hold=hold)
         except Exception:

@@ -123,6 +123,7 @@ class Connection(asyncio.Protocol):
         self.abuse_key = self.id  # a signed token's subject when there is one (reports follow it)
         self.attached = False  # known to the backend
         self.tickets: TicketBook | None = None  # said `"resume": true`: it is given tickets
+        self.wants_counts = False  # said `"counts": true`: it is sent `counts` while queued
         self.closing = False  # no more messages are taken or queued once a close is decided
         self.session: ClientSession | None = None  # from the opening handshake on
         self.busy = False  # a request is being awaited: later messages wait in `inbox`

@@ -159,6 +159,7 @@ class Effects:
             conn.abuse_key = "sub:" + admitted.subject
         self.clients[conn.id] = conn
         conn.attached = True
+        conn.wants_counts = hello.counts is True
         if hello.resume:
             conn.tickets = TicketBook(self.tickets, conn.abuse_key)
         await self.backend.connect(conn.id, conn.abuse_key, resumable=conn.tickets is not None, install=hello.install)

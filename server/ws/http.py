@@ -40,12 +40,15 @@ def plain_response(status: http.HTTPStatus, body: str) -> Response:
     return _response(status, body, "text/plain; charset=utf-8")
 
 
-def health(stats: BackendStats, connections: int, closing: bool) -> tuple[http.HTTPStatus, dict[str, object]]:
+def health(
+    stats: BackendStats, connections: int, closing: bool, online: int,
+) -> tuple[http.HTTPStatus, dict[str, object]]:
     """The /healthz body; 503 when the backend is down or the server is leaving."""
     status = "shutting_down" if closing else ("ok" if stats.healthy else "degraded")
     body: dict[str, object] = {
         "status": status,
         "connections": connections,
+        "online": online,  # said hello; with a shared backend, on every instance
         "waiting": sum(stats.waiting.values()),
         "waiting_by_mode": dict(stats.waiting),
         "sessions": stats.sessions,
@@ -62,13 +65,14 @@ def make_process_request(
     connections: Callable[[], int],
     closing: Callable[[], bool],
     metrics: Metrics,
+    online: Callable[[], int],
 ) -> Callable[[Peer, Request], Response | None]:
     def process_request(connection: Peer, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == WS_PATH:
             return None
         if path == "/healthz":
-            code, body = health(stats(), connections(), closing())
+            code, body = health(stats(), connections(), closing(), online())
             return _response(code, json.dumps(body) + "\n", "application/json")
         if path == "/metrics":
             # Prometheus text 0.0.4 unless the scraper asks for OpenMetrics (Prometheus does).

@@ -46,7 +46,10 @@ class Metrics:
     prometheus-client's own `Histogram`.
     """
 
-    def __init__(self, stats: Callable[[], BackendStats], connections: Callable[[], int]) -> None:
+    def __init__(
+        self, stats: Callable[[], BackendStats], connections: Callable[[], int],
+        online: Callable[[], int] = lambda: 0,
+    ) -> None:
         self.relayed = 0
         self.errors: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
@@ -58,6 +61,8 @@ class Metrics:
         self.resumes: Counter[str] = Counter()  # by outcome (RESUME_OUTCOMES)
         # Pairs whose initiator this instance told `matched`, by the study terms agreed.
         self.study_matches: Counter[tuple[str, str]] = Counter()
+        self.counts_sent = 0  # `counts` messages (docs/protocol.md, "Live counts while searching")
+        self.online = online  # connections that said hello, on every instance
         self.favourite_matches = 0  # pairs made by a shared rendezvous token, counted by the initiator's instance
         self.avoid_tokens: Counter[str] = Counter()  # by outcome (AVOID_OUTCOMES)
 
@@ -134,6 +139,11 @@ class _Counted(Collector):
         for labels in sorted({*((length, talk) for length in lengths for talk in p.TALKS), *m.study_matches}):
             study.add_metric(list(labels), m.study_matches[labels])
         yield study
+        yield GaugeMetricFamily("studymatch_online",
+                                "Connections that said hello (with a shared backend: on every instance).",
+                                value=m.online())
+        yield CounterMetricFamily("studymatch_counts_sent_total", "Counts messages sent by this instance.",
+                                  value=m.counts_sent)
         yield CounterMetricFamily("studymatch_favourite_matches_total",
                                   "Pairs made by a shared rendezvous token (counted by the initiator's instance).",
                                   value=m.favourite_matches)

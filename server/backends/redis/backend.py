@@ -52,6 +52,7 @@ from typing import Any
 
 from server.backends.base import BackendStats, Deliver, ReportedPartner
 from server.backends.redis.abuse import AbuseLimits, RedisAbuseStore
+from server.backends.redis.counts import ENTRY_TTL, counts_key, encode, others_of
 from server.backends.redis.link import LinkHooks, RedisLink, Unavailable, new_session_id
 from server.backends.redis.script import (
     DEFAULT_PREFIX,
@@ -70,6 +71,7 @@ from server.backends.redis.sync import ClientView, admit, reconcile
 from server.core import protocol as p
 from server.core import texts
 from server.core.abuse import penalty_refusal
+from server.core.counts import Figures
 from server.core.matchmaking import refusal  # the script refuses with the core's names and words
 from server.core.resume import Claim, SessionClaim
 from server.core.rules import DEFAULT_REMATCH_COOLDOWN, MAX_AVOIDED, Wish
@@ -134,6 +136,8 @@ class RedisBackend:
         await self._link.start()
 
     async def close(self) -> None:
+        with contextlib.suppress(Unavailable):  # the others stop counting our clients now
+            await self._link.run_counts([counts_key(self.keys)], [self.instance, "", str(round(ENTRY_TTL * 1000))])
         await self._link.close()
 
     # --- requests -------------------------------------------------------------------
@@ -392,6 +396,16 @@ class RedisBackend:
         """Read the shared counts now rather than at the next heartbeat."""
         with contextlib.suppress(Unavailable):
             await self._link.call("stats")
+
+    async def share_counts(self, mine: Figures) -> Figures | None:
+        """Ours into the shared hash, the other instances' out (`counts.py`); None: Redis is down."""
+        try:
+            reply = await self._link.run_counts(
+                [counts_key(self.keys)], [self.instance, encode(mine), str(round(ENTRY_TTL * 1000))]
+            )
+        except Unavailable:
+            return None
+        return others_of(reply)
 
     def stats(self) -> BackendStats:
         shared = self._shared

@@ -59,6 +59,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from server.backends.redis import clock
 from server.backends.redis.abuse import ABUSE_SCRIPT_TEXT, AbuseUnavailable, abuse_answers, abuse_batch
 from server.backends.redis.batch import Batcher
+from server.backends.redis.counts import COUNTS_SCRIPT_TEXT
 from server.backends.redis.script import (
     SCRIPT_TEXT,
     Op,
@@ -214,6 +215,7 @@ class RedisLink:
         self.redis = aioredis.Redis(connection_pool=pool)
         self._script = self.redis.register_script(SCRIPT_TEXT)
         self._abuse_script = self.redis.register_script(ABUSE_SCRIPT_TEXT)
+        self._counts_script = self.redis.register_script(COUNTS_SCRIPT_TEXT)
         self._supervisor = asyncio.create_task(self._run(), name=f"redis-backend-{self.instance}")
         try:
             async with asyncio.timeout(self._start_timeout):
@@ -287,6 +289,17 @@ class RedisLink:
         if not self._healthy:
             raise AbuseUnavailable  # at once: nothing waits for a Redis known to be down
         return await self._abuse((keys, args))
+
+    async def run_counts(self, keys: list[str], args: list[str]) -> Any:
+        """One run of the live counts' script (`counts.py`); raises `Unavailable` when Redis is
+        down or does not answer (the link's supervisor notices on its own, by its heartbeat)."""
+        if not self._healthy:
+            raise Unavailable
+        try:
+            async with self._slots:
+                return await self._counts_script(keys=keys, args=args)
+        except _UNAVAILABLE_ERRORS as exc:
+            raise Unavailable from exc
 
     async def _run_abuse(self, ops: list[AbuseOp]) -> list[Any]:
         try:

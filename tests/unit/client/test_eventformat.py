@@ -73,9 +73,14 @@ CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     (ev.Pomodoro("s1", True), {"event": "pomodoro", "session": "s1", "on": True}),
     (ev.SpeakingWhileMuted("s1"), {"event": "speaking_while_muted", "session": "s1"}),
 ]
+# JSON lines with no text line: once a second while searching, too frequent for a person's log.
+QUIET: list[tuple[ev.EngineEvent, dict[str, object]]] = [
+    (ev.Counts(41, 6, 2, 1), {"event": "counts", "online": 41, "video": 6, "audio": 2, "topic": 1}),
+    (ev.Counts(3, 0, 1, None), {"event": "counts", "online": 3, "video": 0, "audio": 1, "topic": None}),
+]
 
 
-@pytest.mark.parametrize(("event", "expected"), CONTRACT)
+@pytest.mark.parametrize(("event", "expected"), CONTRACT + QUIET)
 def test_json_lines_follow_the_contract(event: ev.EngineEvent, expected: dict[str, object]) -> None:
     line = to_json_line(event, T0)
     assert line is not None and "\n" not in line
@@ -103,7 +108,7 @@ def test_events_outside_the_table_have_no_json_line(event: ev.EngineEvent) -> No
 def test_the_readme_lists_every_json_event() -> None:
     readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Headless client", 1)[1].split("\n## ", 1)[0]
-    for name in {str(expected["event"]) for _, expected in CONTRACT} | {"retry_in", "attempt", "gone_ms"}:
+    for name in {str(expected["event"]) for _, expected in CONTRACT + QUIET} | {"retry_in", "attempt", "gone_ms"}:
         assert f"`{name}`" in section, name
 
 
@@ -123,6 +128,8 @@ def test_frames_and_stats_are_not_printed_for_people() -> None:
     assert to_text(ev.CallStats("s", None, None, None)) is None
     level = ev.PartnerAudioLevel("s", 0.7)  # ten a second: for the window's meter, not for a log
     assert to_text(level) is None and to_record(level, T0) is None
+    for event, _ in QUIET:
+        assert to_text(event) is None
 
 
 def test_text_examples() -> None:
