@@ -83,8 +83,10 @@ class MemoryBackend:
             self._deliver(client_id, message)
 
     # Each method is synchronous inside: decide, record and deliver with no await.
-    async def connect(self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False) -> None:
-        self.core.connect(client_id, resumable)
+    async def connect(
+        self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False, install: str | None = None,
+    ) -> None:
+        self.core.connect(client_id, resumable, install)
         if abuse_key is not None and abuse_key != client_id:
             self._abuse_keys[client_id] = abuse_key
 
@@ -103,8 +105,12 @@ class MemoryBackend:
 
     async def find(
         self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+        favourites: tuple[str, ...] = (),
     ) -> None:
-        self._send(self.core.find(client_id, mode, topic, self._clock(), length, talk))
+        self._send(self.core.find(client_id, mode, topic, self._clock(), length, talk, favourites))
+
+    async def avoid(self, client_id: str, installs: list[str]) -> int:
+        return self.core.avoid(client_id, installs)
 
     async def cancel(self, client_id: str) -> None:
         self._send(self.core.cancel(client_id, self._clock()))

@@ -24,15 +24,17 @@ from server.core.resume import QueueClaim, SessionClaim
 from server.core.rules import (
     COOLDOWN_REASONS,
     DEFAULT_REMATCH_COOLDOWN,
+    MAX_AVOIDED,
     Terms,
     Wish,
     agreed_terms,
     bucket_of,
     candidate_buckets,
     queued,
+    shared_favourite,
     study_of,
 )
-from server.core.waiting import OrderKey, Waiting
+from server.core.waiting import OrderKey, Rendezvous, Waiting
 
 # Every request the core refuses, by name: the Redis script refuses with the same
 # names (server/backends/redis/script.py), so both backends word a refusal the same way.
@@ -75,6 +77,7 @@ class Matchmaker:
         self._wall_ms = wall_ms
         self._clients: dict[str, Client] = {}
         self._waiting: dict[str, Waiting] = {mode: Waiting() for mode in p.MODES}
+        self._rendezvous: dict[str, Rendezvous] = {mode: Rendezvous() for mode in p.MODES}
         self._sessions: dict[str, Session] = {}
         # client -> {other client -> time until which they may not be paired}
         self._cooldowns: dict[str, dict[str, float]] = {}
@@ -87,19 +90,32 @@ class Matchmaker:
 
     # --- events ----------------------------------------------------------------
 
-    def connect(self, client_id: str, resumable: bool = False) -> None:
+    def connect(self, client_id: str, resumable: bool = False, install: str | None = None) -> None:
         if client_id in self._clients or self.away.is_away(client_id):
             raise ValueError(f"client {client_id!r} is already connected")
-        self._clients[client_id] = Client(client_id, resumable=resumable)
+        self._clients[client_id] = Client(client_id, resumable=resumable, install=install)
+
+    def avoid(self, client_id: str, installs: list[str]) -> int:
+        """Never pair `client_id` with these installations from now on; how many it avoids now.
+
+        Nothing is paired by this (it only takes pairs away); past MAX_AVOIDED, the
+        oldest are forgotten first. An installation already avoided keeps its age.
+        """
+        avoided = self._clients[client_id].avoid
+        for install in installs:
+            avoided[install] = None
+        while len(avoided) > MAX_AVOIDED:
+            del avoided[next(iter(avoided))]
+        return len(avoided)
 
     def find(
         self, client_id: str, mode: str, topic: str | None, now: float,
-        length: int | None = None, talk: str | None = None,
+        length: int | None = None, talk: str | None = None, favourites: tuple[str, ...] = (),
     ) -> Outgoing:
         client = self._clients[client_id]
         if client.where is Where.IN_SESSION:
             raise refusal("find_in_session")
-        wish = Wish(mode, p.normalize_topic(topic), length, talk)
+        wish = Wish(mode, p.normalize_topic(topic), length, talk, tuple(dict.fromkeys(favourites)))
         if client.where is Where.QUEUED and client.wish == wish:
             return [(client_id, queued(wish))]
         if client.where is Where.QUEUED:
@@ -200,7 +216,7 @@ class Matchmaker:
             out.append((side, p.Replaced(session.id)))
         del self._epochs[side]
         self._epochs[client_id] = claim.epoch + 1
-        session = session.taken_over(side, client_id)
+        session = session.taken_over(side, client_id, client.install)
         self._sessions[session.id] = session
         client.where, client.session = Where.IN_SESSION, session.id
         client.wish, client.resumable = Wish(claim.mode, claim.topic, claim.length, claim.talk), True
@@ -208,7 +224,7 @@ class Matchmaker:
         partner_away = self.away.sides.get(partner)
         partner_wish = partner_away.wish if partner_away is not None else self._clients[partner].wish
         assert partner_wish is not None
-        partner_said = p.Partner(partner_wish.mode, partner_wish.topic)
+        partner_said = p.Partner(partner_wish.mode, partner_wish.topic, session.install_of(partner))
         out.append((client_id, p.Resumed(session.id, claim.initiator, partner_said, study=self.study(session.terms))))
         out += [(client_id, message) for message in (away.kept if away is not None else ())]
         if partner_away is not None:
@@ -243,6 +259,8 @@ class Matchmaker:
                 if client.where is not Where.QUEUED:
                     continue  # paired earlier in this pass
                 assert client.wish is not None
+                if client.wish.favourites:
+                    continue  # no cool-down keeps favourites apart: they pair as they come
                 partner = self._longest_compatible_waiter(client, client.wish, now, older_than=client.order)
                 if partner is not None:
                     self._dequeue(partner)
@@ -264,11 +282,12 @@ class Matchmaker:
 
     def waiting_count(self, mode: str | None = None) -> int:
         modes = p.MODES if mode is None else (mode,)
-        return sum(self._waiting[m].count() for m in modes)
+        return sum(self._waiting[m].count() + len(self._rendezvous[m].waiters) for m in modes)
 
     def waiting_order(self, mode: str) -> list[str]:
         """The waiting clients of a mode, longest waiter first."""
         entries = [(key, cid) for b in self._waiting[mode].buckets.values() for cid, key in b.items()]
+        entries += [(key, cid) for cid, (key, _) in self._rendezvous[mode].waiters.items()]
         return [cid for _, cid in sorted(entries)]
 
     def wish_of(self, client_id: str) -> Wish | None:
@@ -290,6 +309,10 @@ class Matchmaker:
     def in_cooldown(self, a: str, b: str, now: float) -> bool:
         return self._cooldowns.get(a, {}).get(b, float("-inf")) > now
 
+    def avoided(self, a: str, b: str) -> bool:
+        """Either of two connected clients avoids the other's installation."""
+        return _avoids(self._clients[a], self._clients[b])
+
     # --- the pairing itself ------------------------------------------------------
 
     def _enqueue(self, client: Client, now: float, since: float | None = None) -> Outgoing:
@@ -297,14 +320,30 @@ class Matchmaker:
         assert wish is not None
         out: Outgoing = [(client.id, queued(wish))]
         client.queued_at = now if since is None else since
-        partner = self._longest_compatible_waiter(client, wish, now)
+        favourite = None
+        if wish.favourites:
+            partner, favourite = self._favourite_waiter(client, wish)
+        else:
+            partner = self._longest_compatible_waiter(client, wish, now)
         if partner is None:
             self._seq += 1
             client.where, client.seq = Where.QUEUED, self._seq
-            self._waiting[wish.mode].add(bucket_of(wish), client.id, client.order)
+            if wish.favourites:
+                self._rendezvous[wish.mode].add(client.id, client.order, wish.favourites)
+            else:
+                self._waiting[wish.mode].add(bucket_of(wish), client.id, client.order)
             return out
         self._dequeue(partner)
-        return out + self._start_session(initiator=partner, responder=client, now=now)
+        return out + self._start_session(initiator=partner, responder=client, now=now, favourite=favourite)
+
+    def _favourite_waiter(self, client: Client, wish: Wish) -> tuple[Client | None, str | None]:
+        """The longest-waiting search for a favourite sharing a token, and the token (the least shared)."""
+        for _, other_id in self._rendezvous[wish.mode].sharing(wish.favourites):
+            other = self._clients[other_id]
+            if other_id != client.id and not _avoids(client, other):
+                assert other.wish is not None
+                return other, shared_favourite(wish, other.wish)
+        return None, None
 
     def _longest_compatible_waiter(
         self, client: Client, wish: Wish, now: float, older_than: OrderKey | None = None
@@ -315,7 +354,7 @@ class Matchmaker:
             for other_id, key in waiting.buckets[bucket].items():
                 if best is not None and key >= best[0]:
                     break  # buckets are in waiting order: nothing older follows
-                if not self.in_cooldown(client.id, other_id, now):
+                if not self.in_cooldown(client.id, other_id, now) and not _avoids(client, self._clients[other_id]):
                     best = (key, other_id)
                     break
         if best is None or best[1] == client.id:
@@ -324,13 +363,19 @@ class Matchmaker:
 
     def _dequeue(self, client: Client) -> None:
         assert client.wish is not None and client.where is Where.QUEUED
-        self._waiting[client.wish.mode].remove(bucket_of(client.wish), client.id)
+        if client.wish.favourites:
+            self._rendezvous[client.wish.mode].remove(client.id)
+        else:
+            self._waiting[client.wish.mode].remove(bucket_of(client.wish), client.id)
         client.where = Where.IDLE
 
-    def _start_session(self, *, initiator: Client, responder: Client, now: float) -> Outgoing:
+    def _start_session(
+        self, *, initiator: Client, responder: Client, now: float, favourite: str | None = None,
+    ) -> Outgoing:
         assert initiator.wish is not None and responder.wish is not None
         terms = agreed_terms(initiator.wish, responder.wish, self._wall_ms())
-        session = Session(self._new_session_id(), initiator.id, responder.id, now, terms)
+        installs = (initiator.install, responder.install)
+        session = Session(self._new_session_id(), initiator.id, responder.id, now, terms, installs)
         self._sessions[session.id] = session
         for client in (initiator, responder):
             client.where, client.session = Where.IN_SESSION, session.id
@@ -339,12 +384,12 @@ class Matchmaker:
         self._observe_wait(now - initiator.queued_at)
         self._observe_wait(now - responder.queued_at)
         study = self.study(terms)
+        # `partner.avoid` carries the partner's pseudonym as it is: the shell seals it as it sends.
+        to_initiator = p.Partner(responder.wish.mode, responder.wish.topic, responder.install)
+        to_responder = p.Partner(initiator.wish.mode, initiator.wish.topic, initiator.install)
         return [
-            (initiator.id, p.Matched(session.id, True, p.Partner(responder.wish.mode, responder.wish.topic), study=study)),
-            (
-                responder.id,
-                p.Matched(session.id, False, p.Partner(initiator.wish.mode, initiator.wish.topic), study=study),
-            ),
+            (initiator.id, p.Matched(session.id, True, to_initiator, study=study, favourite=favourite)),
+            (responder.id, p.Matched(session.id, False, to_responder, study=study, favourite=favourite)),
         ]
 
     def study(self, terms: Terms) -> p.Study:
@@ -406,7 +451,8 @@ class Matchmaker:
         sides = (client.id, other) if claim.initiator else (other, client.id)
         # A ticket from before study sessions: an open session starting now.
         terms = claim.terms if claim.terms is not None else Terms(None, "talk", self._wall_ms())
-        session = Session(claim.session, sides[0], sides[1], now, terms)
+        installs = (client.install, None) if claim.initiator else (None, client.install)
+        session = Session(claim.session, sides[0], sides[1], now, terms, installs)
         self._sessions[session.id] = session
         self.away.hold(other, session.id, Wish(claim.partner_mode, claim.partner_topic), now)
         self._epochs[client.id], self._epochs[other] = claim.epoch + 1, None
@@ -427,3 +473,8 @@ class Matchmaker:
         if current != session_id or current is None:
             raise refusal("not_your_session")
         return self._sessions[current]
+
+
+def _avoids(a: Client, b: Client) -> bool:
+    """Either client avoids the other's installation (docs/protocol.md, "Coming back")."""
+    return (b.install is not None and b.install in a.avoid) or (a.install is not None and a.install in b.avoid)

@@ -16,6 +16,8 @@ from typing import Final
 from server.core import protocol as p
 
 DEFAULT_REMATCH_COOLDOWN: Final = 120.0
+# Installations one connection may avoid at once; past it the oldest are forgotten (docs/protocol.md).
+MAX_AVOIDED: Final = 500
 # Why a session ended, as told to the partner who did not end it.
 COOLDOWN_REASONS: Final = frozenset({"skipped", "reported"})
 
@@ -28,13 +30,25 @@ class Wish:
     topic: str | None
     length: int | None = None  # minutes; None: open
     talk: str | None = None  # "talk" or "quiet"; None: either
+    # Non-empty: a search for a favourite only, by these rendezvous tokens (topic, length
+    # and talk do not keep two such searches apart; the rematch cool-down does not apply).
+    favourites: tuple[str, ...] = ()
 
 
 def _agree(a: object, b: object) -> bool:
     return a is None or b is None or a == b
 
 
+def shared_favourite(a: Wish, b: Wish) -> str | None:
+    """The rendezvous token two searches for a favourite pair by (the least one they share), if any."""
+    if a.mode != b.mode:
+        return None
+    return min(set(a.favourites) & set(b.favourites), default=None)
+
+
 def compatible(a: Wish, b: Wish) -> bool:
+    if a.favourites or b.favourites:
+        return shared_favourite(a, b) is not None
     return a.mode == b.mode and _agree(a.topic, b.topic) and _agree(a.length, b.length) and _agree(a.talk, b.talk)
 
 
@@ -77,7 +91,7 @@ def agreed_terms(a: Wish, b: Wish, started_at: int) -> Terms:
 
 def queued(wish: Wish) -> p.Queued:
     """`queued` echoes the wish as normalized."""
-    return p.Queued(wish.mode, wish.topic, wish.length, wish.talk)
+    return p.Queued(wish.mode, wish.topic, wish.length, wish.talk, favourite=bool(wish.favourites))
 
 
 def study_of(terms: Terms, minute_ms: int) -> p.Study:

@@ -85,6 +85,14 @@ class FindPartner:
     topic: str | None
     length: int | None = None
     talk: str | None = None
+    favourites: tuple[str, ...] = ()  # non-empty: a search for a favourite only
+
+
+@dataclass(slots=True)
+class AvoidPartners:
+    """Unseal these avoid tokens and never pair this client with their installations (`Backend.avoid`)."""
+
+    tokens: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -119,7 +127,7 @@ class ReportPartner:
 
 Effect: TypeAlias = (
     Reply | Refuse | Close | Greet | Relay | FindPartner | SkipPartner | CancelFind | LeaveSession | ReportPartner
-    | ResumeSession
+    | ResumeSession | AvoidPartners
 )
 
 
@@ -226,6 +234,8 @@ class ClientSession:
         """Every message but `Signal`, which `receive` relays itself."""
         if isinstance(msg, p.Hello):
             return [Refuse(p.ProtocolError(p.ErrorCode.BAD_MESSAGE, texts.HELLO_AGAIN))]
+        if isinstance(msg, p.Avoid):
+            return [AvoidPartners(msg.tokens)]  # sent before `resume` after each welcome: not a request
         asked, self._asked = self._asked, True
         if isinstance(msg, p.Resume):
             if asked:
@@ -236,7 +246,9 @@ class ClientSession:
         if isinstance(msg, (p.Find, p.Skip)):
             if not self._finds.allow(now):
                 return [Refuse(p.ProtocolError(p.ErrorCode.RATE_LIMITED, texts.FINDS_LIMITED))]
-            return [FindPartner(msg.mode, msg.topic, msg.length, msg.talk) if isinstance(msg, p.Find) else SkipPartner()]
+            if isinstance(msg, p.Find):
+                return [FindPartner(msg.mode, msg.topic, msg.length, msg.talk, msg.favourites)]
+            return [SkipPartner()]
         if isinstance(msg, p.Cancel):
             return [CancelFind()]
         if isinstance(msg, p.Leave):

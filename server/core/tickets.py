@@ -215,6 +215,9 @@ class TicketBook:
             self._answer = "rebuilt" if kind is p.PartnerReconnecting else "resumed"
         if kind is p.Queued:
             assert isinstance(message, p.Queued)
+            if message.favourite:
+                self._place = None  # no ticket for a search for a favourite: the client finds again
+                return message
             return dataclasses.replace(message, ticket=self._queued(message, now))
         if kind is p.Matched or kind is p.Resumed:
             assert isinstance(message, (p.Matched, p.Resumed))

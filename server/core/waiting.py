@@ -37,3 +37,29 @@ class Waiting:
 
     def count(self) -> int:
         return sum(len(b) for b in self.buckets.values())
+
+
+@dataclass(slots=True)
+class Rendezvous:
+    """One mode's searches for a favourite: who waits since when, and under which tokens."""
+
+    waiters: dict[str, tuple[OrderKey, tuple[str, ...]]] = field(default_factory=dict)
+    by_token: dict[str, set[str]] = field(default_factory=dict)
+
+    def add(self, client_id: str, key: OrderKey, tokens: tuple[str, ...]) -> None:
+        self.waiters[client_id] = (key, tokens)
+        for token in tokens:
+            self.by_token.setdefault(token, set()).add(client_id)
+
+    def remove(self, client_id: str) -> None:
+        _, tokens = self.waiters.pop(client_id)
+        for token in tokens:
+            holders = self.by_token[token]
+            holders.discard(client_id)
+            if not holders:
+                del self.by_token[token]
+
+    def sharing(self, tokens: tuple[str, ...]) -> list[tuple[OrderKey, str]]:
+        """The waiters sharing a token with `tokens`, longest waiter first."""
+        found = {cid for token in tokens for cid in self.by_token.get(token, ())}
+        return sorted((self.waiters[cid][0], cid) for cid in found)

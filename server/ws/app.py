@@ -32,6 +32,7 @@ from server.backends.memory import MemoryBackend
 from server.config import ServerConfig
 from server.core import codec, texts
 from server.core import protocol as p
+from server.core.avoidtokens import AvoidSeal
 from server.core.session import ClientSession, SessionLimits
 from server.core.tickets import Tickets
 from server.ws.connection import Connection, Writes, event
@@ -89,12 +90,14 @@ class Server:
         self._sockets: set[Connection] = set()  # every TCP connection, handshakes included
         self._emptied: asyncio.Future[None] | None = None  # stop() waits on it
         self._tasks: set[asyncio.Task[None]] = set()
-        self.tickets = Tickets(ticket_key(config), config.ticket_ttl)
+        key = ticket_key(config)
+        self.tickets = Tickets(key, config.ticket_ttl)
+        self.seal = AvoidSeal(key)  # every instance sharing the ticket key reads the others' avoid tokens
         self._refresher: asyncio.Task[None] | None = None
         self.counts = CountsTicker(self.backend, self._clients, self.metrics)
         self.effects = Effects(
             config, self.backend, self.security, self.metrics, self._clients, self.spawn, self.detach,
-            self.tickets,
+            self.tickets, self.seal,
         )
         self._http: Callable[[Peer, Request], Response | None] | None = None
         self._clock: Callable[[], float] = time.monotonic  # the loop's, from start()
@@ -202,9 +205,12 @@ class Server:
         else:
             self.counts.observe(client_id, message)
             if kind is p.Matched or kind is p.Resumed:
-                message = _stamped(message, self.backend.wall_ms())
-                if isinstance(message, p.Matched) and message.initiator and message.study is not None:
-                    self.metrics.count_match(message.study)
+                message = self._sealed(_stamped(message, self.backend.wall_ms()))
+                if isinstance(message, p.Matched) and message.initiator:
+                    if message.study is not None:
+                        self.metrics.count_match(message.study)
+                    if message.favourite is not None:
+                        self.metrics.favourite_matches += 1
             if conn.tickets is not None:
                 message = conn.tickets.observe(message, time.time())  # with its ticket
         conn.send(message)
@@ -215,6 +221,13 @@ class Server:
             self._clients.pop(conn.id, None)
             self.counts.forget(conn.id)
             conn.close(CloseCode.NORMAL_CLOSURE, texts.CLOSE_REPLACED)
+
+    def _sealed(self, message: p.ServerMessage) -> p.ServerMessage:
+        """`partner.avoid` as the backend gives it is the partner's pseudonym: sealed afresh for each message."""
+        if not isinstance(message, (p.Matched, p.Resumed)) or message.partner.avoid is None:
+            return message
+        partner = dataclasses.replace(message.partner, avoid=self.seal.seal(message.partner.avoid))
+        return dataclasses.replace(message, partner=partner)
 
     async def detach(self, conn: Connection, hold: bool = False) -> None:
         """Take a client out of the backend exactly once, however it left.

@@ -24,7 +24,9 @@ from typing import Any
 from server.backends.base import Backend
 from server.config import ServerConfig
 from server.core import protocol as p
+from server.core.avoidtokens import AvoidSeal
 from server.core.session import (
+    AvoidPartners,
     CancelFind,
     Close,
     Effect,
@@ -60,6 +62,7 @@ class Effects:
         spawn: Callable[[Any], asyncio.Task[None]],
         detach: Callable[..., Awaitable[None]],
         tickets: Tickets,
+        seal: AvoidSeal,
     ) -> None:
         self.config = config
         self.backend = backend
@@ -69,6 +72,7 @@ class Effects:
         self.spawn = spawn
         self.detach = detach  # detach(conn, hold=False)
         self.tickets = tickets
+        self.seal = seal  # avoid tokens: read here, made as `matched` and `resumed` go out (app.py)
 
     def run(self, conn: Connection, effects: Sequence[Effect]) -> None:
         """Apply `effects` in order; from the first that must wait on, a task goes on."""
@@ -131,8 +135,10 @@ class Effects:
                 self.spawn(self.detach(conn, hold=hold))  # out of the backend at once
             case Greet(hello):
                 return self._greet(conn, hello)
-            case FindPartner(mode, topic, length, talk):
-                return self._find(conn, mode, topic, length, talk)
+            case FindPartner(mode, topic, length, talk, favourites):
+                return self._find(conn, mode, topic, length, talk, favourites)
+            case AvoidPartners(tokens):
+                return self._avoid(conn, tokens)
             case SkipPartner():
                 return self._skip(conn)
             case CancelFind():
@@ -156,7 +162,7 @@ class Effects:
         conn.wants_counts = hello.counts is True
         if hello.resume:
             conn.tickets = TicketBook(self.tickets, conn.abuse_key)
-        await self.backend.connect(conn.id, conn.abuse_key, resumable=conn.tickets is not None)
+        await self.backend.connect(conn.id, conn.abuse_key, resumable=conn.tickets is not None, install=hello.install)
         ice_servers = self.security.ice_servers(conn.id)
         conn.send(p.Welcome(id=conn.id, ice_servers=ice_servers, limits=self.config.limits()))
         event("hello", id=conn.id, client=_SAFE.sub("_", hello.client or "-")[:32])
@@ -183,10 +189,22 @@ class Effects:
 
     async def _find(
         self, conn: Connection, mode: str, topic: str | None, length: int | None, talk: str | None,
+        favourites: tuple[str, ...],
     ) -> None:
         await self.security.check_may_match(conn.abuse_key)
-        event("find", logging.DEBUG, id=conn.id, mode=mode)
-        await self.backend.find(conn.id, mode, topic, length, talk)
+        event("find", logging.DEBUG, id=conn.id, mode=mode, favourite=bool(favourites))
+        await self.backend.find(conn.id, mode, topic, length, talk, favourites)
+
+    async def _avoid(self, conn: Connection, tokens: tuple[str, ...]) -> None:
+        """The installations the readable tokens name join this client's avoid set; the others change nothing."""
+        installs = [install for token in tokens if (install := self.seal.unseal(token)) is not None]
+        unreadable = len(tokens) - len(installs)
+        self.metrics.avoid_tokens["taken"] += len(installs)
+        self.metrics.avoid_tokens["unreadable"] += unreadable
+        if unreadable:
+            event("avoid_unreadable", id=conn.id, tokens=unreadable)
+        count = await self.backend.avoid(conn.id, installs)
+        conn.send(p.Avoiding(count))
 
     async def _skip(self, conn: Connection) -> None:
         await self.security.check_may_match(conn.abuse_key)

@@ -31,6 +31,7 @@ from server.core.tickets import RESUME_OUTCOMES
 
 WAIT_BUCKETS: Final = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 DROP_REASONS: Final = ("outbox_full", "send_timeout", "abuse", "hello_timeout", "internal")
+AVOID_OUTCOMES: Final = ("taken", "unreadable")
 
 
 class Metrics:
@@ -62,6 +63,8 @@ class Metrics:
         self.study_matches: Counter[tuple[str, str]] = Counter()
         self.counts_sent = 0  # `counts` messages (docs/protocol.md, "Live counts while searching")
         self.online = online  # connections that said hello, on every instance
+        self.favourite_matches = 0  # pairs made by a shared rendezvous token, counted by the initiator's instance
+        self.avoid_tokens: Counter[str] = Counter()  # by outcome (AVOID_OUTCOMES)
 
         self.registry = CollectorRegistry()
         self.registry.register(_Counted(self, stats, connections))
@@ -141,6 +144,11 @@ class _Counted(Collector):
                                 value=m.online())
         yield CounterMetricFamily("studymatch_counts_sent_total", "Counts messages sent by this instance.",
                                   value=m.counts_sent)
+        yield CounterMetricFamily("studymatch_favourite_matches_total",
+                                  "Pairs made by a shared rendezvous token (counted by the initiator's instance).",
+                                  value=m.favourite_matches)
+        yield _by("studymatch_avoid_tokens_total", "Avoid tokens received, by outcome.", "outcome",
+                  m.avoid_tokens, AVOID_OUTCOMES)
 
 
 def _by(name: str, help_text: str, label: str, counts: Counter[str], known: tuple[str, ...]) -> CounterMetricFamily:

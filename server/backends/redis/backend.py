@@ -62,6 +62,7 @@ from server.backends.redis.script import (
     SharedStats,
     Truth,
     decode_envelopes,
+    wire_favourites,
     wire_length,
     wire_terms,
     wire_topic,
@@ -73,7 +74,7 @@ from server.core.abuse import penalty_refusal
 from server.core.counts import Figures
 from server.core.matchmaking import refusal  # the script refuses with the core's names and words
 from server.core.resume import Claim, SessionClaim
-from server.core.rules import DEFAULT_REMATCH_COOLDOWN, Wish
+from server.core.rules import DEFAULT_REMATCH_COOLDOWN, MAX_AVOIDED, Wish
 
 
 class RedisBackend:
@@ -112,6 +113,11 @@ class RedisBackend:
         self._views: dict[str, ClientView] = {}
         self._abuse_keys: dict[str, str] = {}  # only those that differ from the connection id
         self._resumable: set[str] = set()
+        # What Redis is told again if it forgets a client (a restart): its installation, the
+        # installations it avoids (oldest first), its last find's rendezvous tokens.
+        self._installs: dict[str, str] = {}
+        self._avoided: dict[str, dict[str, None]] = {}
+        self._favourites: dict[str, tuple[str, ...]] = {}
         self._pending_disconnects: dict[str, bool] = {}  # id -> hold
         self._sync_waiters: dict[str, list[asyncio.Future[None]]] = {}
         self._shared = SharedStats({mode: 0 for mode in p.MODES}, 0, 0)
@@ -136,8 +142,12 @@ class RedisBackend:
 
     # --- requests -------------------------------------------------------------------
 
-    async def connect(self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False) -> None:
+    async def connect(
+        self, client_id: str, abuse_key: str | None = None, *, resumable: bool = False, install: str | None = None,
+    ) -> None:
         self._views[client_id] = ClientView()
+        if install is not None:
+            self._installs[client_id] = install
         if abuse_key is not None and abuse_key != client_id:
             self._abuse_keys[client_id] = abuse_key
         if resumable:
@@ -147,6 +157,7 @@ class RedisBackend:
                 # else created by the sync on reconnect
                 await self._link.call(
                     "connect", client_id, self._abuse_keys.get(client_id, ""), "1" if resumable else "0",
+                    install or "",
                 )
 
     async def resume(self, client_id: str, claim: Claim) -> None:
@@ -179,11 +190,27 @@ class RedisBackend:
 
     async def find(
         self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+        favourites: tuple[str, ...] = (),
     ) -> None:
+        favourites = tuple(dict.fromkeys(favourites))
         await self._request(
             "find", client_id, mode, wire_topic(p.normalize_topic(topic)), new_session_id(), self._penalty(client_id),
-            wire_length(length), wire_topic(talk),
+            wire_length(length), wire_topic(talk), wire_favourites(favourites),
         )
+        if client_id in self._views:
+            self._favourites[client_id] = favourites
+
+    async def avoid(self, client_id: str, installs: list[str]) -> int:
+        """In Redis, where every instance's pairing reads it; kept here too, for a Redis that forgets."""
+        outcome = await self._request("avoid", client_id, json.dumps(installs, separators=(",", ":")))
+        if outcome is None:
+            return 0  # disconnected meanwhile
+        avoided = self._avoided.setdefault(client_id, {})
+        for install in installs:
+            avoided[install] = None
+        while len(avoided) > MAX_AVOIDED:
+            del avoided[next(iter(avoided))]
+        return int(outcome.detail)
 
     async def cancel(self, client_id: str) -> None:
         await self._request("cancel", client_id)
@@ -214,6 +241,7 @@ class RedisBackend:
     async def disconnect(self, client_id: str, *, hold: bool = False) -> None:
         self._abuse_keys.pop(client_id, None)
         self._resumable.discard(client_id)
+        self._forget_comeback(client_id)
         if self._views.pop(client_id, None) is None:
             return
         if self._link.healthy:
@@ -288,6 +316,12 @@ class RedisBackend:
         self._views.pop(client_id, None)
         self._abuse_keys.pop(client_id, None)
         self._resumable.discard(client_id)
+        self._forget_comeback(client_id)
+
+    def _forget_comeback(self, client_id: str) -> None:
+        self._installs.pop(client_id, None)
+        self._avoided.pop(client_id, None)
+        self._favourites.pop(client_id, None)
 
     def _synced(self, client_id: str) -> None:
         for waiter in self._sync_waiters.pop(client_id, []):
@@ -324,6 +358,8 @@ class RedisBackend:
             "sync", client_id, requeue, wish.mode, wire_topic(wish.topic), new_session_id(),
             self._abuse_keys.get(client_id, ""), "1" if client_id in self._resumable else "0",
             view.session or "", wire_length(wish.length), wire_topic(wish.talk),
+            self._installs.get(client_id, ""), wire_favourites(self._favourites.get(client_id, ())),
+            json.dumps(list(self._avoided.get(client_id, ())), separators=(",", ":")) if client_id in self._avoided else "",
         )
 
     async def _sync_all(self) -> None:

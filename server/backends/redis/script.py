@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, Final
 
 from server.core import protocol as p
-from server.core.rules import Terms, Wish, study_of
+from server.core.rules import MAX_AVOIDED, Terms, Wish, study_of
 
 DEFAULT_PREFIX: Final = "{studymatch}"  # one hash tag: every key lands in one Cluster slot
 # One script in three files, one idea each (see the first one's header): joined, they are one
@@ -76,7 +76,7 @@ class RedisKeys:
         """KEYS of every script call, in the order the script reads them."""
         fixed = (
             "clients", "sessions", "cool", "cooldue", "seq", "matches", "instances",
-            "tombs", "tombdue", "spent", "awaydue", "kept",
+            "tombs", "tombdue", "spent", "awaydue", "kept", "avoid", "avoidlist", "rdv",
         )
         return [f"{self.prefix}:{name}" for name in fixed] + [self.queue(m) for m in p.MODES]
 
@@ -123,6 +123,7 @@ def script_args(
         json.dumps(ops, separators=(",", ":")),
         repr(float(resume_grace)),
         repr(float(ticket_ttl)),
+        str(MAX_AVOIDED),
     ]
 
 
@@ -134,6 +135,11 @@ def wire_topic(topic: str | None) -> str:
 def wire_length(length: int | None) -> str:
     """A study length as the script takes it ('' is open)."""
     return "" if length is None else str(length)
+
+
+def wire_favourites(favourites: tuple[str, ...]) -> str:
+    """A find's rendezvous tokens as the script takes and compares them ('' is an ordinary search)."""
+    return json.dumps(list(favourites), separators=(",", ":")) if favourites else ""
 
 
 def wire_terms(terms: Terms | None) -> tuple[str, str, str]:
@@ -226,9 +232,11 @@ def _decode(envelope: list[Any], minute_ms: int) -> tuple[str, p.ServerMessage |
     to, kind, *f = envelope
     msg: p.ServerMessage | Truth
     if kind == "queued":
-        msg = p.Queued(f[0], _topic(f[1]), _length(f[2]), _topic(f[3]))
+        msg = p.Queued(f[0], _topic(f[1]), _length(f[2]), _topic(f[3]), favourite=f[4] is True)
     elif kind == "matched":
-        msg = p.Matched(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])), study=_study(f[4], f[5], f[6], minute_ms))
+        # `partner.avoid`: the partner's pseudonym as it is (the shell seals it); `favourite`: the shared token.
+        msg = p.Matched(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3]), f[7] or None),
+                        study=_study(f[4], f[5], f[6], minute_ms), favourite=f[8] or None)
     elif kind == "partner_left":
         msg = p.PartnerLeft(f[0], f[1])
     elif kind == "idle":
@@ -238,7 +246,8 @@ def _decode(envelope: list[Any], minute_ms: int) -> tuple[str, p.ServerMessage |
     elif kind == "signal":
         msg = p.Signal(f[0], json.loads(f[1]))
     elif kind == "resumed":
-        msg = p.Resumed(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3])), study=_study(f[4], f[5], f[6], minute_ms))
+        msg = p.Resumed(f[0], bool(f[1]), p.Partner(f[2], _topic(f[3]), f[7] or None),
+                        study=_study(f[4], f[5], f[6], minute_ms))
     elif kind == "partner_reconnecting":
         msg = p.PartnerReconnecting(f[0])
     elif kind == "partner_resumed":

@@ -41,24 +41,39 @@ function OPS.connect(A)
   r.i = me
   set_key(r, A[2])
   if A[3] == '1' then r.rs = true end
+  if A[4] and A[4] ~= '' then r.iv = A[4] end
   save(id, r)
   return reply('ok')
 end
 
+-- A[2]: a JSON list of installations (unsealed by the instance). Pairs nobody.
+function OPS.avoid(A)
+  local id = A[1]
+  local r = mine(id)
+  if not r then return reply('gone') end
+  local count = avoid_add(id, r, cjson.decode(A[2]))
+  save(id, r)
+  return reply('ok', tostring(count))
+end
+
+-- A[8]: the rendezvous tokens as a JSON list ('' or absent: an ordinary search).
 function OPS.find(A)
   local id, mode, topic, length, talk = A[1], A[2], A[3], tonumber(A[6]) or 0, A[7] or ''
+  local fk = A[8]
+  if fk == '' then fk = nil end
   session_base = A[4]
   local left = penalty_left(A[5])
   if left > 0 then return penalty_reply(left) end
   local r = mine(id)
   if not r then return reply('gone') end
   if r.w == 's' then return reply('err', 'find_in_session') end
-  if r.w == 'q' and r.m == mode and r.t == topic and (r.ln or 0) == length and (r.tk or '') == talk then
-    send(r, id, 'queued', mode, topic, length, talk)
+  if r.w == 'q' and r.m == mode and r.t == topic and (r.ln or 0) == length and (r.tk or '') == talk
+      and r.fk == fk then
+    send_queued(r, id)
     return reply('ok')
   end
   if r.w == 'q' then dequeue(id, r) end
-  r.m, r.t, r.ln, r.tk = mode, topic, length, talk
+  r.m, r.t, r.ln, r.tk, r.fk = mode, topic, length, talk, fk
   enqueue(id, r)
   return reply('ok')
 end
@@ -89,7 +104,7 @@ function OPS.skip(A)
     save(id, r)
   end
   if r.w == 'q' then
-    send(r, id, 'queued', r.m, r.t, r.ln or 0, r.tk or '')
+    send_queued(r, id)
     return reply('ok')
   end
   enqueue(id, r)
@@ -194,17 +209,18 @@ function OPS.resume_session(A)
       if o then
         send(o, old, 'replaced', sid)
         redis.call('HDEL', K_CLIENTS, old)
+        forget_avoid(old)
       end
     end
   end
-  s['m' .. side], s['t' .. side], s['e' .. side] = mode, topic, epoch + 1
+  s['m' .. side], s['t' .. side], s['e' .. side], s['i' .. side] = mode, topic, epoch + 1, r.iv
   set_key(r, A[9])
-  r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[13]) or 0, A[14] or ''
+  r.m, r.t, r.ln, r.tk, r.fk = mode, topic, tonumber(A[13]) or 0, A[14] or '', nil
   come_back(sid, s, side, id, r)
   save_session(sid, s)
   save(id, r)
   send(r, id, 'resumed', sid, initiator, s['m' .. other] or '', s['t' .. other] or '', s.sl or 0, s.sk or 'talk',
-       s.sa or math.floor(s.t * 1000))
+       s.sa or math.floor(s.t * 1000), s['i' .. other] or '')
   deliver_kept(sid, side, id, r)
   if is_away(s, other) then
     send(r, id, 'partner_reconnecting', sid)
@@ -230,7 +246,7 @@ function OPS.resume_queue(A)
   if left > 0 then return penalty_reply(left) end
   redis.call('ZADD', K_SPENT, math.max(expires, now) + CLOCK_SKEW, nonce)
   set_key(r, A[7])
-  r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[10]) or 0, A[11] or ''
+  r.m, r.t, r.ln, r.tk, r.fk = mode, topic, tonumber(A[10]) or 0, A[11] or '', nil
   enqueue(id, r, math.max(0, waited))
   return reply('ok')
 end
@@ -246,7 +262,11 @@ local function recreate(id, A)
   local r = { w = 'i', i = me }
   set_key(r, A[6])
   if A[7] == '1' then r.rs = true end
+  -- A[11]: its installation, A[12]: its search's rendezvous tokens, A[13]: the installations it avoids.
+  if A[11] and A[11] ~= '' then r.iv = A[11] end
+  if A[13] and A[13] ~= '' then avoid_add(id, r, cjson.decode(A[13])) end
   if mode ~= '' then r.m, r.t, r.ln, r.tk = mode, topic, tonumber(A[9]) or 0, A[10] or '' end
+  if mode ~= '' and A[12] and A[12] ~= '' then r.fk = A[12] end
   local s = view_session ~= '' and load_session(view_session)
   if s then
     -- Its side: the one with its id, else one a rebuilt session does not know yet.

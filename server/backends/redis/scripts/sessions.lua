@@ -83,6 +83,7 @@ local function go_away(id, r)
   save_session(sid, s)
   redis.call('ZADD', K_AWAYDUE, now + grace, sid .. '|' .. side)
   redis.call('HDEL', K_CLIENTS, id)
+  forget_avoid(id)
   local other = other_side(side)
   if not is_away(s, other) then
     local pid = s[other]
@@ -163,6 +164,7 @@ local function drop_client(id)
     dequeue(id, r)
   end
   redis.call('HDEL', K_CLIENTS, id)
+  forget_avoid(id)
 end
 
 -- Takes out every client of the given instances (crashed, or retiring). One that

@@ -269,10 +269,11 @@ class _FaultyBackend(MemoryBackend):
 
     async def find(
         self, client_id: str, mode: str, topic: str | None, length: int | None = None, talk: str | None = None,
+        favourites: tuple[str, ...] = (),
     ) -> None:
         if topic == "boom":
             raise RuntimeError("injected fault")
-        await super().find(client_id, mode, topic, length, talk)
+        await super().find(client_id, mode, topic, length, talk, favourites)
 
 
 async def test_an_exception_in_one_handler_closes_only_that_connection(

@@ -31,15 +31,22 @@ topics = st.sampled_from([None, "maths", "Maths ", "physics"])
 lengths = st.sampled_from([None, *p.LENGTHS])
 talks = st.sampled_from([None, *p.TALKS])
 clients = st.sampled_from(CLIENTS)
+# A few installations, so that two connections may share one (the same app, reconnected).
+# Few of each, so that avoided pairs and shared tokens come up often.
+INSTALLS = ["inst-aaaaaaaaaaaaaaa", "inst-bbbbbbbbbbbbbbb"]
+installs = st.sampled_from([None, *INSTALLS, *INSTALLS])
+FAV_A, FAV_B = "fav-aaaaaaaaaaaaaaaa", "fav-bbbbbbbbbbbbbbbb"
+favourites = st.sampled_from([(), (), (FAV_A,), (FAV_A,), (FAV_B,), (FAV_A, FAV_B), (FAV_B, FAV_A)])
 
 
 class Pairing(Protocol):
     """What the machine asks of a pairing implementation: `Matchmaker`'s events and queries."""
 
-    def connect(self, client_id: str) -> None: ...
+    def connect(self, client_id: str, resumable: bool = False, install: str | None = None) -> None: ...
+    def avoid(self, client_id: str, installs: list[str]) -> int: ...
     def find(
         self, client_id: str, mode: str, topic: str | None, now: float,
-        length: int | None = None, talk: str | None = None,
+        length: int | None = None, talk: str | None = None, favourites: tuple[str, ...] = (),
     ) -> Outgoing: ...
     def cancel(self, client_id: str, now: float) -> Outgoing: ...
     def skip(self, client_id: str, now: float) -> Outgoing: ...
@@ -70,6 +77,9 @@ class MatchmakingMachine(RuleBasedStateMachine):
         # model: pairs that may not meet again until a time
         self.cooling: dict[frozenset[str], float] = {}
         self.sessions_seen: set[str] = set()
+        # model: each client's installation, and the installations it avoids
+        self.installs: dict[str, str | None] = {}
+        self.avoiding: dict[str, set[str]] = {}
 
     def make_core(self, new_session_id: Callable[[], str]) -> Pairing:
         """The implementation under test."""
@@ -120,20 +130,42 @@ class MatchmakingMachine(RuleBasedStateMachine):
             for c in waiting_before[wish.mode]
             if c != newcomer
             and (other := wishes_before[c]) is not None
-            and compatible(wish, other)
-            and self.cooling.get(frozenset((c, newcomer)), float("-inf")) <= self.now
+            and self.pairable(newcomer, wish, c, other)
         ]
         assert eligible and eligible[0] == waiter, "the longest compatible waiter is taken first"
         waiter_wish = wishes_before[waiter]
         assert waiter_wish is not None and compatible(wish, waiter_wish), "mode, topic, length and talk agree"
-        # Both sides get the same terms: the non-null length and talk ("talk" when both are null).
+        assert not self.avoided(a, b), "an avoided installation is never paired"
+        # Both sides get the same terms: the initiator's (the waiter's) length and talk, else the other's.
         assert ma.study is not None and ma.study == mb.study
-        lengths_asked = {wish.length, waiter_wish.length} - {None}
-        talks_asked = {wish.talk, waiter_wish.talk} - {None}
-        assert ma.study.length == (lengths_asked.pop() if lengths_asked else None)
-        assert ma.study.talk == (talks_asked.pop() if talks_asked else "talk")
+        length = waiter_wish.length if waiter_wish.length is not None else wish.length
+        talk = waiter_wish.talk if waiter_wish.talk is not None else wish.talk
+        assert ma.study.length == length
+        assert ma.study.talk == (talk if talk is not None else "talk")
         assert (ma.study.ends_at is None) == (ma.study.length is None)
-        assert self.cooling.get(frozenset((a, b)), float("-inf")) <= self.now, "skip cool-down holds"
+        if wish.favourites or waiter_wish.favourites:
+            assert wish.favourites and waiter_wish.favourites, "a favourite search pairs only with one"
+            shared = set(wish.favourites) & set(waiter_wish.favourites)
+            assert ma.favourite == mb.favourite == min(shared), "paired by a shared token, the least one"
+        else:
+            assert ma.favourite is None and mb.favourite is None
+            assert self.cooling.get(frozenset((a, b)), float("-inf")) <= self.now, "skip cool-down holds"
+        # Each side is named to the other by its installation (sealed later, by the shell).
+        assert ma.partner.avoid == self.installs[b] and mb.partner.avoid == self.installs[a]
+
+    def avoided(self, a: str, b: str) -> bool:
+        """The model's word: either side avoids the other's installation."""
+        ia, ib = self.installs.get(a), self.installs.get(b)
+        return (ib is not None and ib in self.avoiding.get(a, set())) or (
+            ia is not None and ia in self.avoiding.get(b, set()))
+
+    def pairable(self, a: str, wa: Wish, b: str, wb: Wish) -> bool:
+        """The model's word on two waiters: favourites by a shared token, others by wish and cool-down."""
+        if self.avoided(a, b):
+            return False
+        if wa.favourites or wb.favourites:
+            return wa.mode == wb.mode and bool(set(wa.favourites) & set(wb.favourites))
+        return compatible(wa, wb) and self.cooling.get(frozenset((a, b)), float("-inf")) <= self.now
 
     def record_cooldowns(self, out: Outgoing, actor: str) -> None:
         for cid, message in out:
@@ -146,23 +178,37 @@ class MatchmakingMachine(RuleBasedStateMachine):
 
     # --- rules --------------------------------------------------------------------
 
-    @rule(cid=clients)
-    def connect(self, cid: str) -> None:
+    @rule(cid=clients, install=installs)
+    def connect(self, cid: str, install: str | None) -> None:
         if cid in self.ever_connected:
             return  # a client id is never reused, as in the server
-        self.core.connect(cid)
+        self.core.connect(cid, install=install)
+        self.installs[cid] = install
         self.connected.add(cid)
         self.ever_connected.add(cid)
 
     @precondition(lambda self: self.connected)
-    @rule(data=st.data(), mode=modes, topic=topics, length=lengths, talk=talks)
-    def find(self, data: st.DataObject, mode: str, topic: str | None, length: int | None, talk: str | None) -> None:
+    @rule(data=st.data(), avoided=st.lists(st.sampled_from(INSTALLS), min_size=1, max_size=2))
+    def avoid(self, data: st.DataObject, avoided: list[str]) -> None:
+        cid = data.draw(st.sampled_from(sorted(self.connected)))
+        before = self.snapshot()
+        count = self.core.avoid(cid, avoided)
+        self.avoiding.setdefault(cid, set()).update(avoided)
+        assert count == len(self.avoiding[cid])
+        assert self.snapshot() == before, "avoiding pairs nobody and unpairs nobody"
+
+    @precondition(lambda self: self.connected)
+    @rule(data=st.data(), mode=modes, topic=topics, length=lengths, talk=talks, favs=favourites)
+    def find(
+        self, data: st.DataObject, mode: str, topic: str | None, length: int | None, talk: str | None,
+        favs: tuple[str, ...],
+    ) -> None:
         cid = data.draw(st.sampled_from(sorted(self.connected)))
         was_in_session = self.core.where(cid) is Where.IN_SESSION
-        out = self.attempt(self.core.find, cid, mode, topic, self.now, length, talk)
+        out = self.attempt(self.core.find, cid, mode, topic, self.now, length, talk, favs)
         assert (out is None) == was_in_session
         if out is not None:
-            assert (cid, p.Queued(mode, p.normalize_topic(topic), length, talk)) in out
+            assert (cid, p.Queued(mode, p.normalize_topic(topic), length, talk, favourite=bool(favs))) in out
 
     @precondition(lambda self: self.connected)
     @rule(data=st.data())
@@ -268,7 +314,8 @@ class MatchmakingMachine(RuleBasedStateMachine):
             for a, b in itertools.combinations(waiting, 2):
                 wa, wb = self.core.wish_of(a), self.core.wish_of(b)
                 assert wa is not None and wb is not None
-                if compatible(wa, wb):
+                if compatible(wa, wb) and not self.avoided(a, b):
+                    assert not (wa.favourites or wb.favourites), f"favourites {a} and {b} could have been paired"
                     assert self.core.in_cooldown(a, b, self.now), f"{a} and {b} could have been paired"
 
     @invariant()

@@ -20,7 +20,7 @@ from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Where
 from server.core.resume import Claim, QueueClaim, SessionClaim
 
-from .test_matchmaking_properties import COOLDOWN, MatchmakingMachine, Pairing
+from .test_matchmaking_properties import COOLDOWN, MatchmakingMachine, Pairing, installs
 
 GRACE = 20.0
 
@@ -51,7 +51,7 @@ class ResumeMachine(MatchmakingMachine):
             assert theirs is not None
             return SessionClaim(session.id, session.initiator == cid, self.epochs.get(cid, 0), wish.mode,
                                 wish.topic, theirs.mode, theirs.topic, cid)
-        if self.core.where(cid) is Where.QUEUED and wish is not None:
+        if self.core.where(cid) is Where.QUEUED and wish is not None and not wish.favourites:
             return QueueClaim(wish.mode, wish.topic, 1.0, next(self.nonces), 1e12, cid)
         return None
 
@@ -75,9 +75,10 @@ class ResumeMachine(MatchmakingMachine):
         else:
             assert out == []
 
-    def _resume(self, claim: Claim) -> None:
+    def _resume(self, claim: Claim, install: str | None) -> None:
         new = next(self.fresh)
-        self.core.connect(new)
+        self.core.connect(new, install=install)
+        self.installs[new] = install
         self.connected.add(new)
         self.ever_connected.add(new)
         if isinstance(claim, SessionClaim):
@@ -91,23 +92,28 @@ class ResumeMachine(MatchmakingMachine):
                 self.connected.discard(cid)
         if any(isinstance(m, p.Resumed) for _, m in out):
             assert isinstance(claim, SessionClaim)
+            session = self.core.session_of(new)
+            assert session is not None
+            # The partner is named by the installation it was matched or resumed with (none when rebuilt).
+            [resumed] = [m for c, m in out if isinstance(m, p.Resumed)]
+            assert resumed.partner.avoid == session.install_of(session.partner_of(new))
             self.epochs[new] = claim.epoch + 1
             assert self.core.where(new) is Where.IN_SESSION
         if isinstance(claim, QueueClaim):
             assert (new, p.Queued(claim.mode, claim.topic)) in out
 
     @precondition(lambda self: self.tickets)
-    @rule(data=st.data())
-    def resume(self, data: st.DataObject) -> None:
-        self._resume(data.draw(st.sampled_from(self.tickets)))
+    @rule(data=st.data(), install=installs)
+    def resume(self, data: st.DataObject, install: str | None) -> None:
+        self._resume(data.draw(st.sampled_from(self.tickets)), install)
 
     @precondition(lambda self: self.connected)
-    @rule(data=st.data())
-    def take_over(self, data: st.DataObject) -> None:
+    @rule(data=st.data(), install=installs)
+    def take_over(self, data: st.DataObject, install: str | None) -> None:
         """A new connection resumes a side whose old socket the server has not seen die."""
         claim = self.claim_of(data.draw(st.sampled_from(sorted(self.connected))))
         if isinstance(claim, SessionClaim):
-            self._resume(claim)
+            self._resume(claim, install)
 
     # --- the old events, where an away partner changes what is sent -------------------
 

@@ -12,6 +12,7 @@ from server.core import protocol as p
 from server.core.session import (
     GOING_AWAY,
     POLICY_VIOLATION,
+    AvoidPartners,
     CancelFind,
     ClientSession,
     Close,
@@ -217,6 +218,19 @@ def test_resume_is_taken_only_as_the_first_request_of_a_resuming_client() -> Non
         effects = s.receive(resume, 0.2)
         assert codes(effects) == ["bad_message"] and len(effects) == 1, first
     assert codes(ready().receive(resume, 0.1)) == ["bad_message"], "hello did not ask for resume"
+
+
+def test_avoid_is_not_a_request_so_resume_may_follow_it() -> None:
+    s = resuming()
+    avoid = json.dumps({"type": "avoid", "tokens": ["a1.x", "a1.y"]})
+    assert s.receive(avoid, 0.1) == [AvoidPartners(("a1.x", "a1.y"))]
+    assert s.receive(json.dumps({"type": "resume", "ticket": "t"}), 0.2) == [ResumeSession("t")]
+    assert s.receive(avoid, 0.3) == [AvoidPartners(("a1.x", "a1.y"))], "and at any time after"
+
+
+def test_a_find_for_favourites_carries_its_tokens() -> None:
+    find = json.dumps({"type": "find", "mode": "audio", "favourites": ["rendezvous-token-1", "rendezvous-token-1"]})
+    assert ready().receive(find, 0.1) == [FindPartner("audio", None, None, None, ("rendezvous-token-1",))]
 
 
 def test_a_resuming_client_keeps_its_session_through_a_shutdown() -> None:

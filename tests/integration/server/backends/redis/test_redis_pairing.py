@@ -29,14 +29,24 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from integration.redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
-from server.backends.redis.script import Reply, decode_envelopes, wire_length, wire_topic
+from integration.redis_support import (  # noqa: F401 (fixture)
+    INSTANCE,
+    RedisServer,
+    ScriptDriver,
+    hash_json,
+    shared_redis,
+)
+from server.backends.redis.script import Reply, decode_envelopes, wire_favourites, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
+from server.core.rules import MAX_AVOIDED
 
 pytestmark = pytest.mark.redis
 
 SLOTS = 6
+INSTALLS = ["inst-aaaaaaaaaaaaaaa", "inst-bbbbbbbbbbbbbbb", "inst-ccccccccccccccc"]
+FAVOURITES = [(), (), ("fav-aaaaaaaaaaaaaaaa",), ("fav-bbbbbbbbbbbbbbbb",),
+              ("fav-bbbbbbbbbbbbbbbb", "fav-aaaaaaaaaaaaaaaa")]
 COOLDOWN = 10.0
 WHERE = {"i": Where.IDLE, "q": Where.QUEUED, "s": Where.IN_SESSION}
 
@@ -100,26 +110,41 @@ class PairingMachine(RuleBasedStateMachine):
     @initialize()
     def everyone_connects(self) -> None:
         for slot in range(SLOTS):
-            self.connect(slot)
+            self.connect(slot, INSTALLS[slot % len(INSTALLS)] if slot % 2 else None)
 
-    @rule(slot=st.integers(0, SLOTS - 1))
-    def connect(self, slot: int) -> None:
+    @rule(slot=st.integers(0, SLOTS - 1), install=st.sampled_from([None, *INSTALLS]))
+    def connect(self, slot: int, install: str | None) -> None:
         if self.slots[slot] is None:
             cid = f"c{slot}-{next(self.generation)}"  # never reused, as the shell's ids
             self.slots[slot] = cid
-            self.core.connect(cid)
-            assert self.driver.call("connect", cid, now=self.now).outcomes[0].status == "ok"
+            self.core.connect(cid, install=install)
+            reply = self.driver.call("connect", cid, "", "0", install or "", now=self.now)
+            assert reply.outcomes[0].status == "ok"
+
+    @rule(slot=st.integers(0, SLOTS - 1), installs=st.lists(st.sampled_from(INSTALLS), min_size=1, max_size=2))
+    def avoid(self, slot: int, installs: list[str]) -> None:
+        """Never again: the same count from both, and nothing sent (the pairs to come say the rest)."""
+        cid = self.client(slot)
+        if cid is not None:
+            count = self.core.avoid(cid, installs)
+            reply = self.driver.call("avoid", cid, json.dumps(installs), now=self.now)
+            assert [(o.status, o.detail) for o in reply.outcomes] == [("ok", str(count))]
+            assert reply.sent == []
 
     @rule(slot=st.integers(0, SLOTS - 1), mode=st.sampled_from(p.MODES),
           topic=st.sampled_from([None, "maths", " Maths", "physics", ""]),
-          length=st.sampled_from([None, *p.LENGTHS]), talk=st.sampled_from([None, *p.TALKS]))
-    def find(self, slot: int, mode: str, topic: str | None, length: int | None, talk: str | None) -> None:
+          length=st.sampled_from([None, *p.LENGTHS]), talk=st.sampled_from([None, *p.TALKS]),
+          favourites=st.sampled_from(FAVOURITES))
+    def find(
+        self, slot: int, mode: str, topic: str | None, length: int | None, talk: str | None,
+        favourites: tuple[str, ...],
+    ) -> None:
         cid = self.client(slot)
         if cid is not None:
             norm = wire_topic(p.normalize_topic(topic))
             base = self._session_base()
-            self.both(lambda: self.core.find(cid, mode, topic, self.now, length, talk), "find", cid, mode, norm, base,
-                      "", wire_length(length), wire_topic(talk))
+            self.both(lambda: self.core.find(cid, mode, topic, self.now, length, talk, favourites), "find", cid, mode,
+                      norm, base, "", wire_length(length), wire_topic(talk), wire_favourites(favourites))
 
     @rule(slot=st.integers(0, SLOTS - 1))
     def cancel(self, slot: int) -> None:
@@ -240,6 +265,13 @@ class PairingMachine(RuleBasedStateMachine):
         for cid, record in records.items():
             assert WHERE[record["w"]] is self.core.where(cid)
             assert (cid in queued) == (record["w"] == "q") and (cid in in_session) == (record["w"] == "s")
+        # The rendezvous index holds exactly the searches for a favourite; avoid sets only the connected's.
+        keys = self.driver.keys
+        rdv = {(field, cid) for field, ids in hash_json(self.driver.r, f"{keys.prefix}:rdv").items() for cid in ids}
+        assert rdv == {(f"{queued[cid]}|{token}", cid) for cid in queued
+                       for token in json.loads(records[cid].get("fk", "[]"))}
+        avoiders = {field.split("|")[0] for field in hash_json(self.driver.r, f"{keys.prefix}:avoid")}
+        assert avoiders <= connected and set(hash_json(self.driver.r, f"{keys.prefix}:avoidlist")) <= connected
 
 
 def test_script_agrees_with_the_core(shared_redis: RedisServer) -> None:  # noqa: F811
@@ -247,3 +279,26 @@ def test_script_agrees_with_the_core(shared_redis: RedisServer) -> None:  # noqa
     run_state_machine_as_test(
         PairingMachine, settings=settings(max_examples=100, stateful_step_count=40, deadline=None)
     )
+
+
+def test_past_the_most_avoided_the_script_forgets_the_oldest(shared_redis: RedisServer) -> None:  # noqa: F811
+    driver = ScriptDriver(shared_redis.url, cooldown=COOLDOWN)
+    try:
+        driver.call("beat", "", now=0.0)
+        installs = [f"install-{n:09d}" for n in range(MAX_AVOIDED + 1)]
+        driver.call("connect", "a", "", "0", "install-a-0000000", now=0.0)
+        for cid, install in (("first", installs[0]), ("second", installs[1])):
+            driver.call("connect", cid, "", "0", install, now=0.0)
+        for chunk, count in ((installs[:MAX_AVOIDED], MAX_AVOIDED), (installs[:3], MAX_AVOIDED),
+                             (installs[MAX_AVOIDED:], MAX_AVOIDED)):
+            [outcome] = driver.call("avoid", "a", json.dumps(chunk), now=0.0).outcomes
+            assert (outcome.status, outcome.detail) == ("ok", str(count))
+        driver.call("find", "a", "video", "", "s1", now=0.0)
+        driver.call("find", "second", "video", "", "s2", now=1.0)
+        assert driver.records()["a"]["w"] == "q", "the second oldest is still avoided"
+        driver.call("find", "first", "video", "", "s3", now=2.0)
+        assert driver.records()["a"]["w"] == driver.records()["first"]["w"] == "s", "the oldest was forgotten"
+        driver.call("disconnect", "a", now=3.0)
+        assert hash_json(driver.r, f"{driver.keys.prefix}:avoid") == {}, "a connection's avoid set goes with it"
+    finally:
+        driver.r.close()

@@ -23,7 +23,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from unit.server.core.test_matchmaking_properties import COOLDOWN, MatchmakingMachine, Pairing
 
 from integration.redis_support import RedisServer, ScriptDriver, hash_json, shared_redis, zset_members  # noqa: F401 (fixture)
-from server.backends.redis.script import Truth, decode_envelopes, wire_length, wire_topic
+from server.backends.redis.script import Truth, decode_envelopes, wire_favourites, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Outgoing, Session, Where, refusal
 from server.core.rules import Terms, Wish
@@ -68,16 +68,22 @@ class ScriptPairing:
 
     # --- events ---------------------------------------------------------------------
 
-    def connect(self, client_id: str) -> None:
-        self._do(self._now, "connect", client_id, "")
+    def connect(self, client_id: str, resumable: bool = False, install: str | None = None) -> None:
+        self._do(self._now, "connect", client_id, "", "1" if resumable else "0", install or "")
+
+    def avoid(self, client_id: str, installs: list[str]) -> int:
+        reply = self.driver.call("avoid", client_id, json.dumps(installs), now=self._now)
+        [outcome] = reply.outcomes
+        assert outcome.status == "ok" and reply.sent == []
+        return int(outcome.detail)
 
     def find(
         self, client_id: str, mode: str, topic: str | None, now: float,
-        length: int | None = None, talk: str | None = None,
+        length: int | None = None, talk: str | None = None, favourites: tuple[str, ...] = (),
     ) -> Outgoing:
         return self._do(
             now, "find", client_id, mode, wire_topic(p.normalize_topic(topic)), self._new_session_id(), "",
-            wire_length(length), wire_topic(talk),
+            wire_length(length), wire_topic(talk), wire_favourites(tuple(dict.fromkeys(favourites))),
         )
 
     def cancel(self, client_id: str, now: float) -> Outgoing:
@@ -126,7 +132,10 @@ class ScriptPairing:
 
     def wish_of(self, client_id: str) -> Wish | None:
         record = self._record(client_id)
-        return None if "m" not in record else Wish(record["m"], record["t"] or None, record.get("ln") or None, record.get("tk") or None)
+        if "m" not in record:
+            return None
+        favourites = tuple(json.loads(record["fk"])) if "fk" in record else ()
+        return Wish(record["m"], record["t"] or None, record.get("ln") or None, record.get("tk") or None, favourites)
 
     def client_count(self) -> int:
         return len(self.driver.records())
