@@ -16,6 +16,8 @@ from integration.engines import Peer, engines
 
 from .test_call_engine import in_call
 
+TICKET_KEY = "k" * 32
+
 
 def instances(cluster: Any) -> tuple[str, list[str]]:
     """The server's public name (what a load balancer's clients all use), and its instances."""
@@ -77,7 +79,8 @@ async def blocked_pair(make: Any, public: str, url: str, people: People) -> tupl
     return a, b
 
 
-async def test_a_blocked_partner_is_never_matched_again_across_a_restart(cluster: Any, tmp_path: Any) -> None:
+async def test_a_blocked_partner_is_never_matched_again_across_a_restart(server_factory: Any, tmp_path: Any) -> None:
+    cluster = await server_factory(ticket_key=TICKET_KEY)  # shared by the instances, as deployed
     public, urls = instances(cluster)
     async with engines() as make:
         with HistoryStore(tmp_path / "a.sqlite3") as store:
@@ -107,7 +110,7 @@ async def test_a_blocked_partner_is_never_matched_again_across_a_restart(cluster
 
 
 async def test_a_report_blocks_the_partner_too(server_factory: Any) -> None:
-    cluster = await server_factory(rematch_cooldown=0.0)  # only the block keeps them apart
+    cluster = await server_factory(rematch_cooldown=0.0, ticket_key=TICKET_KEY)  # only the block keeps them apart
     public, urls = instances(cluster)
     async with engines() as make:
         a, b = await blocked_pair(make, public, urls[0], People.in_memory())

@@ -247,3 +247,25 @@ async def test_bad_fields_are_bad_messages(server_factory: ServerFactory) -> Non
     await other.send({"type": "hello", "protocol": 1, "install": "not one!"})
     await other.expect_error("hello_required")
     await other.expect_closed(1008)
+
+
+async def test_tokens_name_the_partner_in_matched_and_again_in_resumed(server_factory: ServerFactory) -> None:
+    cluster = await server_factory(ticket_key=KEY)
+    seal = AvoidSeal(KEY.encode())  # what the servers derive their key from
+    a, b = await connect(cluster, INSTALL_A, resume=True), await connect(cluster, INSTALL_B, resume=True)
+    ma, mb = await pair(a, b)
+    assert seal.unseal(ma["partner"]["avoid"]) == INSTALL_B and seal.unseal(mb["partner"]["avoid"]) == INSTALL_A
+    a.ws.transport.abort()  # A's socket dies; it comes back through the other instance (with Redis)
+    await b.expect("partner_reconnecting")
+    back = await connect(cluster, INSTALL_A, url=cluster.urls[-1], resume=True)
+    await back.send({"type": "resume", "ticket": ma["ticket"]})
+    resumed = await back.expect("resumed", session=ma["session"])
+    assert seal.unseal(resumed["partner"]["avoid"]) == INSTALL_B
+    assert resumed["partner"]["avoid"] != ma["partner"]["avoid"]  # sealed afresh
+    await b.expect("partner_resumed")
+    b.ws.transport.abort()
+    await back.expect("partner_reconnecting")
+    b2 = await connect(cluster, INSTALL_B, url=cluster.urls[0], resume=True)
+    await b2.send({"type": "resume", "ticket": mb["ticket"]})
+    resumed = await b2.expect("resumed", session=ma["session"])
+    assert seal.unseal(resumed["partner"]["avoid"]) == INSTALL_A  # the installation of A's new connection

@@ -8,6 +8,8 @@ import pytest
 
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Where
+from server.core.rules import MAX_AVOIDED
+from server.core.tickets import TicketBook, Tickets
 
 # The study terms of a pair that asked for none (the core's default clock reads 0).
 OPEN = p.Study(None, "talk", 0, None)
@@ -154,3 +156,30 @@ def test_waits_are_observed_for_both_partners() -> None:
     core.find("a", "video", None, 10.0)
     core.find("b", "video", None, 12.5)
     assert sorted(waits) == [0.0, 2.5]
+
+
+def test_past_the_most_avoided_the_oldest_installation_is_forgotten() -> None:
+    core = Matchmaker(rematch_cooldown=10.0, new_session_id=iter(f"s{n}" for n in itertools.count()).__next__)
+    core.connect("a", install="install-a-0000000")
+    installs = [f"install-{n:09d}" for n in range(MAX_AVOIDED + 1)]
+    assert core.avoid("a", installs[:MAX_AVOIDED]) == MAX_AVOIDED
+    assert core.avoid("a", installs[:3]) == MAX_AVOIDED  # already there: nothing changes
+    assert core.avoid("a", installs[MAX_AVOIDED:]) == MAX_AVOIDED
+    core.connect("first", install=installs[0])
+    core.connect("second", install=installs[1])
+    core.find("a", "video", None, 0.0)
+    core.find("second", "video", None, 1.0)
+    assert core.where("a") is Where.QUEUED, "the second oldest is still avoided"
+    out = core.find("first", "video", None, 2.0)
+    assert any(isinstance(m, p.Matched) for _, m in out), "the oldest was forgotten"
+    assert core.session_of("a") == core.session_of("first")
+
+
+def test_a_search_for_a_favourite_gets_no_ticket_but_is_said_so() -> None:
+    core = Matchmaker(rematch_cooldown=10.0)
+    core.connect("a")
+    assert core.find("a", "video", "maths", 0.0, favourites=("token-0000000000001",)) == [
+        ("a", p.Queued("video", "maths", favourite=True))]
+    book = TicketBook(Tickets(b"k" * 32, 600.0), "a")
+    sent = book.observe(p.Queued("video", "maths", favourite=True), 0.0)
+    assert sent == p.Queued("video", "maths", favourite=True) and book.refresh(1e6) is None

@@ -32,10 +32,11 @@ lengths = st.sampled_from([None, *p.LENGTHS])
 talks = st.sampled_from([None, *p.TALKS])
 clients = st.sampled_from(CLIENTS)
 # A few installations, so that two connections may share one (the same app, reconnected).
-INSTALLS = ["inst-aaaaaaaaaaaaaaa", "inst-bbbbbbbbbbbbbbb", "inst-ccccccccccccccc"]
-installs = st.sampled_from([None, *INSTALLS])
+# Few of each, so that avoided pairs and shared tokens come up often.
+INSTALLS = ["inst-aaaaaaaaaaaaaaa", "inst-bbbbbbbbbbbbbbb"]
+installs = st.sampled_from([None, *INSTALLS, *INSTALLS])
 FAV_A, FAV_B = "fav-aaaaaaaaaaaaaaaa", "fav-bbbbbbbbbbbbbbbb"
-favourites = st.sampled_from([(), (), (FAV_A,), (FAV_B,), (FAV_A, FAV_B), (FAV_B, FAV_A)])
+favourites = st.sampled_from([(), (), (FAV_A,), (FAV_A,), (FAV_B,), (FAV_A, FAV_B), (FAV_B, FAV_A)])
 
 
 class Pairing(Protocol):

@@ -11,8 +11,8 @@ from server.core import codec, texts
 from server.core import protocol as p
 from server.core.session import (
     GOING_AWAY,
-    AvoidPartners,
     POLICY_VIOLATION,
+    AvoidPartners,
     CancelFind,
     ClientSession,
     Close,

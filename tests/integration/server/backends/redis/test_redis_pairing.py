@@ -29,10 +29,17 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from integration.redis_support import INSTANCE, RedisServer, ScriptDriver, shared_redis  # noqa: F401 (fixture)
+from integration.redis_support import (  # noqa: F401 (fixture)
+    INSTANCE,
+    RedisServer,
+    ScriptDriver,
+    hash_json,
+    shared_redis,
+)
 from server.backends.redis.script import Reply, decode_envelopes, wire_favourites, wire_length, wire_topic
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Outgoing, Where, refusal
+from server.core.rules import MAX_AVOIDED
 
 pytestmark = pytest.mark.redis
 
@@ -258,6 +265,13 @@ class PairingMachine(RuleBasedStateMachine):
         for cid, record in records.items():
             assert WHERE[record["w"]] is self.core.where(cid)
             assert (cid in queued) == (record["w"] == "q") and (cid in in_session) == (record["w"] == "s")
+        # The rendezvous index holds exactly the searches for a favourite; avoid sets only the connected's.
+        keys = self.driver.keys
+        rdv = {(field, cid) for field, ids in hash_json(self.driver.r, f"{keys.prefix}:rdv").items() for cid in ids}
+        assert rdv == {(f"{queued[cid]}|{token}", cid) for cid in queued
+                       for token in json.loads(records[cid].get("fk", "[]"))}
+        avoiders = {field.split("|")[0] for field in hash_json(self.driver.r, f"{keys.prefix}:avoid")}
+        assert avoiders <= connected and set(hash_json(self.driver.r, f"{keys.prefix}:avoidlist")) <= connected
 
 
 def test_script_agrees_with_the_core(shared_redis: RedisServer) -> None:  # noqa: F811
@@ -265,3 +279,26 @@ def test_script_agrees_with_the_core(shared_redis: RedisServer) -> None:  # noqa
     run_state_machine_as_test(
         PairingMachine, settings=settings(max_examples=100, stateful_step_count=40, deadline=None)
     )
+
+
+def test_past_the_most_avoided_the_script_forgets_the_oldest(shared_redis: RedisServer) -> None:  # noqa: F811
+    driver = ScriptDriver(shared_redis.url, cooldown=COOLDOWN)
+    try:
+        driver.call("beat", "", now=0.0)
+        installs = [f"install-{n:09d}" for n in range(MAX_AVOIDED + 1)]
+        driver.call("connect", "a", "", "0", "install-a-0000000", now=0.0)
+        for cid, install in (("first", installs[0]), ("second", installs[1])):
+            driver.call("connect", cid, "", "0", install, now=0.0)
+        for chunk, count in ((installs[:MAX_AVOIDED], MAX_AVOIDED), (installs[:3], MAX_AVOIDED),
+                             (installs[MAX_AVOIDED:], MAX_AVOIDED)):
+            [outcome] = driver.call("avoid", "a", json.dumps(chunk), now=0.0).outcomes
+            assert (outcome.status, outcome.detail) == ("ok", str(count))
+        driver.call("find", "a", "video", "", "s1", now=0.0)
+        driver.call("find", "second", "video", "", "s2", now=1.0)
+        assert driver.records()["a"]["w"] == "q", "the second oldest is still avoided"
+        driver.call("find", "first", "video", "", "s3", now=2.0)
+        assert driver.records()["a"]["w"] == driver.records()["first"]["w"] == "s", "the oldest was forgotten"
+        driver.call("disconnect", "a", now=3.0)
+        assert hash_json(driver.r, f"{driver.keys.prefix}:avoid") == {}, "a connection's avoid set goes with it"
+    finally:
+        driver.r.close()
