@@ -19,6 +19,7 @@ from typing import Final
 from server.core import protocol as p
 from server.core import texts
 from server.core.away import AwayBook
+from server.core.partners import avoids, favourite_waiter, longest_compatible_waiter
 from server.core.places import Client, Session, Where
 from server.core.resume import QueueClaim, SessionClaim
 from server.core.rules import (
@@ -29,9 +30,7 @@ from server.core.rules import (
     Wish,
     agreed_terms,
     bucket_of,
-    candidate_buckets,
     queued,
-    shared_favourite,
     study_of,
 )
 from server.core.waiting import OrderKey, Rendezvous, Waiting
@@ -311,7 +310,7 @@ class Matchmaker:
 
     def avoided(self, a: str, b: str) -> bool:
         """Either of two connected clients avoids the other's installation."""
-        return _avoids(self._clients[a], self._clients[b])
+        return avoids(self._clients[a], self._clients[b])
 
     # --- the pairing itself ------------------------------------------------------
 
@@ -322,7 +321,7 @@ class Matchmaker:
         client.queued_at = now if since is None else since
         favourite = None
         if wish.favourites:
-            partner, favourite = self._favourite_waiter(client, wish)
+            partner, favourite = favourite_waiter(self._rendezvous[wish.mode], self._clients, client, wish)
         else:
             partner = self._longest_compatible_waiter(client, wish, now)
         if partner is None:
@@ -336,30 +335,14 @@ class Matchmaker:
         self._dequeue(partner)
         return out + self._start_session(initiator=partner, responder=client, now=now, favourite=favourite)
 
-    def _favourite_waiter(self, client: Client, wish: Wish) -> tuple[Client | None, str | None]:
-        """The longest-waiting search for a favourite sharing a token, and the token (the least shared)."""
-        for _, other_id in self._rendezvous[wish.mode].sharing(wish.favourites):
-            other = self._clients[other_id]
-            if other_id != client.id and not _avoids(client, other):
-                assert other.wish is not None
-                return other, shared_favourite(wish, other.wish)
-        return None, None
 
     def _longest_compatible_waiter(
         self, client: Client, wish: Wish, now: float, older_than: OrderKey | None = None
     ) -> Client | None:
-        waiting = self._waiting[wish.mode]
-        best: tuple[OrderKey, str] | None = None if older_than is None else (older_than, client.id)
-        for bucket in candidate_buckets(wish, waiting.buckets):
-            for other_id, key in waiting.buckets[bucket].items():
-                if best is not None and key >= best[0]:
-                    break  # buckets are in waiting order: nothing older follows
-                if not self.in_cooldown(client.id, other_id, now) and not _avoids(client, self._clients[other_id]):
-                    best = (key, other_id)
-                    break
-        if best is None or best[1] == client.id:
-            return None
-        return self._clients[best[1]]
+        return longest_compatible_waiter(
+            self._waiting[wish.mode], self._clients, client, wish, lambda other: self.in_cooldown(client.id, other, now),
+            older_than,
+        )
 
     def _dequeue(self, client: Client) -> None:
         assert client.wish is not None and client.where is Where.QUEUED
@@ -473,8 +456,3 @@ class Matchmaker:
         if current != session_id or current is None:
             raise refusal("not_your_session")
         return self._sessions[current]
-
-
-def _avoids(a: Client, b: Client) -> bool:
-    """Either client avoids the other's installation (docs/protocol.md, "Coming back")."""
-    return (b.install is not None and b.install in a.avoid) or (a.install is not None and a.install in b.avoid)

@@ -216,7 +216,9 @@ class TicketBook:
         if kind is p.Queued:
             assert isinstance(message, p.Queued)
             if message.favourite:
-                self._place = None  # no ticket for a search for a favourite: the client finds again
+                # No ticket for a search for a favourite (the client finds again); its session's ticket
+                # still carries this wish, for a skip after a resume (an ordinary search, then).
+                self._place, self._wish = None, Wish(message.mode, message.topic, message.length, message.talk)
                 return message
             return dataclasses.replace(message, ticket=self._queued(message, now))
         if kind is p.Matched or kind is p.Resumed:

@@ -256,14 +256,15 @@ def _decode(envelope: list[Any], minute_ms: int) -> tuple[str, p.ServerMessage |
         msg = p.Replaced(f[0])
     elif kind == "sync":
         lost, where, session, initiator, pmode, ptopic, mode, topic, last_session, last_reason, away = f[:11]
-        length, talk, s_length, s_talk, s_started = f[11:]
+        length, talk, s_length, s_talk, s_started, favourites = f[11:]
         msg = Truth(
             lost=bool(lost),
             where=where,
             session=session or None,
             initiator=bool(initiator),
             partner=p.Partner(pmode, _topic(ptopic)) if pmode else None,
-            wish=Wish(mode, _topic(topic), _length(length), _topic(talk)) if mode else None,
+            wish=Wish(mode, _topic(topic), _length(length), _topic(talk), tuple(json.loads(favourites or "[]")))
+            if mode else None,
             last_session=last_session or None,
             last_reason=last_reason,
             partner_away=bool(away),

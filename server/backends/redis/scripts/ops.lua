@@ -321,7 +321,7 @@ function OPS.sync(A)
     sl, sk, sa = s.sl or 0, s.sk or 'talk', s.sa or math.floor(s.t * 1000)
   end
   send(r, id, 'sync', lost, r.w, r.ss or '', initiator, pm, pt,
-       r.m or '', r.t or '', r.ls or '', r.lr or '', away, r.ln or 0, r.tk or '', sl, sk, sa)
+       r.m or '', r.t or '', r.ls or '', r.lr or '', away, r.ln or 0, r.tk or '', sl, sk, sa, r.fk or '')
   if after then after() end
   return reply('ok')
 end

@@ -8,6 +8,7 @@ import pytest
 
 from server.core import protocol as p
 from server.core.matchmaking import Matchmaker, Where
+from server.core.resume import SessionClaim
 from server.core.rules import MAX_AVOIDED
 from server.core.tickets import TicketBook, Tickets
 
@@ -183,3 +184,7 @@ def test_a_search_for_a_favourite_gets_no_ticket_but_is_said_so() -> None:
     book = TicketBook(Tickets(b"k" * 32, 600.0), "a")
     sent = book.observe(p.Queued("video", "maths", favourite=True), 0.0)
     assert sent == p.Queued("video", "maths", favourite=True) and book.refresh(1e6) is None
+    matched = book.observe(p.Matched("s1", True, p.Partner("video", None)), 1.0)
+    assert isinstance(matched, p.Matched) and matched.ticket is not None
+    claim = Tickets(b"k" * 32, 600.0).verify(matched.ticket, 2.0)
+    assert isinstance(claim, SessionClaim) and (claim.mode, claim.topic) == ("video", "maths")  # its own wish

@@ -61,6 +61,10 @@ async def test_after_redis_forgot_everything_avoidance_and_favourite_searches_ho
                 return all(records.get(c.id.encode() if c.id else b"", {}).get("w") == "q" for c in (a, favourite))
 
             await until(requeued)  # the instance re-created its clients, and queued them again
+            told = await favourite.recv()
+            while told["type"] == "error":  # backend_unavailable, while Redis was away
+                told = await favourite.recv()
+            assert told == {**told, "type": "queued", "favourite": True}  # still a search for a favourite
             b = await client(two.url, install=INSTALL_B)
             opened.append(b)
             await b.request({"type": "find", "mode": "video"}, "queued")

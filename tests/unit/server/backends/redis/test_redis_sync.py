@@ -111,3 +111,11 @@ def test_resume_messages_pass_only_for_the_current_session() -> None:
     assert view.partner_away
     assert admit(view, p.Replaced("S")) == [p.Replaced("S")]
     assert view.session is None and not view.partner_away
+
+
+def test_a_search_for_a_favourite_told_again_after_an_outage_still_says_so() -> None:
+    view = ClientView()
+    admit(view, p.Queued("video", None, favourite=True))
+    view.told_unavailable = True  # Redis went away meanwhile: the client was told
+    favourites = Wish("video", None, favourites=("rendezvous-token-0001",))
+    assert reconcile(view, truth("q", wish=favourites)) == [p.Queued("video", None, favourite=True)]
