@@ -9,6 +9,12 @@ or from the responder a `{"type": "restart"}` request for one (docs/protocol.md,
 "Between the two clients"). The policy is client/presence.py; one peer connection's
 mechanics are client/peer.py. The call itself, its tracks, chat and counts go on.
 
+Make before break: a connection that is replaced while it still carries media (a video
+stall, a partner silent on it) stays open beside the new one, sending and receiving, until
+the new one brings what it did, or it fails, or nothing arrives on it for STANDBY_SILENCE.
+A stall in one direction then costs the other direction nothing, however long the new
+connection takes to come up.
+
 What the partner sends is received, counted and measured in client/remotemedia.py.
 """
 
@@ -38,6 +44,9 @@ from .tracks import BlankVideoTrack
 log = logging.getLogger("studymatch.client.call")
 
 MAX_CHAT_CHARS = 2000
+# A replaced connection that brings nothing for this long is closed: what it sends may have
+# stopped unseen too (a sender whose transport died reads its audio no more).
+STANDBY_SILENCE = 5.0
 
 Work = dict[str, Any] | pr.Rebuild | pr.Ask | pr.Resend  # a partner's signal, or a decision needing aiortc
 
@@ -80,6 +89,9 @@ class Call:
                                   chat=self._chat, state_message=self._partner_state,
                                   state_open=lambda peer: self._send_state())  # fmt: skip
         self._peer = self._new_peer(0)
+        self._standby: Peer | None = None  # the replaced connection, still carrying media (see above)
+        self._standby_heard = 0.0  # when media or a beat last came on the standby
+        self._heard_peers: set[int] = set()  # restart numbers of the connections media arrived on
         self._retiring: set[asyncio.Task[None]] = set()  # old peer connections closing
         self.presence = pr.Presence(initiator=initiator, grace=grace)
         self._work: asyncio.Queue[Work] = asyncio.Queue()
@@ -157,7 +169,7 @@ class Call:
 
     async def _do(self, work: Work) -> None:
         if isinstance(work, pr.Rebuild):
-            self._retire(self._peer)
+            self._set_aside(self._peer)
             self._peer = self._new_peer(work.restart)
             await self._offer(self._peer)
         elif isinstance(work, pr.Ask):
@@ -198,7 +210,7 @@ class Call:
             decisions = self.presence.offered(restart, time.monotonic())
             if decisions is not None:
                 self._apply(decisions)
-                self._retire(peer)
+                self._set_aside(peer)
                 self._peer = self._new_peer(restart)
                 await self._answer(self._peer, sdp)
                 return
@@ -220,7 +232,10 @@ class Call:
         while not self.closed:
             if self._state is not None and self._peer.state_open:
                 self._peer.send_state(self._state.beat_message())
-            self._apply(self.presence.tick(time.monotonic()))
+            now = time.monotonic()
+            if self._standby is not None and now - self._standby_heard > STANDBY_SILENCE:
+                self._end_standby()
+            self._apply(self.presence.tick(now))
             await asyncio.sleep(pr.BEAT_INTERVAL)
 
     def _apply(self, decisions: list[pr.Decision]) -> None:
@@ -242,10 +257,28 @@ class Call:
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
+    def _set_aside(self, peer: Peer) -> None:
+        """`peer` is being replaced: kept as the standby while it still carries media, else closed.
+        Of a standby and a replaced attempt that never brought media, the standby stays."""
+        carries = peer.connection_state == "connected" and peer.restart in self._heard_peers
+        if not carries:
+            self._retire(peer)
+            return
+        self._end_standby()
+        self._standby, self._standby_heard = peer, time.monotonic()
+        log.info("call %s: keeping #%d open until #%d is heard", self.session, peer.restart, peer.restart + 1)
+
+    def _end_standby(self) -> None:
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            self._retire(standby)
+
     # --- what the peer connections report ------------------------------------------------
 
     def _peer_state(self, peer: Peer) -> None:
         state = peer.connection_state
+        if peer is self._standby and state in ("failed", "closed"):  # no use any more (the partner closed it)
+            self._end_standby()
         if self.closed or peer is not self._peer:
             return
         now = time.monotonic()
@@ -265,8 +298,18 @@ class Call:
                 self._apply(self.presence.failed(now))
 
     def _heard(self, peer: Peer, kind: str) -> None:
+        self._heard_peers.add(peer.restart)
+        if peer is self._standby:
+            self._standby_heard = time.monotonic()
         if peer is self._peer and not self.closed and self.connected_at is not None:
+            self._current_heard(kind)
             self._apply(self.presence.heard(time.monotonic(), video=kind == "video"))
+
+    def _current_heard(self, kind: str) -> None:
+        """Media on the current connection: the standby can go once this one carries what it did
+        (in a video call, video: the picture goes on from the old one until the new one's comes)."""
+        if self._standby is not None and (kind == "video" or not self.presence.expect_video):
+            self._end_standby()
 
     def _timed_out(self) -> None:
         if self.connected_at is None and not self.closed:
@@ -302,7 +345,10 @@ class Call:
             if state.refused == 1:  # once: a hostile partner must not flood the log
                 log.info("call %s: ignoring the partner's state message: %s", self.session, exc)
             return
+        if peer is self._standby:
+            self._standby_heard = time.monotonic()
         if peer is self._peer and self.connected_at is not None:
+            self._current_heard("beat")
             self._apply(self.presence.heard(time.monotonic(), beat=state.beat is not None))
         if camera is not None:
             self._emit(ev.PartnerCamera(self.session, camera))
@@ -346,7 +392,10 @@ class Call:
 
     def send_chat(self, text: str) -> bool:
         text = text[:MAX_CHAT_CHARS]
-        if self.closed or not self._peer.send_chat(text):
+        # While a rebuilt connection comes up, the standby's chat channel is still open.
+        sent = not self.closed and (self._peer.send_chat(text)
+                                    or (self._standby is not None and self._standby.send_chat(text)))  # fmt: skip
+        if not sent:
             return False
         self._emit(ev.ChatMessage(self.session, text, mine=True))
         return True
@@ -391,6 +440,7 @@ class Call:
 
     async def _close_all(self) -> None:
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._end_standby()
         self._retire(self._peer)
         # Each close is bounded and never raises (client/peer.py), so this ends.
         await asyncio.gather(*self._retiring, return_exceptions=True)

@@ -1,8 +1,12 @@
-"""What a call sends: opened once by the engine, sent over each of the call's peer connections in turn.
+"""What a call sends: opened once by the engine, sent over each of the call's peer connections.
 
-A peer connection stops the tracks it sends when it closes (client/peer.py sends a
-`SenderTrack` of its own over these), so these outlive a rebuilt connection and end
-only with the call.
+A peer connection stops the tracks it sends when it closes, so each one sends its own
+`MediaRelay` subscribers of these: they outlive a rebuilt connection and end only with
+the call. The relay gives every subscriber every frame, so while a rebuilt connection
+comes up beside the old one (client/call.py, make before break) both send the whole
+picture and sound, rather than each every other frame. Video subscribers keep only the
+newest frame (a connection that stalls never piles frames up); audio ones queue, so a
+busy moment costs latency rather than a gap in the sound.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamTrack
 
 from .media.audio import AudioSink
@@ -33,12 +38,14 @@ class CallTracks:
         self.media = media
         self._on_camera_ended = on_camera_ended
         self._video: SwitchableVideoTrack | None = None  # made when first sent
+        self._relay = MediaRelay()
 
     def send_over(self, peer: Peer) -> None:
         media = self.media
         if self._video is None and media.video is not None:
             self._video = SwitchableVideoTrack(media.video, on_source_ended=self._on_camera_ended)
-        peer.add_tracks(media.audio, self._video, media.receive_video)
+        video = None if self._video is None else self._relay.subscribe(self._video, buffered=False)
+        peer.add_tracks(self._relay.subscribe(media.audio), video, media.receive_video)
 
     @property
     def sends_video(self) -> bool:

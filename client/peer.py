@@ -6,8 +6,8 @@ reports goes to the call through `PeerEvents`, with the `Peer` it came from, so 
 call can tell the current connection from a retired one.
 
 The tracks the call keeps (the microphone gate, the switchable video) outlive any one
-peer connection: `pc.close()` stops every track it sends, so each connection sends a
-`SenderTrack` of its own over them.
+peer connection: `pc.close()` stops every track it sends, so each connection is given
+tracks of its own over them (client/calltracks.py).
 
 aiortc has no trickle ICE: `setLocalDescription` returns after gathering, so the
 offer/answer carry every candidate and a signal's data is the browser's
@@ -39,7 +39,7 @@ from aiortc.mediastreams import MediaStreamTrack
 
 from .loopback import offer_loopback_candidates
 from .peerstate import STATE_CHANNEL
-from .tracks import ObservedTrack, SenderTrack
+from .tracks import ObservedTrack
 
 log = logging.getLogger("studymatch.client.peer")
 
@@ -97,10 +97,10 @@ class Peer:
     # --- negotiation -------------------------------------------------------------------------
 
     def add_tracks(self, audio: MediaStreamTrack, video: MediaStreamTrack | None, receive_video: bool) -> None:
-        """Send the call's tracks, each through a SenderTrack of this connection's own."""
-        self.pc.addTrack(SenderTrack(audio))
+        """Send these tracks: this connection's own, as closing it stops them."""
+        self.pc.addTrack(audio)
         if video is not None:
-            self.pc.addTrack(SenderTrack(video))
+            self.pc.addTrack(video)
         elif receive_video:
             self.pc.addTransceiver("video", direction="recvonly")
 

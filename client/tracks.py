@@ -8,9 +8,9 @@
   subscriber); in the lobby, the preview's own (client/ui/wiring.py).
 - `BlankVideoTrack`: what the partner sees while the camera is off (black,
   rather than the last frame frozen).
-- `SenderTrack`: what one peer connection sends, so closing it leaves the call's
-  tracks (below and above) live for the next one; `ObservedTrack`: a remote track
-  that reports each frame (the partner is there).
+- `ObservedTrack`: a remote track that reports each frame (the partner is there).
+  (What each peer connection sends is a `MediaRelay` subscriber of the call's tracks:
+  client/calltracks.py.)
 - `SwitchableVideoTrack`: the one track the video senders ever read, so the
   camera can be swapped for black and back. aiortc's `replaceTrack` is not
   enough: the sender stays blocked in the old track's `recv()` (a relay
@@ -176,24 +176,6 @@ class SwitchableVideoTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._source.stop()
-
-
-class SenderTrack(MediaStreamTrack):
-    """One peer connection's hold on a track the call keeps across peer connections.
-
-    `pc.close()` stops every track it sends; stopping this one leaves its source live,
-    so the microphone and camera go on into the next peer connection of the same call.
-    """
-
-    def __init__(self, source: MediaStreamTrack) -> None:
-        super().__init__()
-        self.kind = source.kind
-        self._source = source
-
-    async def recv(self) -> av.frame.Frame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        return await self._source.recv()  # type: ignore[return-value]
 
 
 class ObservedTrack(MediaStreamTrack):

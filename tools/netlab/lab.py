@@ -172,8 +172,10 @@ class Lab:
         # Replacing the table (not adding rules to it) makes a second call change the figure.
         self.exec(link.b, "nft", "-f", "-", stdin=f"table inet {table}\ndelete table inet {table}\n{rules}")
 
-    def drop_larger(self, link: Link, size: int) -> None:
-        """Drop every packet over `size` bytes crossing the link, both ways, until `mend`.
+    def drop_larger(self, link: Link, size: int, ways: str = "both") -> None:
+        """Drop every packet over `size` bytes crossing the link, until `mend`: both ways, or
+        only what the end sends (`ways="out"`: into the link from `link.a`'s side) or receives
+        (`"in"`).
 
         A call's video packets are about 1 KB; its audio, RTCP and data channel messages (the
         beats) are a few hundred bytes at most: so the video alone is lost, as when a lost video
@@ -181,18 +183,23 @@ class Lab:
         dropped as well, so a signaling message as big as an SDP offer waits for `mend`: a
         rebuild started during the hole completes only after it.
         """
+        if ways not in ("both", "out", "in"):
+            raise LabError(f"ways must be both, out or in, not {ways!r}")
         table, dev = f"hole_{link.right}", link.right
+        # Seen from the router, where the rules are: what the end sends comes in on `dev`.
+        come_in = f'iifname "{dev}" meta length > {size} drop;' if ways != "in" else ""
+        go_out = f'oifname "{dev}" meta length > {size} drop;' if ways != "out" else ""
         rules = f"""
             table inet {table} {{
                 chain forward {{ type filter hook forward priority 0;
-                    iifname "{dev}" meta length > {size} drop
-                    oifname "{dev}" meta length > {size} drop;
+                    {come_in}
+                    {go_out}
                 }}
                 chain input {{ type filter hook input priority 0;
-                    iifname "{dev}" meta length > {size} drop;
+                    {come_in}
                 }}
                 chain output {{ type filter hook output priority 0;
-                    oifname "{dev}" meta length > {size} drop;
+                    {go_out}
                 }}
             }}
         """

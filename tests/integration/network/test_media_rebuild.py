@@ -1,4 +1,4 @@
-"""Media rebuilt after the network changed under a call: a 40 s outage, a new address, a video hole.
+"""Media rebuilt after the network changed under a call: a 40 s outage, a new address, video holes.
 
 aiortc has no `restartIce`; when the peer connection fails (ICE consent runs out after
 30 to 33 s) or its path is gone (the address moved), the clients build a new peer connection
@@ -16,7 +16,7 @@ import pytest
 from tools.netlab import Star, star
 
 from .conftest import needs_lab
-from .support import WAIT, Proc, peer, server, stopping, wait_video_after
+from .support import WAIT, Proc, frames_after, peer, server, stopping, video_gaps, wait_video_after
 
 pytestmark = [pytest.mark.slow, needs_lab]
 OUTAGE = 40.0  # the issue's figure: longer than ICE consent lasts
@@ -107,3 +107,28 @@ def test_media_is_rebuilt_when_the_video_stalls_while_the_partner_is_heard() -> 
         same_partner_throughout(p, stopped)
         # No outage: the partner was heard all along, so nothing said the server or partner was away.
         assert "partner_reconnecting" not in p.names(), p.lines
+
+
+def test_a_one_way_video_hole_costs_the_other_way_nothing_while_the_media_is_rebuilt() -> None:
+    # b's video to a is lost, and with it b's DTLS flights and big signaling messages, so no new
+    # connection comes up until the hole is mended. a's video to b is fine: the old connection
+    # stays open beside each new attempt (make before break), so b keeps getting a's picture
+    # through the whole rebuild, however many attempts it takes.
+    with star() as net, stopping(*both_in(net)) as (a, b):
+        time.sleep(2.0)
+        net.lab.drop_larger(net.b, 400, ways="out")
+        # a's video stalls: as the initiator it rebuilds; as the responder it asks b to.
+        initiator = a if a.of("matched")[0]["initiator"] else b
+        lost = initiator.wait_for("media_reconnecting", WAIT)["t"]
+        time.sleep(4.0)
+        mended = time.time()
+        assert "media_restored" not in b.names(), b.lines  # the hole held b's new connection back
+        net.lab.mend(net.b)
+        for p in (a, b):
+            restored_with_video(p, 2 * WAIT)
+        stopped = stop(a, b)
+    for p in (a, b):
+        same_partner_throughout(p, stopped)
+    # Through the rebuild, a's picture reached b every second, from the connection kept open.
+    assert frames_after(b, lost) - frames_after(b, mended) > 30, b.lines
+    assert video_gaps(b, lost, mended, every=1.0) == [], b.lines
