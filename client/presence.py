@@ -21,17 +21,21 @@ later and then lags by seconds while the backlog drains (docs/benchmarks.md, "Ne
 A new connection is up within about a second, with the delay of before. Beats and audio
 arrive many times a second, so a 2.5 s gap is an outage, not a lossy moment.
 
-Why a video STALL of 2.5 s rebuilds too, while the partner is heard: under loss, a video
-packet whose resend is lost as well leaves the same hole in aiortc's video receiver, and the
-picture freezes for the 512 packets (8 s and more) it takes to give up on it, while beats and
-audio go on; when the hole is among a connection's first packets, its video starts 8 s late
-and then lags by as much. The partner's video never pauses by itself: a camera turned off
-sends black at 5 frames a second. So in a video call (`expect_video`), 2.5 s without a video
-frame since the connection came up or its last frame, with the partner heard meanwhile, is
-that hole: longer than any freeze a lossy link healed by itself in the benchmark's loss runs
-(2 s at most; docs/benchmarks.md), and acted on at the next audio frame. A new connection has
-video back within about a second. A connection whose video never came is rebuilt once for it,
-not again and again: the next one must carry video first.
+Why a video that stops for FREEZE (1.2 s), or never comes for STALL (2.5 s), rebuilds too,
+while the partner is heard: under loss, a video packet whose resend is lost as well leaves the
+same hole in aiortc's video receiver, and the picture freezes for the 512 packets (8 s and
+more) it takes to give up on it, while beats and audio go on; when the hole is among a
+connection's first packets, its video starts 8 s late and then lags by as much. The
+partner's video never pauses by itself: a camera turned off sends black at 5 frames a
+second. So in a video call (`expect_video`), video that stopped for FREEZE, with the partner
+heard meanwhile, is that hole or a freeze as long as the worst a lossy link heals by itself
+(1.6 s in the benchmark's loss runs; docs/benchmarks.md), and acted on at the next audio
+frame. The rebuild costs nothing to watch: the old connection stays beside the new one
+until the new one's video comes (client/call.py, "make before break"), and both feed the
+same picture, so a freeze that heals by itself meanwhile is not cut short. A new
+connection's first frame may take longer than a freeze (its first keyframe), so its clock
+is STALL, counted from the moment it came up. A connection whose video never came is
+rebuilt once for it, not again and again: the next one must carry video first.
 
 The initiator rebuilds: a new peer connection whose offer carries a restart number
 higher than any before; the responder that notices first asks for one. A partner
@@ -48,7 +52,8 @@ from enum import Enum
 BEAT_INTERVAL = 1.0  # how often each side beats on the `state` channel
 SILENCE = 5.0  # no beat and no frame for this long (from a partner that beats): lost
 BLIP = 2.5  # heard again after a gap this long: the initiator rebuilds (aiortc's video would lag)
-STALL = 2.5  # no video frame this long while the partner is heard: rebuild (a hole in aiortc's receiver)
+STALL = 2.5  # no first video frame on a new connection this long while the partner is heard: rebuild
+FREEZE = 1.2  # video stopped this long while the partner is heard: rebuild (a hole in aiortc's receiver)
 RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
 ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
 
@@ -109,6 +114,7 @@ class Presence:
         silence: float = SILENCE,
         blip: float = BLIP,
         stall: float = STALL,
+        freeze: float = FREEZE,
         resend: float = RESEND,
         attempt_timeout: float = ATTEMPT_TIMEOUT,
     ) -> None:
@@ -117,6 +123,7 @@ class Presence:
         self.silence = silence
         self.blip = blip
         self.stall = stall
+        self.freeze = freeze
         self.resend = resend
         self.attempt_timeout = attempt_timeout
         self.phase = Phase.CONNECTING
@@ -194,11 +201,12 @@ class Presence:
 
     def _stalled(self, now: float) -> bool:
         """A video call's video stopped, or never came, while the partner is heard."""
-        if not (self.expect_video and self.beats) or now - self.last_heard >= self.stall:
+        if not (self.expect_video and self.beats):
             return False
         if self.last_video is None:  # none on this connection yet
-            return self._blind == 0 and now - self._video_since > self.stall
-        return now - self.last_video > self.stall
+            waited = now - self._video_since
+            return self._blind == 0 and now - self.last_heard < self.stall and waited > self.stall
+        return now - self.last_heard < self.freeze and now - self.last_video > self.freeze
 
     @property
     def rebuilt(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from client.presence import (
     ATTEMPT_TIMEOUT,
     BLIP,
+    FREEZE,
     RESEND,
     SILENCE,
     STALL,
@@ -127,7 +128,7 @@ def test_nothing_happens_before_the_first_connection() -> None:
 
 
 def carrying_video(initiator: bool) -> Presence:
-    """Up, with video frames until t=10 and beats every second after, to t=10 + 2 * STALL."""
+    """Up, with video frames every second until t=10."""
     presence = up(initiator)
     for t in range(11):
         presence.heard(float(t), video=True)
@@ -148,17 +149,17 @@ def beats(presence: Presence, start: float, end: float, step: float = 0.5) -> li
 def test_video_stalled_while_the_partner_beats_makes_the_initiator_rebuild() -> None:
     # The hole in aiortc's video receiver: beats and audio go on, the picture is frozen.
     presence = carrying_video(initiator=True)
-    assert beats(presence, 10.5, 10.0 + STALL) == []  # a lossy moment, not yet a stall
-    assert presence.heard(10.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
+    assert beats(presence, 10.5, 10.0 + FREEZE, step=0.25) == []  # a lossy moment, not yet a stall
+    assert presence.heard(10.0 + FREEZE + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
     # The new connection's video restores it; its own stall is watched again.
-    assert presence.heard(11.0 + STALL + 0.5, video=True) == [Restored(1000.0)]
+    assert presence.heard(11.0 + FREEZE + 0.5, video=True) == [Restored(1000.0)]
     assert presence.phase is Phase.UP
 
 
 def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_offer_comes() -> None:
     presence = carrying_video(initiator=False)
-    assert beats(presence, 10.5, 10.0 + STALL) == []
-    t = 10.0 + STALL + 0.5
+    assert beats(presence, 10.5, 10.0 + FREEZE, step=0.25) == []
+    t = 10.0 + FREEZE + 0.5
     assert presence.heard(t, beat=True) == [Ask(1)]
     assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
     assert beats(presence, t + 0.5, t + RESEND) == []  # asked a moment ago
@@ -167,20 +168,20 @@ def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_off
 
 
 def test_a_stall_is_seen_on_the_next_audio_frame_not_the_next_tick() -> None:
-    # Audio frames come every 20 ms: a stall is acted on 20 ms after STALL, not up to 1 s later.
+    # Audio frames come every 20 ms: a stall is acted on 20 ms after FREEZE, not up to 1 s later.
     initiator, responder = carrying_video(initiator=True), carrying_video(initiator=False)
     for presence in (initiator, responder):
         presence.heard(11.0, beat=True)
-        assert presence.heard(10.0 + STALL - 0.01) == []
-    assert initiator.heard(10.0 + STALL + 0.01) == [Reconnecting(1), Rebuild(1)]
-    assert responder.heard(10.0 + STALL + 0.01) == [Ask(1)]
-    assert responder.heard(10.0 + STALL + 0.03) == []  # asked a moment ago
-    assert responder.heard(10.0 + STALL + 0.02 + RESEND) == [Ask(1)]
+        assert presence.heard(10.0 + FREEZE - 0.01) == []
+    assert initiator.heard(10.0 + FREEZE + 0.01) == [Reconnecting(1), Rebuild(1)]
+    assert responder.heard(10.0 + FREEZE + 0.01) == [Ask(1)]
+    assert responder.heard(10.0 + FREEZE + 0.03) == []  # asked a moment ago
+    assert responder.heard(10.0 + FREEZE + 0.02 + RESEND) == [Ask(1)]
 
 
 def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
     presence = carrying_video(initiator=True)
-    assert presence.tick(10.0 + STALL + 0.5) == []  # silence and the blip on return handle it
+    assert presence.tick(10.0 + FREEZE + 0.5) == []  # silence and the blip on return handle it
     assert presence.tick(10.0 + SILENCE + 0.5) == [Reconnecting(1), Rebuild(1)]
 
 
@@ -201,16 +202,16 @@ def test_a_first_connection_whose_video_never_comes_is_rebuilt_once() -> None:
 def test_connections_whose_video_never_comes_are_not_rebuilt_again_and_again() -> None:
     # No rebuild loop when the partner's video is broken for good; video back re-arms it.
     stalled = carrying_video(initiator=True)
-    assert beats(stalled, 10.5, 10.0 + STALL) == []
-    assert stalled.heard(10.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
-    t = 11.0 + STALL + 0.5
+    assert beats(stalled, 10.5, 10.0 + FREEZE, step=0.25) == []
+    assert stalled.heard(10.0 + FREEZE + 0.5, beat=True) == [Reconnecting(1), Rebuild(1)]
+    t = 11.0 + FREEZE + 0.5
     assert stalled.heard(t, beat=True) == [Restored(1000.0)]  # the new one: beats, no video yet
     # Once more (its hole may have been among its first packets), then no more.
     assert beats(stalled, t + 0.5, 40.0) == [Reconnecting(1), Rebuild(2), Restored(500.0)]
     for second in range(40, 45):
         stalled.heard(float(second), video=True)  # video at last: a later stall rebuilds again
-    assert beats(stalled, 44.5, 44.0 + STALL) == []
-    assert stalled.heard(44.0 + STALL + 0.5, beat=True) == [Reconnecting(1), Rebuild(3)]
+    assert beats(stalled, 44.5, 44.0 + FREEZE, step=0.25) == []
+    assert stalled.heard(44.0 + FREEZE + 0.5, beat=True) == [Reconnecting(1), Rebuild(3)]
 
 
 def test_a_first_connection_without_video_makes_the_responder_ask_and_keep_asking() -> None:
