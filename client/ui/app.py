@@ -23,6 +23,7 @@ from client.practice.partner import start_practice_partner
 from client.ui import translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
+from client.ui.pages import Page
 from client.ui.settings import ORGANIZATION, Settings
 from client.ui.widgets.notices import Notice
 from client.ui.window import MainWindow, app_icon
@@ -70,6 +71,7 @@ class App:
         self.local_server: Any = None
         self.closed = asyncio.Event()
         self.window.close_requested.connect(self._close_requested)
+        self.controller.connection_changed.connect(self._connection_changed)
         geometry = settings.geometry
         if geometry is not None:
             self.window.restoreGeometry(geometry)
@@ -87,6 +89,11 @@ class App:
                 Notice("local", messages.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
             )
         await self.controller.start()
+
+    def _connection_changed(self, connected: bool, server: str) -> None:
+        # The window is usable: scripts wait for this line (the bundle's smoke test, bench/bundle.py).
+        if connected and self.controller.page is Page.LOBBY:
+            log.info("lobby ready %s", server)
 
     def _close_requested(self) -> None:
         asyncio.get_event_loop_policy().get_event_loop().create_task(self.close())

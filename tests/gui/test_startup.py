@@ -59,3 +59,35 @@ def test_window_setup_freezes_qt_objects_once(tmp_path: Path) -> None:
     # so a full collection scans next to nothing (thousands of objects without this freeze).
     assert call["after"] > before + 1000, call
     assert call["tracked"] < 500, call
+
+
+def test_the_window_logs_lobby_ready_once_connected(tmp_path: Path) -> None:
+    """`lobby ready <url>`: the line scripts wait for (the frozen bundle's smoke test, bench/bundle.py)."""
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    with subprocess.Popen([sys.executable, "-m", "server", "--port", "0"], cwd=root, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip().removeprefix("listening on ")
+            assert url.startswith("ws://127.0.0.1:"), url
+            with subprocess.Popen(
+                [sys.executable, "-m", "client", "--server", url, "--fake-media", "--log-level", "info",
+                 "--settings", str(tmp_path / "s.ini"), "--history", str(tmp_path / "history.sqlite")],
+                cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            ) as window:
+                try:
+                    assert window.stderr is not None
+                    seen = []
+                    # readline() blocks: pytest-timeout ends a window that never gets there.
+                    for line in window.stderr:
+                        seen.append(line)
+                        if "lobby ready" in line:
+                            assert line.rstrip().endswith(f"studymatch.ui lobby ready {url}"), line
+                            break
+                    else:
+                        raise AssertionError("".join(seen[-30:]))
+                finally:
+                    window.terminate()
+        finally:
+            server.terminate()
