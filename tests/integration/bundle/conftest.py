@@ -45,7 +45,7 @@ class Bundle:
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
     scratch = tmp_path_factory.mktemp("bundle")
     done = subprocess.run(
         ["bash", str(ROOT / "tools" / "bundle"), "--dist", str(scratch / "dist"), "--work", str(scratch / "work")],
@@ -58,7 +58,8 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     with tarfile.open(archive) as tar:
         tar.extractall(unpacked, filter="tar")
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    return Bundle(archive, unpacked / "studymatch", version)
+    yield Bundle(archive, unpacked / "studymatch", version)
+    shutil.rmtree(scratch)  # 0.6 GiB, and pytest keeps the last three sessions' folders
 
 
 def frozen_env(**extra: str) -> dict[str, str]:
