@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tomllib
 from collections.abc import AsyncIterator, Iterator
@@ -50,6 +51,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bundle]:
     done = subprocess.run(
         ["bash", str(ROOT / "tools" / "bundle"), "--dist", str(scratch / "dist"), "--work", str(scratch / "work")],
         capture_output=True, text=True, timeout=BUILD_TIMEOUT, check=False,
+        env={**os.environ, "PYTHON": sys.executable},  # PyInstaller from the test's own environment
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     archive = Path(done.stdout.strip().splitlines()[-1])
