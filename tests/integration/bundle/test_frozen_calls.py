@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,22 @@ async def test_the_frozen_client_reads_ssl_cert_file_and_checks_certificates(bun
         code, events, err = await run_frozen_client(bundle, "--server", url, "--connect-timeout", "2")
         assert code == 1 and not named(events, "connected")
         assert "certificate check failed: unable to get local issuer certificate" in err, err[-2000:]
+
+
+async def test_the_frozen_client_trusts_the_certificate_authorities_it_carries(bundle: Bundle, tmp_path: Path) -> None:
+    """The runtime hook points OpenSSL at the bundled certifi list: a CA added to that file (in a
+    copy of the bundle, hard links but for the list) is trusted with nothing set or given."""
+    ca = TestCA(tmp_path)
+    cert = ca.issue("server")
+    copy = tmp_path / "studymatch"
+    shutil.copytree(bundle.folder, copy, symlinks=True, copy_function=os.link)
+    cacert = copy / "_internal" / "certifi" / "cacert.pem"
+    listed = cacert.read_bytes()
+    cacert.unlink()  # a new file: the original, linked, stays as it was
+    cacert.write_bytes(listed + ca.pem.read_bytes())
+    env = {k: v for k, v in frozen_env().items() if k not in {"SSL_CERT_FILE", "SSL_CERT_DIR"}}
+    async with frozen_server(bundle, "--tls-cert", str(cert.cert), "--tls-key", str(cert.key)) as url:
+        await call_each_other(Bundle(bundle.archive, copy, bundle.version), url, env=env)
 
 
 async def test_the_frozen_client_speaks_spanish(bundle: Bundle) -> None:
