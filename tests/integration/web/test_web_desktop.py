@@ -1,0 +1,94 @@
+"""A browser student and a desktop student are partners: Chromium's page and `studymatch --headless`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from server.ws.app import Server
+
+from .conftest import CALL_TIMEOUT, Desktop, WebPage
+
+pytestmark = [pytest.mark.chromium, pytest.mark.slow]
+
+
+async def queued(server: Server, count: int) -> None:
+    """Wait until `count` students wait in the server's queue (the earlier one will offer).
+
+    Polled, as an operator reads /healthz: the queue has no event to await."""
+    async with asyncio.timeout(CALL_TIMEOUT):
+        while True:
+            if sum(server.backend.stats().waiting.values()) == count:
+                return
+            await asyncio.sleep(0.02)
+
+
+def inbound(stats: dict[str, Any]) -> dict[str, Any]:
+    return stats["inbound"] or {}
+
+
+@pytest.mark.parametrize("browser_offers", [True, False], ids=["browser-offers", "desktop-offers"])
+async def test_browser_and_desktop_see_hear_and_chat_both_ways(
+    web_server: Server, browser: Any, desktops: Any, browser_offers: bool
+) -> None:
+    tab = await WebPage.open(browser, web_server)
+    desktop_args = ("--say", "hello from the desktop", "--video-stats", "--calls", "1")
+    desktop: Desktop
+    if browser_offers:
+        await tab.find("video", "maths")
+        await queued(web_server, 1)
+        desktop = await desktops(web_server, "--topic", "maths", *desktop_args)
+    else:
+        desktop = await desktops(web_server, "--topic", "maths", *desktop_args)
+        await desktop.expect("queued")
+        await tab.find("video", "maths")
+    await tab.screen("call")
+    matched = await desktop.expect("matched")
+    assert matched["initiator"] is not browser_offers
+    # Frames decoded on both sides: the desktop's own events, the browser's getStats.
+    for kind in ("video", "audio"):
+        await desktop.expect("first_remote_frame", lambda e, kind=kind: e["kind"] == kind)
+    seen = await desktop.expect("video_stats", lambda e: e["fps"] > 0)
+    assert (seen["width"], seen["height"]) == (640, 480)
+    stats = await tab.wait_stats(lambda s: inbound(s).get("frames", 0) > 10)
+    assert inbound(stats)["width"] > 0 and inbound(stats)["height"] > 0
+    # Chat both ways, over the data channel the offerer opened.
+    await tab.heard("hello from the desktop")
+    await tab.say("hello from the browser")
+    said = await desktop.expect("chat", lambda e: not e["mine"])
+    assert said == {**said, "text": "hello from the browser", "session": matched["session"]}
+    # The browser ends the call: the desktop is told the partner left.
+    await tab.page.click("#end")
+    await tab.screen("lobby")
+    left = await desktop.expect("partner_left")
+    assert left["reason"] == "left"
+    await desktop.expect("call_ended")
+    tab.assert_clean()
+
+
+async def test_desktop_receives_at_least_640x480_at_25_fps_from_chromium(
+    web_server: Server, browser: Any, desktops: Any
+) -> None:
+    """The mixed-call floor (issue 15): aiortc gives no transport-cc feedback, so without
+    contentHint 'detail' and maintain-resolution Chromium sent it 480x360 at ~380 kbps."""
+    tab = await WebPage.open(browser, web_server)
+    await tab.find("video")
+    await queued(web_server, 1)
+    desktop = await desktops(web_server, "--video-stats")
+    await tab.screen("call")
+    await desktop.expect("first_remote_frame", lambda e: e["kind"] == "video")
+    # Past the first seconds of ramp-up: three seconds in a row at the floor.
+    start = len(desktop.named("video_stats"))
+
+    def held(_: dict[str, Any]) -> bool:
+        recent = desktop.named("video_stats")[start:][-3:]
+        return len(recent) == 3 and all(
+            e["width"] >= 640 and e["height"] >= 480 and e["fps"] >= 25 for e in recent
+        )
+
+    await desktop.expect("video_stats", held, within=2 * CALL_TIMEOUT)
+    sent = (await tab.stats())["outbound"]
+    assert sent["width"] >= 640 and sent["height"] >= 480 and sent["fps"] >= 25, sent
+    tab.assert_clean()
