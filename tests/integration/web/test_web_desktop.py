@@ -48,8 +48,8 @@ async def test_browser_and_desktop_see_hear_and_chat_both_ways(
     matched = await desktop.expect("matched")
     assert matched["initiator"] is not browser_offers
     # Frames decoded on both sides: the desktop's own events, the browser's getStats.
-    for kind in ("video", "audio"):
-        await desktop.expect("first_remote_frame", lambda e, kind=kind: e["kind"] == kind)
+    await desktop.expect("first_remote_frame", lambda e: e["kind"] == "video")
+    await desktop.expect("first_remote_frame", lambda e: e["kind"] == "audio")
     seen = await desktop.expect("video_stats", lambda e: e["fps"] > 0)
     assert (seen["width"], seen["height"]) == (640, 480)
     stats = await tab.wait_stats(lambda s: inbound(s).get("frames", 0) > 10)
