@@ -126,10 +126,13 @@ export class PeerLink {
 
   // What came in and went out, for the quality floor tests and bench/web_call.py.
   async videoStats() {
-    const out = { inbound: null, outbound: null };
+    const out = { inbound: null, outbound: null, received: 0, sent: 0 };
     const report = await this.pc.getStats();
     report.forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") {
+      if (s.type === "transport") {
+        out.received += s.bytesReceived || 0; // everything: video, audio, channels, as aiortc counts it
+        out.sent += s.bytesSent || 0;
+      } else if (s.type === "inbound-rtp" && s.kind === "video") {
         out.inbound = { width: s.frameWidth || 0, height: s.frameHeight || 0, fps: s.framesPerSecond || 0,
           bytes: s.bytesReceived, frames: s.framesDecoded || 0 };
       } else if (s.type === "outbound-rtp" && s.kind === "video") {

@@ -79,16 +79,13 @@ async def test_desktop_receives_at_least_640x480_at_25_fps_from_chromium(
     desktop = await desktops(web_server, "--video-stats")
     await tab.screen("call")
     await desktop.expect("first_remote_frame", lambda e: e["kind"] == "video")
-    # Past the first seconds of ramp-up: three seconds in a row at the floor.
+    # From five seconds after the first frame on (a bandwidth estimate ramps up), four
+    # seconds in a row at the floor. Untuned, Chromium stayed at 480x360 there for 20 s.
     start = len(desktop.named("video_stats"))
-
-    def held(_: dict[str, Any]) -> bool:
-        recent = desktop.named("video_stats")[start:][-3:]
-        return len(recent) == 3 and all(
-            e["width"] >= 640 and e["height"] >= 480 and e["fps"] >= 25 for e in recent
-        )
-
-    await desktop.expect("video_stats", held, within=2 * CALL_TIMEOUT)
+    await desktop.expect("video_stats", lambda _: len(desktop.named("video_stats")) >= start + 9,
+                         within=2 * CALL_TIMEOUT)
+    window = desktop.named("video_stats")[start + 5:start + 9]
+    assert all(e["width"] >= 640 and e["height"] >= 480 and e["fps"] >= 25 for e in window), window
     sent = (await tab.stats())["outbound"]
     assert sent["width"] >= 640 and sent["height"] >= 480 and sent["fps"] >= 25, sent
     tab.assert_clean()
