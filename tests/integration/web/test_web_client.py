@@ -1,0 +1,116 @@
+"""The web client on its own: two tabs in a call, the screens driven by clicks, device errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.ws.app import Server
+
+from .conftest import FAKE_DEVICES, Desktop, WebPage, chromium
+
+pytestmark = [pytest.mark.chromium, pytest.mark.slow]
+
+
+async def test_two_browser_students_see_each_other_and_chat(web_server: Server, browser: Any) -> None:
+    a = await WebPage.open(browser, web_server)
+    b = await WebPage.open(browser, web_server)
+    await a.find("video", "history")
+    await b.find("video", "history")  # the same wish: a pair
+    await a.screen("call")
+    await b.screen("call")
+    for tab in (a, b):
+        stats = await tab.wait_stats(lambda s: (s["inbound"] or {}).get("frames", 0) > 10)
+        assert (stats["inbound"]["width"], stats["inbound"]["height"]) == (640, 480)
+    await a.say("from a")
+    await b.heard("from a")
+    await b.say("from b")
+    await a.heard("from b")
+    assert (await b.page.inner_text("#chat-lines")).split("\n") == ["Partner: from a", "You: from b"]
+    # Camera off is said on the state channel, and shown on the partner's picture.
+    await a.page.click("#camera")
+    await b.page.wait_for_selector("body[data-partner-camera=off]", state="attached")
+    assert await b.page.inner_text("#remote-note") == "Your partner's camera is off"
+    await a.page.click("#camera")
+    await b.page.wait_for_selector("body[data-partner-camera=on]", state="attached")
+    # a ends the call: b is told, and looks for someone new by itself.
+    await a.page.click("#end")
+    await a.screen("lobby")
+    await b.screen("searching")
+    assert await b.page.inner_text("#notice-text") == "Your partner left the call. Looking for someone new…"
+    a.assert_clean()
+    b.assert_clean()
+
+
+async def test_lobby_searching_call_next_end_by_clicks(web_server: Server, browser: Any, desktops: Any) -> None:
+    tab = await WebPage.open(browser, web_server)
+    assert await tab.page.inner_text("#find") == "Find partner"
+    desktop: Desktop = await desktops(web_server, "--calls", "2")
+    await desktop.expect("queued")
+    await tab.page.click("#find")
+    await tab.screen("call")
+    first = await desktop.expect("matched")
+    await desktop.expect("media_connected")
+    await tab.page.click("#mute")
+    assert await tab.page.get_attribute("#mute", "aria-pressed") == "true"
+    assert await tab.page.inner_text("#mute") == "Unmute"
+    # Next: the desktop is told we skipped, searches again, and the two meet again.
+    await tab.page.click("#next")
+    assert await tab.page.get_attribute("body", "data-screen") in ("searching", "call")
+    assert (await desktop.expect("partner_left"))["reason"] == "skipped"
+    await tab.screen("call")
+    second = await desktop.expect("matched", lambda e: e["session"] != first["session"])
+    await desktop.expect("media_connected", lambda e: e["session"] == second["session"])
+    await tab.page.click("#end")
+    await tab.screen("lobby")
+    left = await desktop.expect("partner_left", lambda e: e["session"] == second["session"])
+    assert left["reason"] == "left"
+    tab.assert_clean()
+
+
+async def test_a_camera_that_cannot_be_found_is_explained(web_server: Server) -> None:
+    # No fake device: this machine has no camera, so getUserMedia fails as on a laptop without one.
+    async with chromium("--use-fake-ui-for-media-stream") as browser:
+        tab = await WebPage.open(browser, web_server)
+        await tab.find("video")
+        await tab.page.wait_for_selector("#notice:not([hidden])")
+        assert await tab.page.inner_text("#notice-text") == (
+            "No camera was found. Plug one in and try again, or continue with audio only.")
+        assert await tab.page.is_visible("#notice-audio") and await tab.page.is_visible("#notice-retry")
+        assert await tab.page.get_attribute("body", "data-screen") == "lobby"
+        # Audio only: no microphone either, so that is said next, with a way on without one.
+        await tab.page.click("#notice-audio")
+        await tab.page.wait_for_selector("body[data-device-error] #notice-continue:not([hidden])")
+        assert (await tab.page.inner_text("#notice-text")).startswith("No microphone was found.")
+        await tab.page.click("#notice-continue")
+        await tab.screen("searching")
+
+
+@pytest.mark.parametrize(("name", "sentence"), [
+    ("NotReadableError", "Your camera is being used by another application."),
+    ("NotAllowedError", "StudyMatch is not allowed to use your camera. Allow it in your browser's site settings"),
+    ("NotFoundError", "No camera was found."),
+    ("OverconstrainedError", "No camera was found."),
+    ("AbortError", "Your camera is being used by another application."),
+    ("SomethingNew", "Your camera could not be started."),
+])
+async def test_each_camera_error_gets_the_desktop_sentence(
+    web_server: Server, name: str, sentence: str
+) -> None:
+    async with chromium(*FAKE_DEVICES) as browser:
+        context = await browser.new_context()
+        # The browser's own DOMException, with the name a real device failure carries.
+        await context.add_init_script(
+            "navigator.mediaDevices.getUserMedia = (c) => c.video ? "
+            f"Promise.reject(new DOMException('refused', '{name}')) : Promise.resolve(new MediaStream());"
+        )
+        page = WebPage(await context.new_page())
+        await page.page.goto(web_server.http_url + "/")
+        await page.find("video")
+        await page.page.wait_for_selector("#notice:not([hidden])")
+        assert (await page.page.inner_text("#notice-text")).startswith(sentence)
+        assert (await page.page.inner_text("#notice-text")).endswith("or continue with audio only.")
+        # Try again asks again (and fails again here); audio only goes on to the search.
+        await page.page.click("#notice-audio")
+        await page.screen("searching")
