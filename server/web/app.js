@@ -98,11 +98,35 @@ function dropDevices() {
   if (app.stream) app.stream.getTracks().forEach((t) => t.stop());
   app.stream = null;
   $("preview").srcObject = null;
+  $("preview-note").textContent = S.previewIdle;
+}
+
+// A student who already allowed this site sees the camera in the lobby, as on the desktop;
+// nobody else is asked for a device before pressing Find partner.
+async function previewIfAllowed() {
+  const mode = document.querySelector("input[name=mode]:checked").value;
+  if (app.stream || mode !== "video" || !navigator.permissions || !navigator.mediaDevices) return;
+  try {
+    const [camera, microphone] = await Promise.all(
+      ["camera", "microphone"].map((name) => navigator.permissions.query({ name })));
+    if (camera.state !== "granted" || microphone.state !== "granted") return;
+  } catch {
+    return; // a browser that cannot say
+  }
+  const { stream } = await openDevices("video");
+  if (!stream || app.stream || document.body.dataset.screen !== "lobby") {
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    return;
+  }
+  app.stream = stream;
+  $("preview").srcObject = stream;
+  $("preview-note").textContent = "";
 }
 
 async function find(event) {
   if (event) event.preventDefault();
   app.mode = document.querySelector("input[name=mode]:checked").value;
+  if (app.stream && app.mode === "audio") dropDevices(); // the lobby's preview had the camera
   app.topic = $("subject").value.trim() || null;
   await startSearch(false);
 }
@@ -426,6 +450,12 @@ function wire() {
     notice(null);
     show("lobby");
   };
+  for (const radio of document.querySelectorAll("input[name=mode]")) {
+    radio.addEventListener("change", () => {
+      if (radio.value === "audio" && radio.checked && app.stream) dropDevices();
+      else previewIfAllowed();
+    });
+  }
   $("report").onclick = () => $("report-dialog").showModal();
   $("report-cancel").onclick = () => $("report-dialog").close();
   $("report-send").onclick = () => {
@@ -449,3 +479,5 @@ window.studymatch = {
 label();
 wire();
 show("lobby");
+$("preview-note").textContent = S.previewIdle;
+previewIfAllowed();

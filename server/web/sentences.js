@@ -13,6 +13,7 @@ export const S = {
   subjectLabel: "Subject (optional)",
   subjectPlaceholder: "e.g. calculus (empty: any subject)",
   findPartner: "Find partner",
+  previewIdle: "Your camera turns on when you press Find partner.",
   previewAudio: "Audio only: your camera stays off",
   previewNoCamera: "No camera picture: see the message above",
   searchingTitle: "Looking for a study partner…",
