@@ -7,6 +7,9 @@ import { PeerLink } from "./rtc.js";
 const $ = (id) => document.getElementById(id);
 const SERVER = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`;
 const FATAL = new Set(["unauthorized", "unsupported_protocol", "hello_required"]);
+// The call's resume ticket and what the page needs to pick the call up again after a reload,
+// a dropped socket or a server restart (docs/protocol.md, "Resuming"). Per tab, gone with it.
+const SAVED = "studymatch.call";
 
 const app = {
   ws: null,
@@ -185,7 +188,7 @@ function connect() {
   app.welcome = new Promise((resolve, reject) => {
     const ws = new WebSocket(SERVER);
     app.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", protocol: 1, client: "studymatch-web/1" }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", protocol: 1, client: "studymatch-web/1", resume: true }));
     ws.onmessage = (e) => {
       let message;
       try {
@@ -197,6 +200,8 @@ function connect() {
         app.reconnectDelay = 1;
         app.iceServers = message.ice_servers || []; // exactly the server's list (docs/protocol.md)
         setStatus("");
+        const saved = savedCall();
+        if (saved) ws.send(JSON.stringify({ type: "resume", ticket: saved.ticket })); // first request
         resolve(message);
       } else {
         receive(message);
@@ -236,22 +241,70 @@ function lostServer() {
   }, seconds * 1000);
 }
 
+// --- resuming ------------------------------------------------------------------------------
+
+function savedCall() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SAVED) || "null");
+    return saved && typeof saved.ticket === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveCall(changes) {
+  const saved = { ...(savedCall() || {}), ...changes };
+  if (typeof saved.ticket === "string" && app.session) sessionStorage.setItem(SAVED, JSON.stringify(saved));
+}
+
+function forgetCall() {
+  sessionStorage.removeItem(SAVED);
+}
+
+async function resumed(m) {
+  if (m.session === app.session && app.link) return; // the socket dropped, the call went on
+  // A reload: the peer connection is gone. Devices again (allowed before: no prompt), then a
+  // new connection with the next number, as a rebuild (docs/protocol.md, "Presence").
+  const saved = savedCall() || {};
+  app.mode = saved.mode === "audio" ? "audio" : "video";
+  app.topic = saved.topic || null;
+  document.querySelector(`input[name=mode][value=${app.mode}]`).checked = true;
+  if (!app.stream) app.stream = (await openDevices(app.mode)).stream || new MediaStream();
+  const next = (Number.isInteger(saved.restart) ? saved.restart : 0) + 1;
+  startCall(m, next);
+}
+
 function receive(m) {
+  if (typeof m.ticket === "string" && app.session && ["matched", "resumed", "ticket"].includes(m.type)) {
+    saveCall({ ticket: m.ticket });
+  }
   switch (m.type) {
+    case "resumed":
+      resumed(m).catch((error) => console.warn("resume:", error));
+      break;
+    case "replaced":
+      endCall();
+      show("lobby");
+      break;
     case "queued":
       if (!app.session) showSearching();
       break;
     case "matched":
-      startCall(m);
+      startCall(m, 0);
       break;
     case "signal":
       if (m.session === app.session) onSignal(m.data).catch((error) => console.warn("signal:", error));
       break;
     case "partner_left":
-      if (m.session !== app.session) break;
+      if (m.session !== app.session) {
+        if (savedCall()) notice(S.partnerLeft); // the call we came back for ended meanwhile
+        forgetCall();
+        setStatus("");
+        break;
+      }
       endCall();
-      if (m.reason === "reported") {
-        notice(S.partnerReported);
+      if (m.reason === "reported" || !app.stream) {
+        notice(m.reason === "reported" ? S.partnerReported : S.partnerLeft);
         show("lobby");
       } else {
         notice(S.partnerLeftAgain);
@@ -273,6 +326,11 @@ function receive(m) {
       setStatus(fill(S.serverShutdown, { seconds: app.reconnectDelay }));
       break;
     case "error":
+      if (m.code === "bad_ticket") {
+        forgetCall(); // too late to pick that call up: the lobby it is
+        setStatus("");
+        break;
+      }
       notice(fill(S.serverError, { message: m.message }));
       if (FATAL.has(m.code)) app.reconnectDelay = 16;
       break;
@@ -283,9 +341,10 @@ function receive(m) {
 
 // --- the call --------------------------------------------------------------------------------
 
-function startCall(m) {
+function startCall(m, restart) {
   endCall();
   app.session = m.session;
+  if (typeof m.ticket === "string") saveCall({ ticket: m.ticket, mode: app.mode, topic: app.topic, restart });
   app.initiator = m.initiator;
   app.partnerMode = (m.partner && m.partner.mode) || app.mode;
   $("chat-lines").replaceChildren();
@@ -297,8 +356,13 @@ function startCall(m) {
   renderControls();
   notice(null);
   show("call");
-  newLink(0);
-  if (app.initiator) app.link.offer().catch((error) => console.warn("offer:", error));
+  newLink(restart);
+  if (app.initiator) {
+    app.link.offer().catch((error) => console.warn("offer:", error));
+  } else if (restart > 0) {
+    // Back without a connection: ask the initiator for this one (it offers it).
+    send({ type: "signal", session: app.session, data: { type: "restart", restart } });
+  }
 }
 
 function newLink(restart) {
@@ -324,6 +388,7 @@ function newLink(restart) {
     },
   });
   app.link = link;
+  saveCall({ restart });
 }
 
 async function onSignal(data) {
@@ -380,6 +445,7 @@ function partnerState(message) {
 }
 
 function endCall() {
+  forgetCall();
   clearInterval(app.beatTimer);
   app.beatTimer = null;
   app.beat = 0;
@@ -480,4 +546,9 @@ label();
 wire();
 show("lobby");
 $("preview-note").textContent = S.previewIdle;
-previewIfAllowed();
+if (savedCall()) {
+  setStatus(S.resuming); // a reload in a call: the server keeps our place for a minute
+  connect().catch(() => {});
+} else {
+  previewIfAllowed();
+}

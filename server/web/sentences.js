@@ -42,6 +42,7 @@ export const S = {
   partnerLeftAgain: "Your partner left the call. Looking for someone new…",
   partnerReported: "The call ended after a report.",
   reported: "Thank you. Your report was sent, and you won't be matched with this person again.",
+  resuming: "Picking up your call…",
   partnerReconnecting: "Your partner is reconnecting…",
   mediaFailed: "The call could not connect. Try the next partner.",
   serverLost: "Connection to the server lost. Reconnecting in {seconds} s…",

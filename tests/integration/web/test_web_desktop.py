@@ -89,3 +89,37 @@ async def test_desktop_receives_at_least_640x480_at_25_fps_from_chromium(
     sent = (await tab.stats())["outbound"]
     assert sent["width"] >= 640 and sent["height"] >= 480 and sent["fps"] >= 25, sent
     tab.assert_clean()
+
+
+@pytest.mark.parametrize("browser_offers", [True, False], ids=["browser-offers", "desktop-offers"])
+async def test_a_reloaded_page_picks_its_call_up_again(
+    web_server: Server, browser: Any, desktops: Any, browser_offers: bool
+) -> None:
+    """A reload mid-call: the page resumes its session with its ticket and rebuilds the
+    peer connection, and the desktop partner's call goes on (docs/protocol.md, "Resuming")."""
+    tab = await WebPage.open(browser, web_server)
+    if browser_offers:
+        await tab.find("video")
+        await queued(web_server, 1)
+        desktop = await desktops(web_server, "--say", "still here")
+    else:
+        desktop = await desktops(web_server, "--say", "still here")
+        await desktop.expect("queued")
+        await tab.find("video")
+    await tab.screen("call")
+    matched = await desktop.expect("matched")
+    await tab.heard("still here")
+    await tab.page.reload()
+    await desktop.expect("partner_reconnecting")
+    await tab.screen("call")  # back in the same session, without a click
+    await desktop.expect("partner_resumed")
+    assert await tab.page.evaluate("window.studymatch.session()") == matched["session"]
+    stats = await tab.wait_stats(lambda s: (s["inbound"] or {}).get("frames", 0) > 10)
+    assert stats["inbound"]["width"] > 0
+    # The desktop sees the new connection's media (a frame or beat after the rebuild).
+    await desktop.expect("media_restored")
+    await tab.say("back again")
+    said = await desktop.expect("chat", lambda e: not e["mine"])
+    assert said["text"] == "back again" and said["session"] == matched["session"]
+    assert not desktop.named("partner_left") and not desktop.named("call_ended")
+    tab.assert_clean()
