@@ -69,6 +69,28 @@ async def test_lobby_searching_call_next_end_by_clicks(web_server: Server, brows
     tab.assert_clean()
 
 
+async def test_the_lobby_previews_the_camera_only_once_it_was_allowed(web_server: Server) -> None:
+    # Without the fake prompt (which says yes to everything, the Permissions API included),
+    # a site nobody allowed yet is "prompt": the page must not ask before Find partner.
+    async with chromium(FAKE_DEVICES[0]) as browser:
+        never = await WebPage.open(browser, web_server)
+        allowed = WebPage(await (await browser.new_context()).new_page())
+        await allowed.page.context.grant_permissions(["camera", "microphone"], origin=web_server.http_url)
+        await allowed.page.goto(web_server.http_url + "/")
+        width = await allowed.page.evaluate(
+            "new Promise(r => { const v = document.getElementById('preview'); "
+            "v.videoWidth ? r(v.videoWidth) : v.onloadedmetadata = () => r(v.videoWidth); })")
+        assert width == 640
+        assert await allowed.page.inner_text("#preview-note") == ""
+        # Audio only: the camera is let go at once.
+        await allowed.page.check("input[name=mode][value=audio]")
+        assert await allowed.page.evaluate("document.getElementById('preview').srcObject === null")
+        assert await never.page.evaluate("document.getElementById('preview').srcObject === null")
+        assert await never.page.inner_text("#preview-note") == "Your camera turns on when you press Find partner."
+        never.assert_clean()
+        allowed.assert_clean()
+
+
 async def test_a_camera_that_cannot_be_found_is_explained(web_server: Server) -> None:
     # No fake device: this machine has no camera, so getUserMedia fails as on a laptop without one.
     async with chromium("--use-fake-ui-for-media-stream") as browser:
