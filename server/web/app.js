@@ -69,7 +69,7 @@ function label() {
 // --- devices ---------------------------------------------------------------------------------
 
 // Asked for one device at a time, so a failure names the device that failed.
-async function openDevices(mode) {
+async function openDevices(mode, microphone = true) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     return { stream: null, problem: { device: "camera", text: S.noMediaDevices } };
   }
@@ -85,7 +85,7 @@ async function openDevices(mode) {
       problem = { device: "camera", code: deviceCode(error), text: deviceMessage("camera", error) };
     }
   }
-  if (!problem) {
+  if (!problem && microphone) {
     try {
       const audio = await navigator.mediaDevices.getUserMedia({ audio: true });
       audio.getTracks().forEach((t) => stream.addTrack(t));
@@ -139,8 +139,7 @@ async function startSearch(withoutMicrophone) {
   $("find").disabled = true;
   try {
     if (!app.stream) {
-      const { stream, problem } = withoutMicrophone ? { stream: new MediaStream(), problem: null }
-        : await openDevices(app.mode);
+      const { stream, problem } = await openDevices(app.mode, !withoutMicrophone);
       if (problem) {
         showDeviceProblem(problem);
         return;
@@ -153,6 +152,8 @@ async function startSearch(withoutMicrophone) {
     app.cameraOn = true;
     await send({ type: "find", mode: app.mode, topic: app.topic });
     showSearching();
+  } catch {
+    notice(S.serverUnreachable, { retry: () => startSearch(withoutMicrophone) });
   } finally {
     $("find").disabled = false;
   }

@@ -45,6 +45,7 @@ export const S = {
   resuming: "Picking up your call…",
   partnerReconnecting: "Your partner is reconnecting…",
   mediaFailed: "The call could not connect. Try the next partner.",
+  serverUnreachable: "Cannot reach the StudyMatch server. Check your internet connection and try again.",
   serverLost: "Connection to the server lost. Reconnecting in {seconds} s…",
   serverShutdown: "The server is restarting. Reconnecting in {seconds} s…",
   serverError: "The server said: {message}",

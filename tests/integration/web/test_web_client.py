@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from server.ws.app import Server
+from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .conftest import FAKE_DEVICES, Desktop, WebPage, chromium
 
@@ -136,3 +137,16 @@ async def test_each_camera_error_gets_the_desktop_sentence(
         # Try again asks again (and fails again here); audio only goes on to the search.
         await page.page.click("#notice-audio")
         await page.screen("searching")
+
+
+async def test_a_server_that_went_away_is_said_with_a_way_to_try_again(browser: Any) -> None:
+    async with running_server(ServerConfig(port=0)) as server:
+        tab = await WebPage.open(browser, server)
+    # The page is loaded; the server behind it is gone.
+    await tab.find("video")
+    await tab.page.wait_for_selector("#notice:not([hidden])")
+    assert await tab.page.inner_text("#notice-text") == (
+        "Cannot reach the StudyMatch server. Check your internet connection and try again.")
+    assert await tab.page.is_visible("#notice-retry")
+    assert await tab.page.get_attribute("body", "data-screen") == "lobby"
+    assert not [p for p in tab.problems if "page error" in p], tab.problems
