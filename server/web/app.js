@@ -435,7 +435,11 @@ function stateOpened() {
 }
 
 function sendOwnState() {
-  if (app.link && app.mode === "video") app.link.sendState({ camera: app.cameraOn });
+  // `ready`: this client has no check-in of its own (README, "In a browser"), so a desktop
+  // partner's session goes on to focus without waiting two minutes for it.
+  const state = { ready: true };
+  if (app.mode === "video") state.camera = app.cameraOn;
+  if (app.link) app.link.sendState(state);
 }
 
 function partnerState(message) {

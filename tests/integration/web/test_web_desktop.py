@@ -54,6 +54,12 @@ async def test_browser_and_desktop_see_hear_and_chat_both_ways(
     assert (seen["width"], seen["height"]) == (640, 480)
     stats = await tab.wait_stats(lambda s: inbound(s).get("frames", 0) > 10)
     assert inbound(stats)["width"] > 0 and inbound(stats)["height"] > 0
+    # The state channel both ways: the page says it is ready (it has no check-in) and its camera.
+    await desktop.expect("partner_ready")
+    await tab.page.click("#camera")
+    assert (await desktop.expect("partner_camera", lambda e: not e["on"]))["session"] == matched["session"]
+    await tab.page.click("#camera")
+    await desktop.expect("partner_camera", lambda e: e["on"])
     # Chat both ways, over the data channel the offerer opened.
     await tab.heard("hello from the desktop")
     await tab.say("hello from the browser")
@@ -122,4 +128,24 @@ async def test_a_reloaded_page_picks_its_call_up_again(
     said = await desktop.expect("chat", lambda e: not e["mine"])
     assert said["text"] == "back again" and said["session"] == matched["session"]
     assert not desktop.named("partner_left") and not desktop.named("call_ended")
+    tab.assert_clean()
+
+
+async def test_a_report_from_the_browser_ends_the_call_and_is_thanked(
+    web_server: Server, browser: Any, desktops: Any
+) -> None:
+    tab = await WebPage.open(browser, web_server)
+    desktop = await desktops(web_server)
+    await desktop.expect("queued")
+    await tab.find("video")
+    await tab.screen("call")
+    await tab.page.click("#report")
+    await tab.page.select_option("#report-reason", "Spam or advertising")
+    await tab.page.click("#report-send")
+    await tab.screen("lobby")
+    assert (await desktop.expect("partner_left"))["reason"] == "reported"
+    await tab.page.wait_for_selector("#notice:not([hidden])")
+    assert await tab.page.inner_text("#notice-text") == (
+        "Thank you. Your report was sent, and you won't be matched with this person again.")
+    assert web_server.metrics.reports == 1
     tab.assert_clean()
