@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import pytest
 
-from server.ws.app import Server
+from server.config import ServerConfig
+from server.ws.app import Server, running_server
 
 from .conftest import CALL_TIMEOUT, Desktop, WebPage
 
@@ -148,4 +150,39 @@ async def test_a_report_from_the_browser_ends_the_call_and_is_thanked(
     assert await tab.page.inner_text("#notice-text") == (
         "Thank you. Your report was sent, and you won't be matched with this person again.")
     assert web_server.metrics.reports == 1
+    tab.assert_clean()
+
+
+async def test_a_call_goes_on_through_a_server_restart(browser: Any, desktops: Any) -> None:
+    """The server stops mid-call and a new one (same port, same ticket key) starts: the page
+    reconnects, resumes with its ticket, and keeps its peer connection all along."""
+    with socket.socket() as probe:  # a free port, for both servers in turn
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = ServerConfig(port=port, ticket_key="k" * 32, shutdown_retry_after=0.5, rematch_cooldown=0)
+    async with running_server(config) as first:
+        tab = await WebPage.open(browser, first)
+        await tab.find("video")
+        await queued(first, 1)
+        desktop = await desktops(first)
+        await tab.screen("call")
+        matched = await desktop.expect("matched")
+        await tab.wait_stats(lambda s: (s["inbound"] or {}).get("frames", 0) > 10)
+    async with running_server(config) as second:
+        await desktop.expect("resumed")
+        async with asyncio.timeout(CALL_TIMEOUT):
+            while True:  # both sides came back: the metric is the only witness of the page's resume
+                if second.metrics.resumes["resumed"] + second.metrics.resumes["rebuilt"] >= 2:
+                    break
+                await asyncio.sleep(0.05)
+        assert await tab.page.get_attribute("body", "data-screen") == "call"
+        assert await tab.page.evaluate("window.studymatch.session()") == matched["session"]
+        before = (await tab.stats())["inbound"]["frames"]
+        await tab.wait_stats(lambda s: s["inbound"]["frames"] > before + 30)  # the same call, still flowing
+        await tab.say("after the restart")
+        said = await desktop.expect("chat", lambda e: not e["mine"])
+        assert said["session"] == matched["session"]
+        # Signals pass through the new server too: Next reaches the desktop.
+        await tab.page.click("#next")
+        assert (await desktop.expect("partner_left"))["reason"] == "skipped"
     tab.assert_clean()
