@@ -10,6 +10,18 @@ const FATAL = new Set(["unauthorized", "unsupported_protocol", "hello_required"]
 // The call's resume ticket and what the page needs to pick the call up again after a reload,
 // a dropped socket or a server restart (docs/protocol.md, "Resuming"). Per tab, gone with it.
 const SAVED = "studymatch.call";
+// A server that needs a token (docs/self-hosting.md, "Tokens") is linked to as /#token=...:
+// a fragment never leaves the browser in a request, so it is in no server's or proxy's log.
+const TOKEN = tokenFromLink();
+
+function tokenFromLink() {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token && token.length <= 1024) {
+    sessionStorage.setItem("studymatch.token", token);
+    history.replaceState(null, "", location.pathname); // out of sight, and out of bookmarks
+  }
+  return sessionStorage.getItem("studymatch.token");
+}
 
 const app = {
   ws: null,
@@ -27,6 +39,7 @@ const app = {
   cameraOn: true,
   reconnectDelay: 1,
   iceServers: [],
+  refused: null, // the sentence for a server that will not let us in (a token)
 };
 
 // --- screens ---------------------------------------------------------------------------------
@@ -153,7 +166,7 @@ async function startSearch(withoutMicrophone) {
     await send({ type: "find", mode: app.mode, topic: app.topic });
     showSearching();
   } catch {
-    notice(S.serverUnreachable, { retry: () => startSearch(withoutMicrophone) });
+    notice(app.refused || S.serverUnreachable, app.refused ? {} : { retry: () => startSearch(withoutMicrophone) });
   } finally {
     $("find").disabled = false;
   }
@@ -189,7 +202,9 @@ function connect() {
   app.welcome = new Promise((resolve, reject) => {
     const ws = new WebSocket(SERVER);
     app.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", protocol: 1, client: "studymatch-web/1", resume: true }));
+    const hello = { type: "hello", protocol: 1, client: "studymatch-web/1", resume: true };
+    if (TOKEN) hello.token = TOKEN;
+    ws.onopen = () => ws.send(JSON.stringify(hello));
     ws.onmessage = (e) => {
       let message;
       try {
@@ -225,6 +240,7 @@ async function send(message) {
 }
 
 function lostServer() {
+  if (app.refused) return;
   const screen = document.body.dataset.screen;
   if (screen === "lobby" && !app.session) return; // nobody waits for it: connect on the next Find
   const seconds = app.reconnectDelay;
@@ -327,6 +343,11 @@ function receive(m) {
       setStatus(fill(S.serverShutdown, { seconds: app.reconnectDelay }));
       break;
     case "error":
+      if (m.code === "unauthorized") {
+        app.refused = TOKEN ? S.tokenRejected : S.tokenNeeded; // no retry would change that
+        notice(app.refused);
+        break;
+      }
       if (m.code === "bad_ticket") {
         forgetCall(); // too late to pick that call up: the lobby it is
         setStatus("");

@@ -46,6 +46,8 @@ export const S = {
   partnerReconnecting: "Your partner is reconnecting…",
   mediaFailed: "The call could not connect. Try the next partner.",
   serverUnreachable: "Cannot reach the StudyMatch server. Check your internet connection and try again.",
+  tokenNeeded: "This StudyMatch server only lets in people with an access token. Open the link your school gave you.",
+  tokenRejected: "This StudyMatch server did not accept your access token (it may have expired). Open a current link from your school.",
   serverLost: "Connection to the server lost. Reconnecting in {seconds} s…",
   serverShutdown: "The server is restarting. Reconnecting in {seconds} s…",
   serverError: "The server said: {message}",

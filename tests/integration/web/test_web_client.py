@@ -150,3 +150,22 @@ async def test_a_server_that_went_away_is_said_with_a_way_to_try_again(browser: 
     assert await tab.page.is_visible("#notice-retry")
     assert await tab.page.get_attribute("body", "data-screen") == "lobby"
     assert not [p for p in tab.problems if "page error" in p], tab.problems
+
+
+async def test_a_token_in_the_link_lets_the_page_into_a_closed_server(browser: Any) -> None:
+    async with running_server(ServerConfig(port=0, tokens=("school-2026-token",))) as server:
+        without = await WebPage.open(browser, server)
+        await without.find("video")
+        await without.page.wait_for_selector("#notice:not([hidden])")
+        assert (await without.page.inner_text("#notice-text")).startswith("This StudyMatch server only lets in people with an access token.")
+        assert await without.page.get_attribute("body", "data-screen") == "lobby"
+        tab = WebPage(await (await browser.new_context()).new_page())
+        await tab.page.goto(server.http_url + "/#token=school-2026-token")
+        assert tab.page.url == server.http_url + "/"  # the token is out of the address bar
+        await tab.find("video")
+        await tab.screen("searching")
+        await tab.page.reload()  # kept for the tab's life
+        await tab.find("video")
+        await tab.screen("searching")
+        assert server.metrics.auth_failures["missing"] == 1
+        tab.assert_clean()
