@@ -163,7 +163,7 @@ async function startSearch(withoutMicrophone) {
     $("preview-note").textContent = app.mode === "audio" ? S.previewAudio : "";
     app.muted = false;
     app.cameraOn = true;
-    await send({ type: "find", mode: app.mode, topic: app.topic });
+    await sendOrFail({ type: "find", mode: app.mode, topic: app.topic });
     showSearching();
   } catch {
     notice(app.refused || S.serverUnreachable, app.refused ? {} : { retry: () => startSearch(withoutMicrophone) });
@@ -234,9 +234,14 @@ function connect() {
   return app.welcome;
 }
 
-async function send(message) {
+async function sendOrFail(message) {
   await connect();
   app.ws.send(JSON.stringify(message));
+}
+
+// Fire and forget: a server that is away is said (status line) and reconnected by lostServer().
+function send(message) {
+  return sendOrFail(message).catch(() => {});
 }
 
 function lostServer() {
