@@ -390,6 +390,10 @@ class Call:
 
     # --- intents -----------------------------------------------------------------------
 
+    @property
+    def chat_open(self) -> bool:
+        return not self.closed and (self._peer.chat_open or (self._standby is not None and self._standby.chat_open))
+
     def send_chat(self, text: str) -> bool:
         text = text[:MAX_CHAT_CHARS]
         # While a rebuilt connection comes up, the standby's chat channel is still open.

@@ -66,6 +66,8 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
      "(default: the window's in the data folder; headless: none, kept in memory)"),
     ("--favourite", "flag", False, "tick 'study again' in every call and look for a favourite first (headless)"),
     ("--avoid-last", "flag", False, "never meet a partner again once its call ends (headless)"),
+    ("--say", str, None, "send this chat line in every call once the chat opens (headless)"),
+    ("--video-stats", "flag", False, "print the partner's decoded video size, frame rate and bitrate each second (headless)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 # The window keeps the server in its settings, and a server given here (or in the environment)
@@ -159,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         favourite=args.favourite,
         avoid_last=args.avoid_last,
         history=args.history or None,
+        say=args.say or None,
+        video_stats=args.video_stats,
     )
     try:
         return run_headless(engine_config(args), options)

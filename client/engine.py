@@ -272,6 +272,10 @@ class Engine:
         if self._study is not None:
             self._study.set_pomodoro(on)
 
+    @property
+    def chat_open(self) -> bool:
+        return self._call is not None and self._call.chat_open
+
     async def send_chat(self, text: str) -> None:
         if self._call is None or not self._call.send_chat(text):
             self._emit(ev.ErrorEvent("chat_closed", messages.CHAT_NOT_OPEN))

@@ -2,7 +2,7 @@
 
 The JSON names and fields are the command-line contract, listed in the README
 ("Headless client"); tests and benchmarks parse them, so they change only
-additively. Events not in that list (frames, stats, chat...) have no JSON line.
+additively. Events not in that list (frames, the window's stats...) have no JSON line.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
                 fields["latency_ms_p50"] = round(event.latency_ms_p50, 1)
         case ev.ErrorEvent(code=code, message=message):
             name, fields = "error", {"code": code, "message": message}
+        case ev.ChatMessage(session=session, text=text, mine=mine):
+            name, fields = "chat", {"session": session, "text": text, "mine": mine}
+        case ev.VideoStats(session=session, width=width, height=height, fps=fps, kbps=kbps):
+            name = "video_stats"
+            fields = {"session": session, "width": width, "height": height, "fps": round(fps, 1),
+                      "kbps": None if kbps is None else round(kbps, 1)}
         case ev.SignalingLost(session=session, retry_in=retry_in, message=message):
             name, fields = "signaling_lost", {"session": session, "retry_in": retry_in, "message": message}
         case ev.Resumed(session=session):

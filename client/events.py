@@ -114,6 +114,17 @@ class CallStats:
 
 
 @dataclass(frozen=True)
+class VideoStats:
+    """The partner's video as decoded here, once a second with `--video-stats` (headless)."""
+
+    session: str
+    width: int
+    height: int
+    fps: float
+    kbps: float | None  # everything received, as CallStats counts it
+
+
+@dataclass(frozen=True)
 class DeviceErrorEvent:
     device: str  # "camera" | "microphone"
     code: str  # "busy" | "not_found" | "permission_denied" | "unknown"
@@ -355,6 +366,7 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     ChatMessage,
     PartnerCamera,
     CallStats,
+    VideoStats,
     DeviceErrorEvent,
     ModeChanged,
     PartnerLeft,

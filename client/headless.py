@@ -11,6 +11,10 @@ Coming back (docs/protocol.md): `--favourite` ticks "Study again" in every call 
 searches for a favourite first (anyone after the engine's wait); `--avoid-last` blocks
 each partner when its call ends, before searching again. Favourites and blocks are kept
 in `--history FILE` (the identity beside it), or in memory for the run.
+
+For tests of other clients (the browser's): `--say TEXT` sends a chat line in every
+call once its chat channel opens, and `--video-stats` prints the partner's decoded
+video (size, frame rate) and the received bitrate once a second.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from .eventformat import to_json_line, to_text
 from .history.store import HistoryError, HistoryStore
 from .people import People
 from .session import CallState
+from .videorate import VideoRate
+
+CHAT_POLL = 0.05  # seconds between looks at a call's chat channel before --say
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,8 @@ class HeadlessOptions:
     favourite: bool = False  # tick "Study again" in every call; search for a favourite first
     avoid_last: bool = False  # block each partner when its call ends
     history: str | None = None  # the local database (favourites, blocks); None: in memory
+    say: str | None = None  # a chat line sent in every call, once the chat channel is open
+    video_stats: bool = False  # a video_stats event once a second in a call
 
 
 class HeadlessRunner:
@@ -62,6 +71,8 @@ class HeadlessRunner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._deadline: asyncio.TimerHandle | None = None
         self._skip_timer: asyncio.TimerHandle | None = None
+        self._video = VideoRate()
+        self._kbps: float | None = None
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
@@ -90,6 +101,7 @@ class HeadlessRunner:
 
     def on_event(self, event: ev.EngineEvent) -> None:
         self._print(event)
+        self._measure(event)
         match event:
             case ev.Connected():
                 if self._deadline is not None:
@@ -119,6 +131,39 @@ class HeadlessRunner:
                 self._leave_if_checked_out(event.session)
             case ev.PartnerCheckout(session=session):
                 self._leave_if_checked_out(session)
+
+    def _measure(self, event: ev.EngineEvent) -> None:
+        """--say and --video-stats: what other clients' tests read from this one."""
+        match event:
+            case ev.MediaConnected(session=session):
+                if self.options.say is not None:
+                    self._spawn(self._say_when_open(session, self.options.say))
+                if self.options.video_stats:
+                    self._video = VideoRate()
+                    self._kbps = None
+                    self._spawn(self._report_video(session))
+            case ev.RemoteVideoFrame(frame=frame) if self.options.video_stats:
+                self._video.frame(frame.width, frame.height, time.monotonic())
+            case ev.CallStats(bitrate_kbps=kbps):
+                self._kbps = kbps
+
+    async def _say_when_open(self, session: str, text: str) -> None:
+        # The channels open a moment after the media (and on a rebuilt connection, again).
+        deadline = time.monotonic() + self.config.media_timeout
+        while self.engine.model.is_current(session) and time.monotonic() < deadline:
+            if self.engine.chat_open:
+                await self.engine.send_chat(text)
+                return
+            await asyncio.sleep(CHAT_POLL)
+
+    async def _report_video(self, session: str) -> None:
+        while self.engine.model.is_current(session):
+            await asyncio.sleep(1.0)
+            if not self.engine.model.is_current(session):
+                return
+            now = time.monotonic()
+            self._print(ev.VideoStats(session, self._video.width, self._video.height,
+                                      self._video.fps(now), self._kbps))
 
     def _leave_if_checked_out(self, session: str) -> None:
         """Both checked out: the session is over, so the bot goes on to its next partner (or

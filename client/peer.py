@@ -176,6 +176,10 @@ class Peer:
 
             channel.on("message", on_message)
 
+    @property
+    def chat_open(self) -> bool:
+        return self.chat is not None and self.chat.readyState == "open"
+
     def send_chat(self, text: str) -> bool:
         channel = self.chat
         if channel is None or channel.readyState != "open":

@@ -67,6 +67,7 @@ _OPTIONS: list[tuple[str, str, Any, str]] = [
     ("--ticket-ttl", "ticket_ttl", float, "seconds a resume ticket stays valid"),
     ("--study-minute", "study_minute", float, "seconds in one minute of a study session (shorter for tests)"),
     ("--ticket-key", "ticket_key", str, "key resume tickets are signed with; share it between instances (prefer the env var)"),
+    ("--no-web", "no_web", bool, "do not serve the browser client at /"),
     ("--ticket-key-file", "ticket_key_file", str, "file holding the ticket key, created if missing (without --ticket-key)"),
 ]
 _REPEATABLE = {"stun", "tokens", "allowed_origins", "turn"}

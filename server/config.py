@@ -92,6 +92,8 @@ class ServerConfig:
     # (`studymatch-server` itself defaults the file, server/cli.py).
     ticket_key: str | None = None
     ticket_key_file: str | None = None  # created with a random key if missing
+    # Do not serve the browser client at / (then / is a 404, like any unknown path).
+    no_web: bool = False
     # Extra keyword arguments for the backend's constructor (tests, benchmarks).
     backend_options: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 

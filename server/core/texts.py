@@ -95,7 +95,9 @@ CLOSE_BAD_UTF8: Final = _("{reason} at position {position}")
 # --- plain HTTP on the WebSocket port ---
 HTTP_ORIGIN_FORBIDDEN: Final = _("forbidden: pages from this origin may not use this StudyMatch server\n")
 HTTP_TOO_MANY_CONNECTIONS: Final = _("too many connections from your address; close some and try again\n")
-HTTP_NOT_FOUND: Final = _("not found: the WebSocket endpoint is /ws, health is /healthz, metrics /metrics\n")
+HTTP_NOT_FOUND: Final = _(
+    "not found: the web client is /, the WebSocket endpoint /ws, health /healthz, metrics /metrics\n"
+)
 
 # --- the backends ---
 BACKEND_UNAVAILABLE: Final = _(

@@ -43,6 +43,7 @@ from server.ws.http import WS_PATH, make_process_request
 from server.ws.keyfile import ticket_key
 from server.ws.metrics import Metrics
 from server.ws.security import Security, tls_context
+from server.ws.web import load as load_web_files
 
 log = logging.getLogger("studymatch.server")
 
@@ -126,7 +127,8 @@ class Server:
         await self.backend.start()
         config = self.config
         self._http = make_process_request(
-            self.backend.stats, self._open_count, lambda: self.closing, self.metrics, self._online
+            self.backend.stats, self._open_count, lambda: self.closing, self.metrics, self._online,
+            web=None if config.no_web else load_web_files(), tls=config.tls_cert is not None,
         )
         loop = asyncio.get_running_loop()
         self._clock = loop.time

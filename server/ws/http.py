@@ -1,4 +1,4 @@
-"""Plain HTTP on the WebSocket port: /healthz and /metrics, 404 elsewhere.
+"""Plain HTTP on the WebSocket port: /healthz, /metrics, the web client at / (server/ws/web.py), 404 elsewhere.
 
 The server asks `process_request` for every request before the opening
 handshake (`Server.handshake`); returning a `Response` answers the request
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 from websockets.datastructures import Headers
@@ -19,6 +19,7 @@ from server.backends.base import BackendStats
 from server.core import texts
 from server.ws.gate import Peer
 from server.ws.metrics import Metrics
+from server.ws.web import WebFile, answer
 
 WS_PATH: Final = "/ws"
 
@@ -66,7 +67,11 @@ def make_process_request(
     closing: Callable[[], bool],
     metrics: Metrics,
     online: Callable[[], int],
+    web: Mapping[str, WebFile] | None = None,
+    tls: bool = False,
 ) -> Callable[[Peer, Request], Response | None]:
+    """`web`: the web client's files (server/ws/web.py), or None when it is off (`--no-web`)."""
+
     def process_request(connection: Peer, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path == WS_PATH:
@@ -78,6 +83,10 @@ def make_process_request(
             # Prometheus text 0.0.4 unless the scraper asks for OpenMetrics (Prometheus does).
             exposition, content_type = metrics.exposition(request.headers.get("Accept", ""))
             return _response(http.HTTPStatus.OK, exposition, content_type)
+        if web is not None:
+            page = answer(web, path, request.headers, tls)
+            if page is not None:
+                return page
         return _response(http.HTTPStatus.NOT_FOUND, texts.HTTP_NOT_FOUND, "text/plain; charset=utf-8")
 
     return process_request

@@ -113,7 +113,8 @@ async def test_metrics_reflect_state_and_counters(cluster: Cluster, accept: str 
         assert f"# TYPE {family} {kind}" in shared
 
 
-@pytest.mark.parametrize("path", ["/", "/ws/extra", "/health", "/metrics.txt"])
+# "/" is the web client (tests/integration/server/ws/test_web_client_http.py).
+@pytest.mark.parametrize("path", ["/index.htm", "/ws/extra", "/health", "/metrics.txt"])
 async def test_other_paths_are_404(cluster: Cluster, path: str) -> None:
     status, _, body = await http_get(cluster.servers[0].http_url + path)
     assert status == 404 and "/ws" in body
