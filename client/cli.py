@@ -66,6 +66,8 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
      "(default: the window's in the data folder; headless: none, kept in memory)"),
     ("--favourite", "flag", False, "tick 'study again' in every call and look for a favourite first (headless)"),
     ("--avoid-last", "flag", False, "never meet a partner again once its call ends (headless)"),
+    ("--smooth-video", "flag", False, "send every camera frame, still or not (else the rate follows motion)"),
+    ("--scene", str, "moving", "what the synthetic camera shows: moving, still or reading (benchmarks)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 # The window keeps the server in its settings, and a server given here (or in the environment)
@@ -76,6 +78,7 @@ _CHOICES = {
     "events": ("json", "text"),
     "log_level": ("debug", "info", "warning", "error"),
     "length": ("25", "50", "75", "open"),
+    "scene": ("moving", "still", "reading"),
 }
 
 
@@ -120,6 +123,8 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         ca_file=args.ca_file or None,
         length=None if args.length == "open" else int(args.length),
         talk="quiet" if args.quiet else "talk" if args.talk else None,
+        smooth_video=args.smooth_video,
+        scene=args.scene,
     )
 
 

@@ -70,6 +70,7 @@ class App:
         self.local_server: Any = None
         self.closed = asyncio.Event()
         self.window.close_requested.connect(self._close_requested)
+        self.window.smooth_video_changed.connect(self.runtime.set_smooth_video)
         geometry = settings.geometry
         if geometry is not None:
             self.window.restoreGeometry(geometry)

@@ -49,6 +49,7 @@ def app_icon() -> QIcon:
 
 class MainWindow(QMainWindow):
     close_requested = Signal()  # the app shuts the engine down, then quits
+    smooth_video_changed = Signal(bool)  # "Always smooth video" saved: the app tells the camera
 
     def __init__(self, controller: Controller, *, devices: DeviceWatcher | None = None) -> None:
         super().__init__()
@@ -302,7 +303,7 @@ class MainWindow(QMainWindow):
         s = self.controller.settings
         values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
                                 relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language,
-                                mini_window=s.mini_window)
+                                mini_window=s.mini_window, smooth_video=s.smooth_video)
         if self.settings_dialog is not None:
             self.settings_dialog.close()  # one dialog at a time, showing what is saved now
         dialog = SettingsDialog(values, self)
@@ -315,6 +316,9 @@ class MainWindow(QMainWindow):
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
         s.language = values.language  # shown from the next start (the dialog says so)
         s.mini_window = values.mini_window
+        if values.smooth_video != s.smooth_video:
+            s.smooth_video = values.smooth_video
+            self.smooth_video_changed.emit(values.smooth_video)
         self.mini_follower.update()
         self.sounds.enabled = values.sounds
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,

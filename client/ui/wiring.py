@@ -32,6 +32,7 @@ def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceErro
         speaker=options.speaker,
         fake_media=options.fake_media,
         on_device_error=on_device_error,  # a camera unplugged mid-call
+        smooth_video=options.smooth_video,
     )
 
 
@@ -79,7 +80,13 @@ class Runtime:
             if old is not None:
                 with contextlib.suppress(RuntimeError):
                     asyncio.get_running_loop().create_task(old.close())
+        self.media.set_smooth_video(options.smooth_video)  # the setting may have changed since
         return self.media
+
+    def set_smooth_video(self, on: bool) -> None:
+        """"Always smooth video" changed in Settings: at once, also in a call going on."""
+        if self.media is not None:
+            self.media.set_smooth_video(on)
 
     def _device_failed(self, exc: DeviceError) -> None:
         if self.on_device_error is not None:
