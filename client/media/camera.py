@@ -21,6 +21,7 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -297,6 +298,7 @@ class SharedCamera:
         self._stop: threading.Event | None = None
         self._closed: asyncio.Future[None] | None = None
         self.opens = 0  # device opens through this object (tests: opened once across partners)
+        self._subscribers: weakref.WeakSet[MediaStreamTrack] = weakref.WeakSet()
 
     @property
     def is_open(self) -> bool:
@@ -309,7 +311,14 @@ class SharedCamera:
                 await self._release()
                 await self._open()
             assert self._relay is not None and self._track is not None
-            return self._relay.subscribe(self._track, buffered=False)
+            track = self._relay.subscribe(self._track, buffered=False)
+            self._subscribers.add(track)
+            return track
+
+    @property
+    def subscribers(self) -> int:
+        """Subscriber tracks still live: none, and the device may be closed."""
+        return sum(1 for track in self._subscribers if track.readyState == "live")
 
     async def release(self) -> None:
         """Close the device (camera turned off, or exit). Subscribers' tracks end."""

@@ -101,6 +101,11 @@ class MediaFactory:
     async def release_camera(self) -> None:
         await self._camera.release()
 
+    async def release_unused_camera(self) -> None:
+        """Close the camera if no track of it is live (the window hidden in the lobby)."""
+        if self._camera.subscribers == 0:
+            await self._camera.release()
+
     async def open_microphone(self) -> MediaStreamTrack:
         """A per-call microphone track (20 ms s16 mono 48 kHz). Raises DeviceError."""
         if self.fake_microphone:

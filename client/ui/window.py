@@ -37,6 +37,7 @@ from client.ui.views.history import HistoryDialog
 from client.ui.views.lobby import LobbyView
 from client.ui.views.searching import SearchingView
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
+from client.ui.visibility import WindowSight
 from client.ui.widgets.help_overlay import HelpOverlay
 from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.notices import NoticeArea
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.notifications_shown: list[str] = []
         self.mini = MiniWindow(controller.settings)
         self.mini_follower = MiniFollower(self, self.mini)
+        self.sight = WindowSight(self)
 
         self.shortcuts: dict[str, QShortcut] = {}
         self._connect_signals()
@@ -207,6 +209,11 @@ class MainWindow(QMainWindow):
         c.study_changed.connect(self.mini.on_study)
         self.call.study.goal_set.connect(self.mini.set_my_goal)
         c.partner_level.connect(self.mini.set_partner_level)
+        # nothing converted or painted, no lobby preview, while nobody can see the window
+        self.sight.changed.connect(self.call.remote.set_shown)
+        self.sight.changed.connect(self.call.self_view.set_shown)
+        self.sight.changed.connect(self.lobby.preview.set_shown)
+        self.sight.changed.connect(c.set_window_seen)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard

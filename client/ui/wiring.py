@@ -120,7 +120,8 @@ class Runtime:
             while True:
                 await tap.recv()  # read every frame so the relay never queues up
 
-    async def stop_preview(self) -> None:
+    async def stop_preview(self, release: bool = False) -> None:
+        """release: also close the camera when nothing else uses it (the window cannot be seen)."""
         task, self._preview = self._preview, None
         track, self._preview_track = self._preview_track, None
         if track is not None:
@@ -129,6 +130,8 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if release and self.media is not None:
+            await self.media.release_unused_camera()
 
     def previewing(self) -> bool:
         return self._preview is not None and not self._preview.done()
