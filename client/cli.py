@@ -154,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             token=args.token,
             ca_file=args.ca_file,
             history=args.history,
+            scene=args.scene,
         ))
     options = HeadlessOptions(
         calls=args.calls,

@@ -43,16 +43,18 @@ class WindowOptions:
     token: str | None = None
     ca_file: str | None = None
     history: str | None = None  # the history's sqlite file (default: in the user's data folder)
+    scene: str = "moving"  # with fake_media: what the synthetic camera shows
 
 
 class App:
     """One window, its controller, the shared media and (maybe) an embedded server."""
 
     def __init__(self, settings: Settings, *, fake_media: bool = False,
-                 loop: asyncio.AbstractEventLoop | None = None, history: str | Path | None = None) -> None:
+                 loop: asyncio.AbstractEventLoop | None = None, history: str | Path | None = None,
+                 scene: str = "moving") -> None:
         translation.apply(settings.language)  # before any widget reads a sentence
         self.history = open_history(history)
-        self.runtime = Runtime()
+        self.runtime = Runtime(scene)
         # The identity beside the history (client/identity.py); no history: one in memory, this run.
         self.runtime.people = People.in_memory() if self.history is None else People.beside(self.history)
         self.controller = Controller(
@@ -149,7 +151,8 @@ def run_window(options: WindowOptions) -> int:
         settings.ca_file = options.ca_file
 
     async def main() -> None:
-        app = App(settings, fake_media=options.fake_media, loop=loop, history=options.history or None)
+        app = App(settings, fake_media=options.fake_media, loop=loop, history=options.history or None,
+                  scene=options.scene)
         app.window.show()
         await app.start()
         # The CLI froze the heap before Qt and the window existed; freeze their objects too, or

@@ -28,7 +28,10 @@ class WindowSight(QObject):
         super().__init__(window)
         self._window = window
         self._handle: QObject | None = None
-        self.seen = False
+        # Until the platform says otherwise, as the widgets start: seen. (A window just shown is
+        # not exposed yet for a moment; that is not "covered".)
+        self._exposed = True
+        self.seen = True
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -38,6 +41,8 @@ class WindowSight(QObject):
             self._watch_handle()
             self.update()
         elif watched is self._handle and kind == QEvent.Type.Expose:
+            handle = self._window.windowHandle()
+            self._exposed = handle is None or handle.isExposed()
             self.update()
         return False
 
@@ -48,9 +53,8 @@ class WindowSight(QObject):
             self._handle = handle
 
     def update(self) -> None:
-        handle = self._window.windowHandle()
         now = seen(visible=self._window.isVisible(), minimised=self._window.isMinimized(),
-                   exposed=handle is None or handle.isExposed())
+                   exposed=self._exposed)
         if now != self.seen:
             self.seen = now
             self.changed.emit(now)

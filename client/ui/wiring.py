@@ -23,7 +23,8 @@ from client.tracks import PREVIEW_FPS, PreviewTap
 from client.ui.seams import EngineOptions
 
 
-def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
+def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None,
+                   scene: str = "moving") -> Any:
     from client.media.factory import MediaFactory
 
     return MediaFactory(
@@ -33,6 +34,7 @@ def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceErro
         fake_media=options.fake_media,
         on_device_error=on_device_error,  # a camera unplugged mid-call
         smooth_video=options.smooth_video,
+        scene=scene,  # what the synthetic camera shows (benchmarks)
     )
 
 
@@ -61,7 +63,8 @@ class SharedMedia:
 class Runtime:
     """Owns the shared MediaFactory and the lobby preview; hands out engines."""
 
-    def __init__(self) -> None:
+    def __init__(self, scene: str = "moving") -> None:
+        self.scene = scene  # the synthetic camera's scene, with fake media (bench/power.py)
         self.on_device_error: Callable[[DeviceError], None] | None = None
         self.on_speaker_notice: Callable[[str], None] | None = None
         # Who we are, our favourites and blocks (client/people.py), shared by every engine; the app
@@ -76,7 +79,7 @@ class Runtime:
         key = (options.camera, options.microphone, options.speaker, options.fake_media)
         if self.media is None or key != self._key:
             old = self.media
-            self.media, self._key = _media_factory(options, self._device_failed), key
+            self.media, self._key = _media_factory(options, self._device_failed, self.scene), key
             if old is not None:
                 with contextlib.suppress(RuntimeError):
                     asyncio.get_running_loop().create_task(old.close())

@@ -100,3 +100,26 @@ def test_the_lobby_preview_stops_while_the_window_is_hidden(settings, aloop, qtb
         await runtime.close()
 
     aloop.run(scenario())
+
+
+def test_a_window_minimised_before_the_call_paints_nothing_of_it(settings, aloop, qtbot):
+    """Minimised right after it was shown, before the platform exposed it (bench/power.py's case)."""
+    h = Harness(settings, aloop.loop)
+    qtbot.addWidget(h.window)
+    remote = h.window.call.remote
+
+    async def scenario() -> None:
+        h.window.show()
+        h.window.showMinimized()
+        await h.controller.start()
+        assert not h.window.sight.seen
+        await into_call(h, qtbot)
+        for level in range(100, 110):
+            h.engine.emit(ev.RemoteVideoFrame("s1", frame(level)))
+            pump()
+        remote.repaint()
+        assert remote.frames_received == 10 and remote.frames_painted == 0
+        await until(lambda: h.window.mini.picture.frames_painted >= 1, what="the mini window painted")
+        await h.controller.shutdown()
+
+    aloop.run(scenario())
