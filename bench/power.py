@@ -72,12 +72,12 @@ def sm_run(server: ServerProcess, kind: str, extra: list[str], warmup: float, se
     return _mean([_result(out) for out in outs])
 
 
-def bare_run(scene: str, warmup: float, seconds: float) -> dict[str, Any]:
+def bare_run(scene: str, warmup: float, seconds: float, fps: int = 30) -> dict[str, Any]:
     a, b = socket.socketpair()
     peers = []
     for role, sock in (("offer", a), ("answer", b)):
         fd = sock.fileno()
-        args = [*PEER, "bare", "--role", role, "--fd", str(fd), "--scene", scene,
+        args = [*PEER, "bare", "--role", role, "--fd", str(fd), "--scene", scene, "--fps", str(fps),
                 "--warmup", str(warmup), "--seconds", str(seconds)]
         peers.append(subprocess.Popen(args, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       text=True, pass_fds=(fd,)))

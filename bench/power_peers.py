@@ -58,6 +58,7 @@ async def measure(first_video: asyncio.Event, counters: Callable[[], Counters], 
     await asyncio.wait_for(first_video.wait(), FIRST_FRAME_TIMEOUT)
     await asyncio.sleep(warmup)
     c0, cpu0, t0 = counters(), cpu_seconds(), time.monotonic()
+    moving0 = len(c0.first_moving_ms)  # the same growing list as at the end: its length now
     await asyncio.sleep(seconds)
     c1, cpu1, t1 = counters(), cpu_seconds(), time.monotonic()
     wall = t1 - t0
@@ -66,7 +67,7 @@ async def measure(first_video: asyncio.Event, counters: Callable[[], Counters], 
         "sent_fps": round((c1.sent - c0.sent) / wall, 2),
         "received_fps": round((c1.received - c0.received) / wall, 2),
         "painted_fps": round((c1.painted - c0.painted) / wall, 2),
-        "first_moving_ms": [round(x, 1) for x in list(c1.first_moving_ms)[len(c0.first_moving_ms):]],
+        "first_moving_ms": [round(x, 1) for x in list(c1.first_moving_ms)[moving0:]],
         "load": round(os.getloadavg()[0], 2),
     }
 
@@ -169,8 +170,8 @@ def window_main(server: str, scene: str, minimised: bool, warmup: float, seconds
 
 
 class CountedTrack(PatternVideoTrack):
-    def __init__(self, scene: Scene) -> None:
-        super().__init__(640, 480, 30, scene=scene)
+    def __init__(self, scene: Scene, fps: int = 30) -> None:
+        super().__init__(640, 480, fps, scene=scene)
         self.sent = 0
 
     async def recv(self) -> VideoFrame:
@@ -180,9 +181,9 @@ class CountedTrack(PatternVideoTrack):
 
 
 class ScenePeer(BarePeer):
-    def __init__(self, probe: Probe, t0: float, scene: Scene) -> None:
+    def __init__(self, probe: Probe, t0: float, scene: Scene, fps: int = 30) -> None:
         super().__init__(probe, t0)
-        self.track = CountedTrack(scene)
+        self.track = CountedTrack(scene, fps)
         self.clock = CaptureClock()
         self.first_moving_ms: list[float] = []
 
@@ -211,14 +212,15 @@ class ScenePeer(BarePeer):
         return Counters(self.track.sent, self.video_frames, self.first_moving_ms)
 
 
-async def run_bare(role: str, fd: int, scene: Scene, warmup: float, seconds: float) -> dict[str, Any]:
+async def run_bare(role: str, fd: int, scene: Scene, warmup: float, seconds: float,
+                   fps: int = 30) -> dict[str, Any]:
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     control = await stdin_reader()
     print(json.dumps({"ready": role}), flush=True)
     if (await control.readline()).strip() != b"go":
         raise RuntimeError("the driver did not say go")
     probe = Probe()
-    peer = ScenePeer(probe, time.monotonic(), scene)
+    peer = ScenePeer(probe, time.monotonic(), scene, fps)
     await peer.negotiate(role, reader, writer)
     result = await measure(probe.first_video, peer.power_counters, warmup, seconds)
     print(json.dumps({"bench": result}), flush=True)
@@ -236,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fd", type=int)
     parser.add_argument("--scene", choices=("still", "reading", "moving"), default="moving")
     parser.add_argument("--minimised", action="store_true")
+    parser.add_argument("--fps", type=int, default=30, help="bare: the frame rate it sends")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args(argv)
@@ -247,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window_main(args.server, args.scene, args.minimised, args.warmup, args.seconds)
         return 0
     else:
-        asyncio.run(run_bare(args.role, args.fd, args.scene, args.warmup, args.seconds))
+        asyncio.run(run_bare(args.role, args.fd, args.scene, args.warmup, args.seconds, args.fps))
         return 0
     print(json.dumps({"bench": result}), flush=True)
     return 0
