@@ -23,6 +23,7 @@ from client.practice.partner import start_practice_partner
 from client.ui import translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
+from client.ui.lowpower import LowPowerWatch
 from client.ui.settings import ORGANIZATION, Settings
 from client.ui.widgets.notices import Notice
 from client.ui.window import MainWindow, app_icon
@@ -73,9 +74,15 @@ class App:
         self.closed = asyncio.Event()
         self.window.close_requested.connect(self._close_requested)
         self.window.smooth_video_changed.connect(self.runtime.set_smooth_video)
+        self.low_power = LowPowerWatch(parent=self.window)
+        self.low_power.changed.connect(self._low_power_changed)
         geometry = settings.geometry
         if geometry is not None:
             self.window.restoreGeometry(geometry)
+
+    def _low_power_changed(self, cap: Any) -> None:
+        self.runtime.set_video_cap(cap)
+        self.window.set_low_power(cap is not None)
 
     def _device_failed(self, exc: Any) -> None:
         from client import events as ev
@@ -89,6 +96,7 @@ class App:
             self.controller.notice.emit(
                 Notice("local", messages.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
             )
+        self.low_power.start()
         await self.controller.start()
 
     def _close_requested(self) -> None:
@@ -97,6 +105,7 @@ class App:
     async def close(self) -> None:
         if self.closed.is_set():
             return
+        self.low_power.stop()
         await self.controller.shutdown()
         await self.runtime.close()
         if self.local_server is not None:

@@ -71,6 +71,8 @@ class MainWindow(QMainWindow):
         logo.setPixmap(app_icon().pixmap(28, 28))
         self.status = SecondaryLabel("")
         self.status.setAccessibleName(messages.SERVER_STATUS)
+        self.low_power = SecondaryLabel(messages.LOW_POWER_LINE)  # on battery: the one line that says so
+        self.low_power.setVisible(False)
         self.help_button = self._tool("?", messages.HELP + " (F1)")
         self.settings_button = self._tool("⚙", messages.SETTINGS)
         header = QHBoxLayout()
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         header.addWidget(logo)
         header.addWidget(self.title)
         header.addStretch(1)
+        header.addWidget(self.low_power)
         header.addWidget(self.status)
         header.addWidget(self.help_button)
         header.addWidget(self.settings_button)
@@ -275,6 +278,10 @@ class MainWindow(QMainWindow):
                 self.call.self_view.set_frame(frame)
         elif self.lobby.mode() == "video":
             self.lobby.preview.set_frame(frame)
+
+    def set_low_power(self, on: bool) -> None:
+        """Low-power mode (client/media/power.py): the sent video is capped while on battery."""
+        self.low_power.setVisible(on)
 
     def _connection_changed(self, connected: bool, server: str) -> None:
         self.status.setText(("● " if connected else "○ ") + server)

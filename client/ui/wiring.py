@@ -65,6 +65,7 @@ class Runtime:
 
     def __init__(self, scene: str = "moving") -> None:
         self.scene = scene  # the synthetic camera's scene, with fake media (bench/power.py)
+        self.video_cap: Any = None  # low-power mode's cap (client/media/power.py VideoCap), or None
         self.on_device_error: Callable[[DeviceError], None] | None = None
         self.on_speaker_notice: Callable[[str], None] | None = None
         # Who we are, our favourites and blocks (client/people.py), shared by every engine; the app
@@ -84,7 +85,18 @@ class Runtime:
                 with contextlib.suppress(RuntimeError):
                     asyncio.get_running_loop().create_task(old.close())
         self.media.set_smooth_video(options.smooth_video)  # the setting may have changed since
+        self._apply_cap()
         return self.media
+
+    def set_video_cap(self, cap: Any) -> None:
+        """Low-power mode turned on (a VideoCap) or off (None): at once, also mid-call."""
+        self.video_cap = cap
+        self._apply_cap()
+
+    def _apply_cap(self) -> None:
+        if self.media is not None:
+            cap = self.video_cap
+            self.media.set_video_cap(None if cap is None else cap.max_fps, None if cap is None else cap.max_height)
 
     def set_smooth_video(self, on: bool) -> None:
         """"Always smooth video" changed in Settings: at once, also in a call going on."""
