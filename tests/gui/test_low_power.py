@@ -51,3 +51,31 @@ def test_unplugged_the_window_says_so_and_the_camera_is_capped(harness: Harness,
         await runtime.close()
 
     aloop.run(scenario())
+
+
+def test_always_smooth_video_is_kept_and_reaches_the_camera(harness: Harness, aloop, settings, tmp_path: Path):
+    """Settings > Always smooth video: saved (a new start reads it), and the camera follows at once."""
+    from PySide6.QtCore import QSettings
+
+    from client.ui.settings import Settings
+
+    runtime = Runtime()
+    w = harness.window
+    w.smooth_video_changed.connect(runtime.set_smooth_video)  # as client/ui/app.py wires it
+
+    async def scenario() -> None:
+        media = runtime.media_for(harness.controller.options())
+        assert media.motion.enabled  # the default: the rate follows motion
+        w.open_settings()
+        dialog = w.settings_dialog
+        assert dialog is not None and not dialog.smooth_video.isChecked()
+        dialog.smooth_video.setChecked(True)
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        assert not media.motion.enabled
+        assert settings.smooth_video is True
+        store = QSettings(str(tmp_path / "studymatch.ini"), QSettings.Format.IniFormat)
+        assert Settings(store).smooth_video is True  # kept for the next start
+        assert harness.controller.options().smooth_video is True  # and a new engine's media gets it
+        await runtime.close()
+
+    aloop.run(scenario())
