@@ -68,6 +68,8 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--avoid-last", "flag", False, "never meet a partner again once its call ends (headless)"),
     ("--say", str, None, "send this chat line in every call once the chat opens (headless)"),
     ("--video-stats", "flag", False, "print the partner's decoded video size, frame rate and bitrate each second (headless)"),
+    ("--smooth-video", "flag", False, "send every camera frame, still or not (else the rate follows motion)"),
+    ("--scene", str, "moving", "what the synthetic camera shows: moving, still or reading (benchmarks)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
 ]
 # The window keeps the server in its settings, and a server given here (or in the environment)
@@ -78,6 +80,7 @@ _CHOICES = {
     "events": ("json", "text"),
     "log_level": ("debug", "info", "warning", "error"),
     "length": ("25", "50", "75", "open"),
+    "scene": ("moving", "still", "reading"),
 }
 
 
@@ -122,6 +125,8 @@ def engine_config(args: argparse.Namespace) -> EngineConfig:
         ca_file=args.ca_file or None,
         length=None if args.length == "open" else int(args.length),
         talk="quiet" if args.quiet else "talk" if args.talk else None,
+        smooth_video=args.smooth_video,
+        scene=args.scene,
     )
 
 
@@ -151,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             token=args.token,
             ca_file=args.ca_file,
             history=args.history,
+            scene=args.scene,
         ))
     options = HeadlessOptions(
         calls=args.calls,

@@ -81,6 +81,8 @@ class Engine:
                 microphone=config.microphone,
                 fake_media=config.fake_media,
                 on_device_error=self.on_device_error,
+                smooth_video=config.smooth_video,
+                scene=config.scene,
             )
         self.config = config
         self._on_event = on_event

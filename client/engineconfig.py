@@ -21,6 +21,8 @@ class EngineConfig:
     length: int | None = None  # the study session's length wished for, minutes (25, 50, 75); None: open
     talk: str | None = None  # "talk" | "quiet"; None: either
     favourite_wait: float = 30.0  # seconds a search for a favourite waits before searching for anyone
+    smooth_video: bool = False  # "Always smooth video": every camera frame sent, still or not
+    scene: str = "moving"  # what the synthetic camera shows: moving, still, reading (benchmarks)
 
 
 def offers_turn(ice_servers: list[dict[str, Any]]) -> bool:

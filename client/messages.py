@@ -358,6 +358,8 @@ MINI_PARTNER_LEVEL = "Your partner's voice"  # the level meter, for screen reade
 MINI_OPEN_SESSION = "Open session"
 MINI_DRAG_TIP = "Drag to move; it comes back here next time"
 SETTINGS_MINI_WINDOW = "Show a small window on top during a call while you work in another app"
+SETTINGS_SMOOTH_VIDEO = "Always smooth video (uses more battery: a still picture is sent at full rate too)"
+LOW_POWER_LINE = "On battery: your video is sent at up to 15 frames a second and 480p"
 
 # --- Section 5: the headless client's lines (owner: client/eventformat.py) ---------
 # Codes from the protocol (a partner_left reason, an error code) stay as they are: scripts read them.

@@ -27,7 +27,8 @@ same hole in aiortc's video receiver, and the picture freezes for the 512 packet
 more) it takes to give up on it, while beats and audio go on; when the hole is among a
 connection's first packets, its video starts 8 s late and then lags by as much. The
 partner's video never pauses by itself: a camera turned off sends black at 5 frames a
-second. So in a video call (`expect_video`), video that stopped for FREEZE, with the partner
+second, and a still picture goes at 5 frames a second too (client/media/motion.py: never a
+gap past its STILL_INTERVAL, 0.2 s, far under FREEZE). So in a video call (`expect_video`), video that stopped for FREEZE, with the partner
 heard meanwhile, is that hole or a freeze as long as the worst a lossy link heals by itself
 (1.6 s in the benchmark's loss runs; docs/benchmarks.md), and acted on at the next audio
 frame. The rebuild costs nothing to watch: the old connection stays beside the new one

@@ -4,7 +4,9 @@ Every frame is counted for the call's summary, the first of each kind is timed
 from `matched`, video frames go on as events, and audio frames to the speaker, their
 level ten times a second as events too (the mini window's meter in an audio call).
 When the partner sends the synthetic test pattern (benchmarks, fake media), each
-video frame's capture time is read from it, which gives the end-to-end latency.
+video frame's capture time is read from it, which gives the end-to-end latency (once per
+capture: a still scene repeats one), and apart the latency of the first moving frame
+after a still stretch.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from . import events as ev
 from .audiolevel import LevelMeter, frame_level
-from .media.synthetic import read_pattern
+from .media.synthetic import CaptureClock, read_pattern
 
 # Stop looking for the test pattern after this many frames without one (a real camera).
 PATTERN_GIVE_UP = 90
@@ -37,6 +39,8 @@ class RemoteMedia:
         self._pattern_misses = 0
         self._level = LevelMeter()
         self.latencies_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)
+        self.first_moving_ms: deque[float] = deque(maxlen=LATENCY_SAMPLES)  # after a still stretch
+        self._clock = CaptureClock()
 
     @property
     def latency_p50(self) -> float | None:
@@ -57,7 +61,11 @@ class RemoteMedia:
                     self._pattern_misses += 1
                 else:
                     self._pattern_misses = 0
-                    self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
+                    latency, after_still = self._clock.heard(info, time.time())
+                    if latency is not None:  # a still scene's repeats are not new captures
+                        self.latencies_ms.append(latency)
+                    if after_still and latency is not None:
+                        self.first_moving_ms.append(latency)
             self._emit(ev.RemoteVideoFrame(self.session, frame))  # type: ignore[arg-type]
 
     async def consume_audio(self, track: MediaStreamTrack, play: Callable[[av.AudioFrame], None]) -> None:

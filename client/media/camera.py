@@ -21,18 +21,21 @@ import re
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import av
 import av.logging
+import numpy as np
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from client import messages
 from client.media.devices import CAMERA, NOT_FOUND, DeviceError, classify_camera_error
-from client.media.synthetic import PatternGenerator
+from client.media.motion import MotionGate, thumbnail
+from client.media.synthetic import PatternGenerator, Scene, scene_moving
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,23 @@ def list_cameras(platform: str = sys.platform) -> list[CameraInfo]:
     return out
 
 
+def luma_plane(frame: av.VideoFrame) -> np.ndarray:
+    """The Y plane as a (height, width) view, without a copy when the frame is planar YUV."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+        return rows[: frame.height, : frame.width]
+    return frame.to_ndarray(format="gray")
+
+
+def capped(frame: av.VideoFrame, max_height: int | None) -> av.VideoFrame:
+    """The frame scaled down to max_height lines (aspect kept, even sizes), or as it is."""
+    if not max_height or frame.height <= max_height:
+        return frame
+    width = max(2, round(frame.width * max_height / frame.height / 2) * 2)
+    return frame.reformat(width=width, height=max_height // 2 * 2, format="yuv420p")
+
+
 def _format_log(lines: list[tuple[int, str, str]]) -> list[str]:
     return [f"[{name}] {msg.rstrip()}" for _level, name, msg in lines]
 
@@ -185,16 +205,22 @@ class SyntheticCamera:
     """A fake capture device for machines without one: the pattern, paced in the reader thread."""
 
     def __init__(self, width: int = 640, height: int = 480, fps: int = 30,
-                 fail_after: int | None = None) -> None:
+                 fail_after: int | None = None, scene: Scene = "moving",
+                 moving: Callable[[], bool] | None = None) -> None:
+        """scene: what the pattern does over time (synthetic.scene_moving); `moving`, when given,
+        says instead, frame by frame, whether the picture moves (tests drive it)."""
         self._gen = PatternGenerator(width, height, fps)
         self._period = 1.0 / fps
         self._next = 0.0
+        self._opened_at = 0.0
         self._fail_after = fail_after  # simulate an unplug after N frames (tests)
+        self._scene = scene
+        self._moving = moving
         self.is_open = False
 
     def open(self) -> None:
         self.is_open = True
-        self._next = time.monotonic()
+        self._next = self._opened_at = time.monotonic()
 
     def read(self) -> av.VideoFrame:
         if self._fail_after is not None and self._gen.sequence >= self._fail_after:
@@ -202,8 +228,13 @@ class SyntheticCamera:
         delay = self._next - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        self._next = max(self._next + self._period, time.monotonic() - self._period)
-        return self._gen.next_frame()
+        now = time.monotonic()
+        self._next = max(self._next + self._period, now - self._period)
+        if self._moving is not None:
+            moving = self._moving()
+        else:
+            moving = scene_moving(self._scene, now - self._opened_at)
+        return self._gen.next_frame(moving=moving)
 
     def close(self) -> None:
         self.is_open = False
@@ -249,8 +280,15 @@ class SharedCamera:
     def __init__(self, source_factory: Callable[[], CameraSource], *,
                  open_timeout: float = DEFAULT_OPEN_TIMEOUT,
                  on_error: Callable[[DeviceError], None] | None = None,
+                 gate: MotionGate | None = None,
                  platform: str = sys.platform) -> None:
+        """gate: which captured frames go on (client/media/motion.py); None: every one.
+        `max_height` (low-power mode) scales larger frames down; both are read per frame."""
         self._factory = source_factory
+        self.gate = gate
+        self.max_height: int | None = None
+        self.frames_read = 0  # captured (tests, benchmarks)
+        self.frames_passed = 0  # handed on to the calls and the preview
         self._open_timeout = open_timeout
         self._on_error = on_error
         self._platform = platform
@@ -260,6 +298,7 @@ class SharedCamera:
         self._stop: threading.Event | None = None
         self._closed: asyncio.Future[None] | None = None
         self.opens = 0  # device opens through this object (tests: opened once across partners)
+        self._subscribers: weakref.WeakSet[MediaStreamTrack] = weakref.WeakSet()
 
     @property
     def is_open(self) -> bool:
@@ -272,7 +311,14 @@ class SharedCamera:
                 await self._release()
                 await self._open()
             assert self._relay is not None and self._track is not None
-            return self._relay.subscribe(self._track, buffered=False)
+            track = self._relay.subscribe(self._track, buffered=False)
+            self._subscribers.add(track)
+            return track
+
+    @property
+    def subscribers(self) -> int:
+        """Subscriber tracks still live: none, and the device may be closed."""
+        return sum(1 for track in self._subscribers if track.readyState == "live")
 
     async def release(self) -> None:
         """Close the device (camera turned off, or exit). Subscribers' tracks end."""
@@ -317,8 +363,8 @@ class SharedCamera:
             try:
                 while not stop.is_set():
                     frame = source.read()
-                    if not stop.is_set():
-                        _call(loop, track.push, frame)
+                    if not stop.is_set() and self._passes(frame):
+                        _call(loop, track.push, capped(frame, self.max_height))
             except BaseException as exc:
                 failure = exc
             finally:
@@ -344,6 +390,15 @@ class SharedCamera:
             raise
         self.opens += 1
         self._track, self._relay, self._stop, self._closed = track, MediaRelay(), stop, closed
+
+    def _passes(self, frame: av.VideoFrame) -> bool:
+        """In the reader thread, never on the loop: the thumbnail and the gate's decision."""
+        self.frames_read += 1
+        gate = self.gate
+        if gate is None or gate.decide(thumbnail(luma_plane(frame)), time.monotonic()):
+            self.frames_passed += 1
+            return True
+        return False
 
     async def _release(self) -> None:
         track, stop, closed = self._track, self._stop, self._closed

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from aiortc.mediastreams import MediaStreamTrack
 
 from client.media.audio import AudioSink, NullSpeaker
 from client.media.camera import DEFAULT_OPEN_TIMEOUT, CameraSource, PyAVCamera, SharedCamera, SyntheticCamera
 from client.media.devices import DeviceError
-from client.media.synthetic import ToneAudioTrack
+from client.media.motion import MotionGate
+from client.media.synthetic import SCENES, Scene, ToneAudioTrack
 
 if TYPE_CHECKING:
     from client.media.audio import QtAudio
@@ -36,9 +37,15 @@ class MediaFactory:
                  camera_open_timeout: float = DEFAULT_OPEN_TIMEOUT,
                  on_device_error: Callable[[DeviceError], None] | None = None,
                  camera_source: Callable[[], CameraSource] | None = None,
+                 smooth_video: bool = False, scene: str = "moving",
                  platform: str = sys.platform) -> None:
         """on_device_error: a device failing mid-call (camera unplugged), called on the loop.
-        camera_source: tests' seam to put a stand-in device behind the real sharing code."""
+        camera_source: tests' seam to put a stand-in device behind the real sharing code.
+        smooth_video: "Always smooth video", every captured frame sent; else the frame rate
+        follows motion (client/media/motion.py). scene: what the synthetic camera shows."""
+        if scene not in SCENES:
+            raise ValueError(f"scene must be one of {', '.join(SCENES)}, not {scene!r}")
+        shown = cast(Scene, scene)
         self.fake_camera = fake_media or camera == FAKE
         self.fake_microphone = fake_media or microphone == FAKE
         self.fake_speaker = fake_media
@@ -50,12 +57,13 @@ class MediaFactory:
         if camera_source is None:
             if self.fake_camera:
                 def camera_source() -> CameraSource:
-                    return SyntheticCamera(width, height, fps)
+                    return SyntheticCamera(width, height, fps, scene=shown)
             else:
                 def camera_source() -> CameraSource:
                     return PyAVCamera(self._camera_name, width, height, fps, platform)
+        self.motion = MotionGate(enabled=not smooth_video)
         self._camera = SharedCamera(camera_source, open_timeout=camera_open_timeout,
-                                    on_error=self._camera_failed, platform=platform)
+                                    on_error=self._camera_failed, gate=self.motion, platform=platform)
         self._on_device_error = on_device_error
         self._audio: QtAudio | None = None  # made on first real use: only then is Qt loaded
 
@@ -68,6 +76,20 @@ class MediaFactory:
         """How many times the camera device was opened (stays 1 across partners)."""
         return self._camera.opens
 
+    def set_smooth_video(self, on: bool) -> None:
+        """"Always smooth video": every frame sent (True), or the rate follows motion (False)."""
+        self.motion.enabled = not on
+
+    def set_video_cap(self, max_fps: float | None, max_height: int | None) -> None:
+        """Low-power mode's cap on sent video (client/media/power.py); None, None: no cap."""
+        self.motion.max_fps = max_fps
+        self._camera.max_height = max_height
+
+    @property
+    def camera_frames(self) -> tuple[int, int]:
+        """(captured, handed on) by the camera's reader thread since the factory was made."""
+        return self._camera.frames_read, self._camera.frames_passed
+
     @property
     def camera_is_open(self) -> bool:
         return self._camera.is_open
@@ -78,6 +100,11 @@ class MediaFactory:
 
     async def release_camera(self) -> None:
         await self._camera.release()
+
+    async def release_unused_camera(self) -> None:
+        """Close the camera if no track of it is live (the window hidden in the lobby)."""
+        if self._camera.subscribers == 0:
+            await self._camera.release()
 
     async def open_microphone(self) -> MediaStreamTrack:
         """A per-call microphone track (20 ms s16 mono 48 kHz). Raises DeviceError."""

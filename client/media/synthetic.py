@@ -17,6 +17,7 @@ import fractions
 import math
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import av
 import numpy as np
@@ -137,6 +138,47 @@ def read_pattern(frame: av.VideoFrame) -> PatternInfo | None:
     return decode_bits(means > (white + black) / 2)
 
 
+# --- scenes: when the picture moves ------------------------------------------------
+# A still scene repeats its last frame exactly, stamp included: a desk with nobody moving.
+# The first frame after a still stretch carries a fresh capture time and sequence number,
+# so a receiver can time the first moving frame (bench/power.py).
+Scene = Literal["moving", "still", "reading"]
+SCENES: tuple[Scene, ...] = ("moving", "still", "reading")
+READING_PERIOD = 10.0  # a page scrolls every 10 s...
+READING_SCROLL = 0.5  # ...for half a second
+
+
+def scene_moving(scene: Scene, t: float) -> bool:
+    """Whether the scene moves `t` seconds after the camera opened."""
+    if scene == "moving":
+        return True
+    if scene == "reading":
+        return t >= READING_PERIOD and t % READING_PERIOD < READING_SCROLL
+    return False
+
+
+STILL_GAP = 0.5  # a new capture this long after the one before ends a still stretch
+
+
+class CaptureClock:
+    """Latency from the stamps of received pattern frames, each capture counted once.
+
+    A still scene sends the same capture again and again (at the lower rate): those repeats
+    are not new latency samples. The first new capture after STILL_GAP without one is the
+    first moving frame after a still stretch, timed on its own (`after_still`)."""
+
+    def __init__(self) -> None:
+        self._last: PatternInfo | None = None
+
+    def heard(self, info: PatternInfo, now: float) -> tuple[float | None, bool]:
+        """(ms from capture to `now` (time.time()), or None for a repeat; after a still stretch)."""
+        last, self._last = self._last, info
+        if last is not None and info.sequence == last.sequence:
+            return None, False
+        after_still = last is not None and info.capture_time - last.capture_time >= STILL_GAP
+        return 1000.0 * (now - info.capture_time), after_still
+
+
 # --- the picture ----------------------------------------------------------------
 # (Y, U, V) of the classic colour bars, 75 % amplitude, video range.
 _BARS_YUV = [
@@ -202,8 +244,12 @@ class PatternGenerator:
             self._caption = self._caption[:, : w - 8]
         self._buf = np.empty(w * h * 3 // 2, dtype=np.uint8)
 
-    def next_frame(self, capture_time: float | None = None) -> av.VideoFrame:
-        """The next frame, stamped with capture_time (default: now) and the next sequence."""
+    def next_frame(self, capture_time: float | None = None, *, moving: bool = True) -> av.VideoFrame:
+        """The next frame, stamped with capture_time (default: now) and the next sequence;
+        `moving` False: the last frame again, stamp and all (a still scene)."""
+        if not moving and self.sequence > 0:
+            h, w = self.height, self.width
+            return av.VideoFrame.from_ndarray(self._buf.reshape(h * 3 // 2, w), format="yuv420p")
         if capture_time is None:
             capture_time = time.time()
         seq = self.sequence
@@ -254,10 +300,11 @@ def _bounce(pos: int, span: int) -> int:
 class PatternVideoTrack(VideoStreamTrack):
     """A paced video track of the moving pattern, each frame carrying its capture time."""
 
-    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 30, scene: Scene = "moving") -> None:
         super().__init__()
         self._gen = PatternGenerator(width, height, fps)
         self._fps = fps
+        self._scene = scene
         self._start = 0.0
         self._timestamp = -1
 
@@ -277,7 +324,7 @@ class PatternVideoTrack(VideoStreamTrack):
 
     async def recv(self) -> av.VideoFrame:
         pts, time_base = await self.next_timestamp()
-        frame = self._gen.next_frame()
+        frame = self._gen.next_frame(moving=scene_moving(self._scene, pts / VIDEO_CLOCK_RATE))
         frame.pts = pts
         frame.time_base = time_base
         return frame

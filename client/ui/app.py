@@ -23,6 +23,7 @@ from client.practice.partner import start_practice_partner
 from client.ui import translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
+from client.ui.lowpower import LowPowerWatch
 from client.ui.pages import Page
 from client.ui.settings import ORGANIZATION, Settings
 from client.ui.widgets.notices import Notice
@@ -44,16 +45,18 @@ class WindowOptions:
     token: str | None = None
     ca_file: str | None = None
     history: str | None = None  # the history's sqlite file (default: in the user's data folder)
+    scene: str = "moving"  # with fake_media: what the synthetic camera shows
 
 
 class App:
     """One window, its controller, the shared media and (maybe) an embedded server."""
 
     def __init__(self, settings: Settings, *, fake_media: bool = False,
-                 loop: asyncio.AbstractEventLoop | None = None, history: str | Path | None = None) -> None:
+                 loop: asyncio.AbstractEventLoop | None = None, history: str | Path | None = None,
+                 scene: str = "moving") -> None:
         translation.apply(settings.language)  # before any widget reads a sentence
         self.history = open_history(history)
-        self.runtime = Runtime()
+        self.runtime = Runtime(scene)
         # The identity beside the history (client/identity.py); no history: one in memory, this run.
         self.runtime.people = People.in_memory() if self.history is None else People.beside(self.history)
         self.controller = Controller(
@@ -72,9 +75,16 @@ class App:
         self.closed = asyncio.Event()
         self.window.close_requested.connect(self._close_requested)
         self.controller.connection_changed.connect(self._connection_changed)
+        self.window.smooth_video_changed.connect(self.runtime.set_smooth_video)
+        self.low_power = LowPowerWatch(parent=self.window)
+        self.low_power.changed.connect(self._low_power_changed)
         geometry = settings.geometry
         if geometry is not None:
             self.window.restoreGeometry(geometry)
+
+    def _low_power_changed(self, cap: Any) -> None:
+        self.runtime.set_video_cap(cap)
+        self.window.set_low_power(cap is not None)
 
     def _device_failed(self, exc: Any) -> None:
         from client import events as ev
@@ -88,6 +98,7 @@ class App:
             self.controller.notice.emit(
                 Notice("local", messages.NOTICE_LOCAL_SERVER.format(server=server), timeout=8)
             )
+        self.low_power.start()
         await self.controller.start()
 
     def _connection_changed(self, connected: bool, server: str) -> None:
@@ -101,6 +112,7 @@ class App:
     async def close(self) -> None:
         if self.closed.is_set():
             return
+        self.low_power.stop()
         await self.controller.shutdown()
         await self.runtime.close()
         if self.local_server is not None:
@@ -155,7 +167,8 @@ def run_window(options: WindowOptions) -> int:
         settings.ca_file = options.ca_file
 
     async def main() -> None:
-        app = App(settings, fake_media=options.fake_media, loop=loop, history=options.history or None)
+        app = App(settings, fake_media=options.fake_media, loop=loop, history=options.history or None,
+                  scene=options.scene)
         app.window.show()
         await app.start()
         # The CLI froze the heap before Qt and the window existed; freeze their objects too, or

@@ -26,6 +26,7 @@ def engine_options(settings: Settings, *, mode: str, topic: str, fake_media: boo
         relay_only=s.relay_only,
         token=s.token or None,
         ca_file=s.ca_file or None,
+        smooth_video=s.smooth_video,
     )
 
 

@@ -88,7 +88,8 @@ class Controller(QObject):
         self._background = Background(loop or asyncio.get_event_loop_policy().get_event_loop())
         self._engine_factory = engine_factory
         self._practice = practice_call.PracticeCall(practice_factory, engine_factory)
-        self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn)
+        self._preview = LobbyPreview(preview, self._wants_preview, self._start_preview, self.spawn,
+                                     unseen=lambda: not self.window_seen)
         self._fake_media = fake_media
         self.engine: EngineLike | None = None
         self._screen = Screen(self._page_changed)  # follows the active engine's model
@@ -100,6 +101,7 @@ class Controller(QObject):
         self.muted = False
         self._quiet_session: str | None = None  # the quiet session the microphone was muted for
         self.camera_on = True
+        self.window_seen = True  # the window can be seen: the lobby preview runs only then
         self.connected = False
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
         self.history = HistoryRecorder(history, lambda: self.engine, lambda: (self.mode, self.topic),
@@ -145,7 +147,13 @@ class Controller(QObject):
 
     def _wants_preview(self) -> bool:
         """The lobby shows the camera live; in a call the engine's own frames do (LocalVideoFrame)."""
-        return self.page is Page.LOBBY and self.mode == "video" and self.camera_on and self.engine is not None
+        return (self.page is Page.LOBBY and self.mode == "video" and self.camera_on and self.window_seen
+                and self.engine is not None)
+
+    def set_window_seen(self, seen: bool) -> None:
+        """The window was minimised or hidden (False), or is seen again: the preview follows."""
+        self.window_seen = seen
+        self.update_preview()
 
     async def _start_preview(self, hooks: PreviewHooks) -> None:
         await hooks.start_preview(self.options(), self.local_frame.emit, self.on_event)

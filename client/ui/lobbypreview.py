@@ -21,8 +21,11 @@ class LobbyPreview:
         wanted: Callable[[], bool],
         start: Callable[[PreviewHooks], Awaitable[None]],
         spawn: Callable[[Coroutine[Any, Any, None]], object],
+        unseen: Callable[[], bool] = lambda: False,
     ) -> None:
-        """`hooks` None: no preview at all (controller tests). `start` opens it through the hooks."""
+        """`hooks` None: no preview at all (controller tests). `start` opens it through the hooks.
+        `unseen`: nobody can see the window, so a stopped preview also closes an unused camera."""
+        self._unseen = unseen
         self._hooks = hooks
         self._wanted = wanted
         self._start = start
@@ -43,7 +46,7 @@ class LobbyPreview:
             if want:
                 await self._start(hooks)
             else:
-                await hooks.stop_preview()
+                await hooks.stop_preview(release=self._unseen())
         finally:
             self._busy = False
         if self._wanted() != want and (want or hooks.previewing()):

@@ -199,6 +199,15 @@ class Settings:
         self._set("mini_window/enabled", value)
 
     @property
+    def smooth_video(self) -> bool:
+        """"Always smooth video": every camera frame sent; off, a still picture goes at 5 fps."""
+        return self._bool("video/always_smooth", False)
+
+    @smooth_video.setter
+    def smooth_video(self, value: bool) -> None:
+        self._set("video/always_smooth", value)
+
+    @property
     def mini_window_pos(self) -> QPoint | None:
         """Where the person last left the mini window (its top left corner); None: never moved."""
         value: Any = self._store.value("mini_window/pos")

@@ -37,6 +37,7 @@ from client.ui.views.history import HistoryDialog
 from client.ui.views.lobby import LobbyView
 from client.ui.views.searching import SearchingView
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
+from client.ui.visibility import WindowSight
 from client.ui.widgets.help_overlay import HelpOverlay
 from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.notices import NoticeArea
@@ -49,6 +50,7 @@ def app_icon() -> QIcon:
 
 class MainWindow(QMainWindow):
     close_requested = Signal()  # the app shuts the engine down, then quits
+    smooth_video_changed = Signal(bool)  # "Always smooth video" saved: the app tells the camera
 
     def __init__(self, controller: Controller, *, devices: DeviceWatcher | None = None) -> None:
         super().__init__()
@@ -69,6 +71,8 @@ class MainWindow(QMainWindow):
         logo.setPixmap(app_icon().pixmap(28, 28))
         self.status = SecondaryLabel("")
         self.status.setAccessibleName(messages.SERVER_STATUS)
+        self.low_power = SecondaryLabel(messages.LOW_POWER_LINE)  # on battery: the one line that says so
+        self.low_power.setVisible(False)
         self.help_button = self._tool("?", messages.HELP + " (F1)")
         self.settings_button = self._tool("⚙", messages.SETTINGS)
         header = QHBoxLayout()
@@ -76,6 +80,7 @@ class MainWindow(QMainWindow):
         header.addWidget(logo)
         header.addWidget(self.title)
         header.addStretch(1)
+        header.addWidget(self.low_power)
         header.addWidget(self.status)
         header.addWidget(self.help_button)
         header.addWidget(self.settings_button)
@@ -108,6 +113,7 @@ class MainWindow(QMainWindow):
         self.notifications_shown: list[str] = []
         self.mini = MiniWindow(controller.settings)
         self.mini_follower = MiniFollower(self, self.mini)
+        self.sight = WindowSight(self)
 
         self.shortcuts: dict[str, QShortcut] = {}
         self._connect_signals()
@@ -206,6 +212,11 @@ class MainWindow(QMainWindow):
         c.study_changed.connect(self.mini.on_study)
         self.call.study.goal_set.connect(self.mini.set_my_goal)
         c.partner_level.connect(self.mini.set_partner_level)
+        # nothing converted or painted, no lobby preview, while nobody can see the window
+        self.sight.changed.connect(self.call.remote.set_shown)
+        self.sight.changed.connect(self.call.self_view.set_shown)
+        self.sight.changed.connect(self.lobby.preview.set_shown)
+        self.sight.changed.connect(c.set_window_seen)
         # devices -> lobby
         self.devices.changed.connect(self._refresh_devices)
         # keyboard
@@ -268,6 +279,10 @@ class MainWindow(QMainWindow):
         elif self.lobby.mode() == "video":
             self.lobby.preview.set_frame(frame)
 
+    def set_low_power(self, on: bool) -> None:
+        """Low-power mode (client/media/power.py): the sent video is capped while on battery."""
+        self.low_power.setVisible(on)
+
     def _connection_changed(self, connected: bool, server: str) -> None:
         self.status.setText(("● " if connected else "○ ") + server)
         self.status.setToolTip(server)
@@ -302,7 +317,7 @@ class MainWindow(QMainWindow):
         s = self.controller.settings
         values = SettingsValues(s.server, s.auto_search, s.sounds, s.notifications,
                                 relay_only=s.relay_only, token=s.token, ca_file=s.ca_file, language=s.language,
-                                mini_window=s.mini_window)
+                                mini_window=s.mini_window, smooth_video=s.smooth_video)
         if self.settings_dialog is not None:
             self.settings_dialog.close()  # one dialog at a time, showing what is saved now
         dialog = SettingsDialog(values, self)
@@ -315,6 +330,9 @@ class MainWindow(QMainWindow):
         s.auto_search, s.sounds, s.notifications = values.auto_search, values.sounds, values.notifications
         s.language = values.language  # shown from the next start (the dialog says so)
         s.mini_window = values.mini_window
+        if values.smooth_video != s.smooth_video:
+            s.smooth_video = values.smooth_video
+            self.smooth_video_changed.emit(values.smooth_video)
         self.mini_follower.update()
         self.sounds.enabled = values.sounds
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,

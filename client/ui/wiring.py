@@ -23,7 +23,8 @@ from client.tracks import PREVIEW_FPS, PreviewTap
 from client.ui.seams import EngineOptions
 
 
-def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None) -> Any:
+def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None,
+                   scene: str = "moving") -> Any:
     from client.media.factory import MediaFactory
 
     return MediaFactory(
@@ -32,6 +33,8 @@ def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceErro
         speaker=options.speaker,
         fake_media=options.fake_media,
         on_device_error=on_device_error,  # a camera unplugged mid-call
+        smooth_video=options.smooth_video,
+        scene=scene,  # what the synthetic camera shows (benchmarks)
     )
 
 
@@ -60,7 +63,9 @@ class SharedMedia:
 class Runtime:
     """Owns the shared MediaFactory and the lobby preview; hands out engines."""
 
-    def __init__(self) -> None:
+    def __init__(self, scene: str = "moving") -> None:
+        self.scene = scene  # the synthetic camera's scene, with fake media (bench/power.py)
+        self.video_cap: Any = None  # low-power mode's cap (client/media/power.py VideoCap), or None
         self.on_device_error: Callable[[DeviceError], None] | None = None
         self.on_speaker_notice: Callable[[str], None] | None = None
         # Who we are, our favourites and blocks (client/people.py), shared by every engine; the app
@@ -75,11 +80,28 @@ class Runtime:
         key = (options.camera, options.microphone, options.speaker, options.fake_media)
         if self.media is None or key != self._key:
             old = self.media
-            self.media, self._key = _media_factory(options, self._device_failed), key
+            self.media, self._key = _media_factory(options, self._device_failed, self.scene), key
             if old is not None:
                 with contextlib.suppress(RuntimeError):
                     asyncio.get_running_loop().create_task(old.close())
+        self.media.set_smooth_video(options.smooth_video)  # the setting may have changed since
+        self._apply_cap()
         return self.media
+
+    def set_video_cap(self, cap: Any) -> None:
+        """Low-power mode turned on (a VideoCap) or off (None): at once, also mid-call."""
+        self.video_cap = cap
+        self._apply_cap()
+
+    def _apply_cap(self) -> None:
+        if self.media is not None:
+            cap = self.video_cap
+            self.media.set_video_cap(None if cap is None else cap.max_fps, None if cap is None else cap.max_height)
+
+    def set_smooth_video(self, on: bool) -> None:
+        """"Always smooth video" changed in Settings: at once, also in a call going on."""
+        if self.media is not None:
+            self.media.set_smooth_video(on)
 
     def _device_failed(self, exc: DeviceError) -> None:
         if self.on_device_error is not None:
@@ -113,7 +135,8 @@ class Runtime:
             while True:
                 await tap.recv()  # read every frame so the relay never queues up
 
-    async def stop_preview(self) -> None:
+    async def stop_preview(self, release: bool = False) -> None:
+        """release: also close the camera when nothing else uses it (the window cannot be seen)."""
         task, self._preview = self._preview, None
         track, self._preview_track = self._preview_track, None
         if track is not None:
@@ -122,6 +145,8 @@ class Runtime:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if release and self.media is not None:
+            await self.media.release_unused_camera()
 
     def previewing(self) -> bool:
         return self._preview is not None and not self._preview.done()

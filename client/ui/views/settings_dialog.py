@@ -35,6 +35,7 @@ class SettingsValues:
     ca_file: str = ""
     language: str = ""  # a code from LANGUAGES; empty: the system's
     mini_window: bool = True  # client/ui/miniwindow.py
+    smooth_video: bool = False  # every camera frame sent, still or not (client/media/motion.py)
 
 
 def valid_server(url: str) -> bool:
@@ -89,7 +90,10 @@ class SettingsDialog(QDialog):
         self.notifications.setChecked(values.notifications)
         self.mini_window = QCheckBox(messages.SETTINGS_MINI_WINDOW)
         self.mini_window.setChecked(values.mini_window)
-        for box in (self.relay_only, self.auto_search, self.sounds, self.notifications, self.mini_window):
+        self.smooth_video = QCheckBox(messages.SETTINGS_SMOOTH_VIDEO)
+        self.smooth_video.setChecked(values.smooth_video)
+        for box in (self.relay_only, self.auto_search, self.sounds, self.notifications, self.mini_window,
+                    self.smooth_video):
             box.setAccessibleName(box.text())
         form = QFormLayout()
         form.addRow(messages.SETTINGS_SERVER, self.server)
@@ -111,6 +115,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.sounds)
         layout.addWidget(self.notifications)
         layout.addWidget(self.mini_window)
+        layout.addWidget(self.smooth_video)
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
@@ -126,6 +131,7 @@ class SettingsDialog(QDialog):
             ca_file=self.ca_file.text().strip(),
             language=str(self.language.currentData()),
             mini_window=self.mini_window.isChecked(),
+            smooth_video=self.smooth_video.isChecked(),
         )
 
     def focus_token(self) -> None:

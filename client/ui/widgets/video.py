@@ -5,6 +5,9 @@ Each frame is scaled by swscale straight to the size it will be painted at
 QVideoWidget under software rendering. A frame is converted at most once;
 repaints without a new frame (expose, overlay) reuse the cached image.
 
+While `set_shown(False)` (the window minimised or not seen: client/ui/visibility.py) a frame
+is only kept: no conversion, no repaint asked for; the latest is painted when seen again.
+
 An overlay text ("Reconnecting…") dims the last picture and is written over it:
 the picture stays, so the person sees the call is still theirs.
 """
@@ -40,6 +43,7 @@ class VideoWidget(QWidget):
         self._placeholder = placeholder
         self._overlay = ""
         self._mirrored = mirrored
+        self._shown = True
         self.frames_received = 0
         self.frames_painted = 0
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -64,7 +68,18 @@ class VideoWidget(QWidget):
     def set_frame(self, frame: Any) -> None:
         self._frame = frame
         self.frames_received += 1
-        self.update()
+        if self._shown:
+            self.update()
+
+    def set_shown(self, shown: bool) -> None:
+        """False: nobody can see this picture; keep frames, convert and paint none."""
+        if shown != self._shown:
+            self._shown = shown
+            if shown:
+                self.update()  # the latest frame, once
+
+    def is_shown(self) -> bool:
+        return self._shown
 
     def clear(self) -> None:
         self._frame = None
@@ -109,7 +124,7 @@ class VideoWidget(QWidget):
         # Video sits on black in every theme (letterboxing); only text follows the palette.
         painter.fillRect(self.rect(), Qt.GlobalColor.black)
         frame = self._frame
-        if frame is not None:
+        if frame is not None and self._shown:
             ratio = self.devicePixelRatioF()
             x, y, w, h = fit_rect(frame.width, frame.height, self.width(), self.height())
             image = self._convert(int(w * ratio) // 2 * 2, int(h * ratio) // 2 * 2)
@@ -118,7 +133,7 @@ class VideoWidget(QWidget):
         if self._overlay:
             painter.fillRect(self.rect(), QColor(0, 0, 0, 150))
             self._write(painter, self._overlay)
-        elif frame is None and self._placeholder:
+        elif frame is None and self._placeholder:  # (a hidden picture's black costs nothing)
             self._write(painter, self._placeholder)
 
     def _write(self, painter: QPainter, text: str) -> None:
