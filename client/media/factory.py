@@ -21,6 +21,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from client.media.audio import AudioSink, NullSpeaker
 from client.media.camera import DEFAULT_OPEN_TIMEOUT, CameraSource, PyAVCamera, SharedCamera, SyntheticCamera
 from client.media.devices import DeviceError
+from client.media.effects import BackgroundEffect, with_background
 from client.media.synthetic import ToneAudioTrack
 
 if TYPE_CHECKING:
@@ -36,9 +37,11 @@ class MediaFactory:
                  camera_open_timeout: float = DEFAULT_OPEN_TIMEOUT,
                  on_device_error: Callable[[DeviceError], None] | None = None,
                  camera_source: Callable[[], CameraSource] | None = None,
+                 background: BackgroundEffect | None = None,
                  platform: str = sys.platform) -> None:
         """on_device_error: a device failing mid-call (camera unplugged), called on the loop.
-        camera_source: tests' seam to put a stand-in device behind the real sharing code."""
+        camera_source: tests' seam to put a stand-in device behind the real sharing code.
+        background: the blur / plain colour switch, applied in the camera's reader thread."""
         self.fake_camera = fake_media or camera == FAKE
         self.fake_microphone = fake_media or microphone == FAKE
         self.fake_speaker = fake_media
@@ -54,6 +57,8 @@ class MediaFactory:
             else:
                 def camera_source() -> CameraSource:
                     return PyAVCamera(self._camera_name, width, height, fps, platform)
+        if background is not None:
+            camera_source = with_background(camera_source, background)
         self._camera = SharedCamera(camera_source, open_timeout=camera_open_timeout,
                                     on_error=self._camera_failed, platform=platform)
         self._on_device_error = on_device_error

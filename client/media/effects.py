@@ -1,0 +1,176 @@
+"""Background effects in the camera's reader thread: the I/O shell around client/media/backdrop.py.
+
+`EffectSource` wraps any `CameraSource` (the real device or the synthetic one), so every frame
+is changed in the thread that reads it (client/media/camera.py), before the shared relay hands
+it to the lobby preview, the self-view and every call: what the person sees of themselves is
+what the partner gets. The event loop never touches a pixel.
+
+`BackgroundEffect` is the one switch, set from the loop and read by the thread (a single
+attribute, replaced whole). The face detector is OpenCV's bundled Haar cascade, loaded on first
+use in the thread; when it cannot load, frames go through unchanged and `on_unavailable` is
+called once, on the loop, so the window can say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import av
+
+from client.media.backdrop import MASK_SCALE, Backdrop, Face, FaceMemory, MaskSmoother, composite, person_mask
+from client.media.camera import CameraSource
+
+log = logging.getLogger(__name__)
+
+DETECT_EVERY = 5  # frames: 6 face detections a second at 30 fps; the smoother fills the gaps
+DETECT_WIDTH = 320  # the detector sees a half-size grey copy (faces at webcam distance stay > 60 px)
+CASCADE = "haarcascade_frontalface_default.xml"
+
+
+class DetectorUnavailable(Exception):
+    """The face detector could not be loaded: the effect cannot run."""
+
+
+def default_cascade_path() -> str:
+    import cv2
+
+    return str(cv2.data.haarcascades) + CASCADE  # type: ignore[attr-defined]  # the wheel's, not in the stubs
+
+
+class FaceDetector:
+    """OpenCV's Haar face detector on a small grey copy of the frame."""
+
+    def __init__(self, path: str | None = None) -> None:
+        try:
+            import cv2
+        except ImportError as exc:
+            raise DetectorUnavailable(f"OpenCV is not installed: {exc}") from exc
+        self._cv2 = cv2
+        path = path or default_cascade_path()
+        try:
+            self._cascade = cv2.CascadeClassifier(path)
+        except (cv2.error, SystemError) as exc:  # a broken XML file raises SystemError (OpenCV 4.14)
+            raise DetectorUnavailable(f"the face detector in {path} is broken: {exc}") from exc
+        if self._cascade.empty():  # a missing or broken file loads as an empty classifier
+            raise DetectorUnavailable(f"no face detector in {path}")
+
+    def detect(self, bgr: Any) -> list[Face]:
+        cv2 = self._cv2
+        h, w = bgr.shape[:2]
+        scale = w / DETECT_WIDTH if w > DETECT_WIDTH else 1.0
+        small = cv2.resize(bgr, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
+        grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
+        found = self._cascade.detectMultiScale(grey, scaleFactor=1.15, minNeighbors=4, minSize=(30, 30))
+        return [Face(round(x * scale), round(y * scale), round(fw * scale), round(fh * scale))
+                for (x, y, fw, fh) in found]
+
+
+class BackgroundEffect:
+    """The effect the person chose, shared by the window (writes) and the camera thread (reads)."""
+
+    def __init__(self, backdrop: Backdrop = Backdrop.NONE,
+                 on_unavailable: Callable[[str], None] | None = None,
+                 cascade_path: str | None = None) -> None:
+        self.backdrop = backdrop
+        self.on_unavailable = on_unavailable  # called on the loop with the reason, once
+        self.cascade_path = cascade_path  # None: OpenCV's bundled cascade (tests point it elsewhere)
+        self.unavailable: str | None = None  # why the effect cannot run, once known
+        self._lock = threading.Lock()
+
+    def set(self, backdrop: Backdrop) -> None:
+        self.backdrop = backdrop
+
+    def mark_unavailable(self, reason: str) -> bool:
+        """Record the failure; True the first time only (one sentence per run, not per frame)."""
+        with self._lock:
+            first = self.unavailable is None
+            self.unavailable = reason
+        return first
+
+
+class EffectSource:
+    """A CameraSource whose frames carry the chosen background effect; runs in the reader thread."""
+
+    def __init__(self, inner: CameraSource, effect: BackgroundEffect,
+                 report: Callable[[Callable[[str], None], str], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """report(callback, reason): hands the failure to the loop (call_soon_threadsafe)."""
+        self._inner = inner
+        self._effect = effect
+        self._report = report
+        self._clock = clock
+        self._detector: FaceDetector | None = None
+        self._faces = FaceMemory()
+        self._smoother = MaskSmoother()
+        self._count = 0
+        self._target: Any = None  # the mask the smoother moves towards, from the last detection
+
+    def open(self) -> None:
+        self._inner.open()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def read(self) -> av.VideoFrame:
+        frame = self._inner.read()
+        backdrop = self._effect.backdrop
+        if backdrop is Backdrop.NONE or self._effect.unavailable is not None:
+            self._count = 0  # turned back on: detect on the first frame again
+            return frame
+        detector = self._load()
+        if detector is None:
+            return frame
+        return self.apply(frame, detector, backdrop)
+
+    def _load(self) -> FaceDetector | None:
+        if self._detector is None:
+            try:
+                self._detector = FaceDetector(self._effect.cascade_path)
+            except DetectorUnavailable as exc:
+                reason = str(exc)
+                log.warning("background effect off: %s", reason)
+                callback = self._effect.on_unavailable
+                if self._effect.mark_unavailable(reason) and callback is not None and self._report:
+                    self._report(callback, reason)
+                return None
+        return self._detector
+
+    def apply(self, frame: av.VideoFrame, detector: FaceDetector, backdrop: Backdrop) -> av.VideoFrame:
+        bgr = frame.to_ndarray(format="bgr24")
+        now = self._clock()
+        if self._count % DETECT_EVERY == 0:
+            faces = self._faces.update(detector.detect(bgr), now)
+            h, w = bgr.shape[:2]
+            small = [Face(f.x // MASK_SCALE, f.y // MASK_SCALE, f.w // MASK_SCALE, f.h // MASK_SCALE)
+                     for f in faces]
+            self._target = person_mask(h // MASK_SCALE, w // MASK_SCALE, small)
+        self._count += 1
+        mask = self._smoother.update(self._target, now)
+        out = av.VideoFrame.from_ndarray(composite(bgr, mask, backdrop), format="bgr24")
+        out = out.reformat(format="yuv420p")
+        out.pts = frame.pts
+        if frame.time_base is not None:
+            out.time_base = frame.time_base
+        return out
+
+
+def with_background(make: Callable[[], CameraSource], effect: BackgroundEffect) -> Callable[[], CameraSource]:
+    """A source factory whose sources carry the effect. Called on the loop (SharedCamera._open),
+    so the loop is known here and a failure found in the reader thread is reported on it."""
+
+    def make_with_effect() -> CameraSource:
+        loop = asyncio.get_running_loop()
+
+        def report(callback: Callable[[str], None], reason: str) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop already closed (exit)
+                loop.call_soon_threadsafe(callback, reason)
+
+        return EffectSource(make(), effect, report)
+
+    return make_with_effect
