@@ -498,6 +498,15 @@ HISTORY_CSV_FILTER = "CSV files (*.csv)"
 HISTORY_EXPORTED = "Sessions exported: {count}, to {path}"
 HISTORY_EXPORT_FAILED = "Could not write {path}: {error}"
 
+# Background effects (issue 16): blur or a plain colour behind you, before the camera is encoded
+BACKGROUND_LABEL = "Background"
+BACKGROUND_CHOICES = {"none": "Show my room", "blur": "Blur", "colour": "Plain colour"}
+BACKGROUND_BUTTON = "Hide background"
+BACKGROUND_TIP = "Blur what is behind you, or paint it a plain colour; your partner sees what you see"
+BACKGROUND_UNAVAILABLE = (
+    "Background blur could not start on this computer, so your partner sees your room as it is."
+)
+
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
 current_language = language.SOURCE_LANGUAGE

@@ -1,6 +1,7 @@
 """MediaFactory: the ONLY place that decides which device to open.
 
-- camera: None = system default, "fake" = synthetic pattern, else a device path/name.
+- camera: None = system default, "fake" = synthetic pattern, "fake-person" = a synthetic person
+  in a synthetic room (client/media/synthscene.py, for the background effects), else a device.
 - microphone: None = default input, "fake" = synthetic tone, else an input's name.
 - speaker: None = default output, else an output's name (an unknown one falls back to
   the default output; `speaker_notice` says so).
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from client.media.audio import QtAudio
 
 FAKE = "fake"
+PERSON = "fake-person"
 
 
 class MediaFactory:
@@ -42,7 +44,7 @@ class MediaFactory:
         """on_device_error: a device failing mid-call (camera unplugged), called on the loop.
         camera_source: tests' seam to put a stand-in device behind the real sharing code.
         background: the blur / plain colour switch, applied in the camera's reader thread."""
-        self.fake_camera = fake_media or camera == FAKE
+        self.fake_camera = fake_media or camera in (FAKE, PERSON)
         self.fake_microphone = fake_media or microphone == FAKE
         self.fake_speaker = fake_media
         self._camera_name = None if self.fake_camera else camera
@@ -51,7 +53,12 @@ class MediaFactory:
         self.width, self.height, self.fps = width, height, fps
         self._platform = platform
         if camera_source is None:
-            if self.fake_camera:
+            if camera == PERSON:
+                def camera_source() -> CameraSource:
+                    from client.media.synthscene import PersonCamera
+
+                    return PersonCamera(width, height, fps)
+            elif self.fake_camera:
                 def camera_source() -> CameraSource:
                     return SyntheticCamera(width, height, fps)
             else:
