@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from client import messages
 from client.ui.app import App
 from client.ui.controller import Controller
+from client.ui.seams import EngineLike
 from client.ui.settings import Settings
 from client.ui.window import MainWindow
 
@@ -25,6 +26,10 @@ def pick(combo, value: str) -> None:
     assert index >= 0
     combo.setCurrentIndex(index)
     combo.activated.emit(index)
+
+
+def no_engine(*_args: object) -> EngineLike:
+    raise AssertionError("this window makes no call")
 
 
 def test_the_choice_is_remembered_and_both_views_follow_it(harness, qtbot, tmp_path: Path):
@@ -47,7 +52,7 @@ def test_the_choice_is_remembered_and_both_views_follow_it(harness, qtbot, tmp_p
     # Another run: a new window on the same settings file starts where this one stopped.
     again = Settings(QSettings(str(tmp_path / "studymatch.ini"), QSettings.Format.IniFormat))
     assert again.background == "blur"
-    controller = Controller(again, lambda *_a: None)
+    controller = Controller(again, no_engine)
     window = MainWindow(controller)
     qtbot.addWidget(window)
     controller.background.start()
