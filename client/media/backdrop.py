@@ -81,6 +81,10 @@ class FaceMemory:
         self._faces: tuple[Face, ...] = ()
         self._seen = -math.inf
 
+    @property
+    def last(self) -> tuple[Face, ...]:
+        return self._faces
+
     def update(self, faces: list[Face], now: float) -> tuple[Face, ...]:
         if faces:
             self._faces, self._seen = tuple(faces), now

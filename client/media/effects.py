@@ -29,7 +29,9 @@ from client.media.camera import CameraSource
 log = logging.getLogger(__name__)
 
 DETECT_EVERY = 5  # frames: 6 face detections a second at 30 fps; the smoother fills the gaps
-DETECT_WIDTH = 320  # the detector sees a half-size grey copy (faces at webcam distance stay > 60 px)
+DETECT_WIDTH = 320  # a whole-frame scan sees a half-size grey copy (faces at webcam distance stay > 60 px)
+NEAR_FACE_SIZE = 48  # px: around the last face, the detector looks for it at about this size
+RESCAN_EVERY = 6  # detections: a whole-frame scan at least once a second, for a second person
 CASCADE = "haarcascade_frontalface_default.xml"
 
 
@@ -60,14 +62,35 @@ class FaceDetector:
         if self._cascade.empty():  # a missing or broken file loads as an empty classifier
             raise DetectorUnavailable(f"no face detector in {path}")
 
-    def detect(self, bgr: Any) -> list[Face]:
+    def detect(self, bgr: Any, near: tuple[Face, ...] = ()) -> list[Face]:
+        """Faces in a BGR frame. With `near` (the last faces found), only around them and at about
+        their size: a fraction of a whole-frame scan, since a person at a desk barely moves."""
+        if near:
+            found: list[Face] = []
+            for face in near:
+                found.extend(self._around(bgr, face))
+            return found
+        return self._scan(bgr, 0, 0, DETECT_WIDTH / max(1, bgr.shape[1]), (30, 30), None)
+
+    def _around(self, bgr: Any, face: Face) -> list[Face]:
+        h, w = bgr.shape[:2]
+        x0, y0 = max(0, face.x - face.w // 2), max(0, face.y - face.h // 2)
+        x1, y1 = min(w, face.x + face.w * 3 // 2), min(h, face.y + face.h * 3 // 2)
+        scale = min(1.0, NEAR_FACE_SIZE / max(1, face.w))  # the face at ~NEAR_FACE_SIZE px
+        lo, hi = round(0.7 * face.w * scale), round(1.4 * face.w * scale)
+        return self._scan(bgr[y0:y1, x0:x1], x0, y0, scale, (lo, lo), (hi, hi))
+
+    def _scan(self, bgr: Any, ox: int, oy: int, scale: float, least: tuple[int, int],
+              most: tuple[int, int] | None) -> list[Face]:
         cv2 = self._cv2
         h, w = bgr.shape[:2]
-        scale = w / DETECT_WIDTH if w > DETECT_WIDTH else 1.0
-        small = cv2.resize(bgr, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
+        if h < 8 or w < 8:
+            return []
+        small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
-        found = self._cascade.detectMultiScale(grey, scaleFactor=1.15, minNeighbors=4, minSize=(30, 30))
-        return [Face(round(x * scale), round(y * scale), round(fw * scale), round(fh * scale))
+        found = self._cascade.detectMultiScale(grey, scaleFactor=1.15, minNeighbors=4, minSize=least,
+                                               maxSize=most or (0, 0))
+        return [Face(ox + round(x / scale), oy + round(y / scale), round(fw / scale), round(fh / scale))
                 for (x, y, fw, fh) in found]
 
 
@@ -109,6 +132,7 @@ class EffectSource:
         self._faces = FaceMemory()
         self._smoother = MaskSmoother()
         self._count = 0
+        self._detections = 0
         self._target: Any = None  # the mask the smoother moves towards, from the last detection
 
     def open(self) -> None:
@@ -145,7 +169,9 @@ class EffectSource:
         bgr = frame.to_ndarray(format="bgr24")
         now = self._clock()
         if self._count % DETECT_EVERY == 0:
-            faces = self._faces.update(detector.detect(bgr), now)
+            near = self._faces.last if self._detections % RESCAN_EVERY else ()
+            self._detections += 1
+            faces = self._faces.update(detector.detect(bgr, near), now)
             h, w = bgr.shape[:2]
             small = [Face(f.x // MASK_SCALE, f.y // MASK_SCALE, f.w // MASK_SCALE, f.h // MASK_SCALE)
                      for f in faces]

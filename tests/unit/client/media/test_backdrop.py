@@ -189,3 +189,18 @@ def test_a_detector_that_cannot_load_leaves_the_camera_on_and_says_so(tmp_path, 
     assert len(reasons) == 1 and reasons == reported
     assert str(path) in reasons[0]
     assert effect.unavailable == reasons[0]
+
+
+def test_the_detector_follows_a_face_it_has_seen_by_looking_near_it() -> None:
+    scene = PersonScene(sway=40)
+    detector = FaceDetector()
+    last = tuple(detector.detect(scene.frame(0)))
+    assert len(last) == 1
+    for seq in range(5, 60, 5):
+        faces = detector.detect(scene.frame(seq), last)
+        assert len(faces) == 1, seq
+        cx = faces[0].x + faces[0].w / 2
+        assert abs(cx - scene.centre(seq)[0]) < 0.15 * faces[0].w
+        last = tuple(faces)
+    # Nobody near the last face: nothing found there (the whole-frame rescan finds people elsewhere).
+    assert detector.detect(scene.frame(0), (Face(0, 0, 60, 60),)) == []
