@@ -123,8 +123,9 @@ def blurred(frame: np.ndarray) -> np.ndarray:
 
 
 def composite(frame: np.ndarray, mask: np.ndarray, backdrop: Backdrop,
-              colour: tuple[int, int, int] = PLAIN_COLOUR_BGR) -> np.ndarray:
-    """The frame (H, W, 3 uint8, BGR) with everything outside `mask` blurred or painted.
+              colour: tuple[int, ...] | int = PLAIN_COLOUR_BGR) -> np.ndarray:
+    """The frame (H, W, 3 uint8 BGR, or one H, W plane) with everything outside `mask` blurred
+    or painted `colour`.
 
     `mask` may be smaller than the frame (it is scaled up); 1 keeps the pixel, 0 replaces it.
     """
@@ -140,4 +141,23 @@ def composite(frame: np.ndarray, mask: np.ndarray, backdrop: Backdrop,
         behind = np.empty_like(frame)
         behind[:] = colour
     out: np.ndarray = cv2.blendLinear(frame, behind, mask, 1.0 - mask)
+    return out
+
+
+def composite_yuv420(yuv: np.ndarray, mask: np.ndarray, backdrop: Backdrop,
+                     colour_yuv: tuple[int, int, int]) -> np.ndarray:
+    """`composite` on a yuv420p frame as PyAV lays it out ((H * 3 / 2, W) uint8: Y, then U, then V),
+    plane by plane: no colour conversion there and back, half the pixels of BGR to blend."""
+    h, w = yuv.shape[0] * 2 // 3, yuv.shape[1]
+    y = yuv[:h]
+    u = yuv[h : h + h // 4].reshape(h // 2, w // 2)
+    v = yuv[h + h // 4 :].reshape(h // 2, w // 2)
+    if mask.shape != (h // 2, w // 2):
+        half = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_LINEAR)
+    else:
+        half = mask
+    out = np.empty_like(yuv)
+    out[:h] = composite(y, mask, backdrop, colour_yuv[0])
+    out[h : h + h // 4] = composite(u, half, backdrop, colour_yuv[1]).reshape(h // 4, w)
+    out[h + h // 4 :] = composite(v, half, backdrop, colour_yuv[2]).reshape(h // 4, w)
     return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -22,15 +23,25 @@ from collections.abc import Callable
 from typing import Any
 
 import av
+import numpy as np
 
-from client.media.backdrop import MASK_SCALE, Backdrop, Face, FaceMemory, MaskSmoother, composite, person_mask
+from client.media.backdrop import (
+    MASK_SCALE,
+    PLAIN_COLOUR_BGR,
+    Backdrop,
+    Face,
+    FaceMemory,
+    MaskSmoother,
+    composite_yuv420,
+    person_mask,
+)
 from client.media.camera import CameraSource
 
 log = logging.getLogger(__name__)
 
 DETECT_EVERY = 5  # frames: 6 face detections a second at 30 fps; the smoother fills the gaps
 DETECT_WIDTH = 320  # a whole-frame scan sees a half-size grey copy (faces at webcam distance stay > 60 px)
-NEAR_FACE_SIZE = 48  # px: around the last face, the detector looks for it at about this size
+NEAR_FACE_SIZE = 64  # px: around the last face, the detector looks for it at about this size
 RESCAN_EVERY = 6  # detections: a whole-frame scan at least once a second, for a second person
 CASCADE = "haarcascade_frontalface_default.xml"
 
@@ -62,33 +73,33 @@ class FaceDetector:
         if self._cascade.empty():  # a missing or broken file loads as an empty classifier
             raise DetectorUnavailable(f"no face detector in {path}")
 
-    def detect(self, bgr: Any, near: tuple[Face, ...] = ()) -> list[Face]:
-        """Faces in a BGR frame. With `near` (the last faces found), only around them and at about
+    def detect(self, image: Any, near: tuple[Face, ...] = ()) -> list[Face]:
+        """Faces in a grey (or BGR) image. With `near` (the last faces found), only around them and at about
         their size: a fraction of a whole-frame scan, since a person at a desk barely moves."""
+        grey = image if image.ndim == 2 else self._cv2.cvtColor(image, self._cv2.COLOR_BGR2GRAY)
         if near:
             found: list[Face] = []
             for face in near:
-                found.extend(self._around(bgr, face))
+                found.extend(self._around(grey, face))
             return found
-        return self._scan(bgr, 0, 0, DETECT_WIDTH / max(1, bgr.shape[1]), (30, 30), None)
+        return self._scan(grey, 0, 0, DETECT_WIDTH / max(1, grey.shape[1]), (30, 30), None)
 
-    def _around(self, bgr: Any, face: Face) -> list[Face]:
-        h, w = bgr.shape[:2]
+    def _around(self, grey: Any, face: Face) -> list[Face]:
+        h, w = grey.shape[:2]
         x0, y0 = max(0, face.x - face.w // 2), max(0, face.y - face.h // 2)
         x1, y1 = min(w, face.x + face.w * 3 // 2), min(h, face.y + face.h * 3 // 2)
         scale = min(1.0, NEAR_FACE_SIZE / max(1, face.w))  # the face at ~NEAR_FACE_SIZE px
         lo, hi = round(0.7 * face.w * scale), round(1.4 * face.w * scale)
-        return self._scan(bgr[y0:y1, x0:x1], x0, y0, scale, (lo, lo), (hi, hi))
+        return self._scan(grey[y0:y1, x0:x1], x0, y0, scale, (lo, lo), (hi, hi))
 
-    def _scan(self, bgr: Any, ox: int, oy: int, scale: float, least: tuple[int, int],
+    def _scan(self, grey: Any, ox: int, oy: int, scale: float, least: tuple[int, int],
               most: tuple[int, int] | None) -> list[Face]:
         cv2 = self._cv2
-        h, w = bgr.shape[:2]
+        h, w = grey.shape[:2]
         if h < 8 or w < 8:
             return []
-        small = cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY))
-        found = self._cascade.detectMultiScale(grey, scaleFactor=1.15, minNeighbors=4, minSize=least,
+        small = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        found = self._cascade.detectMultiScale(cv2.equalizeHist(small), scaleFactor=1.15, minNeighbors=4, minSize=least,
                                                maxSize=most or (0, 0))
         return [Face(ox + round(x / scale), oy + round(y / scale), round(fw / scale), round(fh / scale))
                 for (x, y, fw, fh) in found]
@@ -166,24 +177,35 @@ class EffectSource:
         return self._detector
 
     def apply(self, frame: av.VideoFrame, detector: FaceDetector, backdrop: Backdrop) -> av.VideoFrame:
-        bgr = frame.to_ndarray(format="bgr24")
+        if frame.format.name != "yuv420p":
+            frame = frame.reformat(format="yuv420p")
+        yuv = frame.to_ndarray(format="yuv420p")
+        h, w = frame.height, frame.width
         now = self._clock()
         if self._count % DETECT_EVERY == 0:
             near = self._faces.last if self._detections % RESCAN_EVERY else ()
             self._detections += 1
-            faces = self._faces.update(detector.detect(bgr, near), now)
-            h, w = bgr.shape[:2]
+            faces = self._faces.update(detector.detect(yuv[:h], near), now)  # the Y plane is grey
             small = [Face(f.x // MASK_SCALE, f.y // MASK_SCALE, f.w // MASK_SCALE, f.h // MASK_SCALE)
                      for f in faces]
             self._target = person_mask(h // MASK_SCALE, w // MASK_SCALE, small)
         self._count += 1
         mask = self._smoother.update(self._target, now)
-        out = av.VideoFrame.from_ndarray(composite(bgr, mask, backdrop), format="bgr24")
-        out = out.reformat(format="yuv420p")
+        out = av.VideoFrame.from_ndarray(composite_yuv420(yuv, mask, backdrop, plain_colour_yuv()),
+                                         format="yuv420p")
         out.pts = frame.pts
         if frame.time_base is not None:
             out.time_base = frame.time_base
         return out
+
+
+@functools.cache
+def plain_colour_yuv() -> tuple[int, int, int]:
+    """PLAIN_COLOUR_BGR as PyAV's own conversion writes it in yuv420p (so it matches exactly)."""
+    patch = np.empty((2, 2, 3), np.uint8)
+    patch[:] = PLAIN_COLOUR_BGR
+    yuv = av.VideoFrame.from_ndarray(patch, format="bgr24").reformat(format="yuv420p").to_ndarray()
+    return int(yuv[0, 0]), int(yuv[2, 0]), int(yuv[2, 1])
 
 
 def with_background(make: Callable[[], CameraSource], effect: BackgroundEffect) -> Callable[[], CameraSource]:
