@@ -84,7 +84,10 @@ class Runtime:
 
         if self.background is None:
             self.background = BackgroundEffect(on_unavailable=self._background_unavailable)
-        self.background.set(Backdrop.parse(value))
+        backdrop = Backdrop.parse(value)
+        self.background.set(backdrop)
+        if backdrop is not Backdrop.NONE and self.background.unavailable is not None:
+            self._background_unavailable(self.background.unavailable)  # asked again: said again
 
     def _background_unavailable(self, reason: str) -> None:
         if self.on_background_unavailable is not None:

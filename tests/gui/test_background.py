@@ -128,6 +128,12 @@ def test_a_detector_that_cannot_load_leaves_the_camera_on_and_says_so(qtbot, alo
             await preview_shows(app, blurred=False)
             assert app.runtime.background.unavailable is not None
             assert str(missing) in app.runtime.background.unavailable
+            # Asked again later (the call's button, say): said again, never a silent no.
+            app.window.notices.dismiss("background")
+            pick(app.window.lobby.background, "none")
+            assert app.window.notices.item("background") is None
+            pick(app.window.lobby.background, "colour")
+            assert shown_notice(app.window, "background").notice.text == messages.BACKGROUND_UNAVAILABLE
         finally:
             await app.close()
 
