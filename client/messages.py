@@ -507,6 +507,16 @@ BACKGROUND_UNAVAILABLE = (
     "Background blur could not start on this computer, so your partner sees your room as it is."
 )
 
+# Screen sharing's sources (client/media/screen.py): what the picker says when it finds nothing
+SCREEN_NAME = "Screen {n} ({width}x{height})"
+SCREEN_WAYLAND = (
+    "Sharing your screen is not supported on Wayland yet. Log in with an X11 session "
+    "(\"on Xorg\" on the login screen) to share it."
+)
+SCREEN_NO_DISPLAY = "There is no screen to share: StudyMatch is not running on a desktop."
+SCREEN_FAILED = "Your screen could not be captured ({detail})."
+SCREEN_NONE = "No screen was found to share."
+
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
 current_language = language.SOURCE_LANGUAGE
