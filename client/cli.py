@@ -47,7 +47,7 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--mode", str, _DEFAULTS.mode, "video or audio"),
     ("--topic", str, None, "only partners studying this topic (default: any topic)"),
     ("--fake-media", "flag", False, "synthetic camera and microphone; no device is touched"),
-    ("--camera", str, None, "camera device (a path, index or name); 'fake' = synthetic pattern"),
+    ("--camera", str, None, "camera device (a path, index or name); 'fake' = synthetic pattern, 'fake-person' = a synthetic person"),
     ("--microphone", str, None, "microphone device; 'fake' = synthetic tone"),
     ("--calls", _positive(int), None, "exit 0 after this many finished calls (headless)"),
     ("--call-seconds", _positive(float), None, "skip to the next partner after this long in a call (headless)"),

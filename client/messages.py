@@ -500,6 +500,25 @@ HISTORY_CSV_FILTER = "CSV files (*.csv)"
 HISTORY_EXPORTED = "Sessions exported: {count}, to {path}"
 HISTORY_EXPORT_FAILED = "Could not write {path}: {error}"
 
+# Background effects (issue 16): blur or a plain colour behind you, before the camera is encoded
+BACKGROUND_LABEL = "Background"
+BACKGROUND_CHOICES = {"none": "Show my room", "blur": "Blur", "colour": "Plain colour"}
+BACKGROUND_BUTTON = "Hide background"
+BACKGROUND_TIP = "Blur what is behind you, or paint it a plain colour; your partner sees what you see"
+BACKGROUND_UNAVAILABLE = (
+    "Background blur could not start on this computer, so your partner sees your room as it is."
+)
+
+# Screen sharing's sources (client/media/screen.py): what the picker says when it finds nothing
+SCREEN_NAME = "Screen {n} ({width}x{height})"
+SCREEN_WAYLAND = (
+    "Sharing your screen is not supported on Wayland yet. Log in with an X11 session "
+    "(\"on Xorg\" on the login screen) to share it."
+)
+SCREEN_NO_DISPLAY = "There is no screen to share: StudyMatch is not running on a desktop."
+SCREEN_FAILED = "Your screen could not be captured ({detail})."
+SCREEN_NONE = "No screen was found to share."
+
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))
 current_language = language.SOURCE_LANGUAGE

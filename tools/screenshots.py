@@ -3,7 +3,7 @@ the help overlay, the settings dialog, a study session's check-in, focus, mini w
 and check-out, the live counts while searching, "Study again" ticked on both sides and the lobby with a favourite, and the History
 view with its favourites.
 
-    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [out_dir]
+    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [--only-blur] [out_dir]
 
 --dark paints the window with a dark palette (as a desktop in dark mode
 hands Qt) and names the files *-dark.png, to check that everything stays readable.
@@ -242,9 +242,37 @@ async def history(folder: Path, out: Path, suffix: str) -> None:
         await app.close()
 
 
+async def blur(out: Path, suffix: str) -> None:
+    """Background blur (issue 16): a synthetic person in a synthetic room, blurred in the lobby's
+    preview, and as the partner receives it, beside the partner's own room left as it is."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(folder / "data")
+        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+            a = await open_app(settings(folder, "a", srv.url, topic="Chemistry", camera="fake-person",
+                                        background="blur"))
+            b = await open_app(settings(folder, "b", srv.url, topic="Chemistry", camera="fake-person"))
+            wa, wb = a.window, b.window
+            await until(lambda: wa.lobby.preview.has_frame())
+            await asyncio.sleep(1.0)  # the mask settles
+            wa.grab().save(str(out / f"lobby-blur{suffix}.png"))
+            wa.lobby.find_button.click()
+            await until(lambda: wa.pages.currentWidget() is wa.searching)
+            wb.lobby.find_button.click()
+            await until(lambda: wb.pages.currentWidget() is wb.call and wb.call.remote.has_frame(), 60)
+            await until(lambda: wb.call.quality.quality.level != "unknown", 30)
+            await asyncio.sleep(1.5)
+            wb.grab().save(str(out / f"call-partner-blurred{suffix}.png"))
+            wa.call.end_button.click()
+            await a.close()
+            await b.close()
+
+
 def run() -> int:
     global LANGUAGE
     args = sys.argv[1:]
+    only_blur = "--only-blur" in args  # just the blur screenshots (the others take minutes)
+    args = [a for a in args if a != "--only-blur"]
     dark = "--dark" in args
     args = [a for a in args if a != "--dark"]
     if "--language" in args:
@@ -262,7 +290,9 @@ def run() -> int:
     asyncio.set_event_loop(loop)
     with loop:
         suffix = ("-dark" if dark else "") + (f"-{LANGUAGE}" if LANGUAGE else "")
-        loop.run_until_complete(main(out, suffix))
+        if not only_blur:
+            loop.run_until_complete(main(out, suffix))
+        loop.run_until_complete(blur(out, suffix))
     for png in sorted(out.glob("*.png")):
         print(png)
     return 0

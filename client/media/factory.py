@@ -1,6 +1,7 @@
 """MediaFactory: the ONLY place that decides which device to open.
 
-- camera: None = system default, "fake" = synthetic pattern, else a device path/name.
+- camera: None = system default, "fake" = synthetic pattern, "fake-person" = a synthetic person
+  in a synthetic room (client/media/synthscene.py, for the background effects), else a device.
 - microphone: None = default input, "fake" = synthetic tone, else an input's name.
 - speaker: None = default output, else an output's name (an unknown one falls back to
   the default output; `speaker_notice` says so).
@@ -21,6 +22,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from client.media.audio import AudioSink, NullSpeaker
 from client.media.camera import DEFAULT_OPEN_TIMEOUT, CameraSource, PyAVCamera, SharedCamera, SyntheticCamera
 from client.media.devices import DeviceError
+from client.media.effects import BackgroundEffect, with_background
 from client.media.motion import MotionGate
 from client.media.synthetic import SCENES, Scene, ToneAudioTrack
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from client.media.audio import QtAudio
 
 FAKE = "fake"
+PERSON = "fake-person"
 
 
 class MediaFactory:
@@ -38,15 +41,17 @@ class MediaFactory:
                  on_device_error: Callable[[DeviceError], None] | None = None,
                  camera_source: Callable[[], CameraSource] | None = None,
                  smooth_video: bool = False, scene: str = "moving",
+                 background: BackgroundEffect | None = None,
                  platform: str = sys.platform) -> None:
         """on_device_error: a device failing mid-call (camera unplugged), called on the loop.
         camera_source: tests' seam to put a stand-in device behind the real sharing code.
         smooth_video: "Always smooth video", every captured frame sent; else the frame rate
-        follows motion (client/media/motion.py). scene: what the synthetic camera shows."""
+        follows motion (client/media/motion.py). scene: what the synthetic camera shows.
+        background: the blur / plain colour switch, applied in the camera's reader thread."""
         if scene not in SCENES:
             raise ValueError(f"scene must be one of {', '.join(SCENES)}, not {scene!r}")
         shown = cast(Scene, scene)
-        self.fake_camera = fake_media or camera == FAKE
+        self.fake_camera = fake_media or camera in (FAKE, PERSON)
         self.fake_microphone = fake_media or microphone == FAKE
         self.fake_speaker = fake_media
         self._camera_name = None if self.fake_camera else camera
@@ -55,12 +60,19 @@ class MediaFactory:
         self.width, self.height, self.fps = width, height, fps
         self._platform = platform
         if camera_source is None:
-            if self.fake_camera:
+            if camera == PERSON:
+                def camera_source() -> CameraSource:
+                    from client.media.synthscene import PersonCamera
+
+                    return PersonCamera(width, height, fps)
+            elif self.fake_camera:
                 def camera_source() -> CameraSource:
                     return SyntheticCamera(width, height, fps, scene=shown)
             else:
                 def camera_source() -> CameraSource:
                     return PyAVCamera(self._camera_name, width, height, fps, platform)
+        if background is not None:
+            camera_source = with_background(camera_source, background)
         self.motion = MotionGate(enabled=not smooth_video)
         self._camera = SharedCamera(camera_source, open_timeout=camera_open_timeout,
                                     on_error=self._camera_failed, gate=self.motion, platform=platform)

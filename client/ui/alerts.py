@@ -85,3 +85,8 @@ def speaker_notice(text: str) -> Notice:
 
 # Keys of the notices a new connection (new settings) makes out of date.
 CONNECTION_KEYS = ("server", error_key(UNAUTHORIZED), error_key(BAD_CA_FILE), error_key(NO_RELAY))
+
+
+def background_unavailable() -> Notice:
+    """Blur was asked for and the face detector cannot load: the camera goes on unblurred (issue 16)."""
+    return Notice("background", messages.BACKGROUND_UNAVAILABLE, level="warning")

@@ -20,7 +20,7 @@ from client.history import store
 from client.history.store import HistoryError, HistoryStore
 from client.people import People
 from client.practice.partner import start_practice_partner
-from client.ui import translation
+from client.ui import alerts, translation
 from client.ui.controller import Controller
 from client.ui.local_server import ensure_local_server
 from client.ui.lowpower import LowPowerWatch
@@ -70,7 +70,11 @@ class App:
         )
         self.runtime.on_device_error = self._device_failed
         self.runtime.on_speaker_notice = self.controller.speaker_notice
+        self.runtime.on_background_unavailable = lambda _reason: self.controller.notice.emit(
+            alerts.background_unavailable())
+        self.controller.background_changed.connect(self.runtime.set_background)
         self.window = MainWindow(self.controller)
+        self.controller.background.start()  # the remembered blur, to the camera and the views
         self.local_server: Any = None
         self.closed = asyncio.Event()
         self.window.close_requested.connect(self._close_requested)

@@ -30,6 +30,7 @@ from client.history.store import HistoryStore
 from client.practice import call as practice_call
 from client.ui import alerts, callnotices, connection, noticeactions
 from client.ui.background import Background
+from client.ui.backgroundintents import BackgroundIntents
 from client.ui.comebackintents import ComebackIntents
 from client.ui.historyrecorder import HistoryRecorder
 from client.ui.lobbypreview import LobbyPreview
@@ -59,6 +60,7 @@ class Controller(QObject):
     mode_changed = Signal(str)
     muted_changed = Signal(bool)
     camera_changed = Signal(bool)
+    background_changed = Signal(str)  # "none" | "blur" | "colour" (client/ui/backgroundintents.py)
     partner_left = Signal(str)  # reason
     call_ended = Signal(float)  # seconds
     device_failed = Signal(str)  # "camera" | "microphone"
@@ -104,6 +106,7 @@ class Controller(QObject):
         self.window_seen = True  # the window can be seen: the lobby preview runs only then
         self.connected = False
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
+        self.background = BackgroundIntents(settings, self.background_changed.emit)  # blur, plain colour
         self.history = HistoryRecorder(history, lambda: self.engine, lambda: (self.mode, self.topic),
                                        self.history_changed.emit)
         self.comeback = ComebackIntents(lambda: self.engine, self._study_engine, self.spawn, self.notice.emit,

@@ -20,6 +20,7 @@ STUDY_LENGTHS = (25, 50, 75)  # minutes, as `find` allows (docs/protocol.md, "St
 STUDY_LENGTHS_TEXT = tuple(str(n) for n in STUDY_LENGTHS)
 STUDY_TALK = ("talk", "quiet")
 APPLICATION = "StudyMatch"
+BACKGROUNDS = ("none", "blur", "colour")  # client.media.backdrop.Backdrop's values, without loading OpenCV
 
 
 def open_qsettings() -> QSettings:
@@ -102,6 +103,26 @@ class Settings:
     @camera.setter
     def camera(self, value: str) -> None:
         self._set("devices/camera", value)
+
+    @property
+    def background(self) -> str:
+        """What is behind the person on camera: "none", "blur" or "colour" (client/media/backdrop.py)."""
+        value = self._str("camera/background", "none")
+        return value if value in BACKGROUNDS else "none"
+
+    @background.setter
+    def background(self, value: str) -> None:
+        self._set("camera/background", value)
+
+    @property
+    def background_effect(self) -> str:
+        """The effect the call's "Hide background" button turns on: "blur" or "colour"."""
+        value = self._str("camera/background_effect", "blur")
+        return value if value in BACKGROUNDS[1:] else "blur"
+
+    @background_effect.setter
+    def background_effect(self, value: str) -> None:
+        self._set("camera/background_effect", value)
 
     @property
     def microphone(self) -> str:

@@ -24,10 +24,11 @@ from client.ui.seams import EngineOptions
 
 
 def _media_factory(options: EngineOptions, on_device_error: Callable[[DeviceError], None] | None,
-                   scene: str = "moving") -> Any:
+                   scene: str = "moving", background: Any = None) -> Any:
     from client.media.factory import MediaFactory
 
     return MediaFactory(
+        background=background,  # blur or a plain colour, in the camera's reader thread
         camera=options.camera,
         microphone=options.microphone,
         speaker=options.speaker,
@@ -75,12 +76,35 @@ class Runtime:
         self._key: tuple[Any, ...] | None = None
         self._preview: asyncio.Task[None] | None = None
         self._preview_track: Any = None
+        # Blur / plain colour (client/media/effects.py): one switch for the run, kept across device
+        # changes; made on first use, so OpenCV loads only when the window asks for an effect.
+        self.on_background_unavailable: Callable[[str], None] | None = None
+        self.background: Any = None
+
+    def set_background(self, value: str) -> None:
+        """"none", "blur" or "colour": applies from the next camera frame, in the preview and in calls."""
+        from client.media.backdrop import Backdrop
+        from client.media.effects import BackgroundEffect
+
+        if self.background is None:
+            self.background = BackgroundEffect(on_unavailable=self._background_unavailable)
+        backdrop = Backdrop.parse(value)
+        self.background.set(backdrop)
+        if backdrop is not Backdrop.NONE and self.background.unavailable is not None:
+            self._background_unavailable(self.background.unavailable)  # asked again: said again
+
+    def _background_unavailable(self, reason: str) -> None:
+        if self.on_background_unavailable is not None:
+            self.on_background_unavailable(reason)
 
     def media_for(self, options: EngineOptions) -> Any:
         key = (options.camera, options.microphone, options.speaker, options.fake_media)
         if self.media is None or key != self._key:
             old = self.media
-            self.media, self._key = _media_factory(options, self._device_failed, self.scene), key
+            if self.background is None:
+                self.set_background("none")
+            self.media, self._key = _media_factory(options, self._device_failed, self.scene,
+                                                   self.background), key
             if old is not None:
                 with contextlib.suppress(RuntimeError):
                     asyncio.get_running_loop().create_task(old.close())

@@ -32,6 +32,7 @@ from client.ui.widgets.video import VideoWidget
 class CallView(QWidget):
     mute_toggled = Signal(bool)  # True = muted
     camera_toggled = Signal(bool)  # True = camera on
+    background_toggled = Signal(bool)  # True = blur (or the plain colour chosen in the lobby)
     skip_requested = Signal()
     end_requested = Signal()
     report_requested = Signal(str)  # reason
@@ -71,6 +72,8 @@ class CallView(QWidget):
 
         self.mute_button = self._button(messages.MUTE, "M", checkable=True)
         self.camera_button = self._button(messages.CAMERA_OFF, "V", checkable=True)
+        self.background_button = self._button(messages.BACKGROUND_BUTTON, "", checkable=True,
+                                              tip=messages.BACKGROUND_TIP)
         self.skip_button = self._button(messages.SKIP, "N", tip=messages.SKIP_TIP)
         self.end_button = self._button(messages.END, "Esc", tip=messages.END_TIP)
         self.end_button.setStyleSheet(
@@ -106,6 +109,7 @@ class CallView(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(self.mute_button)
         controls.addWidget(self.camera_button)
+        controls.addWidget(self.background_button)
         controls.addStretch(1)
         controls.addWidget(self.report_button)
         controls.addWidget(self.skip_button)
@@ -172,6 +176,7 @@ class CallView(QWidget):
 
         self.mute_button.toggled.connect(self._mute_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
+        self.background_button.toggled.connect(self.background_toggled)
         self.skip_button.clicked.connect(self.skip_requested)
         self.end_button.clicked.connect(self.end_requested)
         self.send_button.clicked.connect(self.submit_chat)
@@ -312,6 +317,11 @@ class CallView(QWidget):
         self.camera_button.setChecked(not on)
         self.camera_button.blockSignals(False)
         self._sync_buttons()
+
+    def set_background(self, value: str) -> None:
+        self.background_button.blockSignals(True)
+        self.background_button.setChecked(value != "none")
+        self.background_button.blockSignals(False)
 
     def _sync_buttons(self) -> None:
         muted = self.mute_button.isChecked()

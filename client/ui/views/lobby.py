@@ -38,6 +38,7 @@ class LobbyView(QWidget):
     study_chosen = Signal(object, object)  # length in minutes (None: open), talk ("talk" | "quiet" | None: either)
     favourite_requested = Signal(str, str)  # mode, topic: look for a favourite first
     block_last_requested = Signal()  # "Don't match me with my last partner again"
+    background_chosen = Signal(str)  # "none" | "blur" | "colour"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -130,8 +131,18 @@ class LobbyView(QWidget):
         self.block_last_button.setAccessibleDescription(messages.BLOCK_LAST_TIP)
         self.block_last_button.setMinimumHeight(36)
         self.block_last_button.hide()  # until a call with a partner the server can keep apart
+        # What is behind you, right under the picture it changes (the card has no room for a row more).
+        self.background = QComboBox()
+        self.background.setAccessibleName(messages.BACKGROUND_LABEL)
+        self.background.setToolTip(messages.BACKGROUND_TIP)
+        for value, label in messages.BACKGROUND_CHOICES.items():
+            self.background.addItem(label, value)
+        self.background_label = QLabel(messages.BACKGROUND_LABEL)
+        self.background_label.setBuddy(self.background)
         comeback = QHBoxLayout()
         comeback.setSpacing(8)
+        comeback.addWidget(self.background_label)
+        comeback.addWidget(self.background)
         comeback.addWidget(self.favourite_button)
         comeback.addStretch(1)
         comeback.addWidget(self.block_last_button)
@@ -194,6 +205,7 @@ class LobbyView(QWidget):
         self.study_length.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.study_talk.activated.connect(lambda _i: self.study_chosen.emit(*self.study()))
         self.camera.activated.connect(lambda _i: self.camera_selected.emit(self.camera.currentData() or ""))
+        self.background.activated.connect(lambda _i: self.background_chosen.emit(self.background.currentData()))
         self.microphone.activated.connect(
             lambda _i: self.microphone_selected.emit(self.microphone.currentData() or "")
         )
@@ -245,9 +257,13 @@ class LobbyView(QWidget):
     def _sync_mode(self) -> None:
         video = self.mode() == "video"
         self.camera.setEnabled(video and self.camera.count() > 0)
+        self.background.setEnabled(video)
         if not video:
             self.preview.clear()
         self.preview.set_placeholder(messages.PREVIEW_OFF if video else messages.PREVIEW_AUDIO)
+
+    def set_background(self, value: str) -> None:
+        self.background.setCurrentIndex(max(0, self.background.findData(value)))
 
     def set_camera_failed(self) -> None:
         self.preview.clear()
