@@ -19,9 +19,10 @@ MiB = 1024 * 1024
 # Most of it is PySide6 and Qt (147 MiB, 31 of them ICU data), PyAV and its FFmpeg (102 MiB),
 # numpy (42 MiB) and livekit's WebRTC (27 MiB): docs/benchmarks.md. The bounds leave ~10 % for
 # dependency updates; a regression such as Qt WebEngine (~200 MiB) or the build machine's GTK
-# stack breaks them.
-MAX_UNPACKED = 480 * MiB
-MAX_PACKED = 185 * MiB
+# stack breaks them. The background blur (issue 16) brought OpenCV: 582 MiB unpacked, 222 MiB
+# packed (its own FFmpeg and codecs beside PyAV's; shedding one of the two is open work).
+MAX_UNPACKED = 640 * MiB
+MAX_PACKED = 245 * MiB
 
 # Libraries a desktop StudyMatch never loads, pulled in before by a Qt plugin or a hook
 # (tools/bundling/hooks/hook-PySide6.QtGui.py, the spec's excludes).
@@ -48,6 +49,7 @@ def test_the_bundle_carries_the_wheels_data_files(bundle: Bundle) -> None:
     assert not missing, missing
     # What the frozen programs load by other means than an import.
     assert (internal / "certifi" / "cacert.pem").is_file()  # tools/bundling/certificates.py
+    assert (internal / "cv2" / "data" / "haarcascade_frontalface_default.xml").is_file()  # the blur
     assert list((internal / "livekit" / "rtc" / "resources").glob("liblivekit_ffi.*"))  # echo cancellation
     assert (internal / "PySide6" / "Qt" / "plugins" / "platforms" / "libqxcb.so").is_file()
     assert (internal / "PySide6" / "Qt" / "plugins" / "multimedia" / "libffmpegmediaplugin.so").is_file()
@@ -58,7 +60,10 @@ def test_nothing_unwanted_and_a_downloadable_size(bundle: Bundle) -> None:
     unwanted = sorted(n for n in names if n.startswith(UNWANTED))
     assert not unwanted, unwanted
     # Sources of the checkout and build leftovers stay out: the programs run from bytecode.
-    assert not [n for n in names if n.endswith((".py", ".po", ".spec"))]
+    # OpenCV's loader (cv2/__init__.py) executes its config files as source, so PyInstaller's
+    # cv2 hook ships them; nothing else.
+    sources = [p for p in bundle.folder.rglob("*") if p.name.endswith((".py", ".po", ".spec"))]
+    assert not [p for p in sources if "cv2" not in p.relative_to(bundle.folder).parts], sources
     unpacked, packed = size(bundle.folder), bundle.archive.stat().st_size
     assert unpacked < MAX_UNPACKED, f"{unpacked / MiB:.0f} MiB unpacked"
     assert packed < MAX_PACKED, f"{packed / MiB:.0f} MiB packed"
