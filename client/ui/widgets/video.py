@@ -99,7 +99,9 @@ class VideoWidget(QWidget):
         frame = self._frame
         if frame is None or width <= 0 or height <= 0:
             return None
-        key = (id(frame), width, height)
+        # Which frame by its arrival count, not id(): a freed frame's id is reused by a later one,
+        # which then showed the older picture (seen as a missed repaint after a minimised stretch).
+        key = (self.frames_received, width, height)
         if self._image is not None and self._image_key == key:
             return self._image
         array = frame.to_ndarray(format="rgb24", width=width, height=height)
