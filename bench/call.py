@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import ServerProcess, percentile, start_server
+from bench.common import ServerProcess, drive_bare_peers, percentile, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-m", "bench.call_peers"]
@@ -115,31 +115,7 @@ def bare_run(warmup: float, seconds: float, pooled: list[float]) -> dict[str, fl
         )
     a.close()
     b.close()
-    try:
-        for p in peers:  # both imported aiortc and hold their socket: "matched"
-            assert p.stdout is not None
-            if '"ready"' not in p.stdout.readline():
-                raise RuntimeError("a bare peer did not start")
-        for p in peers:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in peers:
-            assert p.stdout is not None
-            results.append(_result(p.stdout.readline()))
-        for p in peers:
-            assert p.stdin is not None
-            p.stdin.write("stop\n")
-            p.stdin.close()
-        for p in peers:
-            if p.wait(30) != 0:
-                raise RuntimeError(f"a bare peer exited {p.returncode}")
-    finally:
-        for p in peers:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = [_result(line) for line in drive_bare_peers(peers)]
     return _summarize(results, pooled)
 
 

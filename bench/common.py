@@ -87,3 +87,34 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the benchmark's condition did not hold in time")
         time.sleep(0.05)
+
+
+def drive_bare_peers(peers: Sequence[subprocess.Popen[str]]) -> list[str]:
+    """Runs a bare aiortc pair's line protocol (bench/*_peers.py): each says "ready", both are
+    told "go", each answers one JSON line (returned), then "stop"; killed if anything fails."""
+    try:
+        for p in peers:  # both imported aiortc and hold their socket
+            assert p.stdout is not None
+            if '"ready"' not in p.stdout.readline():
+                raise RuntimeError("a bare peer did not start")
+        for p in peers:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        lines = []
+        for p in peers:
+            assert p.stdout is not None
+            lines.append(p.stdout.readline())
+        for p in peers:
+            assert p.stdin is not None
+            p.stdin.write("stop\n")
+            p.stdin.close()
+        for p in peers:
+            if p.wait(30) != 0:
+                raise RuntimeError(f"a bare peer exited {p.returncode}")
+        return lines
+    finally:
+        for p in peers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()

@@ -34,7 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.call import machine
-from bench.common import ServerProcess, start_server
+from bench.common import ServerProcess, drive_bare_peers, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = [sys.executable, "-m", "bench.power_peers"]
@@ -86,31 +86,7 @@ def bare_run(scene: str, warmup: float, seconds: float, fps: int = 30) -> dict[s
                                       text=True, pass_fds=(fd,)))
     a.close()
     b.close()
-    try:
-        for p in peers:
-            assert p.stdout is not None
-            if '"ready"' not in p.stdout.readline():
-                raise RuntimeError("a bare peer did not start")
-        for p in peers:
-            assert p.stdin is not None
-            p.stdin.write("go\n")
-            p.stdin.flush()
-        results = []
-        for p in peers:
-            assert p.stdout is not None
-            results.append(_result(p.stdout.readline()))
-        for p in peers:
-            assert p.stdin is not None
-            p.stdin.write("stop\n")
-            p.stdin.close()
-        for p in peers:
-            if p.wait(30) != 0:
-                raise RuntimeError(f"a bare peer exited {p.returncode}")
-    finally:
-        for p in peers:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+    results = [_result(line) for line in drive_bare_peers(peers)]
     return _mean(results)
 
 
