@@ -295,6 +295,8 @@ class Call:
             if self.connected_at is None:
                 self._fail(messages.MEDIA_CONNECTION_FAILED)
             else:
+                if state == "failed":  # for good (no ICE restart): stop its SCTP retransmissions now
+                    self._retire(peer)
                 self._apply(self.presence.failed(now))
 
     def _heard(self, peer: Peer, kind: str) -> None:

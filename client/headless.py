@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import events as ev
-from . import messages
+from . import lostsends, messages
 from .engine import FATAL_CODES, Engine, EngineConfig
 from .eventformat import to_json_line, to_text
 from .history.store import HistoryError, HistoryStore
@@ -258,6 +258,7 @@ def run_headless(
     config: EngineConfig, options: HeadlessOptions, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     async def main() -> int:
+        lostsends.install(asyncio.get_running_loop())
         try:
             runner = HeadlessRunner(config, options, out or sys.stdout, err or sys.stderr)
         except HistoryError as exc:

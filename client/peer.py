@@ -176,20 +176,25 @@ class Peer:
 
             channel.on("message", on_message)
 
+    def _can_send(self, channel: RTCDataChannel | None) -> bool:
+        """A channel stays "open" after its connection failed (aiortc has no ICE restart, so a
+        failed connection never comes back); a send then only fails inside aiortc (lostsends.py)."""
+        return channel is not None and channel.readyState == "open" and self.connection_state == "connected"
+
     @property
     def chat_open(self) -> bool:
-        return self.chat is not None and self.chat.readyState == "open"
+        return self._can_send(self.chat)
 
     def send_chat(self, text: str) -> bool:
         channel = self.chat
-        if channel is None or channel.readyState != "open":
+        if channel is None or not self._can_send(channel):
             return False
         channel.send(text)
         return True
 
     @property
     def state_open(self) -> bool:
-        return self.state is not None and self.state.readyState == "open"
+        return self._can_send(self.state)
 
     def send_state(self, message: str) -> bool:
         if self.state is None or not self.state_open:

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from client import messages
+from client import lostsends, messages
 from client.heap import freeze_startup_heap
 from client.history import store
 from client.history.store import HistoryError, HistoryStore
@@ -160,6 +160,7 @@ def run_window(options: WindowOptions) -> int:
     qapp.setQuitOnLastWindowClosed(False)  # we quit after the engine has left cleanly
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
+    lostsends.install(loop)
     settings = Settings()
     if options.server:
         settings.server = options.server

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from client import events as ev
+from client import lostsends
 from client.call import Call, CallMedia
 from client.media.audio import NullSpeaker
 from client.media.synthetic import PatternVideoTrack, ToneAudioTrack
@@ -45,6 +46,7 @@ def on_event(event: ev.EngineEvent) -> None:
 
 
 async def run(initiator: bool, grace: float, loopback: bool) -> None:
+    lostsends.install(asyncio.get_running_loop())  # as the app does (client/headless.py, client/ui/app.py)
     async def send_signal(data: dict[str, Any]) -> None:
         say(signal=data)
 
