@@ -157,21 +157,28 @@ class BarePeer:
         self.tasks.add(task)
 
     async def consume(self, track: MediaStreamTrack) -> None:
+        """Every frame of a remote track, to `on_video` or `on_audio`, until the track ends."""
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
             if track.kind == "video":
-                self.video_frames += 1
-                self.probe.mark("first_video", self.since_go())
                 # A video track yields VideoFrames; aiortc types recv() as Frame | Packet.
-                info = read_pattern(cast(VideoFrame, frame))
-                if info is not None:
-                    self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
+                self.on_video(cast(VideoFrame, frame))
             else:
-                self.audio_frames += 1
-                self.probe.mark("first_audio", self.since_go())
+                self.on_audio()
+
+    def on_video(self, frame: VideoFrame) -> None:
+        self.video_frames += 1
+        self.probe.mark("first_video", self.since_go())
+        info = read_pattern(frame)
+        if info is not None:
+            self.latencies_ms.append(1000.0 * (time.time() - info.capture_time))
+
+    def on_audio(self) -> None:
+        self.audio_frames += 1
+        self.probe.mark("first_audio", self.since_go())
 
     def add_tracks(self) -> None:
         self.pc.addTrack(ToneAudioTrack())

@@ -25,9 +25,8 @@ import socket
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from bench.call_peers import BarePeer, Probe, stdin_reader
@@ -105,15 +104,11 @@ async def run_sm(server: str) -> dict[str, Any]:
 class RecordingBarePeer(BarePeer):
     record: Record
 
-    async def consume(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if track.kind != "video":
-                continue
-            self.record.frame(cast(VideoFrame, frame))
+    def on_video(self, frame: VideoFrame) -> None:
+        self.record.frame(frame)
+
+    def on_audio(self) -> None:
+        pass  # only the video is recorded
 
 
 async def run_bare(role: str, fd: int) -> dict[str, Any]:

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from bench.call_peers import BarePeer, MeasuredRunner, Probe, cpu_seconds, stdin_reader
@@ -191,22 +190,17 @@ class ScenePeer(BarePeer):
         self.pc.addTrack(ToneAudioTrack())
         self.pc.addTrack(self.track)
 
-    async def consume(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if track.kind == "video":
-                self.video_frames += 1
-                self.probe.mark("first_video", self.since_go())
-                info = read_pattern(cast(VideoFrame, frame))
-                if info is not None:
-                    latency, after_still = self.clock.heard(info, time.time())
-                    if after_still and latency is not None:
-                        self.first_moving_ms.append(latency)
-            else:
-                self.audio_frames += 1
+    def on_video(self, frame: VideoFrame) -> None:
+        self.video_frames += 1
+        self.probe.mark("first_video", self.since_go())
+        info = read_pattern(frame)
+        if info is not None:
+            latency, after_still = self.clock.heard(info, time.time())
+            if after_still and latency is not None:
+                self.first_moving_ms.append(latency)
+
+    def on_audio(self) -> None:
+        self.audio_frames += 1
 
     def power_counters(self) -> Counters:
         return Counters(self.track.sent, self.video_frames, self.first_moving_ms)

@@ -85,9 +85,8 @@ class HeadlessRunner:
             await (self.engine.find_favourite() if self.options.favourite else self.engine.find())
             await self._done.wait()
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
+            # The handlers stay through the (bounded) goodbye: a SIGTERM that comes while we are
+            # already leaving (our own deadline, the call's end) must not kill us half-way.
             self._cancel_timers()
             await self.engine.close()
             for task in list(self._tasks):
@@ -95,6 +94,9 @@ class HeadlessRunner:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             if self.store is not None:
                 self.store.close()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
         return self.exit_code or 0
 
     # --- events -------------------------------------------------------------------------------
