@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from client import messages
 from integration.client.test_headless_cli import named, run_client, server_process
 
 pytestmark = pytest.mark.slow
@@ -42,9 +43,22 @@ async def test_a_screen_that_is_not_there_is_said_and_the_camera_goes_on() -> No
         (code_a, a, err_a), (code_b, b, err_b) = await asyncio.gather(
             run_client(*args, "--share-screen", "9", "--call-seconds", "2"),
             run_client(*args),
-            )
+        )
     assert (code_a, code_b) == (0, 0), (err_a[-2000:], err_b[-2000:])
     (said,) = named(a, "screen_share")
     assert said["on"] is False and said["message"]  # no display here, or no screen 9: the sentence
     assert not named(b, "partner_screen")
     assert named(a, "call_ended")[0]["video_frames"] > 0 and named(b, "call_ended")[0]["video_frames"] > 0
+
+
+async def test_an_audio_call_has_no_picture_to_share_a_screen_in() -> None:
+    async with server_process("--rematch-cooldown", "0") as url:
+        args = ["--fake-media", "--mode", "audio", "--calls", "1", "--events", "json", "--server", url]
+        (code_a, a, err_a), (code_b, b, err_b) = await asyncio.gather(
+            run_client(*args, "--share-screen", "fake", "--call-seconds", "2"),
+            run_client(*args),
+        )
+    assert (code_a, code_b) == (0, 0), (err_a[-2000:], err_b[-2000:])
+    (said,) = named(a, "screen_share")
+    assert said == {**said, "on": False, "message": messages.SCREEN_AUDIO_CALL}
+    assert not named(b, "partner_screen")
