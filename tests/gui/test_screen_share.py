@@ -6,6 +6,8 @@ controller by the recording engine of tests/gui/recording.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
@@ -14,8 +16,11 @@ from client import events as ev
 from client import messages
 from client.media.screen import ScreenSource
 from client.ui.views.screenpicker import ScreenPicker
+from server.config import ServerConfig
+from server.ws.app import running_server
 
-from .conftest import shown_notice
+from .conftest import shown_notice, until
+from .test_end_to_end import MEDIA_TIMEOUT, click, make_settings, painted_pattern, window
 
 
 def screen(n: int, bgr: tuple[int, int, int]) -> ScreenSource:
@@ -151,5 +156,36 @@ def test_the_partner_screen_is_said_fitted_zoomed_on_a_click_and_gone_when_they_
         assert not view.zoomed  # a camera picture does not zoom
         h.engine.emit(ev.PartnerScreen("old", True))  # a stale session's word changes nothing
         assert not view.screen_banner.isVisible()
+
+    aloop.run(scenario())
+
+
+def test_two_windows_share_a_screen_and_stop(qtbot, aloop, tmp_path: Path):
+    """Real engines on a real server: a's controller shares the synthetic screen (what the picker's
+    choice calls), b's window says so and shows it; a's Stop sharing brings a's camera back to b."""
+
+    async def scenario() -> None:
+        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+            async with window(qtbot, make_settings(tmp_path, "a", srv.url)) as a, \
+                    window(qtbot, make_settings(tmp_path, "b", srv.url)) as b:
+                wa, wb = a.window, b.window
+                click(qtbot, wa.lobby.find_button)
+                await until(lambda: wa.pages.currentWidget() is wa.searching, what="A searching")
+                click(qtbot, wb.lobby.find_button)
+                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's camera in B")
+                assert wa.call.share_button.isVisible()
+
+                a.controller.share_screen("fake")
+                await until(lambda: wa.call.sharing, MEDIA_TIMEOUT, what="A sharing")
+                assert wa.call.share_button.text() == messages.SCREEN_STOP
+                await until(lambda: wb.call.partner_screen and wb.call.remote.frame_size() == (1280, 720),
+                            MEDIA_TIMEOUT, what="A's screen in B")
+                assert wb.call.screen_banner.isVisible() and wb.call.partner_camera_on
+
+                click(qtbot, wa.call.share_button)  # Stop sharing
+                await until(lambda: not wb.call.partner_screen, MEDIA_TIMEOUT, what="B told A stopped")
+                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's camera back in B")
+                assert not wb.call.screen_banner.isVisible()
+                assert wa.call.share_button.text() == messages.SCREEN_SHARE
 
     aloop.run(scenario())
