@@ -50,6 +50,7 @@ from .studydriver import StudyDriver
 
 if TYPE_CHECKING:
     from .media.factory import MediaFactory
+    from .media.screen import ScreenSource
 
 log = logging.getLogger("studymatch.client.engine")
 
@@ -294,7 +295,7 @@ class Engine:
     async def set_camera_enabled(self, enabled: bool) -> None:
         await self._devices.set_camera_enabled(enabled)
 
-    async def share_screen(self, choice: Any) -> None:
+    async def share_screen(self, choice: ScreenSource | str) -> None:
         """Send a screen in place of the camera in the call now (client/media/screen.py: a picker's
         ScreenSource, "fake", or a screen's number). ScreenShare says it began, or why it could not."""
         from .media.screen import ScreenError
