@@ -321,10 +321,6 @@ class Engine:
         if self._call is not None:
             self._call.stop_screen_share()
 
-    @property
-    def sharing_screen(self) -> bool:
-        return self._call is not None and self._call.sharing
-
     async def use_audio_only(self) -> None:
         await self._switch_to_audio(messages.FELL_BACK_TO_AUDIO)
 

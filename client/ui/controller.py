@@ -464,6 +464,7 @@ class Controller(QObject):
     def _off_call(self) -> None:
         """Off the call page: the old session's frames must not paint any more, nor its notices stay."""
         self.session = None
+        self.sharing = False  # a call's screen share ends with it
         self._call_notices.present(callnotices.CALL_OVER)
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:
