@@ -13,11 +13,11 @@
 
 The call sends the track in place of the camera without renegotiating (client/calltracks.py).
 
-Not done: sharing one window. mss captures screen regions only; a window's region would need
-each window system's own API (X11's window list, macOS's CGWindowList, Win32's EnumWindows),
-and a region captures whatever covers the window too. Qt's `QScreen.grabWindow(winId)` grabs
-another application's window only on X11 (elsewhere it returns nothing or the whole screen),
-and Qt has no public list of other applications' windows. So the picker offers whole screens.
+Not done: sharing one window. mss captures screen regions only, and finding a window's region
+needs each window system's own API (X11's client list, macOS's CGWindowList, Win32's
+EnumWindows), none of which this project depends on. Qt has no public list of other
+applications' windows, and its `QScreen.grabWindow(winId)` reads the window's area of the
+screen, so whatever covers the window is sent too. So the picker offers whole screens only.
 """
 
 from __future__ import annotations
