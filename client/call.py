@@ -141,7 +141,7 @@ class Call:
 
     async def _setup(self, open_media: Callable[[], Awaitable[CallMedia]]) -> None:
         self.media = await open_media()
-        self._tracks = CallTracks(self.media, self._camera_ended)
+        self._tracks = CallTracks(self.media, self._camera_ended, self._screen_ended)
         if self.closed:  # ended while the devices were opening
             self._tracks.stop()
             return
@@ -342,7 +342,7 @@ class Call:
         if self.closed or state is None:
             return
         try:
-            camera = state.received(message)
+            news = state.news(message)
         except PeerStateError as exc:
             if state.refused == 1:  # once: a hostile partner must not flood the log
                 log.info("call %s: ignoring the partner's state message: %s", self.session, exc)
@@ -352,8 +352,10 @@ class Call:
         if peer is self._peer and self.connected_at is not None:
             self._current_heard("beat")
             self._apply(self.presence.heard(time.monotonic(), beat=state.beat is not None))
-        if camera is not None:
-            self._emit(ev.PartnerCamera(self.session, camera))
+        if news.camera is not None:
+            self._emit(ev.PartnerCamera(self.session, news.camera))
+        if news.screen is not None:
+            self._emit(ev.PartnerScreen(self.session, news.screen))
         if state.study is not None:
             self._on_partner_study(state.study)
 
@@ -361,7 +363,7 @@ class Call:
         state, media = self._state, self.media
         if self.closed or state is None or media is None:
             return
-        message = state.message(media.camera_on)
+        message = state.message(media.camera_on, self.sharing)
         if message is not None:
             self._peer.send_state(message)
         self.send_study()
@@ -422,6 +424,37 @@ class Call:
             return
         self._tracks.switch_video(track, camera_on=camera_on)
         self._send_state()
+
+    @property
+    def sharing(self) -> bool:
+        """Our screen is sent in place of the camera."""
+        return self._tracks is not None and self._tracks.sharing
+
+    def share_screen(self, track: MediaStreamTrack) -> bool:
+        """Send `track` (client/media/screen.py) in place of the camera, on the same video sender:
+        no new offer, the partner keeps its one video track. False (and `track` stopped) when this
+        call sends no video."""
+        if not self.sends_video or self._tracks is None:
+            track.stop()
+            return False
+        self._tracks.share(track)
+        self._send_state()
+        self._emit(ev.ScreenShare(self.session, True))
+        return True
+
+    def stop_screen_share(self, message: str | None = None) -> None:
+        """The camera (or black, if it is off) again in place of the screen."""
+        if self.closed or self._tracks is None or not self._tracks.sharing:
+            return
+        self._tracks.unshare()
+        self._send_state()
+        self._emit(ev.ScreenShare(self.session, False, message))
+
+    def _screen_ended(self, screen: MediaStreamTrack) -> None:
+        """The shared screen's capture failed: the camera again, and the person told why."""
+        failure = getattr(screen, "failure", None)  # a ScreenTrack's sentence (client/media/screen.py)
+        log.info("call %s: the screen capture ended (%s); sending the camera again", self.session, failure)
+        self.stop_screen_share(failure or messages.SCREEN_LOST)
 
     def _camera_ended(self) -> None:
         """Our camera failed mid-call: black instead of a frozen picture, and the partner told."""

@@ -68,6 +68,8 @@ _OPTIONS: list[tuple[str, Any, Any, str]] = [
     ("--avoid-last", "flag", False, "never meet a partner again once its call ends (headless)"),
     ("--say", str, None, "send this chat line in every call once the chat opens (headless)"),
     ("--video-stats", "flag", False, "print the partner's decoded video size, frame rate and bitrate each second (headless)"),
+    ("--share-screen", str, None, "share a screen in place of the camera once a call is up: 'fake' = "
+     "a synthetic screen of text, or a screen's number (headless)"),
     ("--smooth-video", "flag", False, "send every camera frame, still or not (else the rate follows motion)"),
     ("--scene", str, "moving", "what the synthetic camera shows: moving, still or reading (benchmarks)"),
     ("--log-level", str, "warning", "debug, info, warning or error (logs go to stderr)"),
@@ -169,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         history=args.history or None,
         say=args.say or None,
         video_stats=args.video_stats,
+        share_screen=args.share_screen or None,
     )
     try:
         return run_headless(engine_config(args), options)

@@ -50,6 +50,7 @@ from .studydriver import StudyDriver
 
 if TYPE_CHECKING:
     from .media.factory import MediaFactory
+    from .media.screen import ScreenSource
 
 log = logging.getLogger("studymatch.client.engine")
 
@@ -293,6 +294,32 @@ class Engine:
 
     async def set_camera_enabled(self, enabled: bool) -> None:
         await self._devices.set_camera_enabled(enabled)
+
+    async def share_screen(self, choice: ScreenSource | str) -> None:
+        """Send a screen in place of the camera in the call now (client/media/screen.py: a picker's
+        ScreenSource, "fake", or a screen's number). ScreenShare says it began, or why it could not."""
+        from .media.screen import ScreenError
+
+        call = self._call
+        if call is None or call.closed:
+            return
+        if not call.sends_video:
+            self._emit(ev.ScreenShare(call.session, False, messages.SCREEN_AUDIO_CALL))
+            return
+        try:
+            track = await self.media.open_screen(choice)
+        except ScreenError as exc:
+            self._emit(ev.ScreenShare(call.session, False, exc.message))
+            return
+        if call is not self._call:  # the call ended while the screen was opening
+            track.stop()
+            return
+        call.share_screen(track)
+
+    def stop_screen_share(self) -> None:
+        """The camera again (or black, if it is off) in place of the shared screen."""
+        if self._call is not None:
+            self._call.stop_screen_share()
 
     async def use_audio_only(self) -> None:
         await self._switch_to_audio(messages.FELL_BACK_TO_AUDIO)

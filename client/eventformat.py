@@ -36,6 +36,10 @@ def to_record(event: ev.EngineEvent, t: float) -> dict[str, Any] | None:
             name, fields = "partner_left", {"session": session, "reason": reason}
         case ev.PartnerCamera(session=session, on=on):
             name, fields = "partner_camera", {"session": session, "on": on}
+        case ev.ScreenShare(session=session, on=on, message=message):
+            name, fields = "screen_share", {"session": session, "on": on, "message": message}
+        case ev.PartnerScreen(session=session, on=on):
+            name, fields = "partner_screen", {"session": session, "on": on}
         case ev.CallEnded():
             name = "call_ended"
             fields = {
@@ -134,6 +138,11 @@ def to_text(event: ev.EngineEvent) -> str | None:
             return messages.HEADLESS_PARTNER_LEFT.format(reason=reason)
         case ev.PartnerCamera(on=on):
             return messages.HEADLESS_PARTNER_CAMERA_ON if on else messages.HEADLESS_PARTNER_CAMERA_OFF
+        case ev.ScreenShare(on=on, message=message):
+            said = messages.HEADLESS_SHARING_ON if on else messages.HEADLESS_SHARING_OFF
+            return said if message is None else f"{said}: {message}"
+        case ev.PartnerScreen(on=on):
+            return messages.HEADLESS_PARTNER_SCREEN_ON if on else messages.HEADLESS_PARTNER_SCREEN_OFF
         case ev.CallEnded(seconds=seconds, video_frames=video, audio_frames=audio, latency_ms_p50=latency):
             extra = "" if latency is None else messages.HEADLESS_LATENCY.format(latency=latency)
             return messages.HEADLESS_CALL_ENDED.format(seconds=seconds, video=video, audio=audio, latency=extra)

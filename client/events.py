@@ -104,6 +104,25 @@ class PartnerCamera:
 
 
 @dataclass(frozen=True)
+class ScreenShare:
+    """We send our screen in place of the camera (on), or the camera again (off).
+
+    `message`: why sharing stopped or could not start, when it was not the person's wish."""
+
+    session: str
+    on: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerScreen:
+    """The partner sends their screen in place of their camera (on), or no longer (video calls only)."""
+
+    session: str
+    on: bool
+
+
+@dataclass(frozen=True)
 class CallStats:
     """About once a second in a call."""
 
@@ -365,6 +384,8 @@ EngineEvent: TypeAlias = Union[  # noqa: UP007 (one member per line reads better
     LocalVideoFrame,
     ChatMessage,
     PartnerCamera,
+    ScreenShare,
+    PartnerScreen,
     CallStats,
     VideoStats,
     DeviceErrorEvent,

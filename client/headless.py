@@ -12,6 +12,9 @@ searches for a favourite first (anyone after the engine's wait); `--avoid-last` 
 each partner when its call ends, before searching again. Favourites and blocks are kept
 in `--history FILE` (the identity beside it), or in memory for the run.
 
+`--share-screen fake` sends the synthetic screen of text (client/media/screen.py) in place of
+the camera in every call once its media is up (`--share-screen 1`: the real screen 1).
+
 For tests of other clients (the browser's): `--say TEXT` sends a chat line in every
 call once its chat channel opens, and `--video-stats` prints the partner's decoded
 video (size, frame rate) and the received bitrate once a second.
@@ -53,6 +56,7 @@ class HeadlessOptions:
     history: str | None = None  # the local database (favourites, blocks); None: in memory
     say: str | None = None  # a chat line sent in every call, once the chat channel is open
     video_stats: bool = False  # a video_stats event once a second in a call
+    share_screen: str | None = None  # "fake" or a screen's number: shared in every call once it is up
 
 
 class HeadlessRunner:
@@ -138,6 +142,8 @@ class HeadlessRunner:
         """--say and --video-stats: what other clients' tests read from this one."""
         match event:
             case ev.MediaConnected(session=session):
+                if self.options.share_screen is not None:
+                    self._spawn(self.engine.share_screen(self.options.share_screen))
                 if self.options.say is not None:
                     self._spawn(self._say_when_open(session, self.options.say))
                 if self.options.video_stats:

@@ -92,6 +92,11 @@ def _platform_key(platform: str) -> str:
     return "linux"
 
 
+def screen_failed(detail: object, platform: str) -> str:
+    """Why the screen could not be captured; on macOS, the permission that is most likely missing."""
+    return SCREEN_FAILED_MACOS if _platform_key(platform) == "darwin" else SCREEN_FAILED.format(detail=detail)
+
+
 def camera_timeout(platform: str) -> str:
     return CAMERA_TIMEOUT_MACOS if _platform_key(platform) == "darwin" else CAMERA_TIMEOUT
 
@@ -517,7 +522,32 @@ SCREEN_WAYLAND = (
 )
 SCREEN_NO_DISPLAY = "There is no screen to share: StudyMatch is not running on a desktop."
 SCREEN_FAILED = "Your screen could not be captured ({detail})."
+# macOS hands out the screen only with the Screen Recording permission, asked for like the camera's.
+SCREEN_FAILED_MACOS = (
+    "Your screen could not be captured. StudyMatch needs the Screen Recording permission: allow it in "
+    "System Settings > Privacy & Security > Screen Recording, then quit and reopen StudyMatch and try again."
+)
 SCREEN_NONE = "No screen was found to share."
+SCREEN_NOT_FOUND = "There is no screen {n} to share (screens found: {count})."
+SCREEN_LOST = "Your screen stopped sending pictures, so your partner sees your camera again."
+SCREEN_AUDIO_CALL = "This call has no video, so there is no picture to share your screen in."
+
+# Screen sharing in the call (issue 16)
+SCREEN_SHARE = "Share screen"
+SCREEN_SHARE_TIP = "Show your partner your screen instead of your camera, until you stop"
+SCREEN_STOP = "Stop sharing"
+SCREEN_STOP_TIP = "Send your camera again instead of your screen"
+SCREEN_PICKER_TITLE = "Share your screen"
+SCREEN_PICKER_PROMPT = "Choose a screen. Your partner sees it instead of your camera until you stop sharing."
+SCREEN_PICKER_SHARE = "Share"
+SCREEN_SHARING_SELF = "You are sharing your screen"
+SCREEN_PARTNER_SHARING = "Your partner is sharing their screen"
+SCREEN_ZOOM_IN = "Click the picture to see it at full size"
+SCREEN_ZOOM_OUT = "Click the picture to fit it to the window"
+HEADLESS_SHARING_ON = "sharing the screen"
+HEADLESS_SHARING_OFF = "stopped sharing the screen"
+HEADLESS_PARTNER_SCREEN_ON = "your partner is sharing their screen"
+HEADLESS_PARTNER_SCREEN_OFF = "your partner stopped sharing their screen"
 
 # English, as written above; `set_language` rebinds the names from it.
 SOURCE = language.sentences(globals(), untranslated=("APP_NAME", "NOT_MEASURED", "PARTNER_SUBJECT"))

@@ -3,7 +3,7 @@
 The server never sees this (its protocol does not change): the initiator
 opens a second data channel, labelled `state`, next to `chat`, and each side
 sends its current state when the channel opens and again on every change,
-one compact JSON object per message, e.g. `{"camera":false}`. Each side also
+one compact JSON object per message, e.g. `{"camera":false,"screen":false}`. Each side also
 beats, `{"beat":n}` every second (n counts up from 1): the partner is there
 while beats or frames arrive (client/presence.py).
 
@@ -40,6 +40,9 @@ class PeerState:
     # True: a live camera picture; False: black (turned off, failed, or none).
     # None: not said (an audio call, or a partner that does not know the field).
     camera: bool | None = None
+    # True: the video is the sender's screen, sent in place of its camera (`camera` is then true:
+    # the picture is live, so a client that does not know this field shows it). None: not said.
+    screen: bool | None = None
     # A heartbeat's number; None: this message is no beat.
     beat: int | None = None
     # The sender's whole study state; None: this message says nothing about the session.
@@ -51,6 +54,8 @@ def encode_peer_state(state: PeerState) -> str | None:
     fields: dict[str, Any] = {}
     if state.camera is not None:
         fields["camera"] = state.camera
+    if state.screen is not None:
+        fields["screen"] = state.screen
     if state.beat is not None:
         fields["beat"] = state.beat
     if state.study is not None:
@@ -137,10 +142,21 @@ def decode_peer_state(message: object) -> PeerState:
     # `type(...) is bool`, not isinstance: 0 and 1 are not camera states.
     if camera is not None and type(camera) is not bool:
         raise PeerStateError("camera is not true or false")
+    screen = fields.get("screen")
+    if screen is not None and type(screen) is not bool:
+        raise PeerStateError("screen is not true or false")
     beat = fields.get("beat")
     if beat is not None and type(beat) is not int:
         raise PeerStateError("beat is not an integer")
-    return PeerState(camera=camera, beat=beat, study=decode_study(fields))
+    return PeerState(camera=camera, screen=screen, beat=beat, study=decode_study(fields))
+
+
+@dataclass(frozen=True)
+class News:
+    """What one message from the partner changed: each None when it is no news."""
+
+    camera: bool | None = None
+    screen: bool | None = None
 
 
 class PeerStateLink:
@@ -153,14 +169,20 @@ class PeerStateLink:
     def __init__(self, video_call: bool) -> None:
         self.video_call = video_call
         self.partner_camera: bool | None = None  # None: the partner has not said
+        self.partner_screen = False  # the partner sends its screen (a partner that never says: not)
         self.refused = 0  # messages refused so far (the caller logs the first)
         self.beats_sent = 0
         self.beat: int | None = None  # the last message received was this beat (None: no beat)
         self.study: StudyState | None = None  # the study state in the last message received (None: none)
 
-    def message(self, camera_on: bool) -> str | None:
-        """What to send for our present state, or None."""
-        return encode_peer_state(PeerState(camera=camera_on if self.video_call else None))
+    def message(self, camera_on: bool, screen: bool = False) -> str | None:
+        """What to send for our present state, or None (an audio call).
+
+        While the screen is shared, `camera` says true: the picture is live, and a client that
+        does not know `screen` (an older one) shows it rather than "camera off"."""
+        if not self.video_call:
+            return None
+        return encode_peer_state(PeerState(camera=camera_on or screen, screen=screen))
 
     def study_message(self, study: StudyState) -> str:
         """Our whole study state, sent on every change and when the channel opens."""
@@ -180,6 +202,11 @@ class PeerStateLink:
 
         Raises PeerStateError for a message refused; the state known stays as it was.
         """
+        return self.news(message).camera
+
+    def news(self, message: object) -> News:
+        """What the partner's message changed: its camera state when first said or changed, and
+        whether it shares its screen when that changed. Raises PeerStateError, as `received`."""
         try:
             state = decode_peer_state(message)
         except PeerStateError:
@@ -187,7 +214,11 @@ class PeerStateLink:
             raise
         self.beat = state.beat
         self.study = state.study
-        if not self.video_call or state.camera is None or state.camera == self.partner_camera:
-            return None
-        self.partner_camera = state.camera
-        return state.camera
+        if not self.video_call:
+            return News()
+        camera = screen = None
+        if state.camera is not None and state.camera != self.partner_camera:
+            self.partner_camera = camera = state.camera
+        if state.screen is not None and state.screen != self.partner_screen:
+            self.partner_screen = screen = state.screen
+        return News(camera, screen)

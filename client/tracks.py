@@ -12,10 +12,11 @@
   (What each peer connection sends is a `MediaRelay` subscriber of the call's tracks:
   client/calltracks.py.)
 - `SwitchableVideoTrack`: the one track the video senders ever read, so the
-  camera can be swapped for black and back. aiortc's `replaceTrack` is not
+  camera can be swapped for black, or for a shared screen, and back. aiortc's `replaceTrack` is not
   enough: the sender stays blocked in the old track's `recv()` (a relay
   subscriber that is stopped never wakes its reader), and a source that ends
-  ends the sender's loop for good.
+  ends the sender's loop for good. And a rebuilt peer connection has new senders: the
+  switch lives in this track, which outlives them (client/calltracks.py).
 """
 
 from __future__ import annotations
@@ -135,10 +136,12 @@ class SwitchableVideoTrack(MediaStreamTrack):
     def source(self) -> MediaStreamTrack:
         return self._source
 
-    def switch(self, source: MediaStreamTrack) -> None:
+    def switch(self, source: MediaStreamTrack, *, stop_old: bool = True) -> None:
+        """Read `source` from now on; the old one is stopped, unless kept (a camera set aside
+        while the screen is shared, client/calltracks.py)."""
         old, self._source = self._source, source
         self._switched.set()
-        if old is not source:
+        if old is not source and stop_old:
             old.stop()
 
     async def recv(self) -> av.VideoFrame:

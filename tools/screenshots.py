@@ -1,9 +1,10 @@
 """Screenshots of the real window for the README: lobby, a call, a device-error notice,
 the help overlay, the settings dialog, a study session's check-in, focus, mini window
 and check-out, the live counts while searching, "Study again" ticked on both sides and the lobby with a favourite, and the History
-view with its favourites.
+view with its favourites, background blur, and a shared screen as the partner sees it.
 
-    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es] [--only-blur] [out_dir]
+    xvfb-run -s "-screen 0 1280x800x24" python tools/screenshots.py [--dark] [--language es]
+        [--only-blur | --only-screen] [out_dir]
 
 --dark paints the window with a dark palette (as a desktop in dark mode
 hands Qt) and names the files *-dark.png, to check that everything stays readable.
@@ -268,11 +269,78 @@ async def blur(out: Path, suffix: str) -> None:
             await b.close()
 
 
+# What the shared screen shows: a worked exercise, drawn as client/media/screentext.py draws its text.
+NOTES = [
+    "Kinematics - worked example 3.2",
+    "",
+    "A ball is thrown straight up at u = 12 m/s from a ledge 1.5 m high.",
+    "",
+    "(a) Time to the top:     v = u - g t   ->   0 = 12 - 9.81 t",
+    "                         t = 12 / 9.81 = 1.22 s",
+    "",
+    "(b) Greatest height:     s = u t - g t^2 / 2",
+    "                         s = 12 (1.22) - 4.905 (1.22)^2 = 7.34 m above the ledge",
+    "",
+    "(c) Time to the ground:  s = -1.5 m",
+    "                         -1.5 = 12 t - 4.905 t^2",
+    "                         4.905 t^2 - 12 t - 1.5 = 0",
+    "                         t = (12 + sqrt(144 + 29.43)) / 9.81 = 2.57 s",
+    "",
+    "(d) Speed at the ground: v^2 = u^2 + 2 g h = 144 + 2 (9.81)(1.5)",
+    "                         v = 13.2 m/s, downwards",
+    "",
+    "Check with energy:  m g (7.34 + 1.5) = m v^2 / 2  ->  v = 13.2 m/s   ok",
+    "",
+    "Next: exercise 3.3 (a stone dropped from a moving lift)",
+]
+
+
+async def screen_share(out: Path, suffix: str) -> None:
+    """Screen sharing (issue 16): the picker on this (Xvfb) display, and a's notes on b's window,
+    as the partner sees a shared screen: said above it, fitted, a click away from actual size."""
+    import cv2
+
+    from client.media import screentext
+    from client.media.screen import ScreenTrack
+
+    notes = cv2.cvtColor(screentext.render(NOTES, 1280, 720), cv2.COLOR_GRAY2BGR)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        os.environ["XDG_DATA_HOME"] = str(folder / "data")
+        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+            a = await open_app(settings(folder, "a", srv.url, topic="Physics"))
+            b = await open_app(settings(folder, "b", srv.url, topic="Physics"))
+            wa, wb = a.window, b.window
+            wa.lobby.find_button.click()
+            await until(lambda: wa.pages.currentWidget() is wa.searching)
+            wb.lobby.find_button.click()
+            await until(lambda: wb.pages.currentWidget() is wb.call and wb.call.remote.has_frame(), 60)
+            await until(lambda: wa.call.share_button.isVisible(), 30)
+            wa.call.share_button.click()  # the real picker, on this display
+            picker = wa.screen_picker
+            assert picker is not None
+            await asyncio.sleep(0.5)
+            picker.grab().save(str(out / f"screen-picker{suffix}.png"))
+            picker.close()
+            engine_a = a.controller.engine
+            assert isinstance(engine_a, Engine) and engine_a.call is not None
+            engine_a.call.share_screen(ScreenTrack(lambda: notes))
+            await until(lambda: wb.call.partner_screen and wb.call.remote.frame_size() == (1280, 720), 30)
+            b.controller.send_chat("Can you show me how you got 2.57 s?")
+            await until(lambda: wb.call.quality.quality.level != "unknown", 30)
+            await asyncio.sleep(3.0)  # the encoder sharpens a still screen frame by frame
+            wb.grab().save(str(out / f"call-partner-screen{suffix}.png"))
+            wa.call.end_button.click()
+            await a.close()
+            await b.close()
+
+
 def run() -> int:
     global LANGUAGE
     args = sys.argv[1:]
     only_blur = "--only-blur" in args  # just the blur screenshots (the others take minutes)
-    args = [a for a in args if a != "--only-blur"]
+    only_screen = "--only-screen" in args  # just the screen sharing ones
+    args = [a for a in args if a not in ("--only-blur", "--only-screen")]
     dark = "--dark" in args
     args = [a for a in args if a != "--dark"]
     if "--language" in args:
@@ -290,9 +358,12 @@ def run() -> int:
     asyncio.set_event_loop(loop)
     with loop:
         suffix = ("-dark" if dark else "") + (f"-{LANGUAGE}" if LANGUAGE else "")
-        if not only_blur:
+        if not (only_blur or only_screen):
             loop.run_until_complete(main(out, suffix))
-        loop.run_until_complete(blur(out, suffix))
+        if not only_screen:
+            loop.run_until_complete(blur(out, suffix))
+        if not only_blur:
+            loop.run_until_complete(screen_share(out, suffix))
     for png in sorted(out.glob("*.png")):
         print(png)
     return 0

@@ -6,6 +6,8 @@
 - speaker: None = default output, else an output's name (an unknown one falls back to
   the default output; `speaker_notice` says so).
 - fake_media=True: both synthetic, no device touched, speaker is a counting null sink.
+- screen (`open_screen`, for sharing): a screen chosen in the picker, a screen's number, or
+  "fake", the synthetic screen of text.
 
 The camera is opened once and shared across partners: each `open_camera()`
 is a new `MediaRelay` subscriber; `release_camera()` closes the device.
@@ -28,6 +30,7 @@ from client.media.synthetic import SCENES, Scene, ToneAudioTrack
 
 if TYPE_CHECKING:
     from client.media.audio import QtAudio
+    from client.media.screen import ScreenSource
 
 FAKE = "fake"
 PERSON = "fake-person"
@@ -117,6 +120,13 @@ class MediaFactory:
         """Close the camera if no track of it is live (the window hidden in the lobby)."""
         if self._camera.subscribers == 0:
             await self._camera.release()
+
+    async def open_screen(self, choice: ScreenSource | str) -> MediaStreamTrack:
+        """A track of a screen to share (client/media/screen.py): the picker's ScreenSource, "fake"
+        (the synthetic screen of text) or a screen's number. Raises ScreenError with the sentence."""
+        from client.media.screen import open_screen
+
+        return await open_screen(choice, self._platform)
 
     async def open_microphone(self) -> MediaStreamTrack:
         """A per-call microphone track (20 ms s16 mono 48 kHz). Raises DeviceError."""

@@ -2,13 +2,22 @@
 
 - `list_screens` asks `mss` for the screens (X11, Windows, macOS). It never returns an empty
   list silently: with nothing to share, the second value is the sentence that says why
-  (Wayland, no display, the capture refused).
+  (Wayland, no display, the capture refused; on macOS, the Screen Recording permission).
 - `ScreenTrack` sends a screen at SCREEN_FPS, at most MAX_WIDTH wide, grabbing in a worker
-  thread so the event loop never waits on a capture. `fake_screen` is the synthetic screen of
-  text (client/media/screentext.py) for `--share-screen fake`, tests and the bench.
+  thread so the event loop never waits on a capture. A capture that fails ends the track
+  (MediaStreamError, the sentence in `failure`): the call then goes back to the camera.
+  `fake_screen` is the synthetic screen of text (client/media/screentext.py) for
+  `--share-screen fake`, tests and the bench.
+- `open_screen` turns a choice (the picker's ScreenSource, "fake", or a screen's number) into a
+  ScreenTrack whose first capture worked, or raises ScreenError with the sentence to show.
 
-Not here yet: sharing one window (mss captures regions, and finding a window's region needs
-the window system's own API) and the call's switch from camera to screen.
+The call sends the track in place of the camera without renegotiating (client/calltracks.py).
+
+Not done: sharing one window. mss captures screen regions only, and finding a window's region
+needs each window system's own API (X11's client list, macOS's CGWindowList, Win32's
+EnumWindows), none of which this project depends on. Qt has no public list of other
+applications' windows, and its `QScreen.grabWindow(winId)` reads the window's area of the
+screen, so whatever covers the window is sent too. So the picker offers whole screens only.
 """
 
 from __future__ import annotations
@@ -41,6 +50,14 @@ class ScreenSource:
     name: str
     region: dict[str, int]  # mss's monitor: left, top, width, height
     thumbnail: np.ndarray  # BGR, THUMBNAIL_WIDTH wide
+
+
+class ScreenError(Exception):
+    """The screen chosen cannot be shared; `message` is the sentence for the person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def fit(width: int, height: int, max_width: int = MAX_WIDTH) -> tuple[int, int]:
@@ -80,7 +97,7 @@ def list_screens(environ: Mapping[str, str] | None = None,
                 name = messages.SCREEN_NAME.format(n=i, width=monitor["width"], height=monitor["height"])
                 found.append(ScreenSource(name, dict(monitor), thumb))
     except Exception as exc:  # mss raises its ScreenShotError, or the display's own errors
-        return [], messages.SCREEN_FAILED.format(detail=exc)
+        return [], messages.screen_failed(exc, platform)
     if not found:
         return [], messages.SCREEN_NONE
     return found, None
@@ -115,12 +132,15 @@ class ScreenTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, grab: Callable[[], np.ndarray], fps: float = SCREEN_FPS) -> None:
+    def __init__(self, grab: Callable[[], np.ndarray], fps: float = SCREEN_FPS,
+                 platform: str = sys.platform) -> None:  # fmt: skip
         super().__init__()
         self._grab = grab
         self._period = 1.0 / fps
         self._start: float | None = None
         self._next = 0.0
+        self._platform = platform
+        self.failure: str | None = None  # why the capture stopped, for the person
 
     def _frame(self) -> av.VideoFrame:
         image: Any = self._grab()
@@ -139,7 +159,38 @@ class ScreenTrack(MediaStreamTrack):
         elif self._next > now:
             await asyncio.sleep(self._next - now)
         self._next = max(self._next + self._period, time.monotonic() - self._period)
-        frame = await asyncio.to_thread(self._frame)
+        try:
+            frame = await asyncio.to_thread(self._frame)
+        except Exception as exc:  # mss's errors, the display gone: the share ends and says why
+            self.failure = messages.screen_failed(exc, self._platform)
+            self.stop()
+            raise MediaStreamError from exc
         frame.pts = int((time.monotonic() - self._start) * 90000)
         frame.time_base = VIDEO_TIME_BASE
         return frame
+
+
+async def open_screen(choice: ScreenSource | str, platform: str = sys.platform,
+                      screens: Callable[[], tuple[list[ScreenSource], str | None]] = list_screens,
+                      ) -> ScreenTrack:  # fmt: skip
+    """A track of the screen chosen, its first capture done; raises ScreenError with the sentence.
+
+    choice: a ScreenSource from the picker, "fake" (the synthetic screen of text), or "1", "2"...
+    (a screen's number, as the picker names them)."""
+    if choice == "fake":
+        grab, _ = fake_screen()
+    else:
+        if isinstance(choice, str):
+            found, reason = await asyncio.to_thread(screens)
+            if reason is not None:
+                raise ScreenError(reason)
+            n = int(choice) if choice.isdigit() else 0
+            if not 1 <= n <= len(found):
+                raise ScreenError(messages.SCREEN_NOT_FOUND.format(n=choice, count=len(found)))
+            choice = found[n - 1]
+        grab = mss_grabber(choice.region)
+        try:
+            await asyncio.to_thread(grab)  # refused now rather than in the partner's first frame
+        except Exception as exc:
+            raise ScreenError(messages.screen_failed(exc, platform)) from exc
+    return ScreenTrack(grab, platform=platform)

@@ -50,6 +50,8 @@ class Controller(QObject):
     media_connected = Signal(str)  # partner mode
     remote_frame = Signal(object)  # av.VideoFrame
     partner_camera_changed = Signal(bool)  # the partner's camera on (their frames are shown) or off
+    partner_screen_changed = Signal(bool)  # the partner sends their screen in place of their camera, or not
+    screen_share_changed = Signal(bool)  # we send our screen in place of the camera, or not
     media_reconnecting = Signal(bool)  # "Reconnecting…" over the partner's last picture, or not
     local_frame = Signal(object)  # av.VideoFrame
     chat_received = Signal(str, bool)  # text, mine
@@ -103,6 +105,7 @@ class Controller(QObject):
         self.muted = False
         self._quiet_session: str | None = None  # the quiet session the microphone was muted for
         self.camera_on = True
+        self.sharing = False  # our screen is sent in the call on screen
         self.window_seen = True  # the window can be seen: the lobby preview runs only then
         self.connected = False
         self.study = StudyIntents(self._study_engine)  # the study panel's intents
@@ -294,6 +297,18 @@ class Controller(QObject):
             self.spawn(engine.set_camera_enabled(on))
         self.camera_changed.emit(on)
 
+    def share_screen(self, choice: object) -> None:
+        """The picker's choice (a ScreenSource): sent in place of the camera; ScreenShare says when."""
+        engine = self.active_engine()
+        if self.page is Page.CALL and engine is not None and not self.sharing:
+            self.notice_cleared.emit("screen")
+            self.spawn(engine.share_screen(choice))
+
+    def stop_screen_share(self) -> None:
+        engine = self.active_engine()
+        if engine is not None and self.sharing:
+            engine.stop_screen_share()
+
     def set_mode(self, mode: str) -> None:
         if mode in ("video", "audio") and self.page is Page.LOBBY:
             self.mode = self.settings.mode = mode
@@ -371,6 +386,13 @@ class Controller(QObject):
             case ev.PartnerCamera() if event.session == self.session:
                 self.partner_camera_on = event.on
                 self.partner_camera_changed.emit(event.on)
+            case ev.PartnerScreen() if event.session == self.session:
+                self.partner_screen_changed.emit(event.on)
+            case ev.ScreenShare() if event.session == self.session:
+                self.sharing = event.on
+                self.screen_share_changed.emit(event.on)
+                if event.message:  # it could not start, or it stopped by itself: why
+                    self._notify("screen", event.message, "warning")
             case ev.LocalVideoFrame():
                 self.local_frame.emit(event.frame)
             case ev.PartnerAudioLevel() if event.session == self.session:
@@ -397,6 +419,7 @@ class Controller(QObject):
                 self.session = event.session
                 self.partner_mode = event.partner_mode
                 self.partner_camera_on = True
+                self.sharing = False
                 self._call_notices.new_call()
                 self.partner_found.emit(event.partner_mode, event.partner_topic or "", practice)
                 self.comeback_changed.emit(event)
@@ -441,6 +464,7 @@ class Controller(QObject):
     def _off_call(self) -> None:
         """Off the call page: the old session's frames must not paint any more, nor its notices stay."""
         self.session = None
+        self.sharing = False  # a call's screen share ends with it
         self._call_notices.present(callnotices.CALL_OVER)
 
     def _partner_left(self, event: ev.PartnerLeft, practice: bool) -> None:

@@ -7,6 +7,7 @@ controller's slots and the controller's signals meet the views' renderers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
@@ -35,6 +36,7 @@ from client.ui.sounds import SoundPlayer
 from client.ui.views.call import CallView
 from client.ui.views.history import HistoryDialog
 from client.ui.views.lobby import LobbyView
+from client.ui.views.screenpicker import ListScreens, ScreenPicker
 from client.ui.views.searching import SearchingView
 from client.ui.views.settings_dialog import SettingsDialog, SettingsValues
 from client.ui.visibility import WindowSight
@@ -52,9 +54,12 @@ class MainWindow(QMainWindow):
     close_requested = Signal()  # the app shuts the engine down, then quits
     smooth_video_changed = Signal(bool)  # "Always smooth video" saved: the app tells the camera
 
-    def __init__(self, controller: Controller, *, devices: DeviceWatcher | None = None) -> None:
+    def __init__(self, controller: Controller, *, devices: DeviceWatcher | None = None,
+                 list_screens: ListScreens | None = None) -> None:  # fmt: skip
         super().__init__()
         self.controller = controller
+        self.list_screens = list_screens or _list_screens  # what the screen picker offers (tests give theirs)
+        self.screen_picker: ScreenPicker | None = None
         self.devices = devices or DeviceWatcher(self)
         self.sounds = SoundPlayer(self)
         self.setWindowTitle(messages.WINDOW_TITLE)
@@ -166,6 +171,8 @@ class MainWindow(QMainWindow):
         self.lobby.background_chosen.connect(c.background.choose)
         self.call.background_toggled.connect(c.background.toggle)
         self.call.chat_submitted.connect(c.send_chat)
+        self.call.share_requested.connect(self.open_screen_picker)
+        self.call.stop_share_requested.connect(c.stop_screen_share)
         self.call.study.goal_set.connect(c.study.set_goal)
         self.call.study.ready_requested.connect(c.study.set_ready)
         self.call.study.checkout_submitted.connect(c.study.check_out)
@@ -181,6 +188,8 @@ class MainWindow(QMainWindow):
         c.media_connected.connect(self.call.media_connected)
         c.remote_frame.connect(self.call.remote.set_frame)
         c.partner_camera_changed.connect(self.call.set_partner_camera)
+        c.partner_screen_changed.connect(self.call.set_partner_screen)
+        c.screen_share_changed.connect(self.call.set_sharing)
         c.media_reconnecting.connect(self.call.set_reconnecting)
         c.local_frame.connect(self._local_frame)
         c.chat_received.connect(self.call.add_chat)
@@ -278,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _local_frame(self, frame: object) -> None:
         if self.pages.currentWidget() is self.call:
-            if self.controller.camera_on:
+            if self.controller.camera_on and not self.controller.sharing:
                 self.call.self_view.set_frame(frame)
         elif self.lobby.mode() == "video":
             self.lobby.preview.set_frame(frame)
@@ -342,6 +351,15 @@ class MainWindow(QMainWindow):
         self.controller.apply_connection(values.server, relay_only=values.relay_only, token=values.token,
                                          ca_file=values.ca_file)
 
+    def open_screen_picker(self) -> None:
+        """"Share screen": the screens to choose from, or why there are none (not exec(): the call goes on)."""
+        if self.screen_picker is not None:
+            self.screen_picker.close()
+        picker = ScreenPicker(self.list_screens, self)
+        picker.chosen.connect(self.controller.share_screen)
+        self.screen_picker = picker
+        picker.open()
+
     def open_history(self) -> None:
         store = self.controller.history.store
         if store is None:
@@ -401,6 +419,12 @@ class MainWindow(QMainWindow):
             self.tray.hide()
         self.close_requested.emit()
         event.accept()
+
+
+def _list_screens() -> tuple[list[Any], str | None]:
+    from client.media.screen import list_screens  # mss and OpenCV load when the picker first opens
+
+    return list_screens()
 
 
 class QApplicationAlert:

@@ -469,9 +469,14 @@ function sendOwnState() {
 }
 
 function partnerState(message) {
-  if (typeof message.camera === "boolean" && app.partnerMode === "video") {
-    $("remote-note").textContent = message.camera ? "" : S.partnerCameraOff;
-    document.body.dataset.partnerCamera = message.camera ? "on" : "off";
+  if (app.partnerMode !== "video") return;
+  if (typeof message.camera === "boolean") document.body.dataset.partnerCamera = message.camera ? "on" : "off";
+  // `screen` (docs/protocol.md): a desktop partner sends its screen in place of its camera.
+  if (typeof message.screen === "boolean") document.body.dataset.partnerScreen = message.screen ? "on" : "off";
+  if (typeof message.camera === "boolean" || typeof message.screen === "boolean") {
+    const sharing = document.body.dataset.partnerScreen === "on";
+    const off = document.body.dataset.partnerCamera === "off";
+    $("remote-note").textContent = sharing ? S.partnerSharing : off ? S.partnerCameraOff : "";
   }
 }
 
@@ -485,6 +490,7 @@ function endCall() {
   app.session = null;
   $("remote").srcObject = null;
   delete document.body.dataset.partnerCamera;
+  delete document.body.dataset.partnerScreen;
 }
 
 function addChat(text, mine) {

@@ -37,6 +37,7 @@ export const S = {
   chatPartner: "Partner",
   chatEmpty: "Messages you send appear here.",
   partnerCameraOff: "Your partner's camera is off",
+  partnerSharing: "Your partner is sharing their screen",
   partnerAudioOnly: "Audio only",
   partnerLeft: "Your partner left the call.",
   partnerLeftAgain: "Your partner left the call. Looking for someone new…",

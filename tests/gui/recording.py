@@ -129,6 +129,12 @@ class RecordingEngine:
     async def set_camera_enabled(self, enabled: bool) -> None:
         self.calls.append(("camera", enabled))
 
+    def share_screen(self, choice: Any) -> Coroutine[Any, Any, None]:
+        return self._intent(("share_screen", choice), [])
+
+    def stop_screen_share(self) -> None:
+        self.calls.append(("stop_screen_share",))
+
     async def use_audio_only(self) -> None:
         self.calls.append(("audio_only",))
 

@@ -1,9 +1,13 @@
-"""The call: partner's video large, self-view small, controls, chat, quality."""
+"""The call: partner's video large, self-view small, controls, chat, quality.
+
+While the partner shares their screen, a line above their picture says so, and a click on the
+picture shows it at actual size (scrollable) or fits it again (client/ui/screenzoom.py).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QMouseEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -13,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QToolButton,
     QVBoxLayout,
@@ -21,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from client import messages
 from client.ui import clock
+from client.ui.screenzoom import actual_size, zoom_scroll
 from client.ui.views.again import AgainBar
 from client.ui.views.lobby import FIELD_STYLE
 from client.ui.views.study import StudyPanel
@@ -38,18 +44,36 @@ class CallView(QWidget):
     report_requested = Signal(str)  # reason
     chat_submitted = Signal(str)
     block_requested = Signal()  # "Don't match me with this partner again"
+    share_requested = Signal()  # "Share screen": the window opens the picker
+    stop_share_requested = Signal()  # "Stop sharing"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.remote = VideoWidget(messages.CONNECTING)
         self.remote.setAccessibleName(messages.REMOTE_VIEW)
+        # The partner's picture scrolls only when their shared screen is shown at actual size.
+        self.remote_area = QScrollArea()
+        self.remote_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.remote_area.setWidgetResizable(True)
+        self.remote_area.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.remote_area.setStyleSheet("QScrollArea { background: black; }")
+        self.remote_area.setWidget(self.remote)
+        self.stage = QWidget()
+        stage = QVBoxLayout(self.stage)
+        stage.setContentsMargins(0, 0, 0, 0)
+        stage.addWidget(self.remote_area)
         # The self-view floats over the partner's video, like every video call app.
-        self.self_view = VideoWidget(messages.NO_VIDEO_SELF, mirrored=True, parent=self.remote)
+        self.self_view = VideoWidget(messages.NO_VIDEO_SELF, mirrored=True, parent=self.stage)
         self.self_view.setAccessibleName(messages.SELF_VIEW)
         self.self_view.setMinimumSize(120, 90)
         self.self_view.setStyleSheet("border: 1px solid palette(mid);")
+        self.stage.installEventFilter(self)
         self.remote.installEventFilter(self)
         self.partner_camera_on = True  # False: the partner said their camera is off
+        self.partner_screen = False  # the partner sends their screen: a click zooms
+        self.zoomed = False  # the partner's screen at actual size
+        self.sharing = False  # we send our screen
+        self._partner_video = True
         self._subject = ""  # " · maths": the partner's subject, after who they are
         self._again_possible = False
 
@@ -74,6 +98,7 @@ class CallView(QWidget):
         self.camera_button = self._button(messages.CAMERA_OFF, "V", checkable=True)
         self.background_button = self._button(messages.BACKGROUND_BUTTON, "", checkable=True,
                                               tip=messages.BACKGROUND_TIP)
+        self.share_button = self._button(messages.SCREEN_SHARE, "", tip=messages.SCREEN_SHARE_TIP)
         self.skip_button = self._button(messages.SKIP, "N", tip=messages.SKIP_TIP)
         self.end_button = self._button(messages.END, "Esc", tip=messages.END_TIP)
         self.end_button.setStyleSheet(
@@ -110,14 +135,19 @@ class CallView(QWidget):
         controls.addWidget(self.mute_button)
         controls.addWidget(self.camera_button)
         controls.addWidget(self.background_button)
+        controls.addWidget(self.share_button)
         controls.addStretch(1)
         controls.addWidget(self.report_button)
         controls.addWidget(self.skip_button)
         controls.addWidget(self.end_button)
 
         main = QVBoxLayout()
+        self.screen_banner = QLabel(messages.SCREEN_PARTNER_SHARING)
+        self.screen_banner.setWordWrap(True)
+        self.screen_banner.setVisible(False)
         main.addLayout(top)
-        main.addWidget(self.remote, 1)
+        main.addWidget(self.screen_banner)
+        main.addWidget(self.stage, 1)
         main.addWidget(self.again)
         main.addLayout(controls)
 
@@ -177,6 +207,7 @@ class CallView(QWidget):
         self.mute_button.toggled.connect(self._mute_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
         self.background_button.toggled.connect(self.background_toggled)
+        self.share_button.clicked.connect(self._share_clicked)
         self.skip_button.clicked.connect(self.skip_requested)
         self.end_button.clicked.connect(self.end_requested)
         self.send_button.clicked.connect(self.submit_chat)
@@ -194,15 +225,48 @@ class CallView(QWidget):
         return button
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.remote and event.type() == QEvent.Type.Resize:
+        if watched is self.stage and event.type() == QEvent.Type.Resize:
             self._place_self_view()
+        elif (watched is self.remote and event.type() == QEvent.Type.MouseButtonRelease
+              and isinstance(event, QMouseEvent) and event.button() == Qt.MouseButton.LeftButton):  # fmt: skip
+            self.toggle_zoom(event.position())
         return False
 
     def _place_self_view(self) -> None:
-        w = max(120, min(240, self.remote.width() // 4))
+        w = max(120, min(240, self.stage.width() // 4))
         h = w * 3 // 4
-        self.self_view.setGeometry(self.remote.width() - w - 12, self.remote.height() - h - 12, w, h)
+        self.self_view.setGeometry(self.stage.width() - w - 12, self.stage.height() - h - 12, w, h)
         self.self_view.raise_()
+
+    def toggle_zoom(self, at: QPointF | None = None) -> None:
+        """The partner's shared screen at actual size, the point `at` kept under the pointer; or fitted."""
+        size = self.remote.frame_size()
+        if not self.partner_screen or size is None:
+            return
+        if self.zoomed:
+            self._fit()
+            return
+        view = self.remote_area.viewport().size()
+        point = (view.width() / 2, view.height() / 2) if at is None else (at.x(), at.y())
+        ratio = self.remote.devicePixelRatioF()
+        scroll = zoom_scroll(point, size, (view.width(), view.height()), ratio)
+        self.zoomed = True
+        self.remote_area.setWidgetResizable(False)
+        self.remote.resize(*actual_size(*size, ratio))
+        self.remote_area.horizontalScrollBar().setValue(scroll[0])
+        self.remote_area.verticalScrollBar().setValue(scroll[1])
+        self._show_banner()
+
+    def _fit(self) -> None:
+        self.zoomed = False
+        self.remote_area.setWidgetResizable(True)
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        hint = messages.SCREEN_ZOOM_OUT if self.zoomed else messages.SCREEN_ZOOM_IN
+        self.screen_banner.setText(f"{messages.SCREEN_PARTNER_SHARING}. {hint}")
+        self.screen_banner.setVisible(self.partner_screen)
+        self.remote.setToolTip(hint if self.partner_screen else "")
 
     # --- intents -----------------------------------------------------------
     def _mute_toggled(self, muted: bool) -> None:
@@ -223,6 +287,9 @@ class CallView(QWidget):
 
     def toggle_mute(self) -> None:
         self.mute_button.toggle()
+
+    def _share_clicked(self) -> None:
+        (self.stop_share_requested if self.sharing else self.share_requested).emit()
 
     def toggle_camera(self) -> None:
         if self.camera_button.isEnabled():
@@ -246,6 +313,9 @@ class CallView(QWidget):
         self.partner.setText(label)
         self.remote.set_placeholder(messages.CONNECTING)
         self.partner_camera_on = True
+        self._partner_video = partner_mode == "video"
+        self.set_sharing(False)
+        self.set_partner_screen(False)
         self.set_reconnecting(False)  # a new partner: nothing of the last call's network
         self.skip_button.setEnabled(not practice)
         self.report_button.setEnabled(not practice)
@@ -282,7 +352,24 @@ class CallView(QWidget):
         video = mode == "video"
         self.camera_button.setEnabled(video)
         self.self_view.setVisible(video)
+        self.share_button.setVisible(video and self._partner_video)  # a screen goes where the video goes
         self._sync_buttons()
+
+    def set_sharing(self, on: bool) -> None:
+        """We send our screen (on): the button stops it, and the self-view says so."""
+        self.sharing = on
+        self.share_button.setText(messages.SCREEN_STOP if on else messages.SCREEN_SHARE)
+        self.share_button.setAccessibleName(self.share_button.text())
+        self.share_button.setToolTip(messages.SCREEN_STOP_TIP if on else messages.SCREEN_SHARE_TIP)
+        if on:
+            self.self_view.clear()
+        self.self_view.set_placeholder(messages.SCREEN_SHARING_SELF if on else messages.NO_VIDEO_SELF)
+
+    def set_partner_screen(self, on: bool) -> None:
+        """The partner sends their screen (on): said above it, fitted, a click zooms; or their camera again."""
+        self.partner_screen = on
+        self.remote.setAccessibleDescription(messages.SCREEN_PARTNER_SHARING if on else "")
+        self._fit()
 
     def media_connected(self, partner_mode: str) -> None:
         if partner_mode != "video":

@@ -91,6 +91,11 @@ class VideoWidget(QWidget):
     def has_frame(self) -> bool:
         return self._frame is not None
 
+    def frame_size(self) -> tuple[int, int] | None:
+        """The last frame's (width, height) in frame pixels, or None."""
+        frame = self._frame
+        return None if frame is None else (frame.width, frame.height)
+
     def current_image(self) -> QImage | None:
         """The last image painted (for tests and screenshots)."""
         return self._image

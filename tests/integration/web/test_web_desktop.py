@@ -186,3 +186,24 @@ async def test_a_call_goes_on_through_a_server_restart(browser: Any, desktops: A
         await tab.page.click("#next")
         assert (await desktop.expect("partner_left"))["reason"] == "skipped"
     tab.assert_clean()
+
+
+async def test_the_browser_shows_a_desktop_partner_sharing_its_screen(
+    web_server: Server, browser: Any, desktops: Any
+) -> None:
+    tab = await WebPage.open(browser, web_server)
+    desktop = await desktops(web_server, "--share-screen", "fake", "--calls", "1")
+    await desktop.expect("queued")
+    await tab.find("video", "")
+    await tab.screen("call")
+    await desktop.expect("screen_share", lambda e: e["on"])
+    # The screen arrives on the one video track the call began with, at the screen's size.
+    stats = await tab.wait_stats(lambda s: (inbound(s).get("width"), inbound(s).get("height")) == (1280, 720))
+    assert inbound(stats)["frames"] > 0
+    await tab.page.wait_for_selector("body[data-partner-screen=on]", state="attached")
+    assert await tab.page.inner_text("#remote-note") == "Your partner is sharing their screen"
+    fit = await tab.page.eval_on_selector("#remote", "v => getComputedStyle(v).objectFit")
+    assert fit == "contain"  # the whole screen, never cropped
+    await tab.page.click("#end")
+    await desktop.expect("call_ended")
+    tab.assert_clean()

@@ -79,6 +79,14 @@ CONTRACT: list[tuple[ev.EngineEvent, dict[str, object]]] = [
     # Chat lines, both ways (README, "Headless client").
     (ev.ChatMessage("s1", "hi", True), {"event": "chat", "session": "s1", "text": "hi", "mine": True}),
     (ev.ChatMessage("s1", "¿qué tal?", False), {"event": "chat", "session": "s1", "text": "¿qué tal?", "mine": False}),
+    # Screen sharing (README, "Headless client"; --share-screen).
+    (ev.ScreenShare("s1", True), {"event": "screen_share", "session": "s1", "on": True, "message": None}),
+    (
+        ev.ScreenShare("s1", False, "No screen."),
+        {"event": "screen_share", "session": "s1", "on": False, "message": "No screen."},
+    ),
+    (ev.PartnerScreen("s1", True), {"event": "partner_screen", "session": "s1", "on": True}),
+    (ev.PartnerScreen("s1", False), {"event": "partner_screen", "session": "s1", "on": False}),
     # Coming back (README, "Headless client").
     (ev.FavouriteSearch(2, 30.0), {"event": "favourite_search", "favourites": 2, "wait": 30.0}),
     (ev.FavouriteFallback("anyone now"), {"event": "favourite_fallback", "message": "anyone now"}),
@@ -159,3 +167,10 @@ def test_text_examples() -> None:
     assert to_text(ev.CallEnded("s", 2.0, 60, 100, 40.0)) == (
         "call ended after 2.0 s (60 video frames, 100 audio frames, latency p50 40 ms)"
     )
+
+
+def test_screen_share_text() -> None:
+    assert to_text(ev.ScreenShare("s", True)) == "sharing the screen"
+    assert to_text(ev.ScreenShare("s", False, "No screen.")) == "stopped sharing the screen: No screen."
+    assert to_text(ev.PartnerScreen("s", True)) == "your partner is sharing their screen"
+    assert to_text(ev.PartnerScreen("s", False)) == "your partner stopped sharing their screen"

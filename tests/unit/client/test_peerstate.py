@@ -19,6 +19,7 @@ from client.eventformat import to_json_line, to_text
 from client.peerstate import (
     MAX_STATE_CHARS,
     STUDY_FIELDS,
+    News,
     PeerState,
     PeerStateError,
     PeerStateLink,
@@ -144,8 +145,33 @@ def test_audio_calls_send_nothing_and_ignore_camera_claims() -> None:
 
 def test_video_calls_send_the_camera_state() -> None:
     link = PeerStateLink(video_call=True)
-    assert link.message(camera_on=False) == '{"camera":false}'
-    assert link.message(camera_on=True) == '{"camera":true}'
+    assert link.message(camera_on=False) == '{"camera":false,"screen":false}'
+    assert link.message(camera_on=True) == '{"camera":true,"screen":false}'
+
+
+def test_a_shared_screen_is_a_live_picture_for_clients_that_do_not_know_screen() -> None:
+    link = PeerStateLink(video_call=True)
+    for camera_on in (True, False):
+        message = link.message(camera_on=camera_on, screen=True)
+        assert message == '{"camera":true,"screen":true}'
+        assert decode_peer_state(message) == PeerState(camera=True, screen=True)
+    assert PeerStateLink(video_call=False).message(camera_on=True, screen=True) is None
+
+
+def test_the_partner_screen_is_news_when_it_changes_only() -> None:
+    link = PeerStateLink(video_call=True)
+    assert link.news('{"camera":true,"screen":false}') == News(camera=True)  # not sharing: no news
+    assert link.news('{"camera":true,"screen":true}') == News(screen=True)
+    assert link.news('{"beat":3}') == News()  # a message that does not say changes nothing
+    assert link.partner_screen is True
+    assert link.news('{"camera":false,"screen":false}') == News(camera=False, screen=False)
+    assert link.news('{"camera":false}') == News()  # an older client: never sharing
+    for bad in ('{"screen":1}', '{"screen":"yes"}', '{"screen":null,"camera":0}'):
+        with pytest.raises(PeerStateError):
+            link.news(bad)
+    assert link.partner_screen is False
+    audio = PeerStateLink(video_call=False)
+    assert audio.news('{"camera":true,"screen":true}') == News() and audio.partner_screen is False
 
 
 def test_partner_camera_event_lines() -> None:

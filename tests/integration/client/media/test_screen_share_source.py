@@ -13,8 +13,17 @@ from typing import Any
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from client import messages
 from client.media import screentext
-from client.media.screen import THUMBNAIL_WIDTH, ScreenTrack, fake_screen, list_screens, mss_grabber
+from client.media.screen import (
+    THUMBNAIL_WIDTH,
+    ScreenError,
+    ScreenTrack,
+    fake_screen,
+    list_screens,
+    mss_grabber,
+    open_screen,
+)
 from integration.wsclient import TIMEOUT
 
 
@@ -51,6 +60,22 @@ async def test_the_picker_finds_the_x_screen_with_a_thumbnail(display: str, monk
         assert (frame.width, frame.height) == (1280, 800)
     finally:
         track.stop()
+
+
+async def test_a_screen_opens_by_its_number_and_a_missing_one_is_said(display: str, monkeypatch) -> None:
+    """`--share-screen 1`: the real X screen, its first capture done before it is sent."""
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    track = await open_screen("1", "linux")
+    try:
+        frame = await asyncio.wait_for(track.recv(), TIMEOUT)
+        assert (frame.width, frame.height) == (1280, 800)
+    finally:
+        track.stop()
+    with pytest.raises(ScreenError) as missing:
+        await open_screen("2", "linux")
+    assert missing.value.message == messages.SCREEN_NOT_FOUND.format(n="2", count=1)
 
 
 async def test_the_synthetic_screen_is_readable_on_the_receiving_side() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from aiortc.mediastreams import MediaStreamError
 
 from client import messages
 from client.media import screentext
-from client.media.screen import fake_screen, fit, list_screens
+from client.media.screen import ScreenError, ScreenTrack, fake_screen, fit, list_screens, open_screen
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (1920, 1080), (800, 600)])
@@ -63,3 +64,39 @@ def test_a_display_that_is_not_there_is_said_with_the_reason(monkeypatch: pytest
     assert screens == []
     assert reason is not None and reason.startswith(messages.SCREEN_FAILED.split("(")[0])
     assert ":97" in reason or "display" in reason.lower(), reason  # the X error itself, not another
+
+
+def test_on_macos_a_refused_capture_explains_the_screen_recording_permission(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same real failure (no such display), as macOS would report a capture it refuses.
+    monkeypatch.setenv("DISPLAY", ":97")
+    assert list_screens({"DISPLAY": ":97"}, "darwin") == ([], messages.SCREEN_FAILED_MACOS)
+    assert "Screen Recording" in messages.screen_failed(OSError("refused"), "darwin")
+    assert messages.screen_failed("no X", "linux") == messages.SCREEN_FAILED.format(detail="no X")
+
+
+async def test_a_screen_that_is_not_there_is_said_before_anything_is_sent() -> None:
+    with pytest.raises(ScreenError) as refused:
+        await open_screen("2", "linux", screens=lambda: ([], None))
+    assert refused.value.message == messages.SCREEN_NOT_FOUND.format(n="2", count=0)
+    with pytest.raises(ScreenError) as wayland:
+        await open_screen("1", "linux", screens=lambda: ([], messages.SCREEN_WAYLAND))
+    assert wayland.value.message == messages.SCREEN_WAYLAND
+
+
+async def test_a_capture_that_fails_ends_the_track_and_says_why() -> None:
+    def broken() -> np.ndarray:
+        raise OSError("gone")
+
+    track = ScreenTrack(broken, platform="darwin")
+    with pytest.raises(MediaStreamError):
+        await track.recv()
+    assert track.failure == messages.SCREEN_FAILED_MACOS and track.readyState == "ended"
+
+
+async def test_the_fake_screen_opens_by_name() -> None:
+    track = await open_screen("fake")
+    try:
+        frame = await track.recv()
+        assert (frame.width, frame.height) == (1280, 720)
+    finally:
+        track.stop()
