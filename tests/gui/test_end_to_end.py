@@ -59,6 +59,19 @@ def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+@contextlib.asynccontextmanager
+async def two_in_a_call(qtbot, tmp_path: Path) -> AsyncIterator[tuple[App, App]]:
+    """A real server and two windows: A searches, then B, until A's camera is painted in B."""
+    async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
+        async with window(qtbot, make_settings(tmp_path, "a", srv.url)) as a, \
+                window(qtbot, make_settings(tmp_path, "b", srv.url)) as b:  # fmt: skip
+            click(qtbot, a.window.lobby.find_button)
+            await until(lambda: a.window.pages.currentWidget() is a.window.searching, what="A searching")
+            click(qtbot, b.window.lobby.find_button)
+            await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's picture in B")
+            yield a, b
+
+
 def painted_pattern(app: App) -> PatternInfo | None:
     image = app.window.call.remote.current_image()
     return None if image is None else read_pattern(image_to_frame(image))

@@ -16,11 +16,15 @@ from PySide6.QtCore import Qt
 from client import events as ev
 from client import messages
 from client.ui.window import MainWindow
-from server.config import ServerConfig
-from server.ws.app import running_server
 
 from .conftest import until
-from .test_end_to_end import MEDIA_TIMEOUT, click, image_to_frame, make_settings, painted_pattern, window
+from .test_end_to_end import (
+    MEDIA_TIMEOUT,
+    click,
+    image_to_frame,
+    painted_pattern,
+    two_in_a_call,
+)
 
 
 def grey(level: int) -> av.VideoFrame:
@@ -94,22 +98,16 @@ def test_the_next_partner_starts_with_no_camera_notice(harness, aloop, qtbot):
 
 def test_two_windows_camera_button_shows_and_clears_the_notice(qtbot, aloop, tmp_path: Path):
     async def scenario() -> None:
-        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
-            async with window(qtbot, make_settings(tmp_path, "a", srv.url)) as a, \
-                    window(qtbot, make_settings(tmp_path, "b", srv.url)) as b:
-                wa, wb = a.window, b.window
-                click(qtbot, wa.lobby.find_button)
-                await until(lambda: wa.pages.currentWidget() is wa.searching, what="A searching")
-                click(qtbot, wb.lobby.find_button)
-                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's picture in B")
+        async with two_in_a_call(qtbot, tmp_path) as (a, b):
+            wa, wb = a.window, b.window
 
-                click(qtbot, wa.call.camera_button)  # A: camera off
-                await until(lambda: wb.call.remote._placeholder == messages.PARTNER_CAMERA_OFF, MEDIA_TIMEOUT,
-                            what="B told A's camera is off")
-                assert not wb.call.remote.has_frame() and shows_text(wb)
+            click(qtbot, wa.call.camera_button)  # A: camera off
+            await until(lambda: wb.call.remote._placeholder == messages.PARTNER_CAMERA_OFF, MEDIA_TIMEOUT,
+                        what="B told A's camera is off")
+            assert not wb.call.remote.has_frame() and shows_text(wb)
 
-                click(qtbot, wa.call.camera_button)  # A: camera on again
-                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's picture back in B")
-                assert wb.call.remote._placeholder == ""
+            click(qtbot, wa.call.camera_button)  # A: camera on again
+            await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's picture back in B")
+            assert wb.call.remote._placeholder == ""
 
     aloop.run(scenario())

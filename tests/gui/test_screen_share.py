@@ -16,11 +16,9 @@ from client import events as ev
 from client import messages
 from client.media.screen import ScreenSource
 from client.ui.views.screenpicker import ScreenPicker
-from server.config import ServerConfig
-from server.ws.app import running_server
 
 from .conftest import shown_notice, until
-from .test_end_to_end import MEDIA_TIMEOUT, click, make_settings, painted_pattern, window
+from .test_end_to_end import MEDIA_TIMEOUT, click, painted_pattern, two_in_a_call
 
 
 def screen(n: int, bgr: tuple[int, int, int]) -> ScreenSource:
@@ -165,27 +163,21 @@ def test_two_windows_share_a_screen_and_stop(qtbot, aloop, tmp_path: Path):
     choice calls), b's window says so and shows it; a's Stop sharing brings a's camera back to b."""
 
     async def scenario() -> None:
-        async with running_server(ServerConfig(port=0, log_level="warning")) as srv:
-            async with window(qtbot, make_settings(tmp_path, "a", srv.url)) as a, \
-                    window(qtbot, make_settings(tmp_path, "b", srv.url)) as b:
-                wa, wb = a.window, b.window
-                click(qtbot, wa.lobby.find_button)
-                await until(lambda: wa.pages.currentWidget() is wa.searching, what="A searching")
-                click(qtbot, wb.lobby.find_button)
-                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's camera in B")
-                assert wa.call.share_button.isVisible()
+        async with two_in_a_call(qtbot, tmp_path) as (a, b):
+            wa, wb = a.window, b.window
+            assert wa.call.share_button.isVisible()
 
-                a.controller.share_screen("fake")
-                await until(lambda: wa.call.sharing, MEDIA_TIMEOUT, what="A sharing")
-                assert wa.call.share_button.text() == messages.SCREEN_STOP
-                await until(lambda: wb.call.partner_screen and wb.call.remote.frame_size() == (1280, 720),
-                            MEDIA_TIMEOUT, what="A's screen in B")
-                assert wb.call.screen_banner.isVisible() and wb.call.partner_camera_on
+            a.controller.share_screen("fake")
+            await until(lambda: wa.call.sharing, MEDIA_TIMEOUT, what="A sharing")
+            assert wa.call.share_button.text() == messages.SCREEN_STOP
+            await until(lambda: wb.call.partner_screen and wb.call.remote.frame_size() == (1280, 720),
+                        MEDIA_TIMEOUT, what="A's screen in B")
+            assert wb.call.screen_banner.isVisible() and wb.call.partner_camera_on
 
-                click(qtbot, wa.call.share_button)  # Stop sharing
-                await until(lambda: not wb.call.partner_screen, MEDIA_TIMEOUT, what="B told A stopped")
-                await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's camera back in B")
-                assert not wb.call.screen_banner.isVisible()
-                assert wa.call.share_button.text() == messages.SCREEN_SHARE
+            click(qtbot, wa.call.share_button)  # Stop sharing
+            await until(lambda: not wb.call.partner_screen, MEDIA_TIMEOUT, what="B told A stopped")
+            await until(lambda: painted_pattern(b) is not None, MEDIA_TIMEOUT, what="A's camera back in B")
+            assert not wb.call.screen_banner.isVisible()
+            assert wa.call.share_button.text() == messages.SCREEN_SHARE
 
     aloop.run(scenario())
