@@ -34,6 +34,8 @@ from client.ui.widgets.indicators import QualityBars
 from client.ui.widgets.labels import SecondaryLabel
 from client.ui.widgets.video import VideoWidget
 
+RECONNECTING_AFTER_MS = 1000  # a media rebuild says "Reconnecting…" only when it takes this long
+
 
 class CallView(QWidget):
     mute_toggled = Signal(bool)  # True = muted
@@ -203,6 +205,11 @@ class CallView(QWidget):
         self._tick = QTimer(self)
         self._tick.setInterval(250)
         self._tick.timeout.connect(self._update_elapsed)
+        # A rebuild that brings the picture back within a second is not worth a flash of words.
+        self._reconnecting = QTimer(self)
+        self._reconnecting.setSingleShot(True)
+        self._reconnecting.setInterval(RECONNECTING_AFTER_MS)
+        self._reconnecting.timeout.connect(self._show_reconnecting)
 
         self.mute_button.toggled.connect(self._mute_toggled)
         self.camera_button.toggled.connect(self._camera_toggled)
@@ -388,10 +395,20 @@ class CallView(QWidget):
         self.remote.setAccessibleDescription("" if on else messages.PARTNER_CAMERA_OFF)  # screen readers
 
     def set_reconnecting(self, on: bool) -> None:
-        """The media is being rebuilt: "Reconnecting…" over the partner's last picture, which stays."""
-        self.remote.set_overlay(messages.MEDIA_RECONNECTING if on else "")
+        """The media is being rebuilt: "Reconnecting…" over the partner's last picture, which stays,
+        once the picture has not come back for RECONNECTING_AFTER_MS (most rebuilds take 50 ms)."""
+        if on:
+            if not self._reconnecting.isActive() and not self.remote.overlay():
+                self._reconnecting.start()
+            return
+        self._reconnecting.stop()
+        self.remote.set_overlay("")
         camera = "" if self.partner_camera_on else messages.PARTNER_CAMERA_OFF
-        self.remote.setAccessibleDescription(messages.MEDIA_RECONNECTING if on else camera)  # screen readers
+        self.remote.setAccessibleDescription(camera)  # screen readers
+
+    def _show_reconnecting(self) -> None:
+        self.remote.set_overlay(messages.MEDIA_RECONNECTING)
+        self.remote.setAccessibleDescription(messages.MEDIA_RECONNECTING)  # screen readers
 
     def set_muted(self, muted: bool) -> None:
         self.mute_button.blockSignals(True)
