@@ -18,6 +18,10 @@ Each call, timed from the moment both ends have a first remote frame:
 Figures, both directions pooled (rates: the two ends' mean):
 - received video frames/s, freezes per minute (a gap over 200 ms between two frames),
   the share of the window spent frozen and the longest freeze, in the window; capture-to-decode latency p50/p95 in the window;
+- live frames/s: the received frames that decoded readable and arrived within 400 ms of their
+  capture (ITU-T G.114's bound for a conversation): a backlog shown seconds late after a hole
+  in aiortc's receiver counts in the received rate, not in this one; and the media rebuilds a
+  minute (StudyMatch's; the bare pair never rebuilds);
 - after the outage: seconds from the link's return to the first remote frame, and to the
   first readable one captured after it (the later of the two directions each), and the latency p50 over the last 2 s of
   the `--after` phase, against the window's p50;
@@ -57,6 +61,7 @@ FREEZE_GAP = 0.2
 FIRST_FRAME_TIMEOUT = 90.0
 JITTER_PACKETS = 512  # aiortc's video jitter buffer (RTCRtpReceiver): its capacity, in packets
 TAIL = 2.0  # seconds at the end of the after phase over which the latency is taken
+LIVE_MS = 400.0  # a frame shown later than this after its capture is not live (ITU-T G.114, one way)
 
 
 @dataclass(frozen=True)
@@ -187,13 +192,14 @@ def later(seconds: list[float | None]) -> float | None:
 def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]:
     w0, w1 = timeline.window
     seconds = w1 - w0
-    fps, freezes, latencies, back, moving, tail = [], [], [], [], [], []
+    fps, live, freezes, latencies, back, moving, tail = [], [], [], [], [], [], []
     frozen: list[float] = []
     longest: list[float] = []
     for result in results:
         frames = result["frames"]
         window = between(frames, w0, w1)
         fps.append(len(window) / seconds)
+        live.append(sum(0 <= lat <= LIVE_MS for _, lat in window) / seconds)
         gaps = [b[0] - a[0] for a, b in itertools.pairwise(window)]
         freezes.append(sum(gap > FREEZE_GAP for gap in gaps) * 60.0 / seconds)
         frozen.append(sum(gap for gap in gaps if gap > FREEZE_GAP) * 100.0 / seconds)
@@ -216,8 +222,11 @@ def figures(timeline: Timeline, results: list[dict[str, Any]]) -> dict[str, Any]
     ended = sorted({name for r in results for t, name in r["events"]
                     if t < timeline.end and name in ("PartnerLeft", "CallEnded", "MediaFailed",
                                                      "connection_failed", "connection_closed")})  # fmt: skip
+    rebuilds = max(sum(w0 <= t < w1 and name == "MediaReconnecting" for t, name in r["events"]) for r in results)
     return {
         "video_fps": round(statistics.fmean(fps), 1),
+        "live_fps": round(statistics.fmean(live), 1),
+        "rebuilds_per_min": round(rebuilds * 60.0 / seconds, 1),
         "freezes_per_min": round(statistics.fmean(freezes), 1),
         "frozen_percent": round(statistics.fmean(frozen), 1),
         "longest_freeze_s": round(max(longest), 2),
@@ -278,6 +287,8 @@ def one_round(name: str, args: argparse.Namespace, sides: list[str], run: int) -
 
 LABELS = [
     ("video_fps", "received video (frames/s)"),
+    ("live_fps", "live video: readable, <= 400 ms (frames/s)"),
+    ("rebuilds_per_min", "media rebuilds per minute"),
     ("freezes_per_min", "freezes per minute (gap > 200 ms)"),
     ("frozen_percent", "time frozen (% of the window)"),
     ("longest_freeze_s", "longest freeze (s)"),

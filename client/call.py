@@ -388,6 +388,8 @@ class Call:
                 await asyncio.sleep(self._stats_interval)
                 continue
             previous, rtt, loss, kbps = summarize_stats(list(report.values()), previous, time.monotonic())
+            if rtt is not None:  # a freeze waits out the resends this round trip takes (client/presence.py)
+                self.presence.rtt = rtt / 1000.0
             if not self.closed:
                 self._emit(ev.CallStats(self.session, rtt, loss, kbps))
             await asyncio.sleep(self._stats_interval)

@@ -21,22 +21,23 @@ later and then lags by seconds while the backlog drains (docs/benchmarks.md, "Ne
 A new connection is up within about a second, with the delay of before. Beats and audio
 arrive many times a second, so a 2.5 s gap is an outage, not a lossy moment.
 
-Why a video that stops for FREEZE (1.2 s), or never comes for STALL (2.5 s), rebuilds too,
-while the partner is heard: under loss, a video packet whose resend is lost as well leaves the
-same hole in aiortc's video receiver, and the picture freezes for the 512 packets (8 s and
-more) it takes to give up on it, while beats and audio go on; when the hole is among a
-connection's first packets, its video starts 8 s late and then lags by as much. The
-partner's video never pauses by itself: a camera turned off sends black at 5 frames a
-second, and a still picture goes at 5 frames a second too (client/media/motion.py: never a
-gap past its STILL_INTERVAL, 0.2 s, far under FREEZE). So in a video call (`expect_video`), video that stopped for FREEZE, with the partner
-heard meanwhile, is that hole or a freeze as long as the worst a lossy link heals by itself
-(1.6 s in the benchmark's loss runs; docs/benchmarks.md), and acted on at the next audio
-frame. The rebuild costs nothing to watch: the old connection stays beside the new one
-until the new one's video comes (client/call.py, "make before break"), and both feed the
-same picture, so a freeze that heals by itself meanwhile is not cut short. A new
-connection's first frame may take longer than a freeze (its first keyframe), so its clock
-is STALL, counted from the moment it came up. A connection whose video never came is
-rebuilt once for it, not again and again: the next one must carry video first.
+Why a video that stops for FREEZE (0.5 s, plus FREEZE_RTTS round trips), or never comes for
+STALL (2.5 s), rebuilds too, while the partner is heard: under loss, a video packet whose resend
+is lost as well leaves a hole in aiortc's video receiver, which releases nothing until a later
+resend fills it or 512 packets (8 s and more) have passed, while beats and audio go on; then it
+shows the held frames seconds late. A new connection shows fresh ones within about 50 ms. The
+partner's video never pauses by itself: a camera turned off sends black at 5 frames a second,
+and a still picture goes at 5 frames a second too (client/media/motion.py: never a gap past
+its STILL_INTERVAL, 0.2 s, well under FREEZE). A freeze the link heals by itself lasts a round
+trip or a few (the resend of a resend), so on a link with a 200 ms round trip the rebuild waits
+1.1 s, not 0.5: measured under 5 % loss and 100 ms of delay each way, half a second rebuilt
+8.6 times a minute for freezes that would have healed (docs/benchmarks.md). The rebuild costs
+nothing to watch: the old connection stays beside the new one until the new one's video comes
+(client/call.py, "make before break"), and both feed the same picture, so a freeze that heals
+by itself meanwhile is not cut short. A new connection's first frame may take longer than a
+freeze (its first keyframe), so its clock is STALL, counted from the moment it came up. A
+connection whose video never came is rebuilt once for it, not again and again: the next one
+must carry video first. Everything is acted on at the next audio frame, not the next 1 s tick.
 
 The initiator rebuilds: a new peer connection whose offer carries a restart number
 higher than any before; the responder that notices first asks for one. A partner
@@ -54,7 +55,8 @@ BEAT_INTERVAL = 1.0  # how often each side beats on the `state` channel
 SILENCE = 5.0  # no beat and no frame for this long (from a partner that beats): lost
 BLIP = 2.5  # heard again after a gap this long: the initiator rebuilds (aiortc's video would lag)
 STALL = 2.5  # no first video frame on a new connection this long while the partner is heard: rebuild
-FREEZE = 1.2  # video stopped this long while the partner is heard: rebuild (a hole in aiortc's receiver)
+FREEZE = 0.5  # video stopped this long, plus FREEZE_RTTS round trips, while the partner is heard: rebuild
+FREEZE_RTTS = 3.0  # the round trips a lossy link may take to resend a lost packet by itself
 RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
 ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
 
@@ -140,6 +142,7 @@ class Presence:
         self._attempt_at = 0.0
         self._sent_at = 0.0
         self._asked_at: float | None = None  # the responder's last request for a stalled video
+        self.rtt = 0.0  # the partner's round trip in seconds, as the connection's stats last said
 
     # --- what the current peer connection reports -----------------------------------------
 
@@ -207,7 +210,8 @@ class Presence:
         if self.last_video is None:  # none on this connection yet
             waited = now - self._video_since
             return self._blind == 0 and now - self.last_heard < self.stall and waited > self.stall
-        return now - self.last_heard < self.freeze and now - self.last_video > self.freeze
+        freeze = self.freeze + FREEZE_RTTS * self.rtt
+        return now - self.last_heard < freeze and now - self.last_video > freeze
 
     @property
     def rebuilt(self) -> bool:

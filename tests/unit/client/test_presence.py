@@ -6,6 +6,7 @@ from client.presence import (
     ATTEMPT_TIMEOUT,
     BLIP,
     FREEZE,
+    FREEZE_RTTS,
     RESEND,
     SILENCE,
     STALL,
@@ -162,7 +163,7 @@ def test_video_stalled_makes_the_responder_ask_again_while_stalled_until_the_off
     t = 10.0 + FREEZE + 0.5
     assert presence.heard(t, beat=True) == [Ask(1)]
     assert presence.phase is Phase.UP  # media still flows (audio, beats): no "reconnecting" yet
-    assert beats(presence, t + 0.5, t + RESEND) == []  # asked a moment ago
+    assert beats(presence, t + 0.25, t + RESEND, step=0.25) == []  # asked a moment ago
     assert presence.tick(t + RESEND) == [Ask(1)]  # the request may have been dropped
     assert presence.offered(1, t + RESEND + 0.2) == [Reconnecting(1)]
 
@@ -171,12 +172,27 @@ def test_a_stall_is_seen_on_the_next_audio_frame_not_the_next_tick() -> None:
     # Audio frames come every 20 ms: a stall is acted on 20 ms after FREEZE, not up to 1 s later.
     initiator, responder = carrying_video(initiator=True), carrying_video(initiator=False)
     for presence in (initiator, responder):
-        presence.heard(11.0, beat=True)
+        presence.heard(10.1, beat=True)
         assert presence.heard(10.0 + FREEZE - 0.01) == []
     assert initiator.heard(10.0 + FREEZE + 0.01) == [Reconnecting(1), Rebuild(1)]
     assert responder.heard(10.0 + FREEZE + 0.01) == [Ask(1)]
     assert responder.heard(10.0 + FREEZE + 0.03) == []  # asked a moment ago
     assert responder.heard(10.0 + FREEZE + 0.02 + RESEND) == [Ask(1)]
+
+
+def test_a_freeze_waits_out_the_resends_of_a_long_round_trip() -> None:
+    # On a 200 ms round trip a lost packet's resend (or the resend of that) takes that long.
+    far = carrying_video(initiator=True)
+    far.rtt = 0.2
+    far.heard(10.1, beat=True)
+    waits = FREEZE + FREEZE_RTTS * far.rtt
+    assert far.heard(10.0 + FREEZE + 0.1) == []  # would be a stall on a near link
+    assert far.heard(10.0 + waits - 0.01) == []
+    assert far.heard(10.0 + waits + 0.01) == [Reconnecting(1), Rebuild(1)]
+    near = carrying_video(initiator=True)
+    near.rtt = 0.001
+    near.heard(10.1, beat=True)
+    assert near.heard(10.0 + FREEZE + 0.01) == [Reconnecting(1), Rebuild(1)]
 
 
 def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
