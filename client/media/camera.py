@@ -205,17 +205,15 @@ class SyntheticCamera:
     """A fake capture device for machines without one: the pattern, paced in the reader thread."""
 
     def __init__(self, width: int = 640, height: int = 480, fps: int = 30,
-                 fail_after: int | None = None, scene: Scene = "moving",
-                 moving: Callable[[], bool] | None = None) -> None:
-        """scene: what the pattern does over time (synthetic.scene_moving); `moving`, when given,
-        says instead, frame by frame, whether the picture moves (tests drive it)."""
+                 fail_after: int | None = None, scene: Scene | Callable[[float], bool] = "moving") -> None:
+        """scene: when the pattern moves, a named scene (synthetic.scene_moving) or whether it
+        moves `t` seconds after the camera opened, asked frame by frame (tests drive it)."""
         self._gen = PatternGenerator(width, height, fps)
         self._period = 1.0 / fps
         self._next = 0.0
         self._opened_at = 0.0
         self._fail_after = fail_after  # simulate an unplug after N frames (tests)
         self._scene = scene
-        self._moving = moving
         self.is_open = False
 
     def open(self) -> None:
@@ -230,11 +228,8 @@ class SyntheticCamera:
             time.sleep(delay)
         now = time.monotonic()
         self._next = max(self._next + self._period, now - self._period)
-        if self._moving is not None:
-            moving = self._moving()
-        else:
-            moving = scene_moving(self._scene, now - self._opened_at)
-        return self._gen.next_frame(moving=moving)
+        t, scene = now - self._opened_at, self._scene
+        return self._gen.next_frame(moving=scene(t) if callable(scene) else scene_moving(scene, t))
 
     def close(self) -> None:
         self.is_open = False

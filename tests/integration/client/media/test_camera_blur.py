@@ -8,11 +8,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection
 
 from client.media.backdrop import Backdrop
 from client.media.effects import BackgroundEffect
 from client.media.factory import PERSON, MediaFactory
+from integration.client.media.loopback import loopback
 from integration.wsclient import TIMEOUT
 
 
@@ -27,31 +27,20 @@ def room_detail(frame: Any) -> float:
 async def test_the_partner_receives_the_blur_and_the_room_again_when_it_is_off() -> None:
     effect = BackgroundEffect(Backdrop.BLUR)
     media = MediaFactory(camera=PERSON, fake_media=True, background=effect)
-    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    tracks: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("track", tracks.put_nowait)
     try:
-        sender.addTrack(await media.open_camera())
-        await sender.setLocalDescription(await sender.createOffer())
-        await receiver.setRemoteDescription(sender.localDescription)
-        await receiver.setLocalDescription(await receiver.createAnswer())
-        await sender.setRemoteDescription(receiver.localDescription)
-        remote = await asyncio.wait_for(tracks.get(), TIMEOUT)
+        async with loopback(await media.open_camera()) as remote:
 
-        async def detail_after(frames: int) -> float:
-            for _ in range(frames):
-                frame = await asyncio.wait_for(remote.recv(), TIMEOUT)
-            return room_detail(frame)
+            async def detail_after(frames: int) -> float:
+                for _ in range(frames):
+                    frame = await asyncio.wait_for(remote.recv(), TIMEOUT)
+                return room_detail(frame)
 
-        blurred = await detail_after(45)  # the encoder's first key frames are soft whatever we send
-        effect.set(Backdrop.NONE)
-        sharp = await detail_after(45)
-        effect.set(Backdrop.BLUR)
-        blurred_again = await detail_after(45)
+            blurred = await detail_after(45)  # the encoder's first key frames are soft whatever we send
+            effect.set(Backdrop.NONE)
+            sharp = await detail_after(45)
+            effect.set(Backdrop.BLUR)
+            blurred_again = await detail_after(45)
         assert blurred < sharp / 3 and blurred_again < sharp / 3, (blurred, sharp, blurred_again)
         assert effect.unavailable is None
     finally:
-        await sender.close()
-        await receiver.close()
         await media.close()

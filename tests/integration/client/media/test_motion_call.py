@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from client.media.camera import CameraSource, SyntheticCamera
@@ -25,6 +24,7 @@ from client.media.factory import MediaFactory
 from client.media.motion import STILL_INTERVAL
 from client.media.synthetic import PatternInfo, read_pattern
 from client.presence import FREEZE
+from integration.client.media.loopback import loopback
 from integration.wsclient import SCALE, TIMEOUT
 
 STILL_SECONDS = 2.0
@@ -62,26 +62,18 @@ async def call(*, smooth_video: bool) -> AsyncIterator[Call]:
     moving = threading.Event()
 
     def device() -> CameraSource:
-        return SyntheticCamera(640, 480, 30, moving=moving.is_set)
+        return SyntheticCamera(640, 480, 30, scene=lambda _t: moving.is_set())
 
     media = MediaFactory(fake_media=True, camera_source=device, smooth_video=smooth_video)
-    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     received = Received()
-    tasks: list[asyncio.Task[None]] = []
-    receiver.on("track", lambda track: tasks.append(asyncio.ensure_future(_consume(track, received))))
     try:
-        sender.addTrack(await media.open_camera())
-        await sender.setLocalDescription(await sender.createOffer())
-        await receiver.setRemoteDescription(sender.localDescription)
-        await receiver.setLocalDescription(await receiver.createAnswer())
-        await sender.setRemoteDescription(receiver.localDescription)
-        yield Call(media, moving, received)
+        async with loopback(await media.open_camera()) as remote:
+            consumer = asyncio.ensure_future(_consume(remote, received))
+            try:
+                yield Call(media, moving, received)
+            finally:
+                consumer.cancel()
     finally:
-        await sender.close()
-        await receiver.close()
-        for task in tasks:
-            task.cancel()
         await media.close()
 
 

@@ -8,10 +8,9 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
-from typing import Any
 
+import av
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection
 
 from client import messages
 from client.media import screentext
@@ -24,6 +23,7 @@ from client.media.screen import (
     mss_grabber,
     open_screen,
 )
+from integration.client.media.loopback import loopback
 from integration.wsclient import TIMEOUT
 
 
@@ -80,28 +80,18 @@ async def test_a_screen_opens_by_its_number_and_a_missing_one_is_said(display: s
 
 async def test_the_synthetic_screen_is_readable_on_the_receiving_side() -> None:
     grab, lines = fake_screen(1280, 720)
-    sender = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    receiver = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    tracks: asyncio.Queue[Any] = asyncio.Queue()
-    receiver.on("track", tracks.put_nowait)
     track = ScreenTrack(grab)
     try:
-        sender.addTrack(track)
-        await sender.setLocalDescription(await sender.createOffer())
-        await receiver.setRemoteDescription(sender.localDescription)
-        await receiver.setLocalDescription(await receiver.createAnswer())
-        await sender.setRemoteDescription(receiver.localDescription)
-        remote = await asyncio.wait_for(tracks.get(), TIMEOUT)
-        cols, rows = screentext.grid(1280, 720)
-        best = 0.0
-        for _ in range(15):  # 3 s at 5 fps: the encoder sharpens a still screen frame by frame
-            frame = await asyncio.wait_for(remote.recv(), TIMEOUT)
-            assert (frame.width, frame.height) == (1280, 720)
-            best = max(best, screentext.accuracy(lines, screentext.read(frame.to_ndarray(format="gray"), rows, cols)))
-            if best >= 0.99:
-                break
-        assert best >= 0.99, best
+        async with loopback(track) as remote:
+            cols, rows = screentext.grid(1280, 720)
+            best = 0.0
+            for _ in range(15):  # 3 s at 5 fps: the encoder sharpens a still screen frame by frame
+                frame = await asyncio.wait_for(remote.recv(), TIMEOUT)
+                assert isinstance(frame, av.VideoFrame)
+                assert (frame.width, frame.height) == (1280, 720)
+                best = max(best, screentext.accuracy(lines, screentext.read(frame.to_ndarray(format="gray"), rows, cols)))
+                if best >= 0.99:
+                    break
+            assert best >= 0.99, best
     finally:
         track.stop()
-        await sender.close()
-        await receiver.close()
