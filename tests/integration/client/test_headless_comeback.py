@@ -6,17 +6,15 @@ the server's side of issue 14 (favourites, avoid)."""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from .test_headless_cli import RUN_TIMEOUT, named, run_client, server_process
+from integration.headless import Headless
+
+from .test_headless_cli import named, run_client, server_process
 
 pytestmark = pytest.mark.slow
 
@@ -57,57 +55,16 @@ async def test_favourite_bots_find_each_other_again(no_cooldown: str, tmp_path: 
         assert (tmp_path / name / "identity.pem").stat().st_mode & 0o777 == 0o600
 
 
-class Bot:
-    """A headless process whose JSON events are read as they come."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.events: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def start(cls, *args: str) -> Bot:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "client", "--headless", *args,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, env=dict(os.environ))
-        return cls(proc)
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            if line.strip():
-                self.events.append(json.loads(line))
-                self._changed.set()
-
-    async def wait_for(self, name: str, count: int = 1) -> None:
-        async with asyncio.timeout(RUN_TIMEOUT):
-            while len(named(self.events, name)) < count:
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def finish(self) -> int:
-        try:
-            async with asyncio.timeout(RUN_TIMEOUT):
-                code = await self.proc.wait()
-                await self._reader
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-            raise AssertionError(f"a bot did not finish: {self.events[-10:]}") from None
-        return code
-
-
 async def test_avoid_last_bots_never_meet_the_same_partner_twice(no_cooldown: str) -> None:
     args = [*BOT, "--server", no_cooldown, "--calls", "2", "--avoid-last"]
-    a, b = await Bot.start(*args, *ENDS), await Bot.start(*args)
+    a, b = await Headless.start(*args, *ENDS), await Headless.start(*args)
     try:
         # After their first call each blocks the other, then searches again: without the block
         # they would meet again at once. A third bot then meets each of them.
         for bot in (a, b):
-            await bot.wait_for("partner_blocked")
-            await bot.wait_for("queued", 2)
-        c = await Bot.start(*BOT, *ENDS, "--server", no_cooldown, "--calls", "2")
+            await bot.expect("partner_blocked")
+            await bot.expect_count("queued", 2)
+        c = await Headless.start(*BOT, *ENDS, "--server", no_cooldown, "--calls", "2")
         codes = [await bot.finish() for bot in (a, b, c)]
     finally:
         for bot in (a, b):

@@ -4,21 +4,18 @@ restarted (SIGTERM, same port) during it. Real processes; the call must run to i
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
-import sys
-from typing import Any
 
 import pytest
 
-from integration.wsclient import SCALE, TIMEOUT
+from integration.headless import Headless
+from integration.wsclient import TIMEOUT
 
 from . import test_headless_cli
 
 pytestmark = pytest.mark.slow
 
 CALL_SECONDS = 8.0
-RUN_TIMEOUT = 60 * SCALE
 
 
 async def start_server(port: int) -> tuple[asyncio.subprocess.Process, str]:
@@ -27,57 +24,19 @@ async def start_server(port: int) -> tuple[asyncio.subprocess.Process, str]:
     return await test_headless_cli.start_server("--port", str(port), "--shutdown-retry-after", "0.5")
 
 
-class Client:
-    """A headless client process whose JSON events are read as they come."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.events: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-        self.reading = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            if line.strip():
-                self.events.append(json.loads(line))
-                self._changed.set()
-
-    async def seen(self, name: str) -> dict[str, Any]:
-        async with asyncio.timeout(RUN_TIMEOUT):
-            while not (found := self.named(name)):
-                self._changed.clear()
-                await self._changed.wait()
-        return found[0]
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["event"] == name]
-
-    async def finish(self) -> int:
-        async with asyncio.timeout(RUN_TIMEOUT):
-            await self.reading
-            return await self.proc.wait()
-
-
 async def test_two_headless_clients_keep_their_call_through_a_server_restart() -> None:
     server, url = await start_server(0)
     port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
-    args = ["--fake-media", "--calls", "1", "--call-seconds", str(CALL_SECONDS), "--events", "json", "--server", url]
-    clients = [
-        Client(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "client", "--headless", *args,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        ))
-        for _ in range(2)
-    ]
+    args = ["--fake-media", "--calls", "1", "--call-seconds", str(CALL_SECONDS), "--server", url]
+    clients = [await Headless.start(*args) for _ in range(2)]
     again = None
     try:
         for client in clients:
-            await client.seen("media_connected")
+            await client.expect("media_connected")
         server.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.wait(), 4 * TIMEOUT) == 0
         for client in clients:
-            await client.seen("signaling_lost")
+            await client.expect("signaling_lost")
         again, _ = await start_server(port)
         codes = [await client.finish() for client in clients]
     finally:

@@ -15,13 +15,13 @@ import contextlib
 import json
 import os
 import shutil
-import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
-from integration.wsclient import SCALE, TIMEOUT
+from integration.headless import Headless
+from integration.wsclient import SCALE
 from server.config import ServerConfig
 from server.ws.app import Server, running_server
 
@@ -115,69 +115,13 @@ class WebPage:
         assert not self.problems, self.problems
 
 
-class Desktop:
-    """`studymatch --headless --events json` as a process; its events as they come."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.events: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    @classmethod
-    async def start(cls, server: Server, *args: str) -> Desktop:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "client", "--headless", "--fake-media", "--events", "json",
-            "--server", server.url, *args,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
-        return cls(proc)
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        async for line in self.proc.stdout:
-            if line.strip():
-                self.events.append(json.loads(line))
-                self._changed.set()
-        self._changed.set()
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["event"] == name]
-
-    async def expect(
-        self, name: str, ok: Callable[[dict[str, Any]], bool] = lambda e: True, within: float = CALL_TIMEOUT
-    ) -> dict[str, Any]:
-        async with asyncio.timeout(within):
-            while True:
-                for event in self.named(name):
-                    if ok(event):
-                        return event
-                if self._reader.done():
-                    raise AssertionError(f"the desktop client exited before {name}: {self.events[-5:]}")
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def stop(self) -> str:
-        """Stop it (SIGTERM: it leaves its call as a person would) and return its stderr."""
-        if self.proc.returncode is None:
-            self.proc.terminate()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 4 * TIMEOUT)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-        await self._reader
-        assert self.proc.stderr is not None
-        return (await self.proc.stderr.read()).decode()
-
-
 @pytest.fixture
 async def desktops() -> AsyncIterator[Callable[..., Any]]:
     """Start desktop clients on a server; every one is stopped when the test ends."""
-    started: list[Desktop] = []
+    started: list[Headless] = []
 
-    async def start(server: Server, *args: str) -> Desktop:
-        desktop = await Desktop.start(server, *args)
+    async def start(server: Server, *args: str) -> Headless:
+        desktop = await Headless.start("--fake-media", "--server", server.url, *args)
         started.append(desktop)
         return desktop
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from integration.headless import Headless
 from server.config import ServerConfig
 from server.ws.app import Server, running_server
 
-from .conftest import FAKE_DEVICES, Desktop, WebPage, chromium
+from .conftest import FAKE_DEVICES, WebPage, chromium
 
 pytestmark = [pytest.mark.chromium, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ async def test_two_browser_students_see_each_other_and_chat(web_server: Server, 
 async def test_lobby_searching_call_next_end_by_clicks(web_server: Server, browser: Any, desktops: Any) -> None:
     tab = await WebPage.open(browser, web_server)
     assert await tab.page.inner_text("#find") == "Find partner"
-    desktop: Desktop = await desktops(web_server, "--calls", "2")
+    desktop: Headless = await desktops(web_server, "--calls", "2")
     await desktop.expect("queued")
     await tab.page.click("#find")
     await tab.screen("call")

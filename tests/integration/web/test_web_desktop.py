@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from integration.headless import Headless
 from server.config import ServerConfig
 from server.ws.app import Server, running_server
 
-from .conftest import CALL_TIMEOUT, Desktop, WebPage
+from .conftest import CALL_TIMEOUT, WebPage
 
 pytestmark = [pytest.mark.chromium, pytest.mark.slow]
 
@@ -37,7 +38,7 @@ async def test_browser_and_desktop_see_hear_and_chat_both_ways(
 ) -> None:
     tab = await WebPage.open(browser, web_server)
     desktop_args = ("--say", "hello from the desktop", "--video-stats", "--calls", "1")
-    desktop: Desktop
+    desktop: Headless
     if browser_offers:
         await tab.find("video", "maths")
         await queued(web_server, 1)
