@@ -352,6 +352,8 @@ class Call:
         if peer is self._peer and self.connected_at is not None:
             self._current_heard("beat")
             self._apply(self.presence.heard(time.monotonic(), beat=state.beat is not None))
+        if news.camera is not None or news.screen is not None:
+            self.presence.switched(time.monotonic())  # its next frame may take a while
         if news.camera is not None:
             self._emit(ev.PartnerCamera(self.session, news.camera))
         if news.screen is not None:

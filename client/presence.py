@@ -48,6 +48,7 @@ seconds with nothing heard from the partner.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
@@ -57,6 +58,8 @@ BLIP = 2.5  # heard again after a gap this long: the initiator rebuilds (aiortc'
 STALL = 2.5  # no first video frame on a new connection this long while the partner is heard: rebuild
 FREEZE = 0.5  # video stopped this long, plus FREEZE_RTTS round trips, while the partner is heard: rebuild
 FREEZE_RTTS = 3.0  # the round trips a lossy link may take to resend a lost packet by itself
+FREEZE_GAPS = 4.0  # ...and at least this many of the partner's recent frame gaps (a 5 fps screen: 0.8 s)
+RECENT_GAPS = 8  # the frame gaps that say the partner's pace
 RESEND = 3.0  # re-send the pending offer, answer request, while nothing comes back
 ATTEMPT_TIMEOUT = 15.0  # a rebuilt connection not up by then: the initiator builds another
 
@@ -143,6 +146,8 @@ class Presence:
         self._sent_at = 0.0
         self._asked_at: float | None = None  # the responder's last request for a stalled video
         self.rtt = 0.0  # the partner's round trip in seconds, as the connection's stats last said
+        self._gaps: deque[float] = deque(maxlen=RECENT_GAPS)  # between the partner's last video frames
+        self._switched = False  # the partner switched its video (camera, black, screen): no frame since
 
     # --- what the current peer connection reports -----------------------------------------
 
@@ -156,7 +161,9 @@ class Presence:
         """A beat or a frame (`video`: a video frame) from the partner over the current connection."""
         self.beats = self.beats or beat
         if video:
-            self.last_video, self._blind = now, 0
+            if self.last_video is not None and not self._switched and now - self.last_video < self._freeze_after():
+                self._gaps.append(now - self.last_video)  # the pace, not a freeze
+            self.last_video, self._blind, self._switched = now, 0, False
         last, self.last_heard = self.last_heard, now
         if self.phase is Phase.UP and self.initiator and self.beats and now - last >= self.blip:
             return self._lose(now)  # back by itself, but its video would lag for seconds
@@ -210,8 +217,24 @@ class Presence:
         if self.last_video is None:  # none on this connection yet
             waited = now - self._video_since
             return self._blind == 0 and now - self.last_heard < self.stall and waited > self.stall
-        freeze = self.freeze + FREEZE_RTTS * self.rtt
+        freeze = self._freeze_after()
         return now - self.last_heard < freeze and now - self.last_video > freeze
+
+    def _freeze_after(self) -> float:
+        """How long the partner's video may stop before it counts as frozen: FREEZE plus the resends
+        of a long round trip, longer for a partner sending slowly (a screen at 5 fps, or a busy
+        machine), and STALL for the first frame after it switched what it sends."""
+        if self._switched:
+            return self.stall
+        return max(self.freeze + FREEZE_RTTS * self.rtt, FREEZE_GAPS * max(self._gaps, default=0.0))
+
+    def switched(self, now: float) -> None:
+        """The partner says it switched its video (camera on or off, a screen shared or not): the
+        next frame may be a new size's keyframe, and then come at another pace."""
+        if self.last_video is not None:
+            self.last_video = now
+            self._switched = True
+        self._gaps.clear()
 
     @property
     def rebuilt(self) -> bool:
@@ -270,6 +293,8 @@ class Presence:
     def _new_connection(self) -> None:
         self._blind = self._blind + 1 if self.last_video is None else 0  # the one replaced brought none
         self.last_video = self._asked_at = None  # its video, and any stall of it, are yet to come
+        self._gaps.clear()
+        self._switched = False
 
     def _report(self) -> list[Decision]:
         attempt = max(1, self._built)

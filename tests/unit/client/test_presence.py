@@ -6,6 +6,7 @@ from client.presence import (
     ATTEMPT_TIMEOUT,
     BLIP,
     FREEZE,
+    FREEZE_GAPS,
     FREEZE_RTTS,
     RESEND,
     SILENCE,
@@ -193,6 +194,36 @@ def test_a_freeze_waits_out_the_resends_of_a_long_round_trip() -> None:
     near.rtt = 0.001
     near.heard(10.1, beat=True)
     assert near.heard(10.0 + FREEZE + 0.01) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_a_partner_sending_slowly_gets_a_longer_freeze() -> None:
+    # A shared screen goes at 5 fps (more slowly from a busy machine): a gap of FREEZE is its pace.
+    slow = up(initiator=True)
+    for i in range(1, 30):
+        assert slow.heard(0.2 * i, video=True) == []
+    last = 0.2 * 29
+    slow.heard(last + 0.1, beat=True)
+    waits = FREEZE_GAPS * 0.2
+    assert slow.heard(last + FREEZE + 0.1) == []
+    assert slow.heard(last + waits - 0.05) == []
+    assert slow.heard(last + waits + 0.05) == [Reconnecting(1), Rebuild(1)]
+
+
+def test_the_first_frame_after_the_partner_switched_its_video_gets_the_stall_time() -> None:
+    # Camera to screen: the first frame is a new size's keyframe, which a busy machine is slow to make.
+    presence = carrying_video(initiator=True)
+    presence.heard(10.1, beat=True)
+    presence.switched(10.2)
+    assert presence.heard(10.2 + FREEZE + 0.5) == []
+    assert presence.heard(10.2 + STALL - 0.1) == []
+    assert presence.heard(10.2 + STALL + 0.1) == [Reconnecting(1), Rebuild(1)]
+    # Once its frames come, a freeze is a freeze again.
+    switched = carrying_video(initiator=True)
+    switched.switched(10.2)
+    for t in (10.4, 10.45, 10.5):
+        switched.heard(t, video=True)
+    switched.heard(10.6, beat=True)
+    assert switched.heard(10.5 + FREEZE + 0.05) == [Reconnecting(1), Rebuild(1)]
 
 
 def test_no_stall_when_the_partner_is_not_heard_either_that_is_an_outage() -> None:
