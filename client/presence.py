@@ -31,7 +31,11 @@ and a still picture goes at 5 frames a second too (client/media/motion.py: never
 its STILL_INTERVAL, 0.2 s, well under FREEZE). A freeze the link heals by itself lasts a round
 trip or a few (the resend of a resend), so on a link with a 200 ms round trip the rebuild waits
 1.1 s, not 0.5: measured under 5 % loss and 100 ms of delay each way, half a second rebuilt
-8.6 times a minute for freezes that would have healed (docs/benchmarks.md). The rebuild costs
+8.6 times a minute for freezes that would have healed (docs/benchmarks.md). It also waits at
+least FREEZE_GAPS of the partner's recent frame gaps: a shared screen at 5 fps, or a busy
+machine, sends slowly, and its pace is not a freeze. After the partner says it switched its
+video (camera on or off, a screen shared or not), its next frame gets STALL, as a new
+connection's first does: it may be a new size's keyframe. The rebuild costs
 nothing to watch: the old connection stays beside the new one until the new one's video comes
 (client/call.py, "make before break"), and both feed the same picture, so a freeze that heals
 by itself meanwhile is not cut short. A new connection's first frame may take longer than a
