@@ -110,7 +110,9 @@ async def test_always_smooth_sends_every_frame() -> None:
     async with call(smooth_video=True) as c:
         read, passed, _ = await still_stretch(c)
         assert read >= 20
-        assert passed == read
+        # Every frame goes on; the camera thread counts a frame read, then passed, so a sample
+        # taken between the two at either end of the stretch is one off.
+        assert abs(passed - read) <= 1
 
 
 async def test_the_first_moving_frame_is_sent_at_once() -> None:
