@@ -15,8 +15,7 @@ rebuilt connection has new senders, and a track replaced on the old one would be
 it (the new connection would send the camera again while the person still shares). The
 switchable track outlives them all, so every connection, old or rebuilt, sends what the
 person chose. While the screen is shared, the camera's track (or the black one) waits
-aside unread, and comes back when sharing stops; the camera device itself rests meanwhile
-(the engine says so on `ScreenShare`: client/media/camera.py, `SharedCamera.resting`).
+aside unread, and comes back when sharing stops.
 """
 
 from __future__ import annotations

@@ -503,9 +503,6 @@ class Engine:
         # rebuild's offer needs it. Checked now rather than when its keepalive times out.
         if isinstance(event, ev.MediaReconnecting) and self.signaling.connected:
             self._spawn(self._probe())
-        # Nobody sees the camera while the screen goes in its place (not even the self-view).
-        if isinstance(event, ev.ScreenShare) and self._call is not None and event.session == self._call.session:
-            self.media.rest_camera(event.on)
         self._emit(event)
 
     async def _probe(self) -> None:
@@ -545,7 +542,6 @@ class Engine:
 
     def _end_call(self, end: EndCall) -> None:
         call, self._call = self._call, None
-        self.media.rest_camera(False)  # a call that ends while sharing: the lobby shows the camera again
         if self._study is not None and self._study.session == end.session:
             today = dt.datetime.fromtimestamp(self._clock()).date()
             self._comeback.call_ended(end.session, self._study.core, today)

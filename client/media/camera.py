@@ -269,9 +269,6 @@ class _CameraTrack(MediaStreamTrack):
         return frame
 
 
-REST_POLL = 0.05  # how soon a resting camera reads again once it is needed
-
-
 class SharedCamera:
     """One open device, any number of per-call subscribers."""
 
@@ -286,9 +283,6 @@ class SharedCamera:
         self.gate = gate
         self.max_height: int | None = None
         self.frames_read = 0  # captured (tests, benchmarks)
-        # Resting: the device stays open (no "camera busy" on the way back, as reopening risks)
-        # but nothing is read, processed or handed on: the screen is shared in its place.
-        self.resting = False
         self.frames_passed = 0  # handed on to the calls and the preview
         self._open_timeout = open_timeout
         self._on_error = on_error
@@ -363,9 +357,6 @@ class SharedCamera:
             failure: BaseException | None = None
             try:
                 while not stop.is_set():
-                    if self.resting:
-                        stop.wait(REST_POLL)
-                        continue
                     frame = source.read()
                     if not stop.is_set() and self._passes(frame):
                         _call(loop, track.push, capped(frame, self.max_height))

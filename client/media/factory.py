@@ -100,14 +100,6 @@ class MediaFactory:
         self.motion.max_fps = max_fps
         self._camera.max_height = max_height
 
-    def rest_camera(self, on: bool) -> None:
-        """While the screen is shared in its place, the camera reads nothing but stays open."""
-        self._camera.resting = on
-
-    @property
-    def camera_resting(self) -> bool:
-        return self._camera.resting
-
     @property
     def camera_frames(self) -> tuple[int, int]:
         """(captured, handed on) by the camera's reader thread since the factory was made."""

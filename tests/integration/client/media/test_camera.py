@@ -27,7 +27,6 @@ from aiortc.mediastreams import MediaStreamError
 from client import messages
 from client.media import camera as camera_module
 from client.media.camera import (
-    REST_POLL,
     PyAVCamera,
     SharedCamera,
     SyntheticCamera,
@@ -179,27 +178,6 @@ async def test_one_device_shared_by_two_calls_then_closed_on_release() -> None:
     assert len(devices) == 2 and shared.opens == 2
     await shared.release()
     assert not devices[1].is_open
-
-
-async def test_a_resting_camera_reads_nothing_and_stays_open() -> None:
-    device = SyntheticCamera(160, 120, 30)
-    shared = SharedCamera(lambda: device, open_timeout=TIMEOUT)
-    track = await shared.subscribe()
-    await asyncio.wait_for(track.recv(), TIMEOUT)
-    shared.resting = True
-    await asyncio.sleep(2 * REST_POLL)  # a read under way when it began ends first
-    read = shared.frames_read
-    await asyncio.sleep(0.5)  # 15 frames' time at 30 fps
-    assert shared.frames_read == read
-    assert device.is_open and shared.is_open and track.readyState == "live"
-    shared.resting = False
-    async with asyncio.timeout(TIMEOUT):  # the same device, reading again
-        while shared.frames_read < read + 3:
-            frame = await track.recv()
-            assert isinstance(frame, av.VideoFrame) and read_pattern(frame) is not None
-    assert shared.opens == 1
-    await shared.release()
-    assert not device.is_open
 
 
 async def test_unplugged_mid_call_is_reported_not_raised() -> None:
